@@ -1,0 +1,163 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** The project root: where views/, templates/ and db/ live, whether running from server/ or dist/server/. */
+export const appRoot = (() => {
+  const up = path.resolve(__dirname, '..');
+  return path.basename(up) === 'dist' ? path.dirname(up) : up;
+})();
+
+export type Synchronous = 'FULL' | 'NORMAL';
+
+export interface RateLimitWindow {
+  /** More than `max` signatures from one IP for one petition within `seconds` marks it fraudulent. */
+  max: number;
+  seconds: number;
+}
+
+export interface Config {
+  env: 'production' | 'development' | 'test';
+  port: number;
+  host: string;
+  baseUrl: string;
+  databasePath: string;
+  synchronous: Synchronous;
+  dataDir: string;
+  smtpUrl: string | undefined;
+  mailDir: string;
+  mailFrom: string;
+  secret: string;
+  trustProxy: boolean | number | string;
+  logLevel: string;
+  signing: {
+    rateLimits: RateLimitWindow[];
+    allowedIpRanges: string[];
+    blockedIpRanges: string[];
+    allowedEmailDomains: string[];
+    blockedEmailDomains: string[];
+    maxMailsPerSignature: number;
+    tokenTtlDays: number;
+  };
+  outbox: {
+    pollMs: number;
+    batchSize: number;
+    leaseMs: number;
+    maxAttempts: number;
+    backoffBaseMs: number;
+    backoffCapMs: number;
+  };
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+}
+
+function int(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${name} must be a non-negative number, got "${raw}"`);
+  return n;
+}
+
+function trustProxy(raw: string | undefined): boolean | number | string {
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw; // e.g. "loopback" or a list of addresses, as Express understands them
+}
+
+/** In development the secret is generated once and kept under the data folder, so tokens survive restarts. */
+function developmentSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'secret');
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    fs.mkdirSync(dataDir, { recursive: true });
+    const secret = crypto.randomBytes(32).toString('hex');
+    fs.writeFileSync(file, secret + '\n', { mode: 0o600 });
+    return secret;
+  }
+}
+
+/** The only reader of the environment. Fails fast, with a reason, on values production cannot run without. */
+export function loadConfig(env: Env = process.env): Config {
+  const mode = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
+  const port = int(env, 'PORT', 3000);
+  const host = env.HOST || '0.0.0.0';
+  const baseUrl = (env.BASE_URL || `http://localhost:${port}`).replace(/\/+$/, '');
+  try {
+    new URL(baseUrl);
+  } catch {
+    throw new ConfigError(`BASE_URL must be an absolute URL such as https://undersigned.example, got "${baseUrl}"`);
+  }
+  const databasePath = path.resolve(appRoot, env.DATABASE_PATH || 'data/undersigned.db');
+  const dataDir = path.resolve(appRoot, env.DATA_DIR || 'data');
+  const smtpUrl = env.SMTP_URL || undefined;
+  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) {
+    throw new ConfigError(
+      `SMTP_URL must start with smtp:// or smtps://, got "${smtpUrl.replace(/\/\/[^@]*@/, '//…@')}"`,
+    );
+  }
+  let secret = env.SECRET;
+  if (!secret) {
+    if (mode === 'production') {
+      throw new ConfigError(
+        'SECRET is required when NODE_ENV=production: it signs CSRF tokens and hashes IP addresses. ' +
+          "Generate one with: node -e \"console.log(require('crypto').randomBytes(32).toString('hex'))\"",
+      );
+    }
+    secret = developmentSecret(dataDir);
+  } else if (mode === 'production' && secret.length < 32) {
+    throw new ConfigError('SECRET must be at least 32 characters long in production.');
+  }
+  const synchronous = (env.SQLITE_SYNCHRONOUS || 'FULL').toUpperCase();
+  if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
+    throw new ConfigError(`SQLITE_SYNCHRONOUS must be FULL or NORMAL, got "${synchronous}"`);
+  }
+  const host_ = new URL(baseUrl).hostname;
+  return {
+    env: mode,
+    port,
+    host,
+    baseUrl,
+    databasePath,
+    synchronous,
+    dataDir,
+    smtpUrl,
+    mailDir: path.join(dataDir, 'mail'),
+    mailFrom: env.MAIL_FROM || `Undersigned <no-reply@${host_ === 'localhost' ? 'undersigned.localhost' : host_}>`,
+    secret,
+    trustProxy: trustProxy(env.TRUST_PROXY),
+    logLevel: env.LOG_LEVEL || (mode === 'test' ? 'silent' : 'info'),
+    signing: {
+      // Defaults from the issue: more than 5 in 60 s or 20 in 300 s from one IP for one petition.
+      rateLimits: [
+        { max: int(env, 'SIGN_LIMIT_PER_MINUTE', 5), seconds: 60 },
+        { max: int(env, 'SIGN_LIMIT_PER_5_MINUTES', 20), seconds: 300 },
+      ],
+      allowedIpRanges: list(env.ALLOWED_IP_RANGES),
+      blockedIpRanges: list(env.BLOCKED_IP_RANGES),
+      allowedEmailDomains: list(env.ALLOWED_EMAIL_DOMAINS),
+      blockedEmailDomains: list(env.BLOCKED_EMAIL_DOMAINS),
+      maxMailsPerSignature: 5,
+      tokenTtlDays: int(env, 'CONFIRMATION_TTL_DAYS', 30),
+    },
+    outbox: {
+      pollMs: int(env, 'OUTBOX_POLL_MS', 1000),
+      batchSize: 50,
+      leaseMs: 60_000,
+      maxAttempts: int(env, 'OUTBOX_MAX_ATTEMPTS', 8),
+      backoffBaseMs: int(env, 'OUTBOX_BACKOFF_MS', 30_000),
+      backoffCapMs: 6 * 60 * 60 * 1000,
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import type { Database } from './database';
+
+interface Pending {
+  work: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit: writes that arrive within one turn of the event loop share one transaction, so with
+ * synchronous=FULL one fsync serves every signature in the group. Each unit of work runs in its own
+ * savepoint, so one that throws (say, a constraint) is rolled back alone and only its caller sees
+ * the error. Callers are answered only after the commit.
+ */
+export class GroupCommit {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private readonly afterCommit: Array<() => void> = [];
+
+  constructor(
+    private readonly db: Database,
+    private readonly maxGroup = 256,
+  ) {}
+
+  run<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Called after every committed group (e.g. to wake the outbox sender). */
+  onCommit(listener: () => void): void {
+    this.afterCommit.push(listener);
+  }
+
+  private flush(): void {
+    const group = this.queue.splice(0, this.maxGroup);
+    this.scheduled = this.queue.length > 0;
+    if (this.scheduled) setImmediate(() => this.flush());
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      this.db.transaction(() => {
+        for (const item of group) {
+          try {
+            outcomes.push({ ok: true, value: this.db.transaction(item.work)() });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      })();
+    } catch (error) {
+      for (const item of group) item.reject(error);
+      return;
+    }
+    group.forEach((item, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.error);
+    });
+    for (const listener of this.afterCommit) listener();
+  }
+}

@@ -1,0 +1,36 @@
+import type { Request, Response } from 'express';
+import { languages, type Lang } from '../i18n/i18n';
+import type { Views } from '../views/views';
+
+const languageNames: Record<Lang, string> = { en: 'English', fr: 'Français' };
+
+export type Render = (
+  req: Request,
+  res: Response,
+  page: string,
+  context?: Record<string, unknown>,
+  status?: number,
+) => void;
+
+/**
+ * Renders a page with what every page needs: the language and its switch, the CSRF token (generated
+ * only for pages that ask for it, so read-only views stay cookie-free), and the page's own context.
+ */
+export function createRender(views: Views, options: { baseUrl: string; devMailbox: boolean }): Render {
+  return (req, res, page, context = {}, status = 200) => {
+    const lang = res.locals.lang as Lang;
+    const path = req.originalUrl.replace(/([?&])lang=[^&]*&?/, '$1').replace(/[?&]$/, '');
+    const sep = path.includes('?') ? '&' : '?';
+    const html = views.page(page, {
+      lang,
+      baseUrl: options.baseUrl,
+      devMailbox: options.devMailbox,
+      languageSwitch: languages
+        .filter((l) => l !== lang)
+        .map((l) => ({ lang: l, label: languageNames[l], href: `${path}${sep}lang=${l}` })),
+      csrfToken: context.form ? req.csrfToken?.() : undefined,
+      ...context,
+    });
+    res.status(status).type('html').send(html);
+  };
+}

@@ -1,0 +1,34 @@
+import type { i18n } from 'i18next';
+import type { Views } from '../views/views';
+import type { OutgoingMail } from './mailer';
+import type { OutboxRow } from './outboxRepository';
+
+export type MailRenderer = (row: OutboxRow) => OutgoingMail;
+
+/**
+ * Mail is rendered when it is sent, not when it is queued, to keep the signing path light. Mail with
+ * an unsubscribe link carries List-Unsubscribe and List-Unsubscribe-Post (RFC 8058 one-click).
+ */
+export function createMailRenderer(views: Views, i18n: i18n, mailFrom: string, baseUrl: string): MailRenderer {
+  return (row) => {
+    const context = { ...row.params, lang: row.locale, baseUrl };
+    const { html, text } = views.email(row.template, context);
+    const headers: Record<string, string> = {};
+    const unsubscribeUrl = row.params.unsubscribeUrl;
+    if (typeof unsubscribeUrl === 'string') {
+      headers['List-Unsubscribe'] = `<${unsubscribeUrl}>`;
+      headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
+    }
+    const replyTo = row.params.replyTo;
+    return {
+      from: mailFrom,
+      to: row.recipient,
+      replyTo: typeof replyTo === 'string' ? replyTo : undefined,
+      subject: i18n.t(`email.${row.template}.subject`, { ...row.params, lng: row.locale }) as string,
+      html,
+      text,
+      messageId: row.messageId,
+      headers,
+    };
+  };
+}

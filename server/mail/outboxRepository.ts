@@ -1,0 +1,114 @@
+import type { Database } from '../db/database';
+
+export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed' | 'dead';
+
+export interface OutboxRow {
+  id: number;
+  kind: string;
+  recipient: string;
+  template: string;
+  params: Record<string, unknown>;
+  locale: string;
+  messageId: string;
+  state: OutboxState;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+}
+
+export interface NewOutboxRow {
+  kind: string;
+  recipient: string;
+  template: string;
+  params: Record<string, unknown>;
+  locale: string;
+  messageId: string;
+  now: number;
+}
+
+interface RawRow {
+  id: number;
+  kind: string;
+  recipient: string;
+  template: string;
+  params: string;
+  locale: string;
+  message_id: string;
+  state: OutboxState;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+}
+
+function toRow(r: RawRow): OutboxRow {
+  return {
+    id: r.id,
+    kind: r.kind,
+    recipient: r.recipient,
+    template: r.template,
+    params: JSON.parse(r.params) as Record<string, unknown>,
+    locale: r.locale,
+    messageId: r.message_id,
+    state: r.state,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastError: r.last_error,
+  };
+}
+
+export type OutboxRepository = ReturnType<typeof outboxRepository>;
+
+export function outboxRepository(db: Database) {
+  const insert = db.prepare(
+    `INSERT INTO outbox (kind, recipient, template, params, locale, message_id, next_attempt_at, created_at)
+     VALUES (@kind, @recipient, @template, @params, @locale, @messageId, @now, @now)`,
+  );
+  // A row is due when it is queued and its time has come, or when the lease of a sender that
+  // claimed it ran out (the sender died between claim and mark: the crash window).
+  const claim = db.prepare(
+    `UPDATE outbox SET state = 'sending', lease_until = @leaseUntil, attempts = attempts + 1
+     WHERE id IN (
+       SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= @now
+       UNION ALL
+       SELECT id FROM outbox WHERE state = 'sending' AND lease_until <= @now
+       ORDER BY id LIMIT @limit)
+     RETURNING *`,
+  );
+  const sent = db.prepare(
+    `UPDATE outbox SET state = 'sent', sent_at = @now, lease_until = NULL, relay_response = @response, last_error = NULL
+     WHERE id = @id`,
+  );
+  const retry = db.prepare(
+    `UPDATE outbox SET state = 'queued', next_attempt_at = @nextAttemptAt, lease_until = NULL, last_error = @error
+     WHERE id = @id`,
+  );
+  const fail = db.prepare(`UPDATE outbox SET state = @state, lease_until = NULL, last_error = @error WHERE id = @id`);
+  const nextDue = db.prepare(
+    `SELECT min(t) FROM (
+       SELECT min(next_attempt_at) AS t FROM outbox WHERE state = 'queued'
+       UNION ALL SELECT min(lease_until) FROM outbox WHERE state = 'sending')`,
+  );
+
+  return {
+    /** Call inside the transaction that causes the mail. */
+    enqueue(row: NewOutboxRow): number {
+      return Number(insert.run({ ...row, params: JSON.stringify(row.params) }).lastInsertRowid);
+    },
+    claimDue(now: number, leaseMs: number, limit: number): OutboxRow[] {
+      return (claim.all({ now, leaseUntil: now + leaseMs, limit }) as RawRow[]).map(toRow);
+    },
+    markSent(id: number, response: string, now: number): void {
+      sent.run({ id, response: response.slice(0, 500), now });
+    },
+    scheduleRetry(id: number, error: string, nextAttemptAt: number): void {
+      retry.run({ id, error, nextAttemptAt });
+    },
+    markFailed(id: number, state: 'failed' | 'dead', error: string): void {
+      fail.run({ id, state, error });
+    },
+    /** When the next row becomes due, or null when nothing waits. */
+    nextDueAt(): number | null {
+      return nextDue.pluck().get() as number | null;
+    },
+  };
+}

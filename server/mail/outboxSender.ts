@@ -1,0 +1,136 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import type { Database } from '../db/database';
+import { classifyFailure, describeFailure, type MailTransport } from './mailer';
+import type { MailRenderer } from './mailRenderer';
+import type { OutboxRepository, OutboxRow } from './outboxRepository';
+
+export interface SendSummary {
+  sent: number;
+  retried: number;
+  failed: number;
+}
+
+export interface OutboxSenderDeps {
+  db: Database;
+  repo: OutboxRepository;
+  transport: MailTransport;
+  render: MailRenderer;
+  settings: Config['outbox'];
+  logger: Logger;
+  clock?: () => number;
+}
+
+type Outcome = { row: OutboxRow; ok: true; response: string } | { row: OutboxRow; ok: false; error: unknown };
+
+/**
+ * Drains the outbox: claims due rows with a lease, sends them through the pooled transport outside
+ * any transaction, then records every outcome of the batch in one transaction. Temporary failures
+ * back off exponentially up to a cap of attempts, then the row is dead; permanent ones fail at once.
+ */
+export class OutboxSender {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<SendSummary> | null = null;
+  private again = false;
+  private stopped = false;
+  private readonly clock: () => number;
+
+  constructor(private readonly deps: OutboxSenderDeps) {
+    this.clock = deps.clock ?? Date.now;
+  }
+
+  /** Polls for due rows (retries, expired leases) and sends at once whenever woken. */
+  start(): void {
+    this.timer = setInterval(() => this.wake(), this.deps.settings.pollMs);
+    this.timer.unref();
+    this.wake();
+  }
+
+  /** Ask for a pass soon: called after a transaction queued mail. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .catch((error: unknown) => {
+        this.deps.logger.error({ err: error }, 'outbox pass failed');
+        return { sent: 0, retried: 0, failed: 0 };
+      })
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  /** Resolves once no pass is running or asked for (what was due has been sent and recorded). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** Sends until nothing is due. */
+  async drain(): Promise<SendSummary> {
+    const total: SendSummary = { sent: 0, retried: 0, failed: 0 };
+    for (;;) {
+      const { claimed, summary } = await this.runBatch();
+      total.sent += summary.sent;
+      total.retried += summary.retried;
+      total.failed += summary.failed;
+      if (claimed === 0 || this.stopped) return total;
+    }
+  }
+
+  async runBatch(): Promise<{ claimed: number; summary: SendSummary }> {
+    const { repo, settings } = this.deps;
+    const rows = repo.claimDue(this.clock(), settings.leaseMs, settings.batchSize);
+    const outcomes = await Promise.all(rows.map((row) => this.sendOne(row)));
+    const summary: SendSummary = { sent: 0, retried: 0, failed: 0 };
+    const now = this.clock();
+    this.deps.db.transaction(() => {
+      for (const outcome of outcomes) {
+        const kind = outcome.ok ? 'sent' : this.recordFailure(outcome.row, outcome.error, now);
+        if (outcome.ok) repo.markSent(outcome.row.id, outcome.response, now);
+        summary[kind]++;
+      }
+    })();
+    return { claimed: rows.length, summary };
+  }
+
+  private async sendOne(row: OutboxRow): Promise<Outcome> {
+    try {
+      const { response } = await this.deps.transport.send(this.deps.render(row));
+      return { row, ok: true, response };
+    } catch (error) {
+      return { row, ok: false, error };
+    }
+  }
+
+  private recordFailure(row: OutboxRow, error: unknown, now: number): 'retried' | 'failed' {
+    const { repo, settings, logger } = this.deps;
+    const message = describeFailure(error);
+    const kind = classifyFailure(error);
+    logger.warn({ outboxId: row.id, kind, attempt: row.attempts, error: message }, 'mail not accepted');
+    if (kind === 'permanent') {
+      repo.markFailed(row.id, 'failed', message);
+      return 'failed';
+    }
+    if (row.attempts >= settings.maxAttempts) {
+      repo.markFailed(row.id, 'dead', message);
+      return 'failed';
+    }
+    const backoff = Math.min(settings.backoffBaseMs * 2 ** (row.attempts - 1), settings.backoffCapMs);
+    repo.scheduleRetry(row.id, message, now + backoff);
+    return 'retried';
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+    this.deps.transport.close();
+  }
+}

@@ -1,0 +1,42 @@
+import { Router } from 'express';
+import { notFound } from '../errors';
+import type { Render } from '../http/render';
+import type { Lang } from '../i18n/i18n';
+import { renderPetitionPage } from './petitionView';
+import type { PetitionsService } from './petitionsService';
+
+export function petitionsRoutes(deps: { petitions: PetitionsService; render: Render; baseUrl: string }): Router {
+  const { petitions, render, baseUrl } = deps;
+  const router = Router();
+
+  router.get('/', (req, res) => {
+    const lang = res.locals.lang as Lang;
+    render(req, res, 'home', { campaign: petitions.campaign(lang), demands: petitions.demands(lang) });
+  });
+
+  router.get('/privacy', (req, res) => render(req, res, 'privacy', {}));
+
+  // Counts for widgets and scripts: cacheable, no personal data.
+  router.get('/petitions/:slug.json', (req, res) => {
+    const page = petitions.page(req.params.slug, 'en');
+    if (!page) throw notFound();
+    res.set('Cache-Control', 'public, max-age=60');
+    res.set('Access-Control-Allow-Origin', '*');
+    res.json({
+      slug: page.petition.slug,
+      title: page.petition.title,
+      state: page.petition.state,
+      count: page.count,
+      goal: page.petition.goal,
+      countsByCountry: Object.fromEntries(page.countryCounts.map((c) => [c.country, c.count])),
+    });
+  });
+
+  router.get('/petitions/:slug', (req, res) => {
+    const page = petitions.page(req.params.slug, res.locals.lang as Lang);
+    if (!page) throw notFound();
+    renderPetitionPage(render, petitions, baseUrl, req, res, page);
+  });
+
+  return router;
+}

@@ -1,0 +1,30 @@
+import crypto from 'node:crypto';
+
+/**
+ * Links in mail carry `<id>.<mac>`: the row's id and an HMAC over a purpose, the id and a value fixed
+ * when the row was made. Nothing secret is stored, a database leak yields no working link, and a
+ * re-sent mail carries the very same link as the first.
+ */
+export function signToken(secret: string, purpose: string, id: number, salt: string | number): string {
+  const mac = crypto.createHmac('sha256', secret).update(`${purpose}:${id}:${salt}`).digest('base64url').slice(0, 27);
+  return `${id}.${mac}`;
+}
+
+/** The id a token names, before its MAC is checked against the row. */
+export function tokenId(token: string): number | undefined {
+  const match = /^(\d{1,15})\.[\w-]{27}$/.exec(token);
+  return match ? Number(match[1]) : undefined;
+}
+
+export function verifyToken(secret: string, purpose: string, token: string, salt: string | number): boolean {
+  const id = tokenId(token);
+  if (id === undefined) return false;
+  const expected = Buffer.from(signToken(secret, purpose, id, salt));
+  const given = Buffer.from(token);
+  return expected.length === given.length && crypto.timingSafeEqual(expected, given);
+}
+
+/** IP addresses are stored only as an HMAC with the secret: enough to group, not to recover. */
+export function hashIp(secret: string, ip: string): string {
+  return crypto.createHmac('sha256', secret).update(`ip:${ip}`).digest('base64url').slice(0, 22);
+}

@@ -1,0 +1,73 @@
+import type { Config } from './config';
+import { seed } from './campaign/seed';
+import { migrate, openDatabase, type Database } from './db/database';
+import { GroupCommit } from './db/groupCommit';
+import { createI18n } from './i18n/i18n';
+import type { Logger } from './logger';
+import { createMailTransport, type MailTransport } from './mail/mailer';
+import { createMailRenderer } from './mail/mailRenderer';
+import { createOutbox } from './mail/outbox';
+import { outboxRepository } from './mail/outboxRepository';
+import { OutboxSender } from './mail/outboxSender';
+import { petitionsRepository } from './petitions/petitionsRepository';
+import { createPetitionsService } from './petitions/petitionsService';
+import { signaturesRepository } from './signatures/signaturesRepository';
+import { createSignaturesService } from './signatures/signaturesService';
+import { createViews } from './views/views';
+
+export type Services = ReturnType<typeof createServices>;
+
+/**
+ * Builds everything from a configuration: the database (migrated and seeded), the mail transport,
+ * the outbox and its sender, and the feature services. The server, the CLIs and the tests all start
+ * here, each with its own database file and mail server.
+ */
+export function createServices(
+  config: Config,
+  logger: Logger,
+  options: { db?: Database; transport?: MailTransport } = {},
+) {
+  const db = options.db ?? openDatabase(config.databasePath, config.synchronous);
+  migrate(db);
+  seed(db);
+  const i18n = createI18n();
+  const views = createViews(i18n);
+  const group = new GroupCommit(db);
+  const outboxRepo = outboxRepository(db);
+  const outbox = createOutbox(outboxRepo, config.mailFrom);
+  const sender = new OutboxSender({
+    db,
+    repo: outboxRepo,
+    transport: options.transport ?? createMailTransport(config),
+    render: createMailRenderer(views, i18n, config.mailFrom, config.baseUrl),
+    settings: config.outbox,
+    logger,
+  });
+  // Mail queued by a committed group goes out at once rather than at the next poll.
+  group.onCommit(() => sender.wake());
+  const petitions = createPetitionsService(petitionsRepository(db));
+  const signatures = createSignaturesService({
+    db,
+    group,
+    repo: signaturesRepository(db),
+    outbox,
+    config,
+    onValidated: () => petitions.invalidate(),
+  });
+  return {
+    config,
+    logger,
+    db,
+    i18n,
+    views,
+    group,
+    outbox,
+    sender,
+    petitions,
+    signatures,
+    async close(): Promise<void> {
+      await sender.stop();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import ipaddr from 'ipaddr.js';
+
+/**
+ * One signature per petition per canonical email, as on the UK Parliament petitions site:
+ * lower-case, `+tag` dropped, dots dropped for Gmail (googlemail.com is gmail.com).
+ */
+export function canonicalEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  if (at < 0) return email.trim().toLowerCase();
+  let local = email.slice(0, at).trim().toLowerCase();
+  let domain = email
+    .slice(at + 1)
+    .trim()
+    .toLowerCase();
+  const plus = local.indexOf('+');
+  if (plus >= 0) local = local.slice(0, plus);
+  if (domain === 'googlemail.com') domain = 'gmail.com';
+  if (domain === 'gmail.com') local = local.replace(/\./g, '');
+  return `${local}@${domain}`;
+}
+
+export function emailDomain(email: string): string {
+  return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+}
+
+// eslint-disable-next-line no-control-regex
+const controlChars = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const looksLikeUrl = /(https?:\/\/|www\.|\b[a-z0-9-]+\.(com|net|org|info|io|ru|xyz|top|biz|co)\b)/i;
+// A leading = + - @ (or tab/CR) would be read as a formula by spreadsheets opening an export.
+const formulaStart = /^[=+\-@\t\r]/;
+
+export type NameProblem = 'control' | 'url' | 'formula';
+
+/** Why a name cannot be accepted as typed, if it cannot. */
+export function nameProblem(name: string): NameProblem | undefined {
+  if (controlChars.test(name)) return 'control';
+  if (formulaStart.test(name)) return 'formula';
+  if (looksLikeUrl.test(name)) return 'url';
+  return undefined;
+}
+
+/** Address ranges in CIDR form ("203.0.113.0/24", "2001:db8::/32") or single addresses. */
+export class IpRanges {
+  private readonly ranges: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>;
+
+  constructor(specs: string[]) {
+    this.ranges = specs.map((spec) => {
+      if (spec.includes('/')) return ipaddr.parseCIDR(spec);
+      const addr = ipaddr.parse(spec);
+      return [addr, addr.kind() === 'ipv4' ? 32 : 128];
+    });
+  }
+
+  has(ip: string | undefined): boolean {
+    if (!ip || this.ranges.length === 0 || !ipaddr.isValid(ip)) return false;
+    const addr = ipaddr.process(ip); // ::ffff:1.2.3.4 is 1.2.3.4
+    return this.ranges.some(([range, bits]) => addr.kind() === range.kind() && addr.match(range, bits));
+  }
+}
+
+/**
+ * A sliding window per key (IP × petition), in memory: the limits are soft, and the rows keep the
+ * hashed IP should a second look be needed. Bounded: the oldest keys go first when it is full.
+ */
+export class RateWindow {
+  private readonly hits = new Map<string, number[]>();
+  private readonly longest: number;
+
+  constructor(
+    private readonly limits: Array<{ max: number; seconds: number }>,
+    private readonly maxKeys = 100_000,
+  ) {
+    this.longest = Math.max(0, ...limits.map((l) => l.seconds)) * 1000;
+  }
+
+  /** Records a hit and says whether it goes over any limit. */
+  hit(key: string, now: number): boolean {
+    let times = this.hits.get(key);
+    if (times) {
+      this.hits.delete(key); // re-insert below, so Map order stays least-recently-used first
+      const from = now - this.longest;
+      let drop = 0;
+      while (drop < times.length && times[drop]! <= from) drop++;
+      if (drop) times = times.slice(drop);
+    } else {
+      times = [];
+      if (this.hits.size >= this.maxKeys) this.hits.delete(this.hits.keys().next().value!);
+    }
+    times.push(now);
+    this.hits.set(key, times);
+    return this.limits.some(({ max, seconds }) => {
+      const from = now - seconds * 1000;
+      let n = 0;
+      for (let i = times.length - 1; i >= 0 && times[i]! > from; i--) n++;
+      return n > max;
+    });
+  }
+}

@@ -1,0 +1,90 @@
+import { Router } from 'express';
+import { notFound } from '../errors';
+import type { Render } from '../http/render';
+import type { Lang } from '../i18n/i18n';
+import { renderPetitionPage } from '../petitions/petitionView';
+import type { PetitionsService } from '../petitions/petitionsService';
+import { parseSignForm } from './signForm';
+import type { SignaturesService } from './signaturesService';
+
+export function signaturesRoutes(deps: {
+  petitions: PetitionsService;
+  signatures: SignaturesService;
+  render: Render;
+  baseUrl: string;
+}): Router {
+  const { petitions, signatures, render, baseUrl } = deps;
+  const router = Router();
+
+  router.post('/petitions/:slug/signatures', async (req, res) => {
+    const lang = res.locals.lang as Lang;
+    const page = petitions.page(req.params.slug, lang);
+    if (!page) throw notFound();
+    if (page.petition.state !== 'open') {
+      return render(req, res, 'petitions/closed', { title: page.petition.title, petition: page.petition }, 409);
+    }
+    const form = parseSignForm(req.body, petitions.countryCodes());
+    if (!form.ok) return renderPetitionPage(render, petitions, baseUrl, req, res, page, form, 400);
+    // A filled honeypot is a bot: it is told the same as everyone, and nothing is stored.
+    if (!form.honeypot) await signatures.sign(page.petition, form.values, req.ip, lang);
+    res.redirect(303, `/petitions/${page.petition.slug}/check-email`);
+  });
+
+  // A language switch on a re-rendered form lands here with a GET.
+  router.get('/petitions/:slug/signatures', (req, res) => res.redirect(303, `/petitions/${req.params.slug}`));
+
+  router.get('/petitions/:slug/check-email', (req, res) => {
+    const page = petitions.page(req.params.slug, res.locals.lang as Lang);
+    if (!page) throw notFound();
+    render(req, res, 'signatures/check-email', { title: page.petition.title, petition: page.petition });
+  });
+
+  router.get('/petitions/:slug/thanks', (req, res) => {
+    const page = petitions.page(req.params.slug, res.locals.lang as Lang);
+    if (!page) throw notFound();
+    render(req, res, 'signatures/thanks', {
+      title: page.petition.title,
+      petition: page.petition,
+      count: page.count,
+      shareUrl: `${baseUrl}/petitions/${page.petition.slug}`,
+    });
+  });
+
+  function badLink(req: Parameters<Render>[0], res: Parameters<Render>[1], status: 'unknown' | 'expired') {
+    if (status === 'expired') render(req, res, 'signatures/link-expired', {}, 410);
+    else render(req, res, 'signatures/link-invalid', {}, 404);
+  }
+
+  // A GET only shows a Confirm button: mail scanners fetch links, and must not confirm anything.
+  router.get('/signatures/:token/confirm', (req, res) => {
+    res.set('Cache-Control', 'no-store');
+    res.set('Referrer-Policy', 'no-referrer');
+    const result = signatures.status(req.params.token);
+    if (result.status === 'unknown' || result.status === 'expired') return badLink(req, res, result.status);
+    if (result.status === 'validated') return res.redirect(303, thanksUrl(result.petitionId));
+    render(req, res, 'signatures/confirm', { form: true, token: req.params.token });
+  });
+
+  router.post('/signatures/:token/confirm', (req, res) => {
+    const result = signatures.confirm(req.params.token);
+    if (result.status === 'unknown' || result.status === 'expired') return badLink(req, res, result.status);
+    res.redirect(303, thanksUrl(result.petitionId));
+  });
+
+  function thanksUrl(petitionId: number): string {
+    return `/petitions/${petitions.slugOf(petitionId)}/thanks`;
+  }
+
+  // RFC 8058: mail providers POST "List-Unsubscribe=One-Click" here without cookies; a GET only asks.
+  router.get('/unsubscribe/:token', (req, res) => {
+    res.set('Referrer-Policy', 'no-referrer');
+    render(req, res, 'unsubscribe/ask', { token: req.params.token });
+  });
+
+  router.post('/unsubscribe/:token', (req, res) => {
+    if (!signatures.unsubscribe(req.params.token)) return badLink(req, res, 'unknown');
+    render(req, res, 'unsubscribe/done', {});
+  });
+
+  return router;
+}

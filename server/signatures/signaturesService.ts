@@ -1,0 +1,190 @@
+import type { Config } from '../config';
+import type { Database } from '../db/database';
+import type { GroupCommit } from '../db/groupCommit';
+import type { Lang } from '../i18n/i18n';
+import type { Outbox } from '../mail/outbox';
+import type { Petition } from '../petitions/petitionsRepository';
+import { hashIp, signToken, tokenId, verifyToken } from '../security/tokens';
+import type { SignFormValues } from './signForm';
+import { canonicalEmail, emailDomain, IpRanges, RateWindow } from './rules';
+import type { Signature, SignaturesRepository } from './signaturesRepository';
+
+/** The version of the wording a signer agrees to (the sign form and the privacy page); stored with each signature. */
+export const consentVersion = '2026-11-26';
+
+const day = 24 * 60 * 60 * 1000;
+
+export type ConfirmationStatus =
+  | { status: 'unknown' }
+  | { status: 'expired'; petitionId: number }
+  | { status: 'pending' | 'validated'; petitionId: number };
+
+export interface SignaturesServiceDeps {
+  db: Database;
+  group: GroupCommit;
+  repo: SignaturesRepository;
+  outbox: Outbox;
+  config: Pick<Config, 'secret' | 'baseUrl' | 'signing'>;
+  /** Called after a signature is validated, once its transaction has committed. */
+  onValidated?: (petitionId: number) => void;
+  clock?: () => number;
+}
+
+export type SignaturesService = ReturnType<typeof createSignaturesService>;
+
+export function createSignaturesService(deps: SignaturesServiceDeps) {
+  const { repo, outbox, config, group } = deps;
+  const clock = deps.clock ?? Date.now;
+  const rules = config.signing;
+  const rate = new RateWindow(rules.rateLimits);
+  const allowedIps = new IpRanges(rules.allowedIpRanges);
+  const blockedIps = new IpRanges(rules.blockedIpRanges);
+  const allowedDomains = new Set(rules.allowedEmailDomains);
+  const blockedDomains = new Set(rules.blockedEmailDomains);
+
+  const unsubscribeToken = (s: Pick<Signature, 'id' | 'createdAt'>) =>
+    signToken(config.secret, 'unsubscribe', s.id, s.createdAt);
+  const confirmToken = (s: Pick<Signature, 'id' | 'createdAt'>) =>
+    signToken(config.secret, 'confirm', s.id, s.createdAt);
+
+  function queueConfirmation(
+    s: Pick<Signature, 'id' | 'createdAt' | 'name' | 'email'>,
+    petition: Petition,
+    lang: Lang,
+  ) {
+    outbox.enqueue({
+      kind: 'signature_confirmation',
+      to: s.email,
+      template: 'confirm-signature',
+      locale: lang,
+      params: {
+        name: s.name,
+        petitionTitle: petition.title,
+        confirmUrl: `${config.baseUrl}/signatures/${confirmToken(s)}/confirm`,
+        expiresInDays: rules.tokenTtlDays,
+      },
+    });
+  }
+
+  function fraudReason(values: SignFormValues, ip: string | undefined, key: string, now: number): string | null {
+    const domain = emailDomain(values.email);
+    if (blockedIps.has(ip)) return 'blocked_ip';
+    if (blockedDomains.has(domain)) return 'blocked_domain';
+    if (allowedIps.has(ip) || allowedDomains.has(domain)) return null;
+    return rate.hit(key, now) ? 'rate_limit' : null;
+  }
+
+  return {
+    /**
+     * Records a signature (or a fresh confirmation mail for one that exists) and queues its mail, in
+     * one transaction shared with the other signatures of the same moment. Whatever happens, the
+     * signer is told to check their email: nothing here reveals whether an address already signed,
+     * or that an attempt was flagged.
+     */
+    async sign(petition: Petition, values: SignFormValues, ip: string | undefined, lang: Lang): Promise<void> {
+      const now = clock();
+      const ipHash = ip ? hashIp(config.secret, ip) : null;
+      const reason = fraudReason(values, ip, `${ipHash}:${petition.id}`, now);
+      const signature = {
+        petitionId: petition.id,
+        name: values.name,
+        email: values.email,
+        emailCanonical: canonicalEmail(values.email),
+        country: values.country,
+        postcode: values.postcode || null,
+        showPublicly: values.showPublicly,
+        updatesOptIn: values.updates,
+        consentVersion,
+        ipHash,
+        locale: lang,
+        now,
+      };
+      await group.run(() => {
+        if (reason) {
+          repo.insert({ ...signature, state: 'fraudulent', fraudReason: reason }, 0);
+          return;
+        }
+        const existing = repo.findActive(petition.id, signature.emailCanonical);
+        if (!existing) {
+          const id = repo.insert({ ...signature, state: 'pending', fraudReason: null }, 1);
+          queueConfirmation({ id, createdAt: now, name: values.name, email: values.email }, petition, lang);
+          return;
+        }
+        // Signing again re-sends the confirmation, up to a cap, so a lost mail is not a dead end.
+        if (existing.mailsSent >= rules.maxMailsPerSignature) return;
+        if (existing.state === 'pending') queueConfirmation(existing, petition, lang);
+        else if (existing.state === 'validated') {
+          outbox.enqueue({
+            kind: 'signature_already_confirmed',
+            to: existing.email,
+            template: 'already-signed',
+            locale: lang,
+            params: {
+              name: existing.name,
+              petitionTitle: petition.title,
+              petitionUrl: `${config.baseUrl}/petitions/${petition.slug}`,
+            },
+          });
+        } else return;
+        repo.countMailSent(existing.id);
+      });
+    },
+
+    /** What a confirmation link points at, without changing anything (a GET must never confirm). */
+    status(token: string): ConfirmationStatus {
+      const id = tokenId(token);
+      const s = id === undefined ? undefined : repo.findById(id);
+      if (!s || !verifyToken(config.secret, 'confirm', token, s.createdAt)) return { status: 'unknown' };
+      if (s.state === 'validated') return { status: 'validated', petitionId: s.petitionId };
+      if (s.state !== 'pending') return { status: 'unknown' };
+      if (clock() - s.createdAt > rules.tokenTtlDays * day) return { status: 'expired', petitionId: s.petitionId };
+      return { status: 'pending', petitionId: s.petitionId };
+    },
+
+    /** pending → validated, counted at once. A replay, or a wrong or expired token, changes nothing. */
+    confirm(token: string): ConfirmationStatus {
+      const current = this.status(token);
+      if (current.status !== 'pending') return current;
+      const s = repo.findById(tokenId(token)!)!;
+      const changed = deps.db.transaction(() => repo.validate(s, clock()))();
+      if (changed) deps.onValidated?.(s.petitionId);
+      return { status: 'validated', petitionId: s.petitionId };
+    },
+
+    unsubscribeToken,
+
+    /**
+     * Queues a campaign update to every validated signer of a petition who opted in, each mail with
+     * its own one-click unsubscribe link (List-Unsubscribe + List-Unsubscribe-Post, RFC 8058).
+     */
+    queueCampaignUpdate(petitionId: number, update: { subject: string; message: string }): number {
+      return deps.db.transaction(() => {
+        const signers = repo.optedIn(petitionId);
+        for (const s of signers) {
+          outbox.enqueue({
+            kind: 'campaign_update',
+            to: s.email,
+            template: 'campaign-update',
+            locale: s.locale === 'fr' ? 'fr' : 'en',
+            params: {
+              name: s.name,
+              subject: update.subject,
+              message: update.message,
+              unsubscribeUrl: `${config.baseUrl}/unsubscribe/${unsubscribeToken(s)}`,
+            },
+          });
+        }
+        return signers.length;
+      })();
+    },
+
+    /** Stops campaign updates for the person behind the token. Works without a session or cookie (RFC 8058). */
+    unsubscribe(token: string): boolean {
+      const id = tokenId(token);
+      const s = id === undefined ? undefined : repo.findById(id);
+      if (!s || !verifyToken(config.secret, 'unsubscribe', token, s.createdAt)) return false;
+      repo.unsubscribe(s.id, clock());
+      return true;
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+
+/** Decides how the sink answers the n-th message (0-based): accept, or reject with an SMTP code. */
+export type Responder = (index: number) => { code: number; message: string } | undefined;
+
+export interface SmtpSink {
+  url: string;
+  port: number;
+  mails: ParsedMail[];
+  /** How many DATA commands arrived, accepted or not. */
+  attempts: number;
+  respond(responder: Responder): void;
+  waitFor(count: number, timeoutMs?: number): Promise<ParsedMail[]>;
+  close(): Promise<void>;
+}
+
+/** A real SMTP server on 127.0.0.1 (port 0) that parses what arrives, and can misbehave on purpose. */
+export async function startSmtpSink(): Promise<SmtpSink> {
+  let responder: Responder = () => undefined;
+  const waiters: Array<() => void> = [];
+  const sink = {
+    mails: [] as ParsedMail[],
+    attempts: 0,
+  };
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, _session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const rejection = responder(sink.attempts++);
+        if (rejection) {
+          const error = new Error(rejection.message) as Error & { responseCode: number };
+          error.responseCode = rejection.code;
+          return callback(error);
+        }
+        simpleParser(Buffer.concat(chunks))
+          .then((mail) => {
+            sink.mails.push(mail);
+            waiters.splice(0).forEach((wake) => wake());
+            callback();
+          })
+          .catch((error: Error) => callback(error));
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as { port: number }).port;
+
+  return Object.assign(sink, {
+    url: `smtp://127.0.0.1:${port}`,
+    port,
+    respond(r: Responder) {
+      responder = r;
+    },
+    async waitFor(count: number, timeoutMs = 5000): Promise<ParsedMail[]> {
+      const deadline = Date.now() + timeoutMs;
+      while (sink.mails.length < count) {
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`expected ${count} mails, got ${sink.mails.length}`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, left);
+          waiters.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+      return sink.mails;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  });
+}

@@ -1,0 +1,113 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+import type { Express } from 'express';
+import { createApp } from '../../server/app';
+import { loadConfig } from '../../server/config';
+import { openDatabase } from '../../server/db/database';
+import { createLogger } from '../../server/logger';
+import { createServices, type Services } from '../../server/services';
+import { startSmtpSink, type SmtpSink } from './smtpSink';
+
+export const baseUrl = 'http://localhost:3000';
+
+export interface TestApp {
+  app: Express;
+  services: Services;
+  smtp: SmtpSink | undefined;
+  dir: string;
+  agent(): TestAgent;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole app on its own SQLite file in a temporary folder, sending to its own SMTP server on
+ * 127.0.0.1 (or capturing mail to files when `smtp: false`).
+ */
+export async function createTestApp(
+  options: { env?: Record<string, string>; smtp?: boolean; traceSql?: (sql: string) => void } = {},
+): Promise<TestApp> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'undersigned-test-'));
+  const smtp = options.smtp === false ? undefined : await startSmtpSink();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_PATH: path.join(dir, 'test.db'),
+    DATA_DIR: dir,
+    BASE_URL: baseUrl,
+    SECRET: 'a-test-secret-that-is-long-enough-000000',
+    OUTBOX_BACKOFF_MS: '0',
+    ...(smtp ? { SMTP_URL: smtp.url } : {}),
+    ...options.env,
+  });
+  const trace = options.traceSql;
+  const db = openDatabase(
+    config.databasePath,
+    config.synchronous,
+    trace ? { verbose: (sql) => trace(String(sql)) } : {},
+  );
+  const services = createServices(config, createLogger('silent'), { db });
+  const app = createApp(services);
+  return {
+    app,
+    services,
+    smtp,
+    dir,
+    agent: () => request.agent(app),
+    async close() {
+      await services.close();
+      await smtp?.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function csrfFrom(html: string): string {
+  const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+  if (!token) throw new Error('no CSRF token on the page');
+  return token;
+}
+
+export interface SignFields {
+  name?: string;
+  email?: string;
+  country?: string;
+  postcode?: string;
+  showPublicly?: string;
+  updates?: string;
+  website?: string;
+  [extra: string]: string | undefined;
+}
+
+export const aSigner: SignFields = { name: 'Ada Lovelace', email: 'ada@example.org', country: 'GB', postcode: 'N1' };
+
+/** Opens the petition page for its CSRF token and posts the sign form, as a browser would. */
+export async function sign(agent: TestAgent, slug: string, fields: SignFields = aSigner) {
+  const page = await agent.get(`/petitions/${slug}`).expect(200);
+  return agent
+    .post(`/petitions/${slug}/signatures`)
+    .type('form')
+    .send({ _csrf: csrfFrom(page.text), ...fields });
+}
+
+/** The confirmation link in a mail, as a path on this app. */
+export function confirmPath(mailText: string | undefined): string {
+  const match = /http:\/\/localhost:3000(\/signatures\/[^\s]+\/confirm)/.exec(mailText ?? '');
+  if (!match) throw new Error(`no confirmation link in: ${mailText}`);
+  return match[1]!;
+}
+
+/** Opens the link from the mail, then presses Confirm. */
+export async function confirm(agent: TestAgent, linkPath: string) {
+  const page = await agent.get(linkPath).expect(200);
+  return agent
+    .post(linkPath)
+    .type('form')
+    .send({ _csrf: csrfFrom(page.text) });
+}
+
+export async function countOn(agent: TestAgent, slug: string): Promise<number> {
+  const res = await agent.get(`/petitions/${slug}.json`).expect(200);
+  return (res.body as { count: number }).count;
+}

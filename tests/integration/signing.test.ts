@@ -1,0 +1,304 @@
+import {
+  aSigner,
+  confirm,
+  confirmPath,
+  countOn,
+  createTestApp,
+  csrfFrom,
+  sign,
+  type TestApp,
+} from '../helpers/testApp';
+
+const slug = 'fund-defence-fairly';
+
+describe('the petition journey', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await createTestApp();
+  });
+  afterEach(() => t.close());
+
+  describe('POST /petitions/:slug/signatures', () => {
+    it('mails a confirmation link, and counts the signature only once it is confirmed', async () => {
+      const agent = t.agent();
+      const res = await sign(agent, slug, { ...aSigner, showPublicly: 'on' });
+      expect(res.status).toBe(303);
+      expect(res.headers.location).toBe(`/petitions/${slug}/check-email`);
+      const checkEmail = await agent.get(res.headers.location!).expect(200);
+      expect(checkEmail.text).toContain('Check your email');
+
+      const [mail] = await t.smtp!.waitFor(1);
+      expect(mail!.to).toMatchObject({ text: 'ada@example.org' });
+      expect(mail!.subject).toContain('Confirm your signature');
+      expect(mail!.html).toContain('/confirm');
+      expect(mail!.messageId).toMatch(/^<.+@.+>$/);
+      expect(await countOn(agent, slug)).toBe(0);
+
+      const link = confirmPath(mail!.text);
+      const confirmPage = await agent.get(link).expect(200);
+      expect(confirmPage.text).toContain('Confirm my signature');
+      expect(await countOn(agent, slug)).toBe(0);
+
+      const confirmed = await agent
+        .post(link)
+        .type('form')
+        .send({ _csrf: csrfFrom(confirmPage.text) });
+      expect(confirmed.status).toBe(303);
+      expect(confirmed.headers.location).toBe(`/petitions/${slug}/thanks`);
+      const thanks = await agent.get(confirmed.headers.location!).expect(200);
+      expect(thanks.text).toContain('1 signature');
+
+      expect(await countOn(agent, slug)).toBe(1);
+      const page = await agent.get(`/petitions/${slug}`).expect(200);
+      expect(page.text).toContain('1 signature');
+      expect(page.text).toMatch(/<li>Ada, United Kingdom<\/li>/);
+    });
+
+    it('confirms nothing when the link is only opened (GET), however often', async () => {
+      const agent = t.agent();
+      await sign(agent, slug);
+      const [mail] = await t.smtp!.waitFor(1);
+      const link = confirmPath(mail!.text);
+      for (let i = 0; i < 3; i++) await t.agent().get(link).expect(200);
+      expect(await countOn(agent, slug)).toBe(0);
+    });
+
+    it('changes nothing when a confirmation is replayed', async () => {
+      const agent = t.agent();
+      await sign(agent, slug);
+      const [mail] = await t.smtp!.waitFor(1);
+      const link = confirmPath(mail!.text);
+      const page = await agent.get(link).expect(200);
+      const token = csrfFrom(page.text);
+      await agent.post(link).type('form').send({ _csrf: token }).expect(303);
+      await agent.post(link).type('form').send({ _csrf: token }).expect(303);
+      await confirm(agent, link).catch(() => undefined); // the page now redirects: already confirmed
+      expect(await countOn(agent, slug)).toBe(1);
+    });
+
+    it('shows a clear page for an unknown or tampered link', async () => {
+      const agent = t.agent();
+      await sign(agent, slug);
+      const [mail] = await t.smtp!.waitFor(1);
+      const link = confirmPath(mail!.text);
+      const tampered = link.replace(/\.(.)/, (_m, c: string) => `.${c === 'A' ? 'B' : 'A'}`);
+      const res = await agent.get(tampered).expect(404);
+      expect(res.text).toContain('This link is not valid');
+      const nonsense = await agent.get('/signatures/nonsense/confirm').expect(404);
+      expect(nonsense.text).toContain('This link is not valid');
+      const page = await agent.get(link);
+      await agent
+        .post(tampered)
+        .type('form')
+        .send({ _csrf: csrfFrom(page.text) })
+        .expect(404);
+      expect(await countOn(agent, slug)).toBe(0);
+    });
+
+    it('keeps one signature per canonical email: case, +tag and Gmail dots are the same person', async () => {
+      const agent = t.agent();
+      await sign(agent, slug, { ...aSigner, email: 'J.Doe@gmail.com' });
+      await sign(agent, slug, { ...aSigner, email: 'jdoe+petitions@googlemail.com' });
+      await sign(agent, slug, { ...aSigner, email: 'JDOE@GMAIL.COM' });
+      const mails = await t.smtp!.waitFor(3);
+      // Each attempt re-sends the same confirmation link to the address typed that time.
+      const links = new Set(mails.map((m) => confirmPath(m.text)));
+      expect(links.size).toBe(1);
+      await confirm(agent, [...links][0]!);
+      expect(await countOn(agent, slug)).toBe(1);
+
+      // Signing again once confirmed says "check your email" and mails a reminder, but counts nothing.
+      const again = await sign(agent, slug, { ...aSigner, email: 'j.d.o.e@gmail.com' });
+      expect(again.headers.location).toBe(`/petitions/${slug}/check-email`);
+      const [, , , reminder] = await t.smtp!.waitFor(4);
+      expect(reminder!.subject).toContain('You have already signed');
+      expect(await countOn(agent, slug)).toBe(1);
+    });
+
+    it('sends at most 5 mails for one signature', async () => {
+      const agent = t.agent();
+      for (let i = 0; i < 5; i++) await sign(agent, slug, { ...aSigner, email: `same+${i}@example.org` });
+      await t.smtp!.waitFor(5);
+      // The rate limit is per IP; a fresh app instance keeps this test about the mail cap alone.
+      const res = await sign(agent, slug, { ...aSigner, email: 'same@example.org' });
+      expect(res.headers.location).toBe(`/petitions/${slug}/check-email`);
+      await t.services.sender.drain();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(t.smtp!.mails).toHaveLength(5);
+    });
+
+    it('silently marks signatures over the per-IP rate limit as fraudulent: they never count', async () => {
+      const agent = t.agent();
+      for (let i = 0; i < 7; i++) {
+        const res = await sign(agent, slug, { ...aSigner, email: `person${i}@example.org` });
+        expect(res.headers.location).toBe(`/petitions/${slug}/check-email`);
+      }
+      await t.services.sender.drain();
+      const mails = await t.smtp!.waitFor(5);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(mails).toHaveLength(5); // the 6th and 7th got no mail, and look the same to the sender
+      for (const mail of mails) await confirm(agent, confirmPath(mail.text));
+      expect(await countOn(agent, slug)).toBe(5);
+      const states = t.services.db.prepare('SELECT state, count(*) AS n FROM signatures GROUP BY state').all();
+      expect(states).toEqual(
+        expect.arrayContaining([
+          { state: 'validated', n: 5 },
+          { state: 'fraudulent', n: 2 },
+        ]),
+      );
+    });
+
+    it('stores nothing and mails nothing when the honeypot is filled, but answers as usual', async () => {
+      const agent = t.agent();
+      const res = await sign(agent, slug, { ...aSigner, website: 'http://spam.example' });
+      expect(res.status).toBe(303);
+      expect(res.headers.location).toBe(`/petitions/${slug}/check-email`);
+      await t.services.sender.drain();
+      expect(t.smtp!.mails).toHaveLength(0);
+      expect(t.services.db.prepare('SELECT count(*) FROM signatures').pluck().get()).toBe(0);
+    });
+
+    it('ignores fields it does not expect (no mass assignment)', async () => {
+      const agent = t.agent();
+      await sign(agent, slug, { ...aSigner, state: 'validated', id: '999', __proto__: 'x', petition_id: '2' });
+      await t.smtp!.waitFor(1);
+      expect(await countOn(agent, slug)).toBe(0);
+      const row = t.services.db.prepare('SELECT id, state FROM signatures').get();
+      expect(row).toEqual({ id: 1, state: 'pending' });
+    });
+  });
+
+  describe('validation', () => {
+    const cases: Array<[string, Record<string, string>, string]> = [
+      ['the name is blank', { name: '' }, 'Enter your full name'],
+      ['the name holds a web address', { name: 'Visit https://spam.example' }, 'Enter your name without a web address'],
+      ['the name starts with =', { name: '=HYPERLINK("x")' }, 'Enter your name without =, +, - or @ at the start'],
+      ['the name starts with @', { name: '@someone' }, 'Enter your name without =, +, - or @ at the start'],
+      [
+        'the name holds a control character',
+        { name: 'Ada\u0007 Lovelace' },
+        'Enter your name using letters, spaces and punctuation only',
+      ],
+      ['the name is too long', { name: 'A'.repeat(101) }, 'Enter a name of 100 characters or fewer'],
+      ['the email is blank', { email: '' }, 'Enter your email address'],
+      [
+        'the email is malformed',
+        { email: 'ada.example.org' },
+        'Enter an email address in the correct format, like name@example.com',
+      ],
+      ['no country is chosen', { country: '' }, 'Select your country'],
+      ['the country is not a country', { country: 'QQ' }, 'Select your country from the list'],
+      ['the postcode is too long', { postcode: 'x'.repeat(51) }, 'Enter a postcode or town of 50 characters or fewer'],
+    ];
+
+    it.each(cases)('re-renders the form with a message when %s', async (_label, change, message) => {
+      const agent = t.agent();
+      const res = await sign(agent, slug, { ...aSigner, updates: 'on', ...change });
+      expect(res.status).toBe(400);
+      expect(res.text).toContain('There is a problem');
+      // Once in the summary at the top, once beside the field.
+      expect(res.text.split(message.replace(/"/g, '&quot;').replace(/=/g, '&#x3D;')).length - 1).toBe(2);
+      expect(res.text).toContain('aria-invalid="true"');
+      // The values typed are kept.
+      const kept = { ...aSigner, ...change };
+      if (kept.email) expect(res.text).toContain(`value="${kept.email}"`);
+      expect(res.text).toMatch(/id="field-updates"[^>]*checked/);
+      if (kept.country === 'GB') expect(res.text).toMatch(/<option value="GB" selected>/);
+      expect(t.services.db.prepare('SELECT count(*) FROM signatures').pluck().get()).toBe(0);
+    });
+
+    it('shows a <script> name escaped on the re-rendered form and among recent signers', async () => {
+      const agent = t.agent();
+      const evil = '<script>alert(1)</script>';
+      const bad = await sign(agent, slug, { ...aSigner, name: evil, email: '' });
+      expect(bad.status).toBe(400);
+      expect(bad.text).not.toContain(evil);
+      expect(bad.text).toContain('value="&lt;script&gt;alert(1)&lt;/script&gt;"');
+
+      await sign(agent, slug, { ...aSigner, name: evil, showPublicly: 'on' });
+      const [mail] = await t.smtp!.waitFor(1);
+      expect(mail!.html).not.toContain(evil);
+      await confirm(agent, confirmPath(mail!.text));
+      const page = await agent.get(`/petitions/${slug}`).expect(200);
+      expect(page.text).not.toContain(evil);
+      expect(page.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;, United Kingdom');
+    });
+  });
+
+  describe('protection', () => {
+    it('refuses a form without its CSRF token (403)', async () => {
+      const res = await t.agent().post(`/petitions/${slug}/signatures`).type('form').send(aSigner);
+      expect(res.status).toBe(403);
+      expect(res.text).toContain('Your form has expired');
+    });
+
+    it('refuses a form whose CSRF token does not match its cookie (403)', async () => {
+      const page = await t.agent().get(`/petitions/${slug}`);
+      const res = await t
+        .agent()
+        .post(`/petitions/${slug}/signatures`)
+        .type('form')
+        .send({ ...aSigner, _csrf: csrfFrom(page.text) });
+      expect(res.status).toBe(403);
+    });
+
+    it('answers an oversized body with a clear 413 page', async () => {
+      const agent = t.agent();
+      const page = await agent.get(`/petitions/${slug}`);
+      const res = await agent
+        .post(`/petitions/${slug}/signatures`)
+        .type('form')
+        .send({ ...aSigner, _csrf: csrfFrom(page.text), name: 'x'.repeat(40_000) });
+      expect(res.status).toBe(413);
+      expect(res.text).toContain('Too much data');
+      expect(res.text).not.toMatch(/at \w+ \(/); // no stack trace
+    });
+
+    it('refuses to sign a closed petition with a clear page', async () => {
+      const agent = t.agent();
+      const page = await agent.get(`/petitions/${slug}`);
+      t.services.petitions.setState(slug, 'closed');
+      const res = await agent
+        .post(`/petitions/${slug}/signatures`)
+        .type('form')
+        .send({ ...aSigner, _csrf: csrfFrom(page.text) });
+      expect(res.status).toBe(409);
+      expect(res.text).toContain('This petition is closed');
+      const closedPage = await agent.get(`/petitions/${slug}`).expect(200);
+      expect(closedPage.text).not.toContain('name="email"');
+      expect(t.services.db.prepare('SELECT count(*) FROM signatures').pluck().get()).toBe(0);
+    });
+  });
+
+  describe('mail delivery through the outbox', () => {
+    it('retries when the relay answers 451, and the mail arrives on the retry', async () => {
+      t.smtp!.respond((n) => (n === 0 ? { code: 451, message: 'Try again later' } : undefined));
+      const agent = t.agent();
+      await sign(agent, slug);
+      const [mail] = await t.smtp!.waitFor(1);
+      expect(t.smtp!.attempts).toBe(2);
+      expect(mail!.subject).toContain('Confirm your signature');
+      await t.services.sender.idle();
+      const row = t.services.db.prepare('SELECT state, attempts FROM outbox').get();
+      expect(row).toEqual({ state: 'sent', attempts: 2 });
+    });
+
+    it('does not retry when the relay refuses for good (550)', async () => {
+      t.smtp!.respond(() => ({ code: 550, message: 'No such user' }));
+      await sign(t.agent(), slug);
+      await new Promise((r) => setTimeout(r, 300));
+      await t.services.sender.drain();
+      expect(t.smtp!.attempts).toBe(1);
+      const row = t.services.db.prepare('SELECT state, attempts, last_error AS lastError FROM outbox').get();
+      expect(row).toMatchObject({ state: 'failed', attempts: 1 });
+    });
+
+    it('keeps the same Message-ID when a mail is sent again', async () => {
+      t.smtp!.respond((n) => (n === 0 ? { code: 421, message: 'Busy' } : undefined));
+      await sign(t.agent(), slug);
+      const [mail] = await t.smtp!.waitFor(1);
+      const stored = t.services.db.prepare('SELECT message_id FROM outbox').pluck().get();
+      expect(mail!.messageId).toBe(stored);
+    });
+  });
+});

@@ -1,0 +1,115 @@
+import request from 'supertest';
+import { aSigner, confirm, confirmPath, createTestApp, sign, type TestApp } from '../helpers/testApp';
+
+const slug = 'fund-defence-fairly';
+
+describe('the public site', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  describe('GET /', () => {
+    it('shows the campaign, its five demands each linking to a petition, and cites the source', async () => {
+      const res = await t.agent().get('/').expect(200);
+      expect(res.text).toContain('<html lang="en">');
+      expect(res.text.match(/class="demand"/g)).toHaveLength(5);
+      expect(res.text).toContain(`href="/petitions/${slug}"`);
+      expect(res.text).toContain('Agnès Callamard');
+      expect(res.text).toContain('Le Monde diplomatique');
+    });
+
+    it('speaks French when asked, remembers it, and sets <html lang>', async () => {
+      const agent = t.agent();
+      const res = await agent.get('/?lang=fr').expect(200);
+      expect(res.text).toContain('<html lang="fr">');
+      expect(res.text).toContain('OTAN');
+      const next = await agent.get(`/petitions/${slug}`).expect(200);
+      expect(next.text).toContain('<html lang="fr">');
+      expect(next.text).toContain('Signer cette pétition');
+    });
+
+    it('follows Accept-Language when no choice was made', async () => {
+      const res = await request(t.app).get('/').set('Accept-Language', 'fr-BE,fr;q=0.9').expect(200);
+      expect(res.text).toContain('<html lang="fr">');
+    });
+  });
+
+  describe('GET /petitions/:slug', () => {
+    it('shows the text, the count, the thermometer, share links, Open Graph tags and the sign form', async () => {
+      const res = await t.agent().get(`/petitions/${slug}`).expect(200);
+      res.text = res.text.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
+      expect(res.text).toContain('0 signatures');
+      expect(res.text).toMatch(/<progress class="thermometer" max="\d+" value="0"/);
+      expect(res.text).toContain('property="og:title"');
+      expect(res.text).toContain(`property="og:url" content="http://localhost:3000/petitions/${slug}"`);
+      expect(res.text).toContain('https://wa.me/?text=');
+      expect(res.text).toContain('https://www.facebook.com/sharer/sharer.php?u=http%3A%2F%2Flocalhost%3A3000');
+      expect(res.text).toContain('href="/privacy"');
+      // NATO members first, then every other country.
+      const nato = res.text.indexOf('NATO member states');
+      const others = res.text.indexOf('Other countries');
+      expect(nato).toBeGreaterThan(0);
+      expect(res.text.slice(nato, others)).toContain('<option value="FR">France</option>');
+      expect(res.text.slice(others)).toContain('<option value="BR">Brazil</option>');
+      expect(res.text).toMatch(/id="field-showPublicly" name="showPublicly" type="checkbox">/); // unchecked
+    });
+
+    it('answers an unknown petition with a 404 page', async () => {
+      const res = await t.agent().get('/petitions/no-such-thing').expect(404);
+      expect(res.text).toContain('Page not found');
+    });
+
+    it('never runs COUNT(*) to show a page: it reads the counters', async () => {
+      const statements: string[] = [];
+      const traced = await createTestApp({ traceSql: (sql) => statements.push(sql) });
+      try {
+        const agent = traced.agent();
+        await sign(agent, slug);
+        await confirm(agent, confirmPath((await traced.smtp!.waitFor(1))[0]!.text));
+        statements.length = 0;
+        const page = await agent.get(`/petitions/${slug}`).expect(200);
+        expect(page.text).toContain('1 signature');
+        expect(statements.some((sql) => /petition_counts/.test(sql))).toBe(true);
+        expect(statements.filter((sql) => /count\(/i.test(sql))).toEqual([]);
+      } finally {
+        await traced.close();
+      }
+    });
+  });
+
+  describe('GET /petitions/:slug.json', () => {
+    it('gives the count, goal and counts by country, cacheable', async () => {
+      const agent = t.agent();
+      await sign(agent, slug, { ...aSigner, email: 'json@example.org', country: 'BE' });
+      const mail = (await t.smtp!.waitFor(1)).find((m) => m.text?.includes('localhost'));
+      await confirm(agent, confirmPath(mail!.text));
+      const res = await agent.get(`/petitions/${slug}.json`).expect(200);
+      expect(res.headers['cache-control']).toBe('public, max-age=60');
+      expect(res.body).toMatchObject({ slug, count: 1, countsByCountry: { BE: 1 } });
+      expect(res.body.goal).toBeGreaterThan(0);
+      expect(JSON.stringify(res.body)).not.toContain('json@example.org');
+    });
+  });
+
+  describe('headers', () => {
+    it('sends a CSP with no inline script, and the other protective headers', async () => {
+      const res = await t.agent().get('/').expect(200);
+      const csp = res.headers['content-security-policy']!;
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).not.toContain('unsafe-inline');
+      expect(csp).toContain("object-src 'none'");
+      expect(csp).toContain("base-uri 'none'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['referrer-policy']).toBe('strict-origin-when-cross-origin');
+      expect(res.headers['x-powered-by']).toBeUndefined();
+    });
+
+    it('sets no cookie on a read-only page view (no session for the public)', async () => {
+      const res = await request(t.app).get('/').expect(200);
+      expect(res.headers['set-cookie']).toBeUndefined();
+    });
+  });
+});

@@ -1,0 +1,40 @@
+import { ConfigError, loadConfig } from '../../server/config';
+
+describe('loadConfig', () => {
+  it('refuses to start in production without a SECRET, and says why', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/SECRET is required/);
+  });
+
+  it('refuses a short production secret', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', SECRET: 'short' })).toThrow(/at least 32/);
+  });
+
+  it('reads the documented variables', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      SECRET: 'x'.repeat(40),
+      PORT: '8080',
+      BASE_URL: 'https://sign.example/',
+      DATABASE_PATH: '/var/lib/undersigned/db.sqlite',
+      SMTP_URL: 'smtp://user:pass@mail.example:587',
+      MAIL_FROM: 'Undersigned <hello@sign.example>',
+      TRUST_PROXY: '1',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      baseUrl: 'https://sign.example',
+      databasePath: '/var/lib/undersigned/db.sqlite',
+      smtpUrl: 'smtp://user:pass@mail.example:587',
+      mailFrom: 'Undersigned <hello@sign.example>',
+      trustProxy: 1,
+      synchronous: 'FULL',
+    });
+  });
+
+  it('rejects malformed values with a message naming the variable', () => {
+    expect(() => loadConfig({ SECRET: 's', PORT: 'abc' })).toThrow(/PORT/);
+    expect(() => loadConfig({ SECRET: 's', BASE_URL: 'not a url' })).toThrow(/BASE_URL/);
+    expect(() => loadConfig({ SECRET: 's', SMTP_URL: 'mail.example' })).toThrow(/SMTP_URL/);
+  });
+});

@@ -1,0 +1,72 @@
+import { canonicalEmail, IpRanges, nameProblem, RateWindow } from '../../server/signatures/rules';
+
+describe('canonicalEmail', () => {
+  it.each([
+    ['Ada@Example.org', 'ada@example.org'],
+    ['ada+news@example.org', 'ada@example.org'],
+    ['a.d.a@example.org', 'a.d.a@example.org'],
+    ['J.Doe+x@gmail.com', 'jdoe@gmail.com'],
+    ['j.doe@googlemail.com', 'jdoe@gmail.com'],
+    ['  ada@example.org ', 'ada@example.org'],
+  ])('%s → %s', (input, expected) => {
+    expect(canonicalEmail(input)).toBe(expected);
+  });
+});
+
+describe('nameProblem', () => {
+  it.each([
+    ['Ada Lovelace', undefined],
+    ['Zoë O’Brien-Smith', undefined],
+    ['Łukasz Żółć', undefined],
+    ['=1+2', 'formula'],
+    ['+44 Ada', 'formula'],
+    ['-Ada', 'formula'],
+    ['@ada', 'formula'],
+    ['Ada\nBcc: x@example.org', 'control'],
+    ['Ada\u0000', 'control'],
+    ['see https://example.org', 'url'],
+    ['buy at www.example.org', 'url'],
+    ['cheap-pills.com', 'url'],
+  ])('%j → %s', (name, problem) => {
+    expect(nameProblem(name)).toBe(problem);
+  });
+});
+
+describe('IpRanges', () => {
+  const ranges = new IpRanges(['203.0.113.0/24', '2001:db8::/32', '198.51.100.7']);
+  it.each([
+    ['203.0.113.9', true],
+    ['::ffff:203.0.113.9', true],
+    ['203.0.114.1', false],
+    ['2001:db8::1', true],
+    ['198.51.100.7', true],
+    ['198.51.100.8', false],
+    ['not an ip', false],
+  ])('%s → %s', (ip, inside) => {
+    expect(ranges.has(ip)).toBe(inside);
+  });
+});
+
+describe('RateWindow', () => {
+  it('flags the hit that goes over either window, per key', () => {
+    const rate = new RateWindow([
+      { max: 2, seconds: 60 },
+      { max: 3, seconds: 300 },
+    ]);
+    expect(rate.hit('a', 0)).toBe(false);
+    expect(rate.hit('a', 1000)).toBe(false);
+    expect(rate.hit('a', 2000)).toBe(true); // third within 60 s
+    expect(rate.hit('b', 2000)).toBe(false); // another key is independent
+    expect(rate.hit('a', 200_000)).toBe(true); // fourth within 300 s
+    expect(rate.hit('a', 600_000)).toBe(false); // the windows have passed
+  });
+
+  it('forgets the oldest keys when full', () => {
+    const rate = new RateWindow([{ max: 1, seconds: 60 }], 2);
+    rate.hit('a', 0);
+    rate.hit('b', 0);
+    rate.hit('c', 0);
+    expect(rate.hit('a', 1)).toBe(false); // 'a' was evicted, so this is its first hit again
+    expect(rate.hit('c', 1)).toBe(true);
+  });
+});
