@@ -148,6 +148,21 @@ describe('the petition journey', () => {
       );
     });
 
+    it('does not let a forged X-Forwarded-For escape the rate limit (trust proxy is off by default)', async () => {
+      const agent = t.agent();
+      for (let i = 0; i < 6; i++) {
+        const page = await agent.get(`/petitions/${slug}`);
+        await agent
+          .post(`/petitions/${slug}/signatures`)
+          .set('X-Forwarded-For', `198.51.100.${i}`)
+          .type('form')
+          .send({ ...aSigner, email: `forged${i}@example.org`, _csrf: csrfFrom(page.text) })
+          .expect(303);
+      }
+      const fraudulent = t.services.db.prepare("SELECT count(*) FROM signatures WHERE state = 'fraudulent'").pluck();
+      expect(fraudulent.get()).toBe(1);
+    });
+
     it('stores nothing and mails nothing when the honeypot is filled, but answers as usual', async () => {
       const agent = t.agent();
       const res = await sign(agent, slug, { ...aSigner, website: 'http://spam.example' });
@@ -299,6 +314,33 @@ describe('the petition journey', () => {
       const [mail] = await t.smtp!.waitFor(1);
       const stored = t.services.db.prepare('SELECT message_id FROM outbox').pluck().get();
       expect(mail!.messageId).toBe(stored);
+    });
+  });
+
+  describe('allow and block lists', () => {
+    let listed: TestApp;
+    beforeEach(async () => {
+      listed = await createTestApp({
+        env: { BLOCKED_EMAIL_DOMAINS: 'spam.example', ALLOWED_IP_RANGES: '127.0.0.0/8,::1' },
+      });
+    });
+    afterEach(() => listed.close());
+
+    it('marks a blocked email domain fraudulent, silently', async () => {
+      const res = await sign(listed.agent(), slug, { ...aSigner, email: 'bot@spam.example' });
+      expect(res.headers.location).toBe(`/petitions/${slug}/check-email`);
+      await listed.services.sender.drain();
+      expect(listed.smtp!.mails).toHaveLength(0);
+      const row = listed.services.db.prepare('SELECT state, fraud_reason AS reason FROM signatures').get();
+      expect(row).toEqual({ state: 'fraudulent', reason: 'blocked_domain' });
+    });
+
+    it('lets an allowed IP range past the rate limit (an office behind one address)', async () => {
+      const agent = listed.agent();
+      for (let i = 0; i < 8; i++) await sign(agent, slug, { ...aSigner, email: `colleague${i}@example.org` });
+      await listed.smtp!.waitFor(8);
+      const states = listed.services.db.prepare('SELECT DISTINCT state FROM signatures').pluck().all();
+      expect(states).toEqual(['pending']);
     });
   });
 });
