@@ -12,15 +12,30 @@ export function isLang(value: unknown): value is Lang {
 
 const localesDir = path.join(appRoot, 'server', 'i18n', 'locales');
 
-/** One i18next instance for the app, loaded synchronously from server/i18n/locales/<lang>.json. */
+/**
+ * All the text of one language: every server/i18n/locales/<lang>/*.json, one file per feature, each
+ * holding its own top-level keys. A key defined by two files is a mistake, and refused.
+ */
+function loadLanguage(lang: Lang): Record<string, unknown> {
+  const dir = path.join(localesDir, lang);
+  const merged: Record<string, unknown> = {};
+  for (const file of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
+    const texts = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(texts)) {
+      if (key in merged) throw new Error(`locales/${lang}/${file} redefines "${key}"`);
+      merged[key] = value;
+    }
+  }
+  return merged;
+}
+
+/** One i18next instance for the app, loaded synchronously at boot. */
 export function createI18n(): i18n {
   const instance = i18next.createInstance();
-  const resources = Object.fromEntries(
-    languages.map((lang) => [
-      lang,
-      { translation: JSON.parse(fs.readFileSync(path.join(localesDir, `${lang}.json`), 'utf8')) as object },
-    ]),
-  );
+  const resources = Object.fromEntries(languages.map((lang) => [lang, { translation: loadLanguage(lang) }]));
   void instance.init({
     resources,
     lng: 'en',
