@@ -21,6 +21,15 @@ export interface OutboxSenderDeps {
   clock?: () => number;
 }
 
+/**
+ * What a feature does when one of its mails is settled (a letter becomes `sent`, a batch is marked
+ * delivered). Runs inside the transaction that records the outcome, so the two never disagree.
+ */
+export interface OutboxHook {
+  sent?(row: OutboxRow, now: number): void;
+  failed?(row: OutboxRow, state: 'failed' | 'dead', error: string): void;
+}
+
 type Outcome = { row: OutboxRow; ok: true; response: string } | { row: OutboxRow; ok: false; error: unknown };
 
 /**
@@ -34,9 +43,15 @@ export class OutboxSender {
   private again = false;
   private stopped = false;
   private readonly clock: () => number;
+  private readonly hooks = new Map<string, OutboxHook>();
 
   constructor(private readonly deps: OutboxSenderDeps) {
     this.clock = deps.clock ?? Date.now;
+  }
+
+  /** Registers what to do when mail of this kind is sent or given up on. */
+  on(kind: string, hook: OutboxHook): void {
+    this.hooks.set(kind, hook);
   }
 
   /** Polls for due rows (retries, expired leases) and sends at once whenever woken. */
@@ -92,9 +107,13 @@ export class OutboxSender {
     const now = this.clock();
     this.deps.db.transaction(() => {
       for (const outcome of outcomes) {
-        const kind = outcome.ok ? 'sent' : this.recordFailure(outcome.row, outcome.error, now);
-        if (outcome.ok) repo.markSent(outcome.row.id, outcome.response, now);
-        summary[kind]++;
+        if (outcome.ok) {
+          repo.markSent(outcome.row.id, outcome.response, now);
+          this.hooks.get(outcome.row.kind)?.sent?.(outcome.row, now);
+          summary.sent++;
+        } else {
+          summary[this.recordFailure(outcome.row, outcome.error, now)]++;
+        }
       }
     })();
     return { claimed: rows.length, summary };
@@ -114,12 +133,10 @@ export class OutboxSender {
     const message = describeFailure(error);
     const kind = classifyFailure(error);
     logger.warn({ outboxId: row.id, kind, attempt: row.attempts, error: message }, 'mail not accepted');
-    if (kind === 'permanent') {
-      repo.markFailed(row.id, 'failed', message);
-      return 'failed';
-    }
-    if (row.attempts >= settings.maxAttempts) {
-      repo.markFailed(row.id, 'dead', message);
+    if (kind === 'permanent' || row.attempts >= settings.maxAttempts) {
+      const state = kind === 'permanent' ? 'failed' : 'dead';
+      repo.markFailed(row.id, state, message);
+      this.hooks.get(row.kind)?.failed?.(row, state, message);
       return 'failed';
     }
     const backoff = Math.min(settings.backoffBaseMs * 2 ** (row.attempts - 1), settings.backoffCapMs);
