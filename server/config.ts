@@ -39,6 +39,14 @@ export interface Config {
     maxMailsPerSignature: number;
     tokenTtlDays: number;
   };
+  delivery: {
+    /** Run the digest scheduler inside the server (off when a separate `npm run deliver` does it). */
+    inServer: boolean;
+    intervalMs: number;
+    size: number;
+    maxWaitMs: number;
+    maxPerDigest: number;
+  };
   outbox: {
     pollMs: number;
     batchSize: number;
@@ -151,10 +159,18 @@ export function loadConfig(env: Env = process.env): Config {
       maxMailsPerSignature: 5,
       tokenTtlDays: int(env, 'CONFIRMATION_TTL_DAYS', 30),
     },
+    delivery: {
+      inServer: env.DELIVERY_IN_SERVER !== 'false',
+      intervalMs: int(env, 'DELIVERY_INTERVAL_MS', 60_000),
+      // Defaults from the issue: a digest per 100 new signatures, or daily, whichever comes first.
+      size: Math.max(1, int(env, 'DIGEST_SIZE', 100)),
+      maxWaitMs: int(env, 'DIGEST_HOURS', 24) * 60 * 60 * 1000,
+      maxPerDigest: Math.max(1, int(env, 'DIGEST_MAX', 10_000)),
+    },
     outbox: {
       pollMs: int(env, 'OUTBOX_POLL_MS', 1000),
       batchSize: 50,
-      leaseMs: 60_000,
+      leaseMs: int(env, 'OUTBOX_LEASE_MS', 60_000),
       maxAttempts: int(env, 'OUTBOX_MAX_ATTEMPTS', 8),
       backoffBaseMs: int(env, 'OUTBOX_BACKOFF_MS', 30_000),
       backoffCapMs: 6 * 60 * 60 * 1000,

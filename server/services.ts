@@ -4,6 +4,9 @@ import { migrate, openDatabase, type Database } from './db/database';
 import { GroupCommit } from './db/groupCommit';
 import { createI18n } from './i18n/i18n';
 import type { Logger } from './logger';
+import crypto from 'node:crypto';
+import { deliveryRepository } from './delivery/deliveryRepository';
+import { createDeliveryService } from './delivery/deliveryService';
 import { createMailTransport, type MailTransport } from './mail/mailer';
 import { createMailRenderer } from './mail/mailRenderer';
 import { createOutbox } from './mail/outbox';
@@ -35,17 +38,31 @@ export function createServices(
   const group = new GroupCommit(db);
   const outboxRepo = outboxRepository(db);
   const outbox = createOutbox(outboxRepo, config.mailFrom);
+  const petitionsRepo = petitionsRepository(db);
+  const delivery = createDeliveryService({
+    db,
+    repo: deliveryRepository(db),
+    petitions: petitionsRepo,
+    outbox,
+    views,
+    i18n,
+    mailFrom: config.mailFrom,
+    baseUrl: config.baseUrl,
+    settings: config.delivery,
+  });
   const sender = new OutboxSender({
     db,
     repo: outboxRepo,
     transport: options.transport ?? createMailTransport(config),
-    render: createMailRenderer(views, i18n, config.mailFrom, config.baseUrl),
+    render: createMailRenderer(views, i18n, config.mailFrom, config.baseUrl, { digest: delivery.renderDigest }),
     settings: config.outbox,
     logger,
+    relayId: config.smtpUrl ? crypto.createHash('sha256').update(config.smtpUrl).digest('hex').slice(0, 16) : undefined,
   });
+  sender.on('digest', delivery.hook);
   // Mail queued by a committed group goes out at once rather than at the next poll.
   group.onCommit(() => sender.wake());
-  const petitions = createPetitionsService(petitionsRepository(db));
+  const petitions = createPetitionsService(petitionsRepo);
   const signatures = createSignaturesService({
     db,
     group,
@@ -54,6 +71,7 @@ export function createServices(
     config,
     onValidated: () => petitions.invalidate(),
   });
+  let deliveryTimer: NodeJS.Timeout | undefined;
   return {
     config,
     logger,
@@ -65,7 +83,22 @@ export function createServices(
     sender,
     petitions,
     signatures,
+    delivery,
+    /** Starts the server's background work: the outbox sender, and the digest scheduler if enabled. */
+    startBackground(): void {
+      sender.start();
+      if (!config.delivery.inServer) return;
+      deliveryTimer = setInterval(() => {
+        try {
+          if (delivery.plan().batches > 0) sender.wake();
+        } catch (error) {
+          logger.error({ err: error }, 'digest planning failed');
+        }
+      }, config.delivery.intervalMs);
+      deliveryTimer.unref();
+    },
     async close(): Promise<void> {
+      if (deliveryTimer) clearInterval(deliveryTimer);
       await sender.stop();
       db.close();
     },

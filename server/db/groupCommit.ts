@@ -43,15 +43,19 @@ export class GroupCommit {
     if (this.scheduled) setImmediate(() => this.flush());
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
-      this.db.transaction(() => {
-        for (const item of group) {
-          try {
-            outcomes.push({ ok: true, value: this.db.transaction(item.work)() });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
+      // IMMEDIATE: take the write lock up front, so that a unit that reads before it writes cannot
+      // meet SQLITE_BUSY when another process (the deliver CLI, say) wrote in between.
+      this.db
+        .transaction(() => {
+          for (const item of group) {
+            try {
+              outcomes.push({ ok: true, value: this.db.transaction(item.work)() });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+            }
           }
-        }
-      })();
+        })
+        .immediate();
     } catch (error) {
       for (const item of group) item.reject(error);
       return;

@@ -5,12 +5,23 @@ import type { OutboxRow } from './outboxRepository';
 
 export type MailRenderer = (row: OutboxRow) => OutgoingMail;
 
+/** Renders one template's mail itself (a digest with its attachment, say); the default covers the rest. */
+export type CustomRenderers = Record<string, MailRenderer>;
+
 /**
  * Mail is rendered when it is sent, not when it is queued, to keep the signing path light. Mail with
  * an unsubscribe link carries List-Unsubscribe and List-Unsubscribe-Post (RFC 8058 one-click).
  */
-export function createMailRenderer(views: Views, i18n: i18n, mailFrom: string, baseUrl: string): MailRenderer {
+export function createMailRenderer(
+  views: Views,
+  i18n: i18n,
+  mailFrom: string,
+  baseUrl: string,
+  custom: CustomRenderers = {},
+): MailRenderer {
   return (row) => {
+    const own = custom[row.template];
+    if (own) return own(row);
     const context = { ...row.params, lang: row.locale, baseUrl };
     const { html, text } = views.email(row.template, context);
     const headers: Record<string, string> = {};

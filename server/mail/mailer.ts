@@ -13,6 +13,7 @@ export interface OutgoingMail {
   text: string;
   messageId: string;
   headers?: Record<string, string>;
+  attachments?: Array<{ filename: string; content: string; contentType: string }>;
 }
 
 export interface SendResult {
@@ -62,6 +63,7 @@ function toNodemailer(mail: OutgoingMail) {
     text: mail.text,
     messageId: mail.messageId,
     headers: mail.headers,
+    attachments: mail.attachments,
     ...safety,
   };
 }
@@ -98,6 +100,7 @@ export interface CapturedMail {
   html: string;
   messageId: string;
   headers: Record<string, string>;
+  attachments?: string[];
 }
 
 /**
@@ -124,6 +127,7 @@ export function fileTransport(dir: string): MailTransport {
         html: mail.html,
         messageId: mail.messageId,
         headers: mail.headers ?? {},
+        attachments: (mail.attachments ?? []).map((a) => a.filename),
       };
       fs.writeFileSync(path.join(dir, `${id}.json`), JSON.stringify(captured));
       return { response: `250 captured as ${id}.eml` };

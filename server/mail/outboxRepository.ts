@@ -89,6 +89,16 @@ export function outboxRepository(db: Database) {
        UNION ALL SELECT min(lease_until) FROM outbox WHERE state = 'sending')`,
   );
 
+  const requeue = db.prepare(
+    `UPDATE outbox SET state = 'queued', attempts = attempts - 1, lease_until = NULL, last_error = @error WHERE id = @id`,
+  );
+  const pause = db.prepare(
+    `INSERT INTO outbox_pause (id, reason, paused_at, relay) VALUES (1, @reason, @now, @relay)
+     ON CONFLICT (id) DO NOTHING`,
+  );
+  const resume = db.prepare('DELETE FROM outbox_pause');
+  const paused = db.prepare('SELECT reason, paused_at AS pausedAt, relay FROM outbox_pause WHERE id = 1');
+
   return {
     /** Call inside the transaction that causes the mail. */
     enqueue(row: NewOutboxRow): number {
@@ -105,6 +115,20 @@ export function outboxRepository(db: Database) {
     },
     markFailed(id: number, state: 'failed' | 'dead', error: string): void {
       fail.run({ id, state, error });
+    },
+    /** Puts a claimed row back as it was, the attempt not counted (it never reached the relay's judgement). */
+    requeue(id: number, error: string): void {
+      requeue.run({ id, error });
+    },
+    /** Stops all sending until resumed: the relay refused our credentials, so every mail would fail. */
+    pause(reason: string, now: number, relay: string | null): void {
+      pause.run({ reason, now, relay });
+    },
+    resume(): boolean {
+      return resume.run().changes > 0;
+    },
+    paused(): { reason: string; pausedAt: number; relay: string | null } | undefined {
+      return paused.get() as { reason: string; pausedAt: number; relay: string | null } | undefined;
     },
     /** When the next row becomes due, or null when nothing waits. */
     nextDueAt(): number | null {

@@ -9,6 +9,8 @@ export interface SendSummary {
   sent: number;
   retried: number;
   failed: number;
+  /** Set when the relay refused our credentials: nothing more is sent until delivery is resumed. */
+  paused?: string;
 }
 
 export interface OutboxSenderDeps {
@@ -18,6 +20,8 @@ export interface OutboxSenderDeps {
   render: MailRenderer;
   settings: Config['outbox'];
   logger: Logger;
+  /** Identifies the relay's configuration (a hash, never the URL: it holds the password). */
+  relayId?: string;
   clock?: () => number;
 }
 
@@ -49,6 +53,18 @@ export class OutboxSender {
     this.clock = deps.clock ?? Date.now;
   }
 
+  /** Why delivery is paused, if it is. */
+  paused(): { reason: string; pausedAt: number } | undefined {
+    return this.deps.repo.paused();
+  }
+
+  /** Lifts a pause (the relay's credentials were fixed) and sends what waited. */
+  resume(): boolean {
+    const resumed = this.deps.repo.resume();
+    if (resumed) this.wake();
+    return resumed;
+  }
+
   /** Registers what to do when mail of this kind is sent or given up on. */
   on(kind: string, hook: OutboxHook): void {
     this.hooks.set(kind, hook);
@@ -56,6 +72,10 @@ export class OutboxSender {
 
   /** Polls for due rows (retries, expired leases) and sends at once whenever woken. */
   start(): void {
+    // A pause from a relay configuration that has since changed is over: try the new one.
+    const pause = this.deps.repo.paused();
+    if (pause && pause.relay !== (this.deps.relayId ?? null)) this.deps.repo.resume();
+    else if (pause) this.deps.logger.error({ reason: pause.reason }, 'mail delivery is paused');
     this.timer = setInterval(() => this.wake(), this.deps.settings.pollMs);
     this.timer.unref();
     this.wake();
@@ -95,12 +115,15 @@ export class OutboxSender {
       total.sent += summary.sent;
       total.retried += summary.retried;
       total.failed += summary.failed;
-      if (claimed === 0 || this.stopped) return total;
+      if (summary.paused) total.paused = summary.paused;
+      if (claimed === 0 || this.stopped || summary.paused) return total;
     }
   }
 
   async runBatch(): Promise<{ claimed: number; summary: SendSummary }> {
     const { repo, settings } = this.deps;
+    const pause = repo.paused();
+    if (pause) return { claimed: 0, summary: { sent: 0, retried: 0, failed: 0, paused: pause.reason } };
     const rows = repo.claimDue(this.clock(), settings.leaseMs, settings.batchSize);
     const outcomes = await Promise.all(rows.map((row) => this.sendOne(row)));
     const summary: SendSummary = { sent: 0, retried: 0, failed: 0 };
@@ -112,7 +135,9 @@ export class OutboxSender {
           this.hooks.get(outcome.row.kind)?.sent?.(outcome.row, now);
           summary.sent++;
         } else {
-          summary[this.recordFailure(outcome.row, outcome.error, now)]++;
+          const result = this.recordFailure(outcome.row, outcome.error, now);
+          if (result === 'paused') summary.paused = describeFailure(outcome.error);
+          else summary[result]++;
         }
       }
     })();
@@ -128,11 +153,17 @@ export class OutboxSender {
     }
   }
 
-  private recordFailure(row: OutboxRow, error: unknown, now: number): 'retried' | 'failed' {
+  private recordFailure(row: OutboxRow, error: unknown, now: number): 'retried' | 'failed' | 'paused' {
     const { repo, settings, logger } = this.deps;
     const message = describeFailure(error);
     const kind = classifyFailure(error);
     logger.warn({ outboxId: row.id, kind, attempt: row.attempts, error: message }, 'mail not accepted');
+    if (kind === 'auth') {
+      repo.requeue(row.id, message);
+      repo.pause(message, now, this.deps.relayId ?? null);
+      logger.error({ error: message }, 'the relay refused our credentials: mail delivery is paused');
+      return 'paused';
+    }
     if (kind === 'permanent' || row.attempts >= settings.maxAttempts) {
       const state = kind === 'permanent' ? 'failed' : 'dead';
       repo.markFailed(row.id, state, message);

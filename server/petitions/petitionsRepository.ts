@@ -72,14 +72,14 @@ export function petitionsRepository(db: Database) {
      LEFT JOIN petition_counts pc ON pc.petition_id = p.id
      ORDER BY d.position`,
   );
-  const bySlug = db.prepare(
-    `SELECT p.id, p.slug, p.goal, p.state, pt.title, pt.body, d.slug AS demandSlug, dt.title AS demandTitle
+  const petitionSelect = `SELECT p.id, p.slug, p.goal, p.state, pt.title, pt.body, d.slug AS demandSlug,
+            dt.title AS demandTitle
      FROM petitions p
      JOIN petition_texts pt ON pt.rowid = ${textIn('petition_texts', 'petition_id', 'p.id')}
      LEFT JOIN demands d ON d.id = p.demand_id
-     LEFT JOIN demand_texts dt ON dt.rowid = ${textIn('demand_texts', 'demand_id', 'd.id')}
-     WHERE p.slug = @slug`,
-  );
+     LEFT JOIN demand_texts dt ON dt.rowid = ${textIn('demand_texts', 'demand_id', 'd.id')}`;
+  const bySlug = db.prepare(`${petitionSelect} WHERE p.slug = @slug`);
+  const byId = db.prepare(`${petitionSelect} WHERE p.id = @id`);
   const count = db.prepare('SELECT validated FROM petition_counts WHERE petition_id = ?').pluck();
   const countryCounts = db.prepare(
     `SELECT country_code AS country, validated AS count FROM petition_country_counts
@@ -140,6 +140,9 @@ export function petitionsRepository(db: Database) {
     },
     findBySlug(slug: string, lang: Lang): Petition | undefined {
       return bySlug.get({ slug, lang }) as Petition | undefined;
+    },
+    findById(id: number, lang: Lang): Petition | undefined {
+      return byId.get({ id, lang }) as Petition | undefined;
     },
     validatedCount(petitionId: number): number {
       return (count.get(petitionId) as number | undefined) ?? 0;

@@ -39,7 +39,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
     ...env,
   });
   const services = createServices(config, createLogger('silent'));
-  services.sender.start();
+  services.startBackground();
   const server: Server = createApp(services).listen(port, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   return {

@@ -15,22 +15,41 @@ export interface SmtpSink {
   close(): Promise<void>;
 }
 
-/** A real SMTP server on 127.0.0.1 (port 0) that parses what arrives, and can misbehave on purpose. */
-export async function startSmtpSink(): Promise<SmtpSink> {
+export interface SinkOptions {
+  /** Listen on this port (to bring a relay "back" where it was); 0 picks a free one. */
+  port?: number;
+  /** Require AUTH with these credentials; any others are refused with 535. */
+  auth?: { user: string; pass: string };
+  /** Wait this long before answering each message, as a slow relay does. */
+  delayMs?: number;
+}
+
+/** A real SMTP server on 127.0.0.1 that parses what arrives, and can misbehave on purpose. */
+export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink> {
   let responder: Responder = () => undefined;
   const waiters: Array<() => void> = [];
   const sink = {
     mails: [] as ParsedMail[],
     attempts: 0,
   };
+  const { auth } = options;
   const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
+    authOptional: !auth,
+    disabledCommands: auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    allowInsecureAuth: true,
     logger: false,
+    onAuth(login, _session, callback) {
+      if (auth && login.username === auth.user && login.password === auth.pass)
+        return callback(null, { user: auth.user });
+      const error = new Error('Invalid username or password') as Error & { responseCode: number };
+      error.responseCode = 535;
+      callback(error);
+    },
     onData(stream, _session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
+      stream.on('end', async () => {
+        if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
         const rejection = responder(sink.attempts++);
         if (rejection) {
           const error = new Error(rejection.message) as Error & { responseCode: number };
@@ -47,11 +66,12 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       });
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (server.server.address() as { port: number }).port;
+  const credentials = auth ? `${encodeURIComponent(auth.user)}:${encodeURIComponent(auth.pass)}@` : '';
 
   return Object.assign(sink, {
-    url: `smtp://127.0.0.1:${port}`,
+    url: `smtp://${credentials}127.0.0.1:${port}`,
     port,
     respond(r: Responder) {
       responder = r;

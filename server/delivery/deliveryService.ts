@@ -1,0 +1,145 @@
+import type { i18n } from 'i18next';
+import { displayCountry } from '../campaign/countries';
+import type { Database } from '../db/database';
+import type { Lang } from '../i18n/i18n';
+import type { OutgoingMail } from '../mail/mailer';
+import type { Outbox } from '../mail/outbox';
+import type { OutboxHook } from '../mail/outboxSender';
+import type { OutboxRow } from '../mail/outboxRepository';
+import type { PetitionsRepository } from '../petitions/petitionsRepository';
+import type { Views } from '../views/views';
+import { digestCsv } from './digest';
+import type { DeliveryRepository } from './deliveryRepository';
+
+export interface DigestSettings {
+  /** A digest goes out once this many new signatures wait for a target… */
+  size: number;
+  /** …or once the oldest of them has waited this long, whichever comes first. */
+  maxWaitMs: number;
+  /** The most signatures one digest carries; more make several digests. */
+  maxPerDigest: number;
+}
+
+export interface PlanResult {
+  batches: number;
+  signatures: number;
+  /** Signatures waiting for targets that have no address yet: they go once one is set. */
+  awaitingAddress: number;
+}
+
+/** The language a target reads: French where it reads French and not English, else English. */
+function targetLang(languages: string): Lang {
+  const list = languages.split(',');
+  return list.includes('fr') && !list.includes('en') ? 'fr' : 'en';
+}
+
+export type DeliveryService = ReturnType<typeof createDeliveryService>;
+
+export function createDeliveryService(deps: {
+  db: Database;
+  repo: DeliveryRepository;
+  petitions: PetitionsRepository;
+  outbox: Outbox;
+  views: Views;
+  i18n: i18n;
+  mailFrom: string;
+  baseUrl: string;
+  settings: DigestSettings;
+  clock?: () => number;
+}) {
+  const { db, repo, outbox, settings } = deps;
+  const clock = deps.clock ?? Date.now;
+  // The checksum of the attachment each digest was rendered with, until its send is recorded.
+  const renderedSha = new Map<number, string>();
+
+  /**
+   * Batches the signatures that are due and queues a digest for each batch, all in one IMMEDIATE
+   * transaction: a second runner waits, then finds nothing left to batch.
+   */
+  const plan = db.transaction((force: boolean): PlanResult => {
+    const now = clock();
+    const result: PlanResult = { batches: 0, signatures: 0, awaitingAddress: 0 };
+    for (const group of repo.pendingGroups()) {
+      if (!group.targetEmail?.trim()) {
+        result.awaitingAddress += group.count;
+        continue;
+      }
+      const due = force || group.count >= settings.size || now - group.oldestValidatedAt >= settings.maxWaitMs;
+      if (!due) continue;
+      for (let left = group.count; left > 0; left -= settings.maxPerDigest) {
+        const { batchId, count } = repo.createBatch(group.petitionId, group.targetId, settings.maxPerDigest, now);
+        const { id: outboxId, messageId } = outbox.enqueue({
+          kind: 'digest',
+          to: group.targetEmail,
+          template: 'digest',
+          locale: 'en',
+          params: { batchId },
+        });
+        repo.sealBatch(batchId, group.petitionId, group.targetId, count, outboxId, messageId);
+        result.batches++;
+        result.signatures += count;
+      }
+    }
+    return result;
+  });
+
+  function renderDigest(row: OutboxRow): OutgoingMail {
+    const batchId = row.params.batchId as number;
+    const batch = repo.batch(batchId);
+    const target = batch && repo.target(batch.targetId);
+    if (!batch || !target) throw new Error(`digest ${row.id}: batch ${batchId} is gone`);
+    const lang = targetLang(target.languages);
+    const petition = deps.petitions.findById(batch.petitionId, lang);
+    if (!petition) throw new Error(`digest ${row.id}: petition ${batch.petitionId} is gone`);
+    const { csv, sha256 } = digestCsv(repo.signers(batchId), (code) => displayCountry(code, lang));
+    renderedSha.set(batchId, sha256);
+    const country = displayCountry(target.country, lang);
+    const context = {
+      lang,
+      baseUrl: deps.baseUrl,
+      target: target.name,
+      country,
+      petitionTitle: petition.title,
+      petitionBody: petition.body,
+      petitionUrl: `${deps.baseUrl}/petitions/${petition.slug}`,
+      count: batch.signatureCount,
+      total: batch.runningTotal,
+      sha256,
+      filename: `signatures-${petition.slug}-${target.country.toLowerCase()}-${batch.id}.csv`,
+    };
+    const { html, text } = deps.views.email('digest', context);
+    return {
+      from: deps.mailFrom,
+      to: row.recipient,
+      subject: deps.i18n.t('delivery.email.subject', { ...context, lng: lang }) as string,
+      html,
+      text,
+      messageId: row.messageId,
+      attachments: [{ filename: context.filename, content: csv, contentType: 'text/csv; charset=utf-8' }],
+    };
+  }
+
+  /** A batch is sent once the relay accepted its digest, in the transaction that records it. */
+  const hook: OutboxHook = {
+    sent(row, now) {
+      const batchId = row.params.batchId as number;
+      const sha = renderedSha.get(batchId);
+      renderedSha.delete(batchId);
+      if (sha) repo.recordSha(batchId, sha);
+      repo.markSent(batchId, now);
+    },
+    failed(row, state) {
+      renderedSha.delete(row.params.batchId as number);
+      repo.markFailed(row.params.batchId as number, state);
+    },
+  };
+
+  return {
+    /** Batches what is due (or everything waiting, when forced) and queues the digests. */
+    plan: (force = false) => plan.immediate(force),
+    renderDigest,
+    hook,
+    status: (limit?: number) => repo.status(limit),
+    awaitingAddress: () => repo.awaitingAddress(),
+  };
+}

@@ -1,0 +1,158 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import type { ParsedMail } from 'mailparser';
+import { addPetitionTarget, addValidatedSignatures, setTargetEmail } from '../helpers/factories';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
+import { createTestApp, type TestApp } from '../helpers/testApp';
+
+const root = path.join(__dirname, '..', '..');
+const cli = path.join(root, 'server', 'delivery', 'cli.ts');
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `npm run deliver` as cron would run it: a separate process on the same database and relay. */
+function deliver(t: TestApp, smtp: SmtpSink, args: string[] = [], env: Record<string, string> = {}) {
+  // node itself with tsx's loader, not the tsx wrapper: a SIGKILL must reach the process that works.
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      DATABASE_PATH: t.services.config.databasePath,
+      DATA_DIR: t.dir,
+      SMTP_URL: smtp.url,
+      SECRET: t.services.config.secret,
+      BASE_URL: 'http://localhost:3000',
+      DIGEST_SIZE: '2',
+      ...env,
+    },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<Run>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+const countries = ['IT', 'DE', 'PL', 'ES'];
+const slug = 'stay-in-mine-and-cluster-bans';
+
+/** Received digests, one per Message-ID (a re-send after a crash carries the same one). */
+function delivered(mails: ParsedMail[]): Map<string, { to: string; names: string[] }> {
+  const byId = new Map<string, { to: string; names: string[] }>();
+  for (const mail of mails) {
+    const csv = mail.attachments.find((a) => a.contentType.startsWith('text/csv'))!.content.toString('utf8');
+    const names = (parse(csv) as string[][]).slice(1).map((r) => r[0]!);
+    byId.set(mail.messageId!, { to: mail.to && 'text' in mail.to ? mail.to.text : '', names });
+  }
+  return byId;
+}
+
+/** Every validated signature in exactly one delivered digest per target it is addressed to. */
+function expectEachSignatureOncePerTarget(mails: ParsedMail[], signers: Array<{ name: string; country: string }>) {
+  const perTarget = new Map<string, string[]>();
+  for (const { to, names } of delivered(mails).values()) perTarget.set(to, [...(perTarget.get(to) ?? []), ...names]);
+  for (const country of countries) {
+    const expected = signers.filter((s) => s.country === country).map((s) => s.name);
+    expect([country, [...(perTarget.get(`${country.toLowerCase()}@nato.example`) ?? [])].sort()]).toEqual([
+      country,
+      expected.sort(),
+    ]);
+  }
+  expect([...(perTarget.get('everyone@example.org') ?? [])].sort()).toEqual(signers.map((s) => s.name).sort());
+}
+
+describe('npm run deliver', () => {
+  let t: TestApp;
+  let smtp: SmtpSink;
+  let signers: Array<{ name: string; country: string }>;
+
+  beforeEach(async () => {
+    t = await createTestApp();
+    for (const c of countries) setTargetEmail(t.services.db, c, `${c.toLowerCase()}@nato.example`);
+    addPetitionTarget(t.services.db, slug, { name: 'Everyone', email: 'everyone@example.org' });
+    signers = Array.from({ length: 40 }, (_, i) => ({
+      name: `Signer ${i}`,
+      country: countries[i % countries.length]!,
+    }));
+    addValidatedSignatures(t.services.db, slug, signers);
+  });
+  afterEach(async () => {
+    await t.close();
+    await smtp?.close();
+  });
+
+  it('sends every digest once; a second run sends nothing new', async () => {
+    smtp = await startSmtpSink();
+    const first = await deliver(t, smtp).done;
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/batched 80 signatures into \d+ digests/);
+    expectEachSignatureOncePerTarget(smtp.mails, signers);
+    const count = smtp.mails.length;
+
+    const second = await deliver(t, smtp).done;
+    expect(second.code).toBe(0);
+    expect(second.stderr).toContain('batched 0 signatures into 0 digests');
+    expect(smtp.mails).toHaveLength(count);
+
+    const status = await deliver(t, smtp, ['--status']).done;
+    expect(status.stdout).toMatch(/batch\s+target\s+country\s+petition\s+signatures\s+state\s+attempts\s+last error/);
+    expect(status.stdout).toMatch(/Everyone\s+BE\s+stay-in-mine-and-cluster-bans\s+\d+\s+sent\s+1/);
+  });
+
+  it('two runners started at once send each digest once', async () => {
+    smtp = await startSmtpSink({ delayMs: 20 });
+    const runs = await Promise.all([deliver(t, smtp).done, deliver(t, smtp).done]);
+    expect(runs.map((r) => r.code)).toEqual([0, 0]);
+    expectEachSignatureOncePerTarget(smtp.mails, signers);
+    expect(new Set(smtp.mails.map((m) => m.messageId)).size).toBe(smtp.mails.length);
+    const batches = t.services.db.prepare("SELECT count(*) FROM batches WHERE state = 'sent'").pluck().get();
+    expect(smtp.mails).toHaveLength(batches as number);
+  });
+
+  it('exits non-zero when a digest is refused for good', async () => {
+    smtp = await startSmtpSink();
+    smtp.respond(() => ({ code: 550, message: 'No such mailbox' }));
+    const run = await deliver(t, smtp).done;
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/failed [1-9]/);
+  });
+
+  it('loses no signature when killed at random moments (SIGKILL ×10), then run cleanly', async () => {
+    smtp = await startSmtpSink({ delayMs: 60 });
+    // Small digests and a slow relay, so that kills land while digests are being planned and sent.
+    const env = { DIGEST_SIZE: '1', DIGEST_MAX: '2', OUTBOX_LEASE_MS: '300' };
+    let interrupted = 0;
+    // More signatures keep arriving between the crashes, as they would in production.
+    for (let round = 0; round < 10; round++) {
+      const more = Array.from({ length: 20 }, (_, i) => ({ name: `Round ${round}.${i}`, country: countries[i % 4]! }));
+      addValidatedSignatures(t.services.db, slug, more);
+      signers.push(...more);
+      const { child, done } = deliver(t, smtp, [], env);
+      await new Promise((r) => setTimeout(r, 800 + Math.random() * 2500));
+      child.kill('SIGKILL');
+      const run = await done;
+      if (run.signal === 'SIGKILL' && !run.stderr.includes('done:')) interrupted++;
+    }
+    await new Promise((r) => setTimeout(r, 400)); // leases of killed runners run out
+    const clean = await deliver(t, smtp, [], env).done;
+    expect(clean.code).toBe(0);
+    const again = await deliver(t, smtp, [], env).done; // anything the clean run found due is done now
+    expect(again.code).toBe(0);
+
+    expect(interrupted).toBeGreaterThanOrEqual(5); // most kills land before the run can finish
+    expectEachSignatureOncePerTarget(smtp.mails, signers);
+    const unsent = t.services.db.prepare("SELECT count(*) FROM batches WHERE state <> 'sent'").pluck().get();
+    expect(unsent).toBe(0);
+    expect(t.services.db.pragma('integrity_check', { simple: true })).toBe('ok');
+  }, 60_000);
+});

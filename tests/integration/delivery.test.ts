@@ -1,0 +1,241 @@
+import crypto from 'node:crypto';
+import { parse } from 'csv-parse/sync';
+import type { ParsedMail } from 'mailparser';
+import { addPetitionTarget, addValidatedSignatures, setTargetEmail } from '../helpers/factories';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
+import { createTestApp, type TestApp } from '../helpers/testApp';
+
+const slug = 'protect-civil-society';
+const italy = 'rappnat.mail@esteri.it'; // the one delegation address in the seed
+
+function attachment(mail: ParsedMail): { rows: string[][]; raw: string } {
+  const file = mail.attachments.find((a) => a.contentType.startsWith('text/csv'));
+  if (!file) throw new Error('no CSV attachment');
+  const raw = file.content.toString('utf8');
+  return { rows: parse(raw) as string[][], raw };
+}
+
+describe('batched delivery of signatures to the delegations', () => {
+  let t: TestApp;
+  // Relays a test starts itself close after the app: the app's pooled connection would hold them open.
+  const relays: SmtpSink[] = [];
+  afterEach(async () => {
+    await t?.close();
+    for (const relay of relays.splice(0)) await relay.close();
+  });
+
+  async function app(env: Record<string, string> = {}) {
+    t = await createTestApp({ env: { DIGEST_SIZE: '3', DIGEST_HOURS: '24', ...env } });
+    return t;
+  }
+
+  async function deliver(force = false) {
+    const planned = t.services.delivery.plan(force);
+    const sent = await t.services.sender.drain();
+    return { planned, sent };
+  }
+
+  it('sends each country delegation a digest of its signers once N have accrued', async () => {
+    await app();
+    addValidatedSignatures(t.services.db, slug, [
+      { name: 'Giulia Rossi', country: 'IT', postcode: '00184 Roma' },
+      { name: 'Marco Bianchi', country: 'IT' },
+    ]);
+    expect((await deliver()).planned.batches).toBe(0); // 2 < N = 3, and not a day old
+    addValidatedSignatures(t.services.db, slug, [{ name: 'Chiara Verdi', country: 'IT' }]);
+    const { planned } = await deliver();
+    expect(planned).toMatchObject({ batches: 1, signatures: 3 });
+
+    const [mail] = await t.smtp!.waitFor(1);
+    expect(mail!.to).toMatchObject({ text: italy });
+    expect(mail!.subject).toMatch(/3 new signatures$/);
+    expect(mail!.text).toContain('Signatures sent to you for this petition so far, this batch included: 3.');
+    expect(mail!.html).toContain('protect the freedom to speak');
+    const { rows, raw } = attachment(mail!);
+    expect(rows).toEqual([
+      ['name', 'postcode_or_town', 'country', 'date_signed'],
+      ['Giulia Rossi', '00184 Roma', 'Italy', expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/)],
+      ['Marco Bianchi', '', 'Italy', expect.any(String)],
+      ['Chiara Verdi', '', 'Italy', expect.any(String)],
+    ]);
+    const sha = crypto.createHash('sha256').update(raw).digest('hex');
+    expect(mail!.text).toContain(`SHA-256: ${sha}`);
+    expect(mail!.html).toContain(sha);
+
+    await t.services.sender.idle();
+    const [batch] = t.services.delivery.status();
+    expect(batch).toMatchObject({ state: 'sent', signatures: 3, country: 'IT' });
+    const stored = t.services.db.prepare('SELECT message_id, csv_sha256 FROM batches').get();
+    expect(stored).toEqual({ message_id: mail!.messageId, csv_sha256: sha });
+
+    // The next digest carries only new signatures, with the running total.
+    addValidatedSignatures(
+      t.services.db,
+      slug,
+      [1, 2, 3].map((i) => ({ name: `Nuovo ${i}`, country: 'IT' })),
+    );
+    await deliver();
+    const second = (await t.smtp!.waitFor(2))[1]!;
+    expect(
+      attachment(second)
+        .rows.slice(1)
+        .map((r) => r[0]),
+    ).toEqual(['Nuovo 1', 'Nuovo 2', 'Nuovo 3']);
+    expect(second.text).toContain('this batch included: 6.');
+  });
+
+  it('sends what waited T hours even below N, and everything on demand', async () => {
+    await app({ DIGEST_SIZE: '100', DIGEST_HOURS: '1' });
+    addValidatedSignatures(t.services.db, slug, [{ name: 'Early', country: 'IT' }], Date.now() - 2 * 3600_000);
+    addValidatedSignatures(t.services.db, 'fund-defence-fairly', [{ name: 'Recent', country: 'IT' }]);
+    expect((await deliver()).planned).toMatchObject({ batches: 1, signatures: 1 });
+    expect((await deliver()).planned.batches).toBe(0);
+    expect((await deliver(true)).planned).toMatchObject({ batches: 1, signatures: 1 });
+    const names = (await t.smtp!.waitFor(2)).map((m) => attachment(m).rows[1]![0]);
+    expect(names.sort()).toEqual(['Early', 'Recent']);
+  });
+
+  it('holds signatures for a target without an address, and sends them once one is set', async () => {
+    await app();
+    addValidatedSignatures(
+      t.services.db,
+      slug,
+      [1, 2, 3, 4].map((i) => ({ name: `Signataire ${i}`, country: 'FR' })),
+    );
+    expect((await deliver(true)).planned).toMatchObject({ batches: 0, awaitingAddress: 4 });
+    expect(t.smtp!.mails).toHaveLength(0);
+    setTargetEmail(t.services.db, 'FR', 'delegation-fr@example.org');
+    expect((await deliver()).planned).toMatchObject({ batches: 1, signatures: 4, awaitingAddress: 0 });
+    const [mail] = await t.smtp!.waitFor(1);
+    expect(mail!.to).toMatchObject({ text: 'delegation-fr@example.org' });
+    // France reads French: the digest is in French.
+    expect(mail!.subject).toContain('nouvelles signatures');
+    expect(attachment(mail!).rows[1]).toEqual(['Signataire 1', '', 'France', expect.any(String)]);
+  });
+
+  it('sends petition-wide targets every signature, whatever the country, and the delegation only its own', async () => {
+    await app();
+    addPetitionTarget(t.services.db, slug, { name: 'Assembly rapporteur', email: 'rapporteur@example.org' });
+    addValidatedSignatures(t.services.db, slug, [
+      { name: 'Ana', country: 'PT' },
+      { name: 'Luca', country: 'IT' },
+      { name: 'Kim', country: 'KR' },
+    ]);
+    await deliver(true);
+    const mails = await t.smtp!.waitFor(2);
+    const byRecipient = Object.fromEntries(mails.map((m) => [m.to && 'text' in m.to ? m.to.text : '', attachment(m)]));
+    expect(byRecipient[italy]!.rows.slice(1).map((r) => r[0])).toEqual(['Luca']);
+    expect(byRecipient['rapporteur@example.org']!.rows.slice(1).map((r) => r[0])).toEqual(['Ana', 'Luca', 'Kim']);
+  });
+
+  it('neutralises formula prefixes in the attachment', async () => {
+    await app();
+    addValidatedSignatures(t.services.db, slug, [
+      { name: '=HYPERLINK("http://x")', country: 'IT', postcode: '+39 123' },
+      { name: '@SUM(1)', country: 'IT', postcode: '-1' },
+      { name: 'Zoë 李雷', country: 'IT', postcode: '\tTab' },
+    ]);
+    await deliver();
+    const { rows } = attachment((await t.smtp!.waitFor(1))[0]!);
+    expect(rows.slice(1).map((r) => [r[0], r[1]])).toEqual([
+      [`'=HYPERLINK("http://x")`, `'+39 123`],
+      [`'@SUM(1)`, `'-1`],
+      ['Zoë 李雷', `'\tTab`],
+    ]);
+  });
+
+  it('runs on its own inside the server, on a schedule', async () => {
+    await app({ DELIVERY_INTERVAL_MS: '50', OUTBOX_POLL_MS: '50' });
+    t.services.startBackground();
+    addValidatedSignatures(
+      t.services.db,
+      slug,
+      [1, 2, 3].map((i) => ({ name: `S${i}`, country: 'IT' })),
+    );
+    const [mail] = await t.smtp!.waitFor(1);
+    expect(attachment(mail!).rows).toHaveLength(4);
+  });
+
+  describe('when the relay misbehaves', () => {
+    it('retries a 451 and delivers on the retry, with the same Message-ID', async () => {
+      await app();
+      t.smtp!.respond((n) => (n === 0 ? { code: 451, message: 'Greylisted' } : undefined));
+      addValidatedSignatures(
+        t.services.db,
+        slug,
+        [1, 2, 3].map((i) => ({ name: `S${i}`, country: 'IT' })),
+      );
+      await deliver();
+      const [mail] = await t.smtp!.waitFor(1);
+      expect(t.smtp!.attempts).toBe(2);
+      await t.services.sender.idle();
+      expect(t.services.delivery.status()[0]).toMatchObject({ state: 'sent', attempts: 2 });
+      expect(mail!.messageId).toBe(t.services.db.prepare('SELECT message_id FROM batches').pluck().get());
+    });
+
+    it('fails a 550 after one attempt, without retrying', async () => {
+      await app();
+      t.smtp!.respond(() => ({ code: 550, message: 'Mailbox unavailable' }));
+      addValidatedSignatures(
+        t.services.db,
+        slug,
+        [1, 2, 3].map((i) => ({ name: `S${i}`, country: 'IT' })),
+      );
+      const { sent } = await deliver();
+      expect(sent).toMatchObject({ sent: 0, failed: 1 });
+      expect(t.smtp!.attempts).toBe(1);
+      expect(t.services.delivery.status()[0]).toMatchObject({ state: 'failed', attempts: 1 });
+      expect(t.services.delivery.status()[0]!.lastError).toContain('550');
+    });
+
+    it('pauses all delivery on an authentication failure (535), and resumes when told', async () => {
+      const relay = await startSmtpSink({ auth: { user: 'app', pass: 'right' } });
+      relays.push(relay);
+      await app({ SMTP_URL: relay.url.replace('app:right@', 'app:wrong@') });
+      addValidatedSignatures(
+        t.services.db,
+        slug,
+        [1, 2, 3].map((i) => ({ name: `S${i}`, country: 'IT' })),
+      );
+      const { sent } = await deliver();
+      expect(sent.paused).toMatch(/535/);
+      expect(t.services.sender.paused()?.reason).toMatch(/535/);
+      // Nothing is tried while paused, and the attempt did not count against the batch.
+      expect((await t.services.sender.drain()).paused).toBeDefined();
+      expect(t.services.db.prepare('SELECT state, attempts FROM outbox').get()).toEqual({
+        state: 'queued',
+        attempts: 0,
+      });
+      expect(t.services.sender.resume()).toBe(true);
+      expect(t.services.sender.paused()).toBeUndefined();
+    });
+
+    it('retries while the relay is down, and delivers when it is back', async () => {
+      const first = await startSmtpSink();
+      const port = first.port;
+      await first.close();
+      await app({ SMTP_URL: `smtp://127.0.0.1:${port}`, OUTBOX_BACKOFF_MS: '100', OUTBOX_POLL_MS: '50' });
+      addValidatedSignatures(
+        t.services.db,
+        slug,
+        [1, 2, 3].map((i) => ({ name: `S${i}`, country: 'IT' })),
+      );
+      t.services.delivery.plan();
+      t.services.sender.start();
+      await new Promise((r) => setTimeout(r, 250));
+      const row = t.services.db.prepare('SELECT state, attempts, last_error AS lastError FROM outbox').get() as {
+        attempts: number;
+        lastError: string;
+      };
+      expect(row.attempts).toBeGreaterThanOrEqual(1);
+      expect(row.lastError).toMatch(/ECONNREFUSED|ECONNECTION/);
+      const back = await startSmtpSink({ port });
+      relays.push(back);
+      const [mail] = await back.waitFor(1, 10_000);
+      expect(attachment(mail!).rows).toHaveLength(4);
+      await t.services.sender.idle();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(t.services.delivery.status()[0]!.state).toBe('sent');
+    });
+  });
+});
