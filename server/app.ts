@@ -33,17 +33,20 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', config.trustProxy);
   app.set('query parser', 'simple');
 
-  app.use(
-    pinoHttp({
-      logger,
-      // No personal data: no IPs, no cookies, no query strings, tokens cut out of paths.
-      serializers: {
-        req: (req: { method: string; url: string }) => ({ method: req.method, url: redactPath(req.url) }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      autoLogging: { ignore: (req) => req.url?.startsWith('/assets/') ?? false },
-    }),
-  );
+  // (Skipped when logging is off: its per-request work is not free.)
+  if (logger.level !== 'silent') {
+    app.use(
+      pinoHttp({
+        logger,
+        // No personal data: no IPs, no cookies, no query strings, tokens cut out of paths.
+        serializers: {
+          req: (req: { method: string; url: string }) => ({ method: req.method, url: redactPath(req.url) }),
+          res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        },
+        autoLogging: { ignore: (req) => req.url?.startsWith('/assets/') ?? false },
+      }),
+    );
+  }
   app.use(
     helmet({
       contentSecurityPolicy: {

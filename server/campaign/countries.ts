@@ -1,10 +1,18 @@
-const names = new Map<string, Intl.DisplayNames>();
+const displayNames = new Map<string, Intl.DisplayNames>();
+// Intl lookups are slow enough to show when a digest names the country on 10,000 rows: keep them.
+const names = new Map<string, string>();
 
 /** A country's name in the given language, from the ICU data Node ships (no name list to maintain). */
 export function displayCountry(code: string, lang: string): string {
-  let dn = names.get(lang);
-  if (!dn) names.set(lang, (dn = new Intl.DisplayNames([lang], { type: 'region', fallback: 'code' })));
-  return dn.of(code) ?? code;
+  const key = `${lang}:${code}`;
+  let name = names.get(key);
+  if (name === undefined) {
+    let dn = displayNames.get(lang);
+    if (!dn) displayNames.set(lang, (dn = new Intl.DisplayNames([lang], { type: 'region', fallback: 'code' })));
+    name = dn.of(code) ?? code;
+    if (names.size < 10_000) names.set(key, name);
+  }
+  return name;
 }
 
 export interface CountryOption {

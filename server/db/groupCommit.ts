@@ -16,11 +16,15 @@ export class GroupCommit {
   private queue: Pending[] = [];
   private scheduled = false;
   private readonly afterCommit: Array<() => void> = [];
+  /** Runs one unit in a savepoint of the group's transaction (built once: it is called per signature). */
+  private readonly savepoint: (work: () => unknown) => unknown;
 
   constructor(
     private readonly db: Database,
     private readonly maxGroup = 256,
-  ) {}
+  ) {
+    this.savepoint = db.transaction((work: () => unknown) => work());
+  }
 
   run<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -49,7 +53,7 @@ export class GroupCommit {
         .transaction(() => {
           for (const item of group) {
             try {
-              outcomes.push({ ok: true, value: this.db.transaction(item.work)() });
+              outcomes.push({ ok: true, value: this.savepoint(item.work) });
             } catch (error) {
               outcomes.push({ ok: false, error });
             }

@@ -7,7 +7,8 @@ export interface PendingGroup {
   petitionId: number;
   targetId: number;
   targetEmail: string | null;
-  count: number;
+  /** In signature order: the order of the digest's rows. */
+  signatureIds: number[];
   oldestValidatedAt: number;
 }
 
@@ -72,12 +73,14 @@ const unbatchedPairs = `
 export type DeliveryRepository = ReturnType<typeof deliveryRepository>;
 
 export function deliveryRepository(db: Database) {
-  const pending = db.prepare(
-    `SELECT p.petition_id AS petitionId, p.target_id AS targetId, t.email AS targetEmail,
-            count(*) AS count, min(p.validated_at) AS oldestValidatedAt
-     FROM (${unbatchedPairs}) p JOIN targets t ON t.id = p.target_id
-     GROUP BY p.petition_id, p.target_id ORDER BY p.petition_id, p.target_id`,
-  );
+  // One pass over what waits, rather than one query per petition × target.
+  const pairs = db
+    .prepare(
+      `SELECT petition_id, target_id, signature_id, validated_at FROM (${unbatchedPairs})
+       ORDER BY petition_id, target_id, signature_id`,
+    )
+    .raw();
+  const targetEmails = db.prepare('SELECT id, email FROM targets').raw();
   const previousTotal = db.prepare(
     'SELECT coalesce(max(running_total), 0) FROM batches WHERE petition_id = ? AND target_id = ?',
   );
@@ -85,11 +88,9 @@ export function deliveryRepository(db: Database) {
     `INSERT INTO batches (petition_id, target_id, signature_count, running_total, created_at)
      VALUES (@petitionId, @targetId, 0, 0, @now)`,
   );
-  const fillBatch = db.prepare(
-    `INSERT INTO batch_signatures (target_id, signature_id, batch_id)
-     SELECT target_id, signature_id, @batchId FROM (${unbatchedPairs})
-     WHERE petition_id = @petitionId AND target_id = @targetId
-     ORDER BY signature_id LIMIT @limit`,
+  // One statement per batch: a JSON array of ids is far cheaper than a statement per signature.
+  const insertMembers = db.prepare(
+    'INSERT INTO batch_signatures (target_id, signature_id, batch_id) SELECT ?, value, ? FROM json_each(?)',
   );
   const sealBatch = db.prepare(
     `UPDATE batches SET signature_count = @count, running_total = @total, outbox_id = @outboxId, message_id = @messageId
@@ -101,11 +102,13 @@ export function deliveryRepository(db: Database) {
             created_at AS createdAt, sent_at AS sentAt
      FROM batches WHERE id = ?`,
   );
-  const signers = db.prepare(
-    `SELECT s.name, s.postcode, s.country_code AS country, s.validated_at AS validatedAt
-     FROM batch_signatures b JOIN signatures s ON s.id = b.signature_id
-     WHERE b.batch_id = ? ORDER BY b.signature_id`,
-  );
+  const signers = db
+    .prepare(
+      `SELECT s.name, s.postcode, s.country_code, s.validated_at
+       FROM batch_signatures b JOIN signatures s ON s.id = b.signature_id
+       WHERE b.batch_id = ? ORDER BY b.signature_id`,
+    )
+    .raw();
   const target = db.prepare('SELECT id, name, country_code AS country, email, languages FROM targets WHERE id = ?');
   const markSent = db.prepare(
     `UPDATE batches SET state = 'sent', sent_at = @now, csv_sha256 = coalesce(@sha, csv_sha256) WHERE id = @batchId`,
@@ -134,17 +137,34 @@ export function deliveryRepository(db: Database) {
       return awaiting.all() as Array<{ target: string; country: string; count: number }>;
     },
     pendingGroups(): PendingGroup[] {
-      return pending.all() as PendingGroup[];
+      const emails = new Map(targetEmails.all() as Array<[number, string | null]>);
+      const groups: PendingGroup[] = [];
+      let group: PendingGroup | undefined;
+      for (const [petitionId, targetId, signatureId, validatedAt] of pairs.all() as number[][]) {
+        if (!group || group.petitionId !== petitionId || group.targetId !== targetId) {
+          group = {
+            petitionId: petitionId!,
+            targetId: targetId!,
+            targetEmail: emails.get(targetId!) ?? null,
+            signatureIds: [],
+            oldestValidatedAt: validatedAt!,
+          };
+          groups.push(group);
+        }
+        group.signatureIds.push(signatureId!);
+        if (validatedAt! < group.oldestValidatedAt) group.oldestValidatedAt = validatedAt!;
+      }
+      return groups;
     },
     /**
-     * Creates one batch of up to `limit` unbatched signatures for a petition × target. Call in a
-     * transaction with the outbox row it seals in; the batch_signatures primary key makes a second
-     * runner's attempt fail rather than batch a signature twice.
+     * Creates a batch of these signatures for a petition × target. Call in a transaction with the
+     * outbox row it seals in; the batch_signatures primary key makes a second runner's attempt fail
+     * rather than batch a signature twice.
      */
-    createBatch(petitionId: number, targetId: number, limit: number, now: number): { batchId: number; count: number } {
+    createBatch(petitionId: number, targetId: number, signatureIds: number[], now: number): number {
       const batchId = Number(insertBatch.run({ petitionId, targetId, now }).lastInsertRowid);
-      const count = fillBatch.run({ batchId, petitionId, targetId, limit }).changes;
-      return { batchId, count };
+      insertMembers.run(targetId, batchId, JSON.stringify(signatureIds));
+      return batchId;
     },
     sealBatch(
       batchId: number,
@@ -161,7 +181,10 @@ export function deliveryRepository(db: Database) {
       return byId.get(id) as Batch | undefined;
     },
     signers(batchId: number): BatchSigner[] {
-      return signers.all(batchId) as BatchSigner[];
+      // Raw rows: a digest can hold 10,000 of them, and objects per row cost more than the query.
+      return (signers.all(batchId) as Array<[string, string | null, string, number]>).map(
+        ([name, postcode, country, validatedAt]) => ({ name, postcode, country, validatedAt }),
+      );
     },
     target(id: number): DigestTarget | undefined {
       return target.get(id) as DigestTarget | undefined;

@@ -60,14 +60,16 @@ export function createDeliveryService(deps: {
     const now = clock();
     const result: PlanResult = { batches: 0, signatures: 0, awaitingAddress: 0 };
     for (const group of repo.pendingGroups()) {
+      const ids = group.signatureIds;
       if (!group.targetEmail?.trim()) {
-        result.awaitingAddress += group.count;
+        result.awaitingAddress += ids.length;
         continue;
       }
-      const due = force || group.count >= settings.size || now - group.oldestValidatedAt >= settings.maxWaitMs;
+      const due = force || ids.length >= settings.size || now - group.oldestValidatedAt >= settings.maxWaitMs;
       if (!due) continue;
-      for (let left = group.count; left > 0; left -= settings.maxPerDigest) {
-        const { batchId, count } = repo.createBatch(group.petitionId, group.targetId, settings.maxPerDigest, now);
+      for (let from = 0; from < ids.length; from += settings.maxPerDigest) {
+        const members = ids.slice(from, from + settings.maxPerDigest);
+        const batchId = repo.createBatch(group.petitionId, group.targetId, members, now);
         const { id: outboxId, messageId } = outbox.enqueue({
           kind: 'digest',
           to: group.targetEmail,
@@ -75,9 +77,9 @@ export function createDeliveryService(deps: {
           locale: 'en',
           params: { batchId },
         });
-        repo.sealBatch(batchId, group.petitionId, group.targetId, count, outboxId, messageId);
+        repo.sealBatch(batchId, group.petitionId, group.targetId, members.length, outboxId, messageId);
         result.batches++;
-        result.signatures += count;
+        result.signatures += members.length;
       }
     }
     return result;

@@ -63,7 +63,8 @@ function toNodemailer(mail: OutgoingMail) {
     text: mail.text,
     messageId: mail.messageId,
     headers: mail.headers,
-    attachments: mail.attachments,
+    // base64 outright: nodemailer need not scan a large attachment to choose an encoding.
+    attachments: mail.attachments?.map((a) => ({ ...a, contentTransferEncoding: 'base64' as const })),
     ...safety,
   };
 }

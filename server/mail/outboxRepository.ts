@@ -68,10 +68,11 @@ export function outboxRepository(db: Database) {
   const claim = db.prepare(
     `UPDATE outbox SET state = 'sending', lease_until = @leaseUntil, attempts = attempts + 1
      WHERE id IN (
-       SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= @now
+       SELECT id FROM (SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= @now
+                       ORDER BY next_attempt_at LIMIT @limit)
        UNION ALL
-       SELECT id FROM outbox WHERE state = 'sending' AND lease_until <= @now
-       ORDER BY id LIMIT @limit)
+       SELECT id FROM (SELECT id FROM outbox WHERE state = 'sending' AND lease_until <= @now LIMIT @limit)
+       LIMIT @limit)
      RETURNING *`,
   );
   const sent = db.prepare(
