@@ -10,6 +10,7 @@ import { errorHandler, notFoundHandler } from './http/errorHandler';
 import { createRender } from './http/render';
 import { localeMiddleware } from './i18n/localeMiddleware';
 import { redactPath, type Logger } from './logger';
+import { createPetitionView } from './petitions/petitionView';
 import { petitionsRoutes } from './petitions/petitionsRoutes';
 import type { PetitionsService } from './petitions/petitionsService';
 import { signaturesRoutes } from './signatures/signaturesRoutes';
@@ -80,8 +81,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(csrf.doubleCsrfProtection);
 
   const render = createRender(views, { baseUrl: config.baseUrl, devMailbox: !production });
-  app.use(petitionsRoutes({ petitions: deps.petitions, render, baseUrl: config.baseUrl }));
-  app.use(signaturesRoutes({ ...deps, render, baseUrl: config.baseUrl }));
+  const view = createPetitionView({ render, petitions: deps.petitions, baseUrl: config.baseUrl });
+  app.use(petitionsRoutes({ petitions: deps.petitions, render, view }));
+  app.use(signaturesRoutes({ ...deps, render, view, baseUrl: config.baseUrl }));
   if (!production) app.use(mailboxRoutes({ mailDir: config.mailDir, render }));
 
   app.use(notFoundHandler);

@@ -4,24 +4,22 @@ import type { Views } from '../views/views';
 
 const languageNames: Record<Lang, string> = { en: 'English', fr: 'Français' };
 
-export type Render = (
-  req: Request,
-  res: Response,
-  page: string,
-  context?: Record<string, unknown>,
-  status?: number,
-) => void;
+export interface Render {
+  (req: Request, res: Response, page: string, context?: Record<string, unknown>, status?: number): void;
+  /** The page as a string, for a caller that caches it; nothing is sent. */
+  html(req: Request, res: Response, page: string, context?: Record<string, unknown>): string;
+}
 
 /**
  * Renders a page with what every page needs: the language and its switch, the CSRF token (generated
  * only for pages that ask for it, so read-only views stay cookie-free), and the page's own context.
  */
 export function createRender(views: Views, options: { baseUrl: string; devMailbox: boolean }): Render {
-  return (req, res, page, context = {}, status = 200) => {
+  const html: Render['html'] = (req, res, page, context = {}) => {
     const lang = res.locals.lang as Lang;
     const path = req.originalUrl.replace(/([?&])lang=[^&]*&?/, '$1').replace(/[?&]$/, '');
     const sep = path.includes('?') ? '&' : '?';
-    const html = views.page(page, {
+    return views.page(page, {
       lang,
       baseUrl: options.baseUrl,
       devMailbox: options.devMailbox,
@@ -31,6 +29,13 @@ export function createRender(views: Views, options: { baseUrl: string; devMailbo
       csrfToken: context.form ? req.csrfToken?.() : undefined,
       ...context,
     });
-    res.status(status).type('html').send(html);
   };
+  const render = ((req, res, page, context = {}, status = 200) => {
+    res
+      .status(status)
+      .type('html')
+      .send(html(req, res, page, context));
+  }) as Render;
+  render.html = html;
+  return render;
 }

@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import Handlebars from 'handlebars';
 import type { Render } from '../http/render';
 import type { Lang } from '../i18n/i18n';
 import type { SignErrors, SignFormValues } from '../signatures/signForm';
@@ -34,29 +35,28 @@ function summary(body: string, max = 200): string {
   return `${first.slice(0, first.lastIndexOf(' ', max))}…`;
 }
 
-/** The petition page, shown on GET and again, with the signer's values and messages, on a 400. */
-export function renderPetitionPage(
-  render: Render,
-  petitions: PetitionsService,
-  baseUrl: string,
-  req: Request,
-  res: Response,
-  page: PetitionPage,
-  form: { values: SignFormValues; errors: SignErrors } = { values: blankForm, errors: {} },
-  status = 200,
-): void {
-  const lang = res.locals.lang as Lang;
-  const { petition } = page;
-  const url = `${baseUrl}/petitions/${petition.slug}`;
-  const top = page.countryCounts[0]?.count ?? 0;
-  const errorList = fieldOrder
-    .filter((field) => form.errors[field])
-    .map((field) => ({ field, messageKey: form.errors[field] }));
-  render(
-    req,
-    res,
-    'petitions/show',
-    {
+export type PetitionView = ReturnType<typeof createPetitionView>;
+
+// Stands in for the visitor's CSRF token in a cached page; swapped for the real one on each view.
+const tokenSlot = '\u0000csrf\u0000';
+
+/**
+ * The petition page, shown on GET and again, with the signer's values and messages, on a 400.
+ * The blank page is rendered once per petition and language, until its data changes: a page view
+ * then costs a token and a string replace, not a template render.
+ */
+export function createPetitionView(deps: { render: Render; petitions: PetitionsService; baseUrl: string }) {
+  const { render, petitions, baseUrl } = deps;
+  const cache = new Map<string, { version: number; html: string }>();
+
+  function context(lang: Lang, page: PetitionPage, form: { values: SignFormValues; errors: SignErrors }) {
+    const { petition } = page;
+    const url = `${baseUrl}/petitions/${petition.slug}`;
+    const top = page.countryCounts[0]?.count ?? 0;
+    const errorList = fieldOrder
+      .filter((field) => form.errors[field])
+      .map((field) => ({ field, messageKey: form.errors[field] }));
+    return {
       title: petition.title,
       description: summary(petition.body),
       canonicalUrl: url,
@@ -72,7 +72,32 @@ export function renderPetitionPage(
       shareUrl: url,
       countries: petitions.countryChoices(lang),
       form: { values: form.values, errors: form.errors, errorList, hasErrors: errorList.length > 0 },
+    };
+  }
+
+  return {
+    show(req: Request, res: Response, page: PetitionPage): void {
+      const lang = res.locals.lang as Lang;
+      // Only the plain address is cached: other query parameters end up in the language links.
+      if (Object.keys(req.query).some((k) => k !== 'lang')) {
+        return render(req, res, 'petitions/show', context(lang, page, { values: blankForm, errors: {} }));
+      }
+      const key = `${lang}:${page.petition.slug}`;
+      const version = petitions.version();
+      let entry = cache.get(key);
+      if (!entry || entry.version !== version) {
+        const html = render.html(req, res, 'petitions/show', {
+          ...context(lang, page, { values: blankForm, errors: {} }),
+          csrfToken: tokenSlot,
+        });
+        cache.set(key, (entry = { version, html }));
+      }
+      const token = Handlebars.escapeExpression(req.csrfToken?.() ?? '');
+      res.type('html').send(entry.html.replace(tokenSlot, token));
     },
-    status,
-  );
+
+    showWithErrors(req: Request, res: Response, page: PetitionPage, values: SignFormValues, errors: SignErrors): void {
+      render(req, res, 'petitions/show', context(res.locals.lang as Lang, page, { values, errors }), 400);
+    },
+  };
 }

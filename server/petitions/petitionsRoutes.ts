@@ -2,11 +2,11 @@ import { Router } from 'express';
 import { notFound } from '../errors';
 import type { Render } from '../http/render';
 import type { Lang } from '../i18n/i18n';
-import { renderPetitionPage } from './petitionView';
+import type { PetitionView } from './petitionView';
 import type { PetitionsService } from './petitionsService';
 
-export function petitionsRoutes(deps: { petitions: PetitionsService; render: Render; baseUrl: string }): Router {
-  const { petitions, render, baseUrl } = deps;
+export function petitionsRoutes(deps: { petitions: PetitionsService; render: Render; view: PetitionView }): Router {
+  const { petitions, render, view } = deps;
   const router = Router();
 
   router.get('/', (req, res) => {
@@ -35,7 +35,7 @@ export function petitionsRoutes(deps: { petitions: PetitionsService; render: Ren
   router.get('/petitions/:slug', (req, res) => {
     const page = petitions.page(req.params.slug, res.locals.lang as Lang);
     if (!page) throw notFound();
-    renderPetitionPage(render, petitions, baseUrl, req, res, page);
+    view.show(req, res, page);
   });
 
   return router;

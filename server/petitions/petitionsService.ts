@@ -18,6 +18,8 @@ export type PetitionsService = ReturnType<typeof createPetitionsService>;
  */
 export function createPetitionsService(repo: PetitionsRepository, options: { recentSigners?: number } = {}) {
   const pages = new Map<string, PetitionPage | null>();
+  // Bumped whenever cached pages are dropped, so that caches built on them (rendered HTML) follow.
+  let version = 0;
   let choices: Map<Lang, CountryChoices> | undefined;
   let codes: Set<string> | undefined;
 
@@ -56,14 +58,18 @@ export function createPetitionsService(repo: PetitionsRepository, options: { rec
 
     setState(slug: string, state: 'open' | 'closed'): boolean {
       const changed = repo.setState(slug, state, Date.now());
-      pages.clear();
+      this.invalidate();
       return changed;
     },
 
     /** Drops cached pages after counts or texts change. */
     invalidate(): void {
       pages.clear();
+      version++;
     },
+
+    /** Changes whenever what `page()` returns may have changed. */
+    version: () => version,
 
     countryChoices(lang: Lang): CountryChoices {
       if (!choices) loadCountries();

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { notFound } from '../errors';
 import type { Render } from '../http/render';
 import type { Lang } from '../i18n/i18n';
-import { renderPetitionPage } from '../petitions/petitionView';
+import type { PetitionView } from '../petitions/petitionView';
 import type { PetitionsService } from '../petitions/petitionsService';
 import { parseSignForm } from './signForm';
 import type { SignaturesService } from './signaturesService';
@@ -11,9 +11,10 @@ export function signaturesRoutes(deps: {
   petitions: PetitionsService;
   signatures: SignaturesService;
   render: Render;
+  view: PetitionView;
   baseUrl: string;
 }): Router {
-  const { petitions, signatures, render, baseUrl } = deps;
+  const { petitions, signatures, render, view, baseUrl } = deps;
   const router = Router();
 
   router.post('/petitions/:slug/signatures', async (req, res) => {
@@ -24,7 +25,7 @@ export function signaturesRoutes(deps: {
       return render(req, res, 'petitions/closed', { title: page.petition.title, petition: page.petition }, 409);
     }
     const form = parseSignForm(req.body, petitions.countryCodes());
-    if (!form.ok) return renderPetitionPage(render, petitions, baseUrl, req, res, page, form, 400);
+    if (!form.ok) return view.showWithErrors(req, res, page, form.values, form.errors);
     // A filled honeypot is a bot: it is told the same as everyone, and nothing is stored.
     if (!form.honeypot) await signatures.sign(page.petition, form.values, req.ip, lang);
     res.redirect(303, `/petitions/${page.petition.slug}/check-email`);

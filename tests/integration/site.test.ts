@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { aSigner, confirm, confirmPath, createTestApp, sign, type TestApp } from '../helpers/testApp';
+import { aSigner, confirm, confirmPath, createTestApp, csrfFrom, sign, type TestApp } from '../helpers/testApp';
 
 const slug = 'fund-defence-fairly';
 
@@ -56,6 +56,25 @@ describe('the public site', () => {
       expect(res.text).toMatch(/id="field-showPublicly" name="showPublicly" type="checkbox">/); // unchecked
     });
 
+    it('gives each visitor their own CSRF token, even though the page is rendered once', async () => {
+      const one = t.agent();
+      const two = t.agent();
+      const a = csrfFrom((await one.get(`/petitions/${slug}`)).text);
+      const b = csrfFrom((await two.get(`/petitions/${slug}`)).text);
+      expect(a).not.toBe(b);
+      expect(a).not.toContain('\u0000');
+      for (const [agent, token] of [
+        [one, a],
+        [two, b],
+      ] as const) {
+        await agent
+          .post(`/petitions/${slug}/signatures`)
+          .type('form')
+          .send({ ...aSigner, email: `${token.slice(0, 6)}@example.org`.toLowerCase(), _csrf: token })
+          .expect(303);
+      }
+    });
+
     it('answers an unknown petition with a 404 page', async () => {
       const res = await t.agent().get('/petitions/no-such-thing').expect(404);
       expect(res.text).toContain('Page not found');
@@ -82,8 +101,9 @@ describe('the public site', () => {
   describe('GET /petitions/:slug.json', () => {
     it('gives the count, goal and counts by country, cacheable', async () => {
       const agent = t.agent();
+      const before = t.smtp!.mails.length;
       await sign(agent, slug, { ...aSigner, email: 'json@example.org', country: 'BE' });
-      const mail = (await t.smtp!.waitFor(1)).find((m) => m.text?.includes('localhost'));
+      const mail = (await t.smtp!.waitFor(before + 1)).find((m) => JSON.stringify(m.to).includes('json@example.org'));
       await confirm(agent, confirmPath(mail!.text));
       const res = await agent.get(`/petitions/${slug}.json`).expect(200);
       expect(res.headers['cache-control']).toBe('public, max-age=60');
