@@ -2,7 +2,10 @@ import path from 'node:path';
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
+import type { i18n } from 'i18next';
 import { pinoHttp } from 'pino-http';
+import { adminRoutes } from './admin/adminRoutes';
+import type { AdminServices } from './admin/adminServices';
 import { appRoot, type Config } from './config';
 import { mailboxRoutes } from './dev/mailboxRoutes';
 import { createCsrf } from './http/csrf';
@@ -22,6 +25,8 @@ export interface AppDeps {
   views: Views;
   petitions: PetitionsService;
   signatures: SignaturesService;
+  admin: AdminServices;
+  i18n: i18n;
 }
 
 /** middleware → feature routers → 404 → one error handler. Everything it uses is passed in. */
@@ -79,6 +84,7 @@ export function createApp(deps: AppDeps): Express {
   const render = createRender(views, { baseUrl: config.baseUrl, devMailbox: !production });
   app.use(petitionsRoutes({ petitions: deps.petitions, render, baseUrl: config.baseUrl }));
   app.use(signaturesRoutes({ ...deps, render, baseUrl: config.baseUrl }));
+  app.use('/admin', adminRoutes({ ...deps, render }));
   if (!production) app.use(mailboxRoutes({ mailDir: config.mailDir, render }));
 
   app.use(notFoundHandler);

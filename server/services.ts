@@ -1,3 +1,4 @@
+import { createAdminServices } from './admin/adminServices';
 import type { Config } from './config';
 import { seed } from './campaign/seed';
 import { migrate, openDatabase, type Database } from './db/database';
@@ -54,6 +55,7 @@ export function createServices(
     config,
     onValidated: () => petitions.invalidate(),
   });
+  const admin = createAdminServices({ db, config, petitions, logger });
   return {
     config,
     logger,
@@ -65,8 +67,10 @@ export function createServices(
     sender,
     petitions,
     signatures,
+    admin,
     async close(): Promise<void> {
       await sender.stop();
+      admin.close();
       db.close();
     },
   };
