@@ -91,7 +91,7 @@ export function targetsRepository(db: Database) {
     },
     /** NATO members whose delegation (the default target) has no email address yet. */
     countriesWithoutAddress(): string[] {
-      return withoutAddress.all() as string[];
+      return withoutAddress.pluck().all() as string[];
     },
     /** Runs `work` in one transaction: an import is applied whole or not at all. */
     transaction<T>(work: () => T): T {
