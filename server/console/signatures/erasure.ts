@@ -9,6 +9,7 @@ export interface Person {
   /** Every address (as typed) and name their signatures carry, and those signatures' ids. */
   emails: string[];
   names: string[];
+  postcodes: string[];
   signatureIds: number[];
 }
 
@@ -71,10 +72,11 @@ function outboxEraser(db: Database): Eraser {
 
 /**
  * The audit log keeps what organisers did, but not who it was done to: any address or name of the
- * person in an entry's subject or details becomes "[erased]".
+ * person in an entry's subject or details becomes "[erased]", and so does a search that found them
+ * (a part of their name, their postcode).
  */
 function auditEraser(db: Database): Eraser {
-  const page = db.prepare('SELECT id, subject, details FROM audit_log WHERE id > ? ORDER BY id LIMIT 500');
+  const page = db.prepare('SELECT id, action, subject, details FROM audit_log WHERE id > ? ORDER BY id LIMIT 500');
   const update = db.prepare('UPDATE audit_log SET subject = ?, details = ? WHERE id = ?');
   return {
     table: 'audit_log',
@@ -94,15 +96,20 @@ function auditEraser(db: Database): Eraser {
         }
         return value;
       };
+      const searchable = [...person.emails, ...person.names, ...person.postcodes].map((v) => v.toLowerCase());
+      const foundThem = (q: unknown) =>
+        typeof q === 'string' && q.trim() !== '' && searchable.some((v) => v.includes(q.trim().toLowerCase()));
       let changed = 0;
       let after = 0;
       for (;;) {
-        const rows = page.all(after) as Array<{ id: number; subject: string | null; details: string }>;
+        const rows = page.all(after) as Array<{ id: number; action: string; subject: string | null; details: string }>;
         if (rows.length === 0) return changed;
         for (const row of rows) {
           after = row.id;
           const subject = row.subject === null ? null : (clean(row.subject) as string);
-          const details = JSON.stringify(clean(JSON.parse(row.details)));
+          const parsed = clean(JSON.parse(row.details)) as Record<string, unknown>;
+          if (row.action === 'signatures.search' && foundThem(parsed.q)) parsed.q = placeholder;
+          const details = JSON.stringify(parsed);
           if (subject !== row.subject || details !== row.details) {
             update.run(subject, details, row.id);
             changed++;
@@ -121,7 +128,7 @@ export type Erasure = ReturnType<typeof createErasure>;
  */
 export function createErasure(db: Database, options: { onErased?: () => void } = {}) {
   const find = db.prepare(
-    `SELECT id, name, email FROM signatures WHERE email_canonical = @canonical OR lower(email) = @email`,
+    `SELECT id, name, email, postcode FROM signatures WHERE email_canonical = @canonical OR lower(email) = @email`,
   );
   const last = signaturesEraser(db);
   /** Extension point: letters and delivery insert their erasers here (they run before signatures). */
@@ -130,12 +137,18 @@ export function createErasure(db: Database, options: { onErased?: () => void } =
   function person(emailInput: string): Person {
     const email = emailInput.trim().toLowerCase();
     const canonical = canonicalEmail(email);
-    const rows = find.all({ canonical, email }) as Array<{ id: number; name: string; email: string }>;
+    const rows = find.all({ canonical, email }) as Array<{
+      id: number;
+      name: string;
+      email: string;
+      postcode: string | null;
+    }>;
     return {
       email,
       canonical,
       emails: [...new Set(rows.map((r) => r.email.toLowerCase()))],
       names: [...new Set(rows.map((r) => r.name))],
+      postcodes: [...new Set(rows.flatMap((r) => (r.postcode ? [r.postcode] : [])))],
       signatureIds: rows.map((r) => r.id),
     };
   }
