@@ -34,6 +34,18 @@ export function parseTargetForm(body: unknown): TargetFormValues {
   };
 }
 
+/** Whether a row of an import would change nothing (re-importing an export is a no-op). */
+function same(t: TargetFields, fields: TargetFields): boolean {
+  return (
+    t.kind === fields.kind &&
+    t.country === fields.country &&
+    t.name === fields.name &&
+    t.languages.join(',') === fields.languages.join(',') &&
+    t.email === fields.email &&
+    t.website === fields.website
+  );
+}
+
 export type TargetsService = ReturnType<typeof createTargetsService>;
 
 export function createTargetsService(repo: TargetsRepository, clock: () => number = Date.now) {
@@ -168,7 +180,8 @@ export function createTargetsService(repo: TargetsRepository, clock: () => numbe
         );
         if (!result.fields) {
           for (const [field, messageKey] of Object.entries(result.errors)) errors.push({ line, field, messageKey });
-        } else changes.push({ id, fields: result.fields });
+        } else if (id === undefined || !same(repo.find(id)!, result.fields))
+          changes.push({ id, fields: result.fields });
       });
       if (errors.length > 0) return { ok: false, errors: errors.slice(0, 50) };
       const now = clock();
