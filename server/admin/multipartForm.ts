@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import { HttpError } from '../errors';
 
 const tooLarge = () => new HttpError(413, 'errors.tooLarge.title', 'errors.tooLarge.message');
+const unsafeNames = new Set(['__proto__', 'constructor', 'prototype']);
 const badRequest = () => new HttpError(400, 'errors.badRequest.title', 'errors.badRequest.message');
 
 /**
@@ -18,7 +19,7 @@ export function parseMultipart(body: Buffer, boundary: string): Record<string, s
     if (headerEnd < 0) throw new Error('a multipart part without headers');
     const headers = part.slice(0, headerEnd);
     const name = /\bname="([^"]*)"/i.exec(headers)?.[1];
-    if (!name || !/^[\w-]{1,50}$/.test(name) || name in fields) continue;
+    if (!name || !/^[\w-]{1,50}$/.test(name) || name in fields || unsafeNames.has(name)) continue;
     fields[name] = part.slice(headerEnd + 4).replace(/\r\n$/, '');
   }
   return fields;
