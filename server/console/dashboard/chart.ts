@@ -36,7 +36,7 @@ const round = (n: number) => Math.round(n * 10) / 10;
 export function barChart(counts: DayCount[], today: number, days: number): BarChart {
   const width = 720;
   const height = 260;
-  const plot = { left: 48, top: 12, right: width - 8, bottom: height - 32 };
+  const plot = { left: 48, top: 12, right: width - 40, bottom: height - 32 };
   const byDay = new Map(counts.map((c) => [c.day, c.count]));
   const series = Array.from({ length: days }, (_, i) => {
     const day = today - days + 1 + i;
