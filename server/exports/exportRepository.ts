@@ -30,11 +30,15 @@ export const exportColumns = [
 const iso = (column: string) => `strftime('%Y-%m-%dT%H:%M:%SZ', ${column} / 1000, 'unixepoch')`;
 
 /**
- * The export's SELECT, with its bound parameters. Dates are formatted by SQLite as ISO 8601 UTC; the
- * first column is the petition's id (the caller maps it to its slug). Exposed so the benchmark runs
- * the very same query through the sqlite3 shell.
+ * The export's SELECT, with its bound parameters. The app reads times as numbers and the opt-in as
+ * 0/1 and formats them while writing (cheaper than asking SQLite for strings); `formatInSql` asks
+ * SQLite to format them instead, as the same text, for a client that cannot (the benchmark's sqlite3
+ * shell). The first column is the petition's id; the writer maps it to its slug.
  */
-export function exportQuery(filters: ExportFilters): { sql: string; params: Record<string, string | number> } {
+export function exportQuery(
+  filters: ExportFilters,
+  options: { formatInSql?: boolean } = {},
+): { sql: string; params: Record<string, string | number> } {
   const where: string[] = [];
   const params: Record<string, string | number> = {};
   if (filters.petitionId !== undefined) {
@@ -58,10 +62,12 @@ export function exportQuery(filters: ExportFilters): { sql: string; params: Reco
     params.to = filters.to;
   }
   if (filters.optedIn) where.push('updates_opt_in = 1');
-  const sql = `SELECT petition_id, name, email, country_code, coalesce(postcode, ''), state, ${iso('created_at')},
+  const columns = options.formatInSql
+    ? `petition_id, name, email, country_code, coalesce(postcode, ''), state, ${iso('created_at')},
       CASE WHEN validated_at IS NULL THEN '' ELSE ${iso('validated_at')} END,
-      CASE updates_opt_in WHEN 1 THEN 'yes' ELSE 'no' END
-    FROM signatures${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+      CASE updates_opt_in WHEN 1 THEN 'yes' ELSE 'no' END`
+    : 'petition_id, name, email, country_code, postcode, state, created_at, validated_at, updates_opt_in';
+  const sql = `SELECT ${columns} FROM signatures${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
   return { sql, params };
 }
 

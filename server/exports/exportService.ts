@@ -87,10 +87,28 @@ function drained(out: Writable): Promise<void> {
   });
 }
 
-const chunkSize = 64 * 1024;
+// Small enough that each chunk stays a young-generation string (a two-byte string of 64 K characters
+// would go straight to V8's large-object space and linger until a full GC). Measured with
+// bench:export over a million rows: peak RSS 144 MB with 64 K chunks, 131 MB with 16 K.
+const chunkSize = 16 * 1024;
+const two = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+const dayPrefixes = new Map<number, string>();
+
+/** ISO 8601 in UTC to the second ("2026-03-31T09:05:00Z"), the date part cached per day: it runs per cell. */
+export function isoSeconds(ms: number | null): string {
+  if (ms === null) return '';
+  const day = Math.floor(ms / dayMs);
+  let prefix = dayPrefixes.get(day);
+  if (prefix === undefined) {
+    if (dayPrefixes.size > 4096) dayPrefixes.clear();
+    dayPrefixes.set(day, (prefix = new Date(day * dayMs).toISOString().slice(0, 11)));
+  }
+  const s = Math.floor((ms - day * dayMs) / 1000);
+  return `${prefix}${two(Math.floor(s / 3600))}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}Z`;
+}
 
 /**
- * Writes rows as CSV to `out` in chunks of about 64 KB, waiting whenever the stream asks to
+ * Writes rows as CSV to `out` in chunks of about 16 K characters, waiting whenever the stream asks to
  * (backpressure), so memory stays flat whatever the number of rows. Stops early if `out` is
  * destroyed (the browser went away). Does not end `out`. Returns the number of rows written.
  */
@@ -106,11 +124,15 @@ export async function writeSignaturesCsv(
   for (;;) {
     const next = rows.next();
     if (next.done) break;
+    // petition_id, name, email, country_code, postcode, state, created_at, validated_at, updates_opt_in
     const row = next.value;
     const id = row[0] as number;
     let slug = slugs.get(id);
     if (slug === undefined) slugs.set(id, (slug = options.slugOf(id)));
     row[0] = slug;
+    row[6] = isoSeconds(row[6] as number);
+    row[7] = isoSeconds(row[7] as number | null);
+    row[8] = row[8] === 1 ? 'yes' : 'no';
     chunk += csvRow(row);
     count++;
     if (chunk.length >= chunkSize) {
