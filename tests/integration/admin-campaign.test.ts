@@ -111,16 +111,13 @@ describe('running the campaign from the console', () => {
       const form = await organiser.get(`/admin/petitions/${slug}/edit`).expect(200);
       expect(form.text).toContain('name="goal" type="text" value="15000"');
       expect((await t.agent().get(`/petitions/${slug}`).expect(200)).text).toContain('Goal: 15,000 signatures');
-      const res = await organiser
-        .post(`/admin/petitions/${slug}`)
-        .type('form')
-        .send({
-          _csrf: token,
-          goal: '25000',
-          titleEn: 'Fund defence fairly (edited)',
-          bodyEn: 'New text.',
-          slug: 'hijack',
-        });
+      const res = await organiser.post(`/admin/petitions/${slug}`).type('form').send({
+        _csrf: token,
+        goal: '25000',
+        titleEn: 'Fund defence fairly (edited)',
+        bodyEn: 'New text.',
+        slug: 'hijack',
+      });
       expect(res.status).toBe(303);
       expect(res.headers.location).toBe(`/admin/petitions/${slug}/edit?notice=petitionSaved`);
       const page = await t.agent().get(`/petitions/${slug}`).expect(200);
@@ -187,17 +184,14 @@ describe('running the campaign from the console', () => {
         .get() as number;
       const form = await organiser.get(`/admin/targets/${albania}/edit`).expect(200);
       expect(form.text).toContain('value="Permanent Representation to NATO"');
-      const bad = await organiser
-        .post(`/admin/targets/${albania}`)
-        .type('form')
-        .send({
-          _csrf: token,
-          kind: 'nato_delegation',
-          country: 'AL',
-          name: 'X',
-          languages: 'sq',
-          email: 'not an address\r\nBcc: x@y',
-        });
+      const bad = await organiser.post(`/admin/targets/${albania}`).type('form').send({
+        _csrf: token,
+        kind: 'nato_delegation',
+        country: 'AL',
+        name: 'X',
+        languages: 'sq',
+        email: 'not an address\r\nBcc: x@y',
+      });
       expect(bad.status).toBe(400);
       expect(bad.text).toContain('Enter an email address in the correct format');
       await organiser
