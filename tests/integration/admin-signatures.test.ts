@@ -158,6 +158,23 @@ describe('signatures in the console', () => {
       expect(bad.text).toContain('Enter a date like 2026-03-31');
       await organiser.post('/admin/signatures/invalidate').type('form').send({ _csrf: token }).expect(400);
       expect(counters(t.services.db, slug).total).toBe(5);
+
+      await organiser
+        .post('/admin/signatures/invalidate')
+        .type('form')
+        .send({ _csrf: token, ip: '203.0.113.7' })
+        .expect(303);
+      expect(counters(t.services.db, slug)).toEqual({ total: 3, byCountry: { FR: 3 } });
+      // Signatures keep IP addresses only as an HMAC; the audit log does the same.
+      const logged = t.services.db
+        .prepare("SELECT details FROM audit_log WHERE action = 'signatures.invalidate'")
+        .pluck()
+        .get();
+      expect(logged).not.toContain('203.0.113.7');
+      expect(JSON.parse(logged as string)).toMatchObject({
+        invalidated: 2,
+        criteria: { ip: expect.stringMatching(/^[\w-]{22}$/) },
+      });
     });
   });
 

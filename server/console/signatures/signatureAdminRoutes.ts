@@ -81,7 +81,7 @@ export function signatureAdminRoutes(deps: {
       organiserId: organiserId(res),
       action: 'signatures.invalidate',
       subject: values.petition || null,
-      details: { criteria: values, invalidated },
+      details: { criteria: signatureAdmin.forAudit(values), invalidated },
     });
     res.redirect(303, `/admin/signatures/invalidate?notice=invalidated&n=${invalidated}`);
   });

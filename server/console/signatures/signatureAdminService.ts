@@ -93,6 +93,11 @@ export function createSignatureAdminService(deps: {
       return { ok: true, criteria };
     },
 
+    /** The criteria as the audit log keeps them: an IP address only as the HMAC signatures store. */
+    forAudit(values: InvalidationFormValues): Record<string, string> {
+      return { ...values, ip: values.ip && ipaddr.isValid(values.ip) ? hashIp(secret, values.ip) : values.ip && '?' };
+    },
+
     preview: (criteria: InvalidationCriteria) => repo.countMatching(criteria),
 
     invalidate(criteria: InvalidationCriteria): number {
