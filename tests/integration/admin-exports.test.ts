@@ -355,4 +355,45 @@ describe('a long export', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  it('stops reading, and lets go of its snapshot, when the browser goes away', async () => {
+    const agent = t.agent();
+    const cookie = sessionCookie(await login(agent, 'ada@example.org'))!.split(';')[0]!;
+    const server = t.app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as AddressInfo;
+    // Frames of the WAL that a checkpoint could not copy back: some reader's snapshot still needs them.
+    const stuck = () => {
+      const [r] = t.services.db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number; checkpointed: number }>;
+      return r!.log - r!.checkpointed;
+    };
+    try {
+      const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
+        http
+          .get(
+            {
+              host: '127.0.0.1',
+              port,
+              path: `/admin/exports/signatures.csv?petition=${slug}`,
+              headers: { Cookie: cookie },
+            },
+            resolve,
+          )
+          .on('error', reject);
+      });
+      await new Promise((resolve) => response.once('data', resolve));
+      response.pause();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // While the export reads, its snapshot holds the WAL: a new write cannot be checkpointed away.
+      t.services.db.prepare("UPDATE petitions SET goal = goal + 1 WHERE slug = 'protect-civil-society'").run();
+      expect(stuck()).toBeGreaterThan(0);
+
+      response.destroy(); // the browser closes the tab
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(stuck()).toBe(0);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });
