@@ -2,13 +2,17 @@ import path from 'node:path';
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
+import type { i18n } from 'i18next';
 import { pinoHttp } from 'pino-http';
+import { adminRoutes } from './admin/adminRoutes';
+import type { AdminServices } from './admin/adminServices';
 import { appRoot, type Config } from './config';
 import { mailboxRoutes } from './dev/mailboxRoutes';
 import { createCsrf } from './http/csrf';
 import { errorHandler, notFoundHandler } from './http/errorHandler';
 import { createRender } from './http/render';
 import { localeMiddleware } from './i18n/localeMiddleware';
+import type { OutboxSender } from './mail/outboxSender';
 import { redactPath, type Logger } from './logger';
 import { createPetitionView } from './petitions/petitionView';
 import { petitionsRoutes } from './petitions/petitionsRoutes';
@@ -23,6 +27,9 @@ export interface AppDeps {
   views: Views;
   petitions: PetitionsService;
   signatures: SignaturesService;
+  admin: AdminServices;
+  i18n: i18n;
+  sender?: OutboxSender;
 }
 
 /** middleware → feature routers → 404 → one error handler. Everything it uses is passed in. */
@@ -84,6 +91,7 @@ export function createApp(deps: AppDeps): Express {
   const view = createPetitionView({ render, petitions: deps.petitions, baseUrl: config.baseUrl });
   app.use(petitionsRoutes({ petitions: deps.petitions, render, view }));
   app.use(signaturesRoutes({ ...deps, render, view, baseUrl: config.baseUrl }));
+  app.use('/admin', adminRoutes({ ...deps, render }));
   if (!production) app.use(mailboxRoutes({ mailDir: config.mailDir, render }));
 
   app.use(notFoundHandler);

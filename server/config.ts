@@ -55,6 +55,20 @@ export interface Config {
     backoffBaseMs: number;
     backoffCapMs: number;
   };
+  admin: {
+    /** A console session ends after this long without a request (the cookie's rolling max-age)… */
+    sessionIdleMs: number;
+    /** …and at the latest this long after login, however active. */
+    sessionAbsoluteMs: number;
+    /** Failed logins in a row before an account is locked, and for how long (SECURITY 6). */
+    maxFailedLogins: number;
+    lockoutMs: number;
+  };
+  retention: {
+    /** Signatures are anonymised this many days after their petition closes. */
+    daysAfterClose: number;
+    intervalMs: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -174,6 +188,16 @@ export function loadConfig(env: Env = process.env): Config {
       maxAttempts: int(env, 'OUTBOX_MAX_ATTEMPTS', 8),
       backoffBaseMs: int(env, 'OUTBOX_BACKOFF_MS', 30_000),
       backoffCapMs: 6 * 60 * 60 * 1000,
+    },
+    admin: {
+      sessionIdleMs: int(env, 'ADMIN_IDLE_MINUTES', 30) * 60_000,
+      sessionAbsoluteMs: int(env, 'ADMIN_SESSION_HOURS', 12) * 3_600_000,
+      maxFailedLogins: 5,
+      lockoutMs: 15 * 60_000,
+    },
+    retention: {
+      daysAfterClose: int(env, 'RETENTION_DAYS', 365),
+      intervalMs: 60 * 60 * 1000,
     },
   };
 }

@@ -1,3 +1,4 @@
+import { createAdminServices } from './admin/adminServices';
 import type { Config } from './config';
 import { seed } from './campaign/seed';
 import { migrate, openDatabase, type Database } from './db/database';
@@ -6,6 +7,7 @@ import { createI18n } from './i18n/i18n';
 import type { Logger } from './logger';
 import crypto from 'node:crypto';
 import { deliveryRepository } from './delivery/deliveryRepository';
+import { registerDeliveryDashboard } from './delivery/deliveryAdmin';
 import { createDeliveryService } from './delivery/deliveryService';
 import { createMailTransport, type MailTransport } from './mail/mailer';
 import { createMailRenderer } from './mail/mailRenderer';
@@ -71,6 +73,8 @@ export function createServices(
     config,
     onValidated: () => petitions.invalidate(),
   });
+  const admin = createAdminServices({ db, config, petitions, logger });
+  registerDeliveryDashboard(admin.dashboard, delivery, sender);
   let deliveryTimer: NodeJS.Timeout | undefined;
   return {
     config,
@@ -83,10 +87,12 @@ export function createServices(
     sender,
     petitions,
     signatures,
+    admin,
     delivery,
     /** Starts the server's background work: the outbox sender, and the digest scheduler if enabled. */
     startBackground(): void {
       sender.start();
+      admin.retention.start();
       if (!config.delivery.inServer) return;
       deliveryTimer = setInterval(() => {
         try {
@@ -100,6 +106,7 @@ export function createServices(
     async close(): Promise<void> {
       if (deliveryTimer) clearInterval(deliveryTimer);
       await sender.stop();
+      admin.close();
       db.close();
     },
   };

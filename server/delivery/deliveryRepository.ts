@@ -122,19 +122,21 @@ export function deliveryRepository(db: Database) {
      JOIN targets t ON t.id = b.target_id
      JOIN petitions p ON p.id = b.petition_id
      LEFT JOIN outbox o ON o.id = b.outbox_id
-     ORDER BY b.id DESC LIMIT ?`,
+     WHERE @petitionId IS NULL OR b.petition_id = @petitionId
+     ORDER BY b.id DESC LIMIT @limit`,
   );
 
   const awaiting = db.prepare(
     `SELECT t.name AS target, t.country_code AS country, count(*) AS count
      FROM (${unbatchedPairs}) p JOIN targets t ON t.id = p.target_id
-     WHERE t.email IS NULL OR t.email = '' GROUP BY t.id ORDER BY t.country_code`,
+     WHERE (t.email IS NULL OR t.email = '') AND (@petitionId IS NULL OR p.petition_id = @petitionId)
+     GROUP BY t.id ORDER BY t.country_code`,
   );
 
   return {
     /** Signatures held back because their target has no address yet. */
-    awaitingAddress(): Array<{ target: string; country: string; count: number }> {
-      return awaiting.all() as Array<{ target: string; country: string; count: number }>;
+    awaitingAddress(petitionId: number | null = null): Array<{ target: string; country: string; count: number }> {
+      return awaiting.all({ petitionId }) as Array<{ target: string; country: string; count: number }>;
     },
     pendingGroups(): PendingGroup[] {
       const emails = new Map(targetEmails.all() as Array<[number, string | null]>);
@@ -198,8 +200,9 @@ export function deliveryRepository(db: Database) {
     markFailed(batchId: number, state: 'failed' | 'dead'): void {
       markFailed.run({ batchId, state });
     },
-    status(limit = 200): BatchStatus[] {
-      return status.all(limit) as BatchStatus[];
+    /** The latest batches, of one petition or of all. */
+    status(limit = 200, petitionId: number | null = null): BatchStatus[] {
+      return status.all({ limit, petitionId }) as BatchStatus[];
     },
   };
 }

@@ -141,7 +141,7 @@ export function createDeliveryService(deps: {
     plan: (force = false) => plan.immediate(force),
     renderDigest,
     hook,
-    status: (limit?: number) => repo.status(limit),
-    awaitingAddress: () => repo.awaitingAddress(),
+    status: (limit?: number, petitionId?: number) => repo.status(limit, petitionId ?? null),
+    awaitingAddress: (petitionId?: number) => repo.awaitingAddress(petitionId ?? null),
   };
 }

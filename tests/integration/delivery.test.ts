@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import type { ParsedMail } from 'mailparser';
+import { createAccount, consoleToken, login } from '../helpers/admin';
 import { addPetitionTarget, addValidatedSignatures, setTargetEmail } from '../helpers/factories';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 import { createTestApp, type TestApp } from '../helpers/testApp';
@@ -186,6 +187,38 @@ describe('batched delivery of signatures to the delegations', () => {
       expect(t.smtp!.attempts).toBe(1);
       expect(t.services.delivery.status()[0]).toMatchObject({ state: 'failed', attempts: 1 });
       expect(t.services.delivery.status()[0]!.lastError).toContain('550');
+    });
+
+    it('shows a pause to organisers on the dashboard, and lets them resume', async () => {
+      const credentials = { user: 'app', pass: 'right' };
+      const relay = await startSmtpSink({ auth: credentials });
+      relays.push(relay);
+      await app({ SMTP_URL: relay.url.replace('app:right@', 'app:new@') });
+      addValidatedSignatures(
+        t.services.db,
+        slug,
+        [1, 2, 3].map((i) => ({ name: `S${i}`, country: 'IT' })),
+      );
+      await deliver();
+      await createAccount(t.services, 'organiser@example.org', 'organiser');
+      const agent = t.agent();
+      await login(agent, 'organiser@example.org');
+      const dashboard = await agent.get(`/admin?petition=${slug}`).expect(200);
+      expect(dashboard.text).toContain('Mail delivery is paused');
+      expect(dashboard.text).toMatch(/535/);
+      expect(dashboard.text).toContain('Queued');
+
+      credentials.pass = 'new'; // the relay's password was changed to what SMTP_URL says
+      await agent
+        .post('/admin/delivery/resume')
+        .type('form')
+        .send({ _csrf: await consoleToken(agent, `/admin?petition=${slug}`) })
+        .expect(303);
+      await relay.waitFor(1);
+      await t.services.sender.idle();
+      const after = await agent.get(`/admin?petition=${slug}`).expect(200);
+      expect(after.text).not.toContain('Mail delivery is paused');
+      expect(after.text).toContain('Sent');
     });
 
     it('pauses all delivery on an authentication failure (535), and resumes when told', async () => {

@@ -75,6 +75,17 @@ describe('the public site', () => {
       }
     });
 
+    it('writes a million signatures in French with the plural French uses for it', async () => {
+      const db = t.services.db;
+      db.prepare(
+        'UPDATE petition_counts SET validated = 1000000 WHERE petition_id = (SELECT id FROM petitions WHERE slug = ?)',
+      ).run('protect-civil-society');
+      t.services.petitions.invalidate();
+      const res = await t.agent().get('/petitions/protect-civil-society?lang=fr').expect(200);
+      expect(res.text).toMatch(/1\s000\s000 signatures/u);
+      expect(res.text).not.toContain('petition.count');
+    });
+
     it('answers an unknown petition with a 404 page', async () => {
       const res = await t.agent().get('/petitions/no-such-thing').expect(404);
       expect(res.text).toContain('Page not found');

@@ -1,0 +1,111 @@
+import { Router } from 'express';
+import session from 'express-session';
+import type { i18n } from 'i18next';
+import { csrfSync } from 'csrf-sync';
+import type { Config } from '../config';
+import { dashboardRoutes } from '../console/dashboard/dashboardRoutes';
+import { petitionAdminRoutes } from '../console/petitions/petitionAdminRoutes';
+import { signatureAdminRoutes } from '../console/signatures/signatureAdminRoutes';
+import { targetsRoutes } from '../console/targets/targetsRoutes';
+import { deliveryAdminRoutes } from '../delivery/deliveryAdmin';
+import { exportRoutes } from '../exports/exportRoutes';
+import type { OutboxSender } from '../mail/outboxSender';
+import type { Render } from '../http/render';
+import type { PetitionsService } from '../petitions/petitionsService';
+import { accountsRoutes } from './accountsRoutes';
+import type { AdminServices } from './adminServices';
+import { createAdminRender } from './adminRender';
+import { loginRoutes, logoutRoute, sessionCookieName } from './authRoutes';
+import { multipartForm } from './multipartForm';
+import { loadOrganiser, readOnlyForViewers, requireLogin } from './requireRole';
+
+/**
+ * Everything under /admin: the only part of the app with sessions. Mounted at /admin, so public
+ * pages never create a session row or set a session cookie.
+ *
+ * no-store → session → who is logged in → /login → (login required) → CSRF → /logout → viewers
+ * read only → the console's pages, each with its own role check.
+ */
+export function adminRoutes(deps: {
+  admin: AdminServices;
+  petitions: PetitionsService;
+  config: Config;
+  render: Render;
+  i18n: i18n;
+  /** Delivery controls (resume after a pause), when the app sends mail. */
+  sender?: OutboxSender;
+}): Router {
+  const { admin, petitions, config } = deps;
+  const production = config.env === 'production';
+  const render = createAdminRender(deps.render, deps.i18n);
+  const router = Router();
+
+  router.use((_req, res, next) => {
+    // Organiser pages and exports hold personal data: never kept by a browser or a proxy (SECURITY 12).
+    res.set('Cache-Control', 'no-store');
+    res.set('X-Robots-Tag', 'noindex, nofollow');
+    next();
+  });
+  router.use(
+    session({
+      name: sessionCookieName,
+      secret: config.secret,
+      store: admin.sessionStore,
+      resave: false,
+      saveUninitialized: false,
+      // The idle timeout: each response pushes the expiry on, in the cookie and in the store.
+      rolling: true,
+      unset: 'destroy',
+      cookie: {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: production,
+        path: '/admin',
+        maxAge: config.admin.sessionIdleMs,
+      },
+    }),
+  );
+  router.use(loadOrganiser(admin.accounts, config.admin.sessionAbsoluteMs));
+
+  // Synchroniser tokens kept in the session (csrf-sync), sent back in the `_csrf` field of every form.
+  const csrf = csrfSync({
+    getTokenFromRequest: (req) => (req.body as Record<string, unknown> | undefined)?._csrf as string | undefined,
+    errorConfig: { statusCode: 403, code: 'EBADCSRFTOKEN' },
+  });
+
+  router.use(
+    loginRoutes({ accounts: admin.accounts, audit: admin.audit, render, csrf: csrf.csrfSynchronisedProtection }),
+  );
+  router.use(requireLogin);
+  // The one file upload (targets CSV) is read before the CSRF check, which needs its `_csrf` field.
+  router.use('/targets/import', multipartForm(512 * 1024));
+  router.use(csrf.csrfSynchronisedProtection);
+  router.post('/logout', logoutRoute({ audit: admin.audit, secure: production }));
+  router.use(readOnlyForViewers);
+
+  const common = { audit: admin.audit, render };
+  router.use(dashboardRoutes({ dashboard: admin.dashboard, render }));
+  router.use(
+    petitionAdminRoutes({
+      ...common,
+      petitionAdmin: admin.petitionAdmin,
+      dashboard: admin.dashboard,
+      targets: admin.targets,
+    }),
+  );
+  router.use(targetsRoutes({ ...common, targets: admin.targets, petitions }));
+  router.use(
+    signatureAdminRoutes({
+      ...common,
+      signatureAdmin: admin.signatureAdmin,
+      erasure: admin.erasure,
+      retention: admin.retention,
+      dashboard: admin.dashboard,
+      retentionDays: config.retention.daysAfterClose,
+    }),
+  );
+  router.use(exportRoutes({ ...common, exports: admin.exports, petitions, dashboard: admin.dashboard }));
+  router.use(accountsRoutes({ ...common, accounts: admin.accounts }));
+  if (deps.sender) router.use(deliveryAdminRoutes({ ...common, sender: deps.sender }));
+  return router;
+}

@@ -1,0 +1,60 @@
+import type { Config } from '../config';
+import type { Database } from '../db/database';
+import type { Logger } from '../logger';
+import type { PetitionsService } from '../petitions/petitionsService';
+import { dashboardRepository } from '../console/dashboard/dashboardRepository';
+import { createDashboardService } from '../console/dashboard/dashboardService';
+import { petitionAdminRepository } from '../console/petitions/petitionAdminRepository';
+import { createPetitionAdminService } from '../console/petitions/petitionAdminService';
+import { createErasure } from '../console/signatures/erasure';
+import { createRetention } from '../console/signatures/retention';
+import { signatureAdminRepository } from '../console/signatures/signatureAdminRepository';
+import { createSignatureAdminService } from '../console/signatures/signatureAdminService';
+import { targetsRepository } from '../console/targets/targetsRepository';
+import { createTargetsService } from '../console/targets/targetsService';
+import { exportRepository, openReader } from '../exports/exportRepository';
+import { createExportService } from '../exports/exportService';
+import { accountsRepository } from './accountsRepository';
+import { createAccountsService } from './accountsService';
+import { createAuditLog } from './auditLog';
+import { SqliteSessionStore } from './sessionStore';
+
+export type AdminServices = ReturnType<typeof createAdminServices>;
+
+/** The organiser console's services: accounts, sessions, audit, and what organisers work on. */
+export function createAdminServices(deps: {
+  db: Database;
+  config: Config;
+  petitions: PetitionsService;
+  logger: Logger;
+}) {
+  const { db, config, petitions, logger } = deps;
+  const audit = createAuditLog(db);
+  const signaturesRepo = signatureAdminRepository(db);
+  const sessionStore = new SqliteSessionStore(db);
+  const retention = createRetention({
+    repo: signaturesRepo,
+    audit,
+    logger,
+    daysAfterClose: config.retention.daysAfterClose,
+    intervalMs: config.retention.intervalMs,
+    onChange: () => petitions.invalidate(),
+  });
+  return {
+    audit,
+    accounts: createAccountsService({ repo: accountsRepository(db), settings: config.admin }),
+    sessionStore,
+    dashboard: createDashboardService(dashboardRepository(db)),
+    petitionAdmin: createPetitionAdminService({ repo: petitionAdminRepository(db), petitions }),
+    targets: createTargetsService(targetsRepository(db)),
+    signatureAdmin: createSignatureAdminService({ repo: signaturesRepo, petitions, secret: config.secret }),
+    erasure: createErasure(db, { onErased: () => petitions.invalidate() }),
+    retention,
+    // Each export reads through its own connection: see exportRepository.
+    exports: createExportService(exportRepository(() => openReader(config.databasePath))),
+    close(): void {
+      retention.stop();
+      sessionStore.close();
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { Router, type RequestHandler } from 'express';
+import { safeNext, type AdminRender } from './adminRender';
+import type { AccountsService } from './accountsService';
+import type { AuditLog } from './auditLog';
+import { currentOrganiser } from './requireRole';
+
+export const sessionCookieName = 'undersigned.sid';
+
+/** GET and POST /admin/login: open to anyone, protected by the session's CSRF token like every form. */
+export function loginRoutes(deps: {
+  accounts: AccountsService;
+  audit: AuditLog;
+  render: AdminRender;
+  csrf: RequestHandler;
+}): Router {
+  const { accounts, audit, render, csrf } = deps;
+  const router = Router();
+
+  router.get('/login', csrf, (req, res) => {
+    if (currentOrganiser(res)) return res.redirect(303, safeNext(req.query.next));
+    render(req, res, 'login', { titleKey: 'admin.login.title', email: '', next: safeNext(req.query.next) });
+  });
+
+  router.post('/login', csrf, async (req, res, next) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const email = typeof body.email === 'string' ? body.email.slice(0, 300) : '';
+    const password = typeof body.password === 'string' ? body.password.slice(0, 1000) : '';
+    const target = safeNext(body.next);
+    const result = await accounts.login(email, password);
+    if (!result.ok) {
+      audit.record({ organiserId: result.organiserId, action: 'login.failed', details: { reason: result.reason } });
+      if (result.lockedNow) audit.record({ organiserId: result.organiserId, action: 'account.locked' });
+      // One message whatever went wrong: it must not tell whether the address has an account.
+      return render(req, res, 'login', { titleKey: 'admin.login.title', email, next: target, failed: true }, 401);
+    }
+    // A new session id at login, so an id planted before login is worth nothing after it.
+    req.session.regenerate((error) => {
+      if (error) return next(error);
+      req.session.organiserId = result.organiser.id;
+      req.session.loginAt = Date.now();
+      audit.record({ organiserId: result.organiser.id, action: 'login' });
+      req.session.save((saveError) => (saveError ? next(saveError) : res.redirect(303, target)));
+    });
+  });
+
+  return router;
+}
+
+/** POST /admin/logout: the session ends on the server, not only in the browser. */
+export function logoutRoute(deps: { audit: AuditLog; secure: boolean }): RequestHandler {
+  return (req, res, next) => {
+    const organiser = currentOrganiser(res);
+    if (organiser) deps.audit.record({ organiserId: organiser.id, action: 'logout' });
+    req.session.destroy((error) => {
+      if (error) return next(error);
+      res.clearCookie(sessionCookieName, { path: '/admin', httpOnly: true, sameSite: 'lax', secure: deps.secure });
+      res.redirect(303, '/admin/login?notice=loggedOut');
+    });
+  };
+}

@@ -1,0 +1,64 @@
+import type { Lang } from '../../i18n/i18n';
+import { barChart, dayNumber } from './chart';
+import type { DashboardRepository, PetitionSummary } from './dashboardRepository';
+
+/**
+ * A block on the dashboard that another feature adds (letters by demand and country, delivery
+ * status): its partial (views/partials/<partial>.hbs) is rendered with what `load` returns for the
+ * petition shown, or left out when `load` returns undefined.
+ */
+export interface DashboardSection {
+  id: string;
+  partial: string;
+  load(petition: PetitionSummary, lang: Lang): Record<string, unknown> | undefined;
+}
+
+export const chartPeriods = [30, 90] as const;
+
+export type DashboardService = ReturnType<typeof createDashboardService>;
+
+export function createDashboardService(repo: DashboardRepository, clock: () => number = Date.now) {
+  /** Extension point: letters and delivery register their sections here. */
+  const sections: DashboardSection[] = [];
+
+  const withCounts = (p: PetitionSummary) => ({
+    ...p,
+    stateKey: `admin.petitionStates.${p.state}`,
+    counts: repo.stateCounts(p.id),
+  });
+
+  return {
+    sections,
+    addSection(section: DashboardSection): void {
+      sections.push(section);
+    },
+
+    /** Every petition with its counts by state. */
+    list(lang: Lang) {
+      return repo.petitions(lang).map(withCounts);
+    },
+
+    /** Every petition with its counts by state, and the chosen one (or the first) in detail. */
+    overview(lang: Lang, options: { slug?: string; days: number }) {
+      const petitions = repo.petitions(lang).map(withCounts);
+      const current = petitions.find((p) => p.slug === options.slug) ?? petitions[0];
+      if (!current) return { petitions, current: undefined };
+      const today = dayNumber(clock());
+      const since = (today - options.days + 1) * 24 * 60 * 60 * 1000;
+      const countries = repo.countryCounts(current.id);
+      const top = countries[0]?.count ?? 0;
+      return {
+        petitions,
+        current: {
+          ...current,
+          chart: barChart(repo.validatedPerDay(current.id, since), today, options.days),
+          countries: countries.map((c) => ({ ...c, max: top })),
+          sections: sections.flatMap((s) => {
+            const context = s.load(current, lang);
+            return context ? [{ id: s.id, partial: s.partial, context }] : [];
+          }),
+        },
+      };
+    },
+  };
+}

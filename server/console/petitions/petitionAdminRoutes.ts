@@ -1,0 +1,185 @@
+import { Router, type Request, type Response } from 'express';
+import { errorList, type AdminRender } from '../../admin/adminRender';
+import type { AuditLog } from '../../admin/auditLog';
+import { currentOrganiser, requireRole } from '../../admin/requireRole';
+import { notFound } from '../../errors';
+import type { Lang } from '../../i18n/i18n';
+import type { DashboardService } from '../dashboard/dashboardService';
+import type { TargetsService } from '../targets/targetsService';
+import {
+  parseDemandForm,
+  parsePetitionForm,
+  type DemandErrors,
+  type DemandFormValues,
+  type PetitionAdminService,
+  type PetitionErrors,
+  type PetitionFormValues,
+} from './petitionAdminService';
+
+const petitionFields = ['slug', 'goal', 'demand', 'titleEn', 'bodyEn', 'titleFr', 'bodyFr'] as const;
+const demandFields = ['titleEn', 'summaryEn', 'titleFr', 'summaryFr'] as const;
+
+export function petitionAdminRoutes(deps: {
+  petitionAdmin: PetitionAdminService;
+  dashboard: DashboardService;
+  targets: TargetsService;
+  audit: AuditLog;
+  render: AdminRender;
+}): Router {
+  const { petitionAdmin, dashboard, targets, audit, render } = deps;
+  const router = Router();
+  const organiserId = (res: Response) => currentOrganiser(res)!.id;
+
+  function renderForm(
+    req: Request,
+    res: Response,
+    mode: 'new' | 'edit',
+    values: PetitionFormValues,
+    errors: PetitionErrors = {},
+    status = 200,
+  ) {
+    const petition = mode === 'edit' ? petitionAdmin.find(values.slug) : undefined;
+    const chosen = new Set(values.targets);
+    render(
+      req,
+      res,
+      'petitions/form',
+      {
+        titleKey: mode === 'new' ? 'admin.petitions.newTitle' : 'admin.petitions.editTitle',
+        section: 'petitions',
+        creating: mode === 'new',
+        petition,
+        values,
+        fields: errorList(errors, petitionFields),
+        demands: petitionAdmin.demands().map((d) => ({
+          slug: d.slug,
+          title: d.texts[res.locals.lang as Lang]?.title ?? d.texts.en?.title ?? d.slug,
+          selected: d.slug === values.demand,
+          taken: d.petitionSlug !== null && d.slug !== petition?.demandSlug,
+        })),
+        // "Each signer's own delegation" is always addressed; these are the fixed extra addressees.
+        fixedTargets: targets
+          .list()
+          .filter((t) => !t.isDefault)
+          .map((t) => ({ ...t, checked: chosen.has(t.id) })),
+      },
+      status,
+    );
+  }
+
+  router.get('/petitions', requireRole('viewer'), (req, res) => {
+    const lang = res.locals.lang as Lang;
+    render(req, res, 'petitions/index', {
+      titleKey: 'admin.petitions.title',
+      section: 'petitions',
+      petitions: dashboard.list(lang),
+      demands: petitionAdmin.demands().map((d) => ({ slug: d.slug, title: d.texts[lang]?.title ?? d.texts.en?.title })),
+    });
+  });
+
+  const blank: PetitionFormValues = {
+    slug: '',
+    goal: '',
+    demand: '',
+    titleEn: '',
+    bodyEn: '',
+    titleFr: '',
+    bodyFr: '',
+    targets: [],
+  };
+
+  router.get('/petitions/new', requireRole('organiser'), (req, res) => renderForm(req, res, 'new', blank));
+
+  router.post('/petitions', requireRole('organiser'), (req, res) => {
+    const values = parsePetitionForm(req.body);
+    const result = petitionAdmin.create(values);
+    if (!result.ok) return renderForm(req, res, 'new', values, result.errors, 400);
+    audit.record({
+      organiserId: organiserId(res),
+      action: 'petition.create',
+      subject: values.slug,
+      details: { goal: Number(values.goal), demand: values.demand || null, targets: values.targets },
+    });
+    res.redirect(303, `/admin/petitions/${values.slug}/edit?notice=petitionCreated`);
+  });
+
+  router.get('/petitions/:slug/edit', requireRole('organiser'), (req, res) => {
+    const values = petitionAdmin.valuesOf(String(req.params.slug));
+    if (!values) throw notFound();
+    renderForm(req, res, 'edit', values);
+  });
+
+  router.post('/petitions/:slug', requireRole('organiser'), (req, res) => {
+    const current = petitionAdmin.find(String(req.params.slug));
+    if (!current) throw notFound();
+    const values = { ...parsePetitionForm(req.body), slug: current.slug };
+    const result = petitionAdmin.update(current.slug, values);
+    if (!result.ok) return renderForm(req, res, 'edit', values, result.errors, 400);
+    audit.record({
+      organiserId: organiserId(res),
+      action: 'petition.update',
+      subject: current.slug,
+      details: { goal: Number(values.goal), demand: values.demand || null, targets: values.targets },
+    });
+    res.redirect(303, `/admin/petitions/${current.slug}/edit?notice=petitionSaved`);
+  });
+
+  router.post('/petitions/:slug/state', requireRole('organiser'), (req, res) => {
+    const state = (req.body as Record<string, unknown> | undefined)?.state;
+    if (state !== 'open' && state !== 'closed') throw notFound();
+    if (!petitionAdmin.setState(String(req.params.slug), state)) throw notFound();
+    audit.record({
+      organiserId: organiserId(res),
+      action: state === 'open' ? 'petition.open' : 'petition.close',
+      subject: String(req.params.slug),
+    });
+    const notice = state === 'open' ? 'petitionOpened' : 'petitionClosed';
+    res.redirect(303, `/admin/petitions/${String(req.params.slug)}/edit?notice=${notice}`);
+  });
+
+  function renderDemand(
+    req: Request,
+    res: Response,
+    slug: string,
+    values: DemandFormValues,
+    errors: DemandErrors = {},
+    status = 200,
+  ) {
+    render(
+      req,
+      res,
+      'petitions/demand',
+      {
+        titleKey: 'admin.demands.editTitle',
+        section: 'petitions',
+        slug,
+        values,
+        fields: errorList(errors, demandFields),
+      },
+      status,
+    );
+  }
+
+  router.get('/demands/:slug/edit', requireRole('organiser'), (req, res) => {
+    const demand = petitionAdmin.findDemand(String(req.params.slug));
+    if (!demand) throw notFound();
+    renderDemand(req, res, demand.slug, {
+      titleEn: demand.texts.en?.title ?? '',
+      summaryEn: demand.texts.en?.summary ?? '',
+      titleFr: demand.texts.fr?.title ?? '',
+      summaryFr: demand.texts.fr?.summary ?? '',
+    });
+  });
+
+  router.post('/demands/:slug', requireRole('organiser'), (req, res) => {
+    const demand = petitionAdmin.findDemand(String(req.params.slug));
+    if (!demand) throw notFound();
+    const values = parseDemandForm(req.body);
+    const result = petitionAdmin.updateDemand(demand.slug, values);
+    if (!result.ok) return renderDemand(req, res, demand.slug, values, result.errors, 400);
+    audit.record({ organiserId: organiserId(res), action: 'demand.update', subject: demand.slug });
+    res.redirect(303, `/admin/petitions?notice=demandSaved`);
+  });
+
+  return router;
+}

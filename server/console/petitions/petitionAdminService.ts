@@ -1,0 +1,180 @@
+import type { Lang } from '../../i18n/i18n';
+import type { PetitionsService } from '../../petitions/petitionsService';
+import type { PetitionAdminRepository, Texts } from './petitionAdminRepository';
+
+export interface PetitionFormValues {
+  slug: string;
+  goal: string;
+  demand: string;
+  titleEn: string;
+  bodyEn: string;
+  titleFr: string;
+  bodyFr: string;
+  targets: number[];
+}
+
+export type PetitionErrors = Partial<Record<keyof PetitionFormValues, string>>;
+
+export interface DemandFormValues {
+  titleEn: string;
+  summaryEn: string;
+  titleFr: string;
+  summaryFr: string;
+}
+
+export type DemandErrors = Partial<Record<keyof DemandFormValues, string>>;
+
+const text = (body: Record<string, unknown>, key: string, max: number) => {
+  const v = body[key];
+  return typeof v === 'string' ? v.replace(/\r\n/g, '\n').trim().slice(0, max) : '';
+};
+
+// Anything but tab and newline is refused in texts shown on the public pages.
+// eslint-disable-next-line no-control-regex
+const controlChars = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+
+/** Reads only the known fields (SECURITY 10: posting `state` or `id` changes nothing). */
+export function parsePetitionForm(body: unknown): PetitionFormValues {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const rawTargets = Array.isArray(b.targets) ? b.targets : b.targets === undefined ? [] : [b.targets];
+  return {
+    slug: text(b, 'slug', 100).toLowerCase(),
+    goal: text(b, 'goal', 20),
+    demand: text(b, 'demand', 100),
+    titleEn: text(b, 'titleEn', 400),
+    bodyEn: text(b, 'bodyEn', 20_000),
+    titleFr: text(b, 'titleFr', 400),
+    bodyFr: text(b, 'bodyFr', 20_000),
+    targets: rawTargets.map(Number).filter((n) => Number.isInteger(n) && n > 0),
+  };
+}
+
+export function parseDemandForm(body: unknown): DemandFormValues {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  return {
+    titleEn: text(b, 'titleEn', 400),
+    summaryEn: text(b, 'summaryEn', 4000),
+    titleFr: text(b, 'titleFr', 400),
+    summaryFr: text(b, 'summaryFr', 4000),
+  };
+}
+
+export type PetitionAdminService = ReturnType<typeof createPetitionAdminService>;
+
+export function createPetitionAdminService(deps: {
+  repo: PetitionAdminRepository;
+  petitions: PetitionsService;
+  clock?: () => number;
+}) {
+  const { repo, petitions } = deps;
+  const clock = deps.clock ?? Date.now;
+  const e = (key: string) => `admin.petitions.errors.${key}`;
+
+  function check(values: PetitionFormValues, creating: boolean, currentDemand: string | null): PetitionErrors {
+    const errors: PetitionErrors = {};
+    if (creating) {
+      if (!values.slug) errors.slug = e('slugBlank');
+      else if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(values.slug) || values.slug.length > 80) errors.slug = e('slugFormat');
+      else if (repo.slugTaken(values.slug)) errors.slug = e('slugTaken');
+    }
+    const goal = Number(values.goal);
+    if (!values.goal) errors.goal = e('goalBlank');
+    else if (!/^\d+$/.test(values.goal) || goal < 1 || goal > 100_000_000) errors.goal = e('goalRange');
+    if (values.demand) {
+      const demand = repo.demands().find((d) => d.slug === values.demand);
+      if (!demand) errors.demand = e('demandUnknown');
+      else if (demand.petitionSlug && values.demand !== currentDemand) errors.demand = e('demandTaken');
+    }
+    if (!values.titleEn) errors.titleEn = e('titleBlank');
+    else if (values.titleEn.length > 200) errors.titleEn = e('titleTooLong');
+    if (!values.bodyEn) errors.bodyEn = e('bodyBlank');
+    if ((values.titleFr === '') !== (values.bodyFr === '')) {
+      if (!values.titleFr) errors.titleFr = e('frenchBoth');
+      else errors.bodyFr = e('frenchBoth');
+    } else if (values.titleFr.length > 200) errors.titleFr = e('titleTooLong');
+    for (const key of ['titleEn', 'bodyEn', 'titleFr', 'bodyFr'] as const) {
+      if (!errors[key] && controlChars.test(values[key])) errors[key] = e('control');
+    }
+    return errors;
+  }
+
+  function texts(values: PetitionFormValues): Partial<Record<Lang, Texts>> {
+    return {
+      en: { title: values.titleEn, body: values.bodyEn },
+      ...(values.titleFr ? { fr: { title: values.titleFr, body: values.bodyFr } } : {}),
+    };
+  }
+
+  return {
+    find: (slug: string) => repo.find(slug),
+    demands: () => repo.demands(),
+    findDemand: (slug: string) => repo.findDemand(slug),
+
+    valuesOf(slug: string): PetitionFormValues | undefined {
+      const p = repo.find(slug);
+      if (!p) return undefined;
+      return {
+        slug: p.slug,
+        goal: String(p.goal),
+        demand: p.demandSlug ?? '',
+        titleEn: p.texts.en?.title ?? '',
+        bodyEn: p.texts.en?.body ?? '',
+        titleFr: p.texts.fr?.title ?? '',
+        bodyFr: p.texts.fr?.body ?? '',
+        targets: p.targetIds,
+      };
+    },
+
+    create(values: PetitionFormValues): { ok: true } | { ok: false; errors: PetitionErrors } {
+      const errors = check(values, true, null);
+      if (Object.keys(errors).length > 0) return { ok: false, errors };
+      repo.create({
+        slug: values.slug,
+        goal: Number(values.goal),
+        demandSlug: values.demand || null,
+        texts: texts(values),
+        targetIds: values.targets,
+        now: clock(),
+      });
+      petitions.invalidate();
+      return { ok: true };
+    },
+
+    update(slug: string, values: PetitionFormValues): { ok: true } | { ok: false; errors: PetitionErrors } {
+      const current = repo.find(slug);
+      if (!current) return { ok: false, errors: {} };
+      const errors = check(values, false, current.demandSlug);
+      if (Object.keys(errors).length > 0) return { ok: false, errors };
+      repo.update(current.id, {
+        goal: Number(values.goal),
+        demandSlug: values.demand || null,
+        texts: texts(values),
+        targetIds: values.targets,
+      });
+      petitions.invalidate();
+      return { ok: true };
+    },
+
+    setState(slug: string, state: 'open' | 'closed'): boolean {
+      return petitions.setState(slug, state);
+    },
+
+    updateDemand(slug: string, values: DemandFormValues): { ok: true } | { ok: false; errors: DemandErrors } {
+      const demand = repo.findDemand(slug);
+      if (!demand) return { ok: false, errors: {} };
+      const errors: DemandErrors = {};
+      for (const key of ['titleEn', 'summaryEn', 'titleFr', 'summaryFr'] as const) {
+        if (!values[key]) errors[key] = e(key.startsWith('title') ? 'titleBlank' : 'summaryBlank');
+        else if (controlChars.test(values[key])) errors[key] = e('control');
+        else if (key.startsWith('title') && values[key].length > 200) errors[key] = e('titleTooLong');
+      }
+      if (Object.keys(errors).length > 0) return { ok: false, errors };
+      repo.updateDemand(demand.id, {
+        en: { title: values.titleEn, summary: values.summaryEn },
+        fr: { title: values.titleFr, summary: values.summaryFr },
+      });
+      petitions.invalidate();
+      return { ok: true };
+    },
+  };
+}

@@ -1,0 +1,201 @@
+import { z } from 'zod';
+import { csvRow, parseCsv, unneutralise } from '../../exports/csv';
+import { targetKinds, type TargetFields, type TargetKind, type TargetsRepository } from './targetsRepository';
+
+export interface TargetFormValues {
+  kind: string;
+  country: string;
+  name: string;
+  languages: string;
+  email: string;
+  website: string;
+}
+
+export type TargetErrors = Partial<Record<keyof TargetFormValues, string>>;
+
+/** The columns of the targets CSV, exported and imported alike. `default` is shown, never imported. */
+export const targetColumns = ['id', 'country', 'kind', 'name', 'languages', 'email', 'website', 'default'] as const;
+
+const emailFormat = z.email();
+// eslint-disable-next-line no-control-regex
+const controlChars = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+export function parseTargetForm(body: unknown): TargetFormValues {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const text = (key: string, max: number) =>
+    typeof b[key] === 'string' ? (b[key] as string).trim().slice(0, max) : '';
+  return {
+    kind: text('kind', 40),
+    country: text('country', 8).toUpperCase(),
+    name: text('name', 400),
+    languages: text('languages', 200),
+    email: text('email', 400),
+    website: text('website', 600),
+  };
+}
+
+/** Whether a row of an import would change nothing (re-importing an export is a no-op). */
+function same(t: TargetFields, fields: TargetFields): boolean {
+  return (
+    t.kind === fields.kind &&
+    t.country === fields.country &&
+    t.name === fields.name &&
+    t.languages.join(',') === fields.languages.join(',') &&
+    t.email === fields.email &&
+    t.website === fields.website
+  );
+}
+
+export type TargetsService = ReturnType<typeof createTargetsService>;
+
+export function createTargetsService(repo: TargetsRepository, clock: () => number = Date.now) {
+  const e = (key: string) => `admin.targets.errors.${key}`;
+
+  /** Checks one target's values; the same rules for the form and for each imported row. */
+  function check(values: TargetFormValues, countries: Set<string>): { fields?: TargetFields; errors: TargetErrors } {
+    const errors: TargetErrors = {};
+    if (!(targetKinds as readonly string[]).includes(values.kind)) errors.kind = e('kind');
+    if (!countries.has(values.country)) errors.country = e('country');
+    if (!values.name) errors.name = e('nameBlank');
+    else if (values.name.length > 200) errors.name = e('nameTooLong');
+    else if (controlChars.test(values.name)) errors.name = e('nameControl');
+    const languages = values.languages
+      .toLowerCase()
+      .split(/[\s,;]+/)
+      .filter(Boolean);
+    if (languages.some((l) => !/^[a-z]{2,3}$/.test(l))) errors.languages = e('languages');
+    // The address is what delivery sends to: CR/LF or anything odd in it is refused (SECURITY 8).
+    if (values.email && (values.email.length > 254 || !emailFormat.safeParse(values.email).success)) {
+      errors.email = e('email');
+    }
+    if (values.website && (!/^https?:\/\/[^\s]+$/i.test(values.website) || values.website.length > 500)) {
+      errors.website = e('website');
+    }
+    if (Object.keys(errors).length > 0) return { errors };
+    return {
+      errors,
+      fields: {
+        kind: values.kind as TargetKind,
+        country: values.country,
+        name: values.name,
+        languages: [...new Set(languages)],
+        email: values.email || null,
+        website: values.website || null,
+      },
+    };
+  }
+
+  return {
+    list: () => repo.list(),
+    find: (id: number) => repo.find(id),
+    countriesWithoutAddress: () => repo.countriesWithoutAddress(),
+
+    valuesOf(id: number): TargetFormValues | undefined {
+      const t = repo.find(id);
+      if (!t) return undefined;
+      return {
+        kind: t.kind,
+        country: t.country,
+        name: t.name,
+        languages: t.languages.join(', '),
+        email: t.email ?? '',
+        website: t.website ?? '',
+      };
+    },
+
+    save(
+      id: number | undefined,
+      values: TargetFormValues,
+    ): { ok: true; id: number } | { ok: false; errors: TargetErrors } {
+      const { fields, errors } = check(values, repo.countryCodes());
+      if (!fields) return { ok: false, errors };
+      if (id === undefined) return { ok: true, id: repo.create(fields, clock()) };
+      if (!repo.update(id, fields, clock())) return { ok: false, errors: {} };
+      return { ok: true, id };
+    },
+
+    /** Every target as CSV text (small: one row per addressee). */
+    exportCsv(): string {
+      return (
+        csvRow([...targetColumns]) +
+        repo
+          .list()
+          .map((t) =>
+            csvRow([
+              t.id,
+              t.country,
+              t.kind,
+              t.name,
+              t.languages.join(','),
+              t.email ?? '',
+              t.website ?? '',
+              t.isDefault ? 'yes' : 'no',
+            ]),
+          )
+          .join('')
+      );
+    },
+
+    /**
+     * Applies a CSV in the export's format: a row with an id updates that target, a row without one
+     * adds a target. Every row is checked first; one bad row and nothing changes.
+     */
+    importCsv(
+      text: string,
+    ):
+      | { ok: true; created: number; updated: number }
+      | { ok: false; errors: Array<{ line: number; messageKey: string; field?: string }> } {
+      let rows: string[][];
+      try {
+        rows = parseCsv(text.replace(/^\uFEFF/, ''));
+      } catch {
+        return { ok: false, errors: [{ line: 1, messageKey: e('csvMalformed') }] };
+      }
+      rows = rows.filter((r) => r.some((cell) => cell.trim() !== ''));
+      const header = rows.shift()?.map((h) => h.trim().toLowerCase());
+      const missing = targetColumns.filter((c) => c !== 'default' && c !== 'id' && !header?.includes(c));
+      if (!header || missing.length > 0) return { ok: false, errors: [{ line: 1, messageKey: e('csvHeader') }] };
+      const at = (row: string[], column: string) => unneutralise(row[header.indexOf(column)] ?? '').trim();
+      const countries = repo.countryCodes();
+      const errors: Array<{ line: number; messageKey: string; field?: string }> = [];
+      const changes: Array<{ id: number | undefined; fields: TargetFields }> = [];
+      rows.forEach((row, i) => {
+        const line = i + 2;
+        const idText = header.includes('id') ? at(row, 'id') : '';
+        const id = idText ? Number(idText) : undefined;
+        if (idText && (!Number.isInteger(id) || !repo.find(id!))) {
+          errors.push({ line, messageKey: e('csvUnknownId') });
+          return;
+        }
+        const result = check(
+          {
+            kind: at(row, 'kind'),
+            country: at(row, 'country').toUpperCase(),
+            name: at(row, 'name'),
+            languages: at(row, 'languages'),
+            email: at(row, 'email'),
+            website: at(row, 'website'),
+          },
+          countries,
+        );
+        if (!result.fields) {
+          for (const [field, messageKey] of Object.entries(result.errors)) errors.push({ line, field, messageKey });
+        } else if (id === undefined || !same(repo.find(id)!, result.fields))
+          changes.push({ id, fields: result.fields });
+      });
+      if (errors.length > 0) return { ok: false, errors: errors.slice(0, 50) };
+      const now = clock();
+      let created = 0;
+      let updated = 0;
+      repo.transaction(() => {
+        for (const change of changes) {
+          if (change.id === undefined) {
+            repo.create(change.fields, now);
+            created++;
+          } else if (repo.update(change.id, change.fields, now)) updated++;
+        }
+      });
+      return { ok: true, created, updated };
+    },
+  };
+}

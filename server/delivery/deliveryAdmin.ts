@@ -1,0 +1,45 @@
+import { Router } from 'express';
+import type { AdminRender } from '../admin/adminRender';
+import type { AuditLog } from '../admin/auditLog';
+import { currentOrganiser, requireRole } from '../admin/requireRole';
+import type { DashboardService } from '../console/dashboard/dashboardService';
+import type { OutboxSender } from '../mail/outboxSender';
+import type { DeliveryService } from './deliveryService';
+
+/**
+ * Delivery in the console: the dashboard shows each petition's digests, the signatures that wait
+ * for a target's address, and — for everyone — a pause left by an authentication failure at the
+ * relay, with a button to resume once the credentials are fixed.
+ */
+export function registerDeliveryDashboard(
+  dashboard: DashboardService,
+  delivery: DeliveryService,
+  sender: OutboxSender,
+) {
+  dashboard.addSection({
+    id: 'delivery',
+    partial: 'admin/delivery',
+    load(petition) {
+      const pause = sender.paused();
+      return {
+        paused: pause ? { reason: pause.reason, since: new Date(pause.pausedAt).toISOString() } : undefined,
+        batches: delivery.status(20, petition.id),
+        awaiting: delivery.awaitingAddress(petition.id),
+      };
+    },
+  });
+}
+
+export function deliveryAdminRoutes(deps: { sender: OutboxSender; audit: AuditLog; render: AdminRender }): Router {
+  const router = Router();
+  router.post('/delivery/resume', requireRole('organiser'), (_req, res) => {
+    const resumed = deps.sender.resume();
+    deps.audit.record({
+      organiserId: currentOrganiser(res)?.id ?? null,
+      action: 'delivery.resume',
+      details: { resumed },
+    });
+    res.redirect(303, '/admin');
+  });
+  return router;
+}

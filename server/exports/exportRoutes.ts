@@ -1,0 +1,84 @@
+import { Router, type Request, type Response } from 'express';
+import { errorList, type AdminRender } from '../admin/adminRender';
+import type { AuditLog } from '../admin/auditLog';
+import { currentOrganiser, requireRole } from '../admin/requireRole';
+import type { DashboardService } from '../console/dashboard/dashboardService';
+import type { Lang } from '../i18n/i18n';
+import type { PetitionsService } from '../petitions/petitionsService';
+import {
+  exportFilename,
+  exportFilters,
+  exportStates,
+  readExportForm,
+  writeSignaturesCsv,
+  type ExportErrors,
+  type ExportFormValues,
+  type ExportService,
+} from './exportService';
+
+const exportFields = ['petition', 'country', 'state', 'from', 'to'] as const;
+
+export function exportRoutes(deps: {
+  exports: ExportService;
+  petitions: PetitionsService;
+  dashboard: DashboardService;
+  audit: AuditLog;
+  render: AdminRender;
+}): Router {
+  const { exports, petitions, dashboard, audit, render } = deps;
+  const router = Router();
+
+  function renderForm(req: Request, res: Response, values: ExportFormValues, errors: ExportErrors = {}, status = 200) {
+    const lang = res.locals.lang as Lang;
+    const choices = petitions.countryChoices(lang);
+    render(
+      req,
+      res,
+      'exports/index',
+      {
+        titleKey: 'admin.exports.title',
+        section: 'exports',
+        values,
+        fields: errorList(errors, exportFields),
+        petitions: dashboard.list(lang).map((p) => ({ ...p, selected: p.slug === values.petition })),
+        countries: [...choices.nato, ...choices.others].map((c) => ({ ...c, selected: c.code === values.country })),
+        states: exportStates.map((s) => ({ state: s, selected: s === values.state })),
+      },
+      status,
+    );
+  }
+
+  router.get('/exports', requireRole('organiser'), (req, res) => renderForm(req, res, readExportForm({})));
+
+  /**
+   * The CSV streams to the browser row by row as SQLite reads them (never built in memory), with
+   * backpressure: when the connection is slow, reading waits.
+   */
+  router.get('/exports/signatures.csv', requireRole('organiser'), async (req, res) => {
+    const values = readExportForm(req.query as Record<string, unknown>);
+    const parsed = exportFilters(values, {
+      petitionId: (slug) => petitions.findPetition(slug, 'en')?.id,
+      countries: petitions.countryCodes(),
+    });
+    if (!parsed.ok) return renderForm(req, res, values, parsed.errors, 400);
+    audit.record({
+      organiserId: currentOrganiser(res)!.id,
+      action: 'signatures.export',
+      subject: values.petition || null,
+      details: { ...values },
+    });
+    const filename = exportFilename(values.petition || undefined, Date.now());
+    res.status(200);
+    res.set('Content-Type', 'text/csv; charset=utf-8');
+    res.set('Content-Disposition', `attachment; filename="${filename}"`);
+    const cursor = exports.open(parsed.filters);
+    try {
+      await writeSignaturesCsv(cursor.rows, res, { slugOf: (id) => petitions.slugOf(id) ?? String(id) });
+    } finally {
+      cursor.close();
+    }
+    res.end();
+  });
+
+  return router;
+}
