@@ -1,0 +1,65 @@
+import fc from 'fast-check';
+import {
+  bands,
+  contribution,
+  fingerprint,
+  fromBlob,
+  jaccard,
+  normalise,
+  toBlob,
+} from '../../server/letters/similarity';
+
+describe('near-duplicate fingerprints', () => {
+  const words = 'I grew up near a minefield that took years to clear and my cousin lost a leg there as a child';
+
+  it('folds case, punctuation and spacing', () => {
+    expect(normalise('  Hello,   WORLD!!  Ça va?')).toBe('hello world ça va');
+    expect(jaccard(fingerprint(words), fingerprint(`  ${words.toUpperCase()}!!! `))).toBe(1);
+  });
+
+  it('finds nearly identical words similar (one word changed) and different words not', () => {
+    const nearly = words.replace('cousin', 'brother');
+    expect(jaccard(fingerprint(words), fingerprint(nearly))).toBeGreaterThanOrEqual(0.7);
+    const other = 'Public hospitals in my town are already closing wards for lack of money this winter';
+    expect(jaccard(fingerprint(words), fingerprint(other))).toBe(0);
+  });
+
+  it('keeps what the supporter added and drops what the template wrote', () => {
+    const template = fingerprint('Dear delegation, this matters to me. Yours sincerely, Ada');
+    const letter = fingerprint(`Dear delegation, this matters to me. ${words} Yours sincerely, Ada`);
+    const own = contribution(letter, template);
+    expect(own.length).toBeGreaterThan(0);
+    expect(contribution(template, template)).toHaveLength(0);
+    expect(jaccard(own, fingerprint(words))).toBeGreaterThan(0.6);
+  });
+
+  it('survives a round trip through a database blob', () => {
+    const print = fingerprint(words);
+    expect(Array.from(fromBlob(Buffer.from(toBlob(print))))).toEqual(Array.from(print));
+  });
+
+  it('gives identical texts the same bands, so the index finds them', () => {
+    expect(bands(fingerprint(words))).toEqual(bands(fingerprint(words.toLowerCase())));
+    expect(bands(new Uint32Array(0))).toEqual([]);
+  });
+
+  it('makes texts with Jaccard ≥ 0.8 share a band (property)', () => {
+    const vocabulary = fc.constantFrom(
+      ...'the a war peace school tax money child law arms mine treaty people town'.split(' '),
+    );
+    fc.assert(
+      fc.property(fc.array(vocabulary, { minLength: 30, maxLength: 60 }), fc.nat(), (list, at) => {
+        const a = list.join(' ');
+        const changed = [...list];
+        changed[at % changed.length] = 'zebra';
+        const b = changed.join(' ');
+        const fa = fingerprint(a);
+        const fb = fingerprint(b);
+        if (jaccard(fa, fb) < 0.8) return true;
+        const shared = bands(fa).filter((k) => bands(fb).includes(k));
+        return shared.length > 0;
+      }),
+      { numRuns: 300, seed: 20251126 },
+    );
+  });
+});
