@@ -9,6 +9,8 @@ import { createCsrf } from './http/csrf';
 import { errorHandler, notFoundHandler } from './http/errorHandler';
 import { createRender } from './http/render';
 import { localeMiddleware } from './i18n/localeMiddleware';
+import { letterBodyParser, lettersRoutes } from './letters/lettersRoutes';
+import type { LettersService } from './letters/lettersService';
 import { redactPath, type Logger } from './logger';
 import { petitionsRoutes } from './petitions/petitionsRoutes';
 import type { PetitionsService } from './petitions/petitionsService';
@@ -22,6 +24,7 @@ export interface AppDeps {
   views: Views;
   petitions: PetitionsService;
   signatures: SignaturesService;
+  letters: LettersService;
 }
 
 /** middleware → feature routers → 404 → one error handler. Everything it uses is passed in. */
@@ -65,6 +68,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use('/assets', express.static(path.join(appRoot, 'views', 'assets'), { maxAge: production ? '1d' : 0 }));
+  app.use(letterBodyParser); // letters may be 20,000 characters: a larger limit on those forms only
   app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 30 }));
   app.use(cookieParser());
   app.use(localeMiddleware(production));
@@ -79,6 +83,7 @@ export function createApp(deps: AppDeps): Express {
   const render = createRender(views, { baseUrl: config.baseUrl, devMailbox: !production });
   app.use(petitionsRoutes({ petitions: deps.petitions, render, baseUrl: config.baseUrl }));
   app.use(signaturesRoutes({ ...deps, render, baseUrl: config.baseUrl }));
+  app.use(lettersRoutes({ letters: deps.letters, render }));
   if (!production) app.use(mailboxRoutes({ mailDir: config.mailDir, render }));
 
   app.use(notFoundHandler);

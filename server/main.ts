@@ -17,6 +17,7 @@ function start(): void {
   const logger = createLogger(config.logLevel);
   const services = createServices(config, logger);
   services.sender.start();
+  services.letters.startSweep();
   const app = createApp(services);
   const server = app.listen(config.port, config.host, () => {
     const mail = config.smtpUrl

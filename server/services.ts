@@ -3,6 +3,9 @@ import { seed } from './campaign/seed';
 import { migrate, openDatabase, type Database } from './db/database';
 import { GroupCommit } from './db/groupCommit';
 import { createI18n } from './i18n/i18n';
+import { loadLetterTemplates } from './letters/letterTemplates';
+import { lettersRepository } from './letters/lettersRepository';
+import { createLettersService } from './letters/lettersService';
 import type { Logger } from './logger';
 import { createMailTransport, type MailTransport } from './mail/mailer';
 import { createMailRenderer } from './mail/mailRenderer';
@@ -13,6 +16,7 @@ import { petitionsRepository } from './petitions/petitionsRepository';
 import { createPetitionsService } from './petitions/petitionsService';
 import { signaturesRepository } from './signatures/signaturesRepository';
 import { createSignaturesService } from './signatures/signaturesService';
+import { targetsRepository } from './targets/targetsRepository';
 import { createViews } from './views/views';
 
 export type Services = ReturnType<typeof createServices>;
@@ -25,7 +29,7 @@ export type Services = ReturnType<typeof createServices>;
 export function createServices(
   config: Config,
   logger: Logger,
-  options: { db?: Database; transport?: MailTransport } = {},
+  options: { db?: Database; transport?: MailTransport; clock?: () => number } = {},
 ) {
   const db = options.db ?? openDatabase(config.databasePath, config.synchronous);
   migrate(db);
@@ -54,6 +58,21 @@ export function createServices(
     config,
     onValidated: () => petitions.invalidate(),
   });
+  const targets = targetsRepository(db);
+  const letters = createLettersService({
+    db,
+    group,
+    repo: lettersRepository(db),
+    targets,
+    outbox,
+    templates: loadLetterTemplates(),
+    i18n,
+    config,
+    logger,
+    clock: options.clock,
+  });
+  // A letter becomes sent in the very transaction that records the relay's acceptance.
+  sender.on('letter', letters.outboxHook);
   return {
     config,
     logger,
@@ -65,7 +84,10 @@ export function createServices(
     sender,
     petitions,
     signatures,
+    targets,
+    letters,
     async close(): Promise<void> {
+      letters.stopSweep();
       await sender.stop();
       db.close();
     },
