@@ -15,12 +15,11 @@ import { IllegalTransitionError, transition, type LetterState } from './letterSt
 import type { LetterTemplates } from './letterTemplates';
 import type { Demand, Letter, LetterCountryCount, LettersRepository } from './lettersRepository';
 import { mailtoHref } from './mailto';
-import { bands, contribution, fingerprint, fromBlob, jaccard, toBlob } from './similarity';
+import { bands, fromBlob, jaccard, ownContribution, toBlob } from './similarity';
 
 const day = 24 * 60 * 60 * 1000;
-/** Near-duplicates are looked for among the letters of the last 7 days, at most this many candidates. */
+/** Near-duplicates are looked for among the letters of the last 7 days. */
 const similarityWindow = 7 * day;
-const maxCandidates = 5000;
 
 // English names that take "the" in running text ("I ask the Netherlands to…").
 const withArticle: Record<string, string> = {
@@ -129,9 +128,24 @@ export function createLettersService(deps: LettersServiceDeps) {
     return target.languages.includes('fr') ? 'fr' : 'en';
   }
 
+  // Every queued mail names its demand: titles are read once a minute, not once a letter.
+  const titles = new Map<string, { title: string; at: number }>();
+  function demandTitle(demandId: number, lang: Lang): string {
+    const key = `${demandId}:${lang}`;
+    const now = Date.now();
+    let cached = titles.get(key);
+    if (!cached || now - cached.at > 60_000) {
+      titles.set(key, (cached = { title: repo.demandById(demandId, lang)?.title ?? '', at: now }));
+    }
+    return cached.title;
+  }
+
   function subjectFor(demandId: number, name: string, lang: Lang): string {
-    const demand = repo.demandById(demandId, lang);
-    return i18n.t('letterEmail.letter.subject', { demandTitle: demand?.title ?? '', name, lng: lang }) as string;
+    return i18n.t('letterEmail.letter.subject', {
+      demandTitle: demandTitle(demandId, lang),
+      name,
+      lng: lang,
+    }) as string;
   }
 
   function letterFields(target: Target, values: Pick<LetterFormValues, 'name' | 'town'>, lang: Lang) {
@@ -157,7 +171,8 @@ export function createLettersService(deps: LettersServiceDeps) {
   /** Unconfirmed letters older than the limit expire when they are next looked at (and by the sweep). */
   function expireIfDue(letter: Letter, now: number): Letter {
     if (!isExpired(letter, now)) return letter;
-    repo.move(letter.id, 'pending', transition('pending', 'expired'), now);
+    // Someone may have moved it since it was read: then it is whatever they made it.
+    if (!repo.move(letter.id, 'pending', transition('pending', 'expired'), now)) return repo.findById(letter.id)!;
     return { ...letter, state: 'expired' };
   }
 
@@ -166,6 +181,13 @@ export function createLettersService(deps: LettersServiceDeps) {
     const letter = id === undefined ? undefined : repo.findById(id);
     if (!letter || !verifyToken(config.secret, purpose, token, letter.createdAt)) return undefined;
     return letter;
+  }
+
+  function findToConfirm(token: string): { letter: Letter; print: Uint32Array } | undefined {
+    const id = tokenId(token);
+    const found = id === undefined ? undefined : repo.findWithFingerprint(id);
+    if (!found || !verifyToken(config.secret, 'letter-confirm', token, found.letter.createdAt)) return undefined;
+    return found;
   }
 
   function queueConfirmation(letter: Letter, target: Target) {
@@ -178,7 +200,7 @@ export function createLettersService(deps: LettersServiceDeps) {
         subjectKey: 'letterEmail.confirm.subject',
         name: letter.name,
         targetName: target.name,
-        demandTitle: repo.demandById(letter.demandId, letter.locale)?.title ?? '',
+        demandTitle: demandTitle(letter.demandId, letter.locale),
         confirmUrl: `${config.baseUrl}/letters/${confirmToken(letter)}/confirm`,
         statusUrl: statusUrl(letter),
         expiresInDays: rules.pendingTtlDays,
@@ -197,7 +219,7 @@ export function createLettersService(deps: LettersServiceDeps) {
         subjectKey: 'letterEmail.again.subject',
         name: letter.name,
         targetName: target.name,
-        demandTitle: repo.demandById(letter.demandId, letter.locale)?.title ?? '',
+        demandTitle: demandTitle(letter.demandId, letter.locale),
         statusUrl: statusUrl(letter),
       },
     });
@@ -219,7 +241,7 @@ export function createLettersService(deps: LettersServiceDeps) {
         letterId: letter.id,
         replyTo: letter.email,
         name: letter.name,
-        demandTitle: repo.demandById(letter.demandId, letter.lang)?.title ?? '',
+        demandTitle: demandTitle(letter.demandId, letter.lang),
         letterText: letter.body,
       },
     });
@@ -233,7 +255,7 @@ export function createLettersService(deps: LettersServiceDeps) {
           subjectKey: 'letterEmail.copy.subject',
           name: letter.name,
           targetName: target.name,
-          demandTitle: repo.demandById(letter.demandId, letter.locale)?.title ?? '',
+          demandTitle: demandTitle(letter.demandId, letter.locale),
           letterText: letter.body,
           statusUrl: statusUrl(letter),
         },
@@ -251,7 +273,6 @@ export function createLettersService(deps: LettersServiceDeps) {
       keys,
       since: now - similarityWindow,
       excludeId: letter.id,
-      limit: maxCandidates,
     })) {
       if (c.emailCanonical === letter.emailCanonical || people.has(c.emailCanonical)) continue;
       if (jaccard(print, fromBlob(c.fingerprint)) >= rules.similarity) people.add(c.emailCanonical);
@@ -260,7 +281,11 @@ export function createLettersService(deps: LettersServiceDeps) {
   }
 
   /** ready (and queued), or held: the decision made when a letter is confirmed or released. */
-  function dispatch(letter: Letter, from: 'pending' | 'held', now: number): LetterState {
+  /**
+   * ready (and queued), or held: the decision made when a letter is confirmed or released. For a
+   * confirmation, `similar` is the near-duplicate count, read before the write transaction.
+   */
+  function dispatch(letter: Letter, from: 'pending' | 'held', now: number, similar = 0): LetterState {
     const target = targets.findById(letter.targetId);
     if (!target?.email) {
       // The address was removed after the letter was written: an organiser has to look at it.
@@ -268,12 +293,9 @@ export function createLettersService(deps: LettersServiceDeps) {
       repo.move(letter.id, from, transition(from, 'held'), now, 'no_address');
       return 'held';
     }
-    if (from === 'pending') {
-      const print = repo.fingerprintOf(letter.id);
-      if (similarOthers(letter, print, now) >= rules.holdThreshold) {
-        repo.move(letter.id, from, transition(from, 'held'), now, 'similar');
-        return 'held';
-      }
+    if (from === 'pending' && similar >= rules.holdThreshold) {
+      repo.move(letter.id, from, transition(from, 'held'), now, 'similar');
+      return 'held';
     }
     if (!repo.move(letter.id, from, transition(from, 'ready'), now)) return repo.findById(letter.id)!.state;
     queueDelivery(letter, { ...target, email: target.email });
@@ -359,11 +381,13 @@ export function createLettersService(deps: LettersServiceDeps) {
       const { target } = resolved;
       const lang = values.lang === 'auto' ? suggestedLang(target) : values.lang;
       const fields = letterFields(target, values, lang);
-      const text = body ?? templates.render(demand.slug, lang, { ...fields, ownWords: values.ownWords });
-      // What the supporter contributed: what their letter holds that the bare template does not.
-      const own = contribution(
-        fingerprint(text),
-        fingerprint(templates.render(demand.slug, lang, { ...fields, ownWords: '' })),
+      const generated = templates.render(demand.slug, lang, { ...fields, ownWords: values.ownWords });
+      const text = body ?? generated;
+      const own = ownContribution(
+        text,
+        generated,
+        templates.render(demand.slug, lang, { ...fields, ownWords: '' }),
+        values.ownWords,
       );
       if (own.length === 0) return { kind: 'invalid', error: 'letters.errors.bodyNoOwnWords' };
 
@@ -439,13 +463,18 @@ export function createLettersService(deps: LettersServiceDeps) {
      * A replay, or a wrong or expired token, sends nothing.
      */
     async confirm(token: string): Promise<LinkStatus> {
-      const found = findByToken('letter-confirm', token);
-      if (!found) return { status: 'unknown' };
+      const { letter: found, print } = findToConfirm(token) ?? {};
+      if (!found || !print) return { status: 'unknown' };
+      const confirmable = found.state === 'pending' && found.delivery === 'email' && !isExpired(found, clock());
+      // Reading the near-duplicates needs no write lock: done before the transaction, it keeps the
+      // shared group commit short. The moves below are compare-and-set, so a concurrent confirmation
+      // of the same letter finds it no longer pending and queues nothing.
+      const similar = confirmable ? similarOthers(found, print, clock()) : 0;
       return group.run((): LinkStatus => {
         const now = clock();
-        const letter = expireIfDue(repo.findById(found.id)!, now);
+        const letter = expireIfDue(found, now);
         if (letter.state === 'expired') return { status: 'expired' };
-        if (letter.state === 'pending' && letter.delivery === 'email') dispatch(letter, 'pending', now);
+        if (letter.state === 'pending' && letter.delivery === 'email') dispatch(letter, 'pending', now, similar);
         return { status: 'done', statusToken: statusToken(letter) };
       });
     },
@@ -484,18 +513,19 @@ export function createLettersService(deps: LettersServiceDeps) {
     /** Settles a letter when the relay accepts it or the outbox gives up; runs in the sender's transaction. */
     outboxHook: {
       sent(row, now) {
-        const letter = repo.findById(Number(row.params.letterId));
+        const id = Number(row.params.letterId);
+        const letter = repo.stateOf(id);
         // A duplicate send after a crash finds the letter already sent: nothing to do.
         if (!letter || letter.state !== 'ready') return;
-        if (repo.move(letter.id, 'ready', transition('ready', 'sent'), now)) {
+        if (repo.move(id, 'ready', transition('ready', 'sent'), now)) {
           repo.countSent(letter.demandId, letter.country, 'sent');
         }
       },
       failed(row, _state, error) {
-        const letter = repo.findById(Number(row.params.letterId));
-        if (!letter || letter.state !== 'ready') return;
-        repo.move(letter.id, 'ready', transition('ready', 'failed'), clock());
-        deps.logger?.warn({ letterId: letter.id, error }, 'letter not delivered');
+        const id = Number(row.params.letterId);
+        if (repo.stateOf(id)?.state !== 'ready') return;
+        repo.move(id, 'ready', transition('ready', 'failed'), clock());
+        deps.logger?.warn({ letterId: id, error }, 'letter not delivered');
       },
     } satisfies OutboxHook,
 

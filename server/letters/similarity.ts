@@ -62,6 +62,22 @@ export function contribution(letter: Uint32Array, template: Uint32Array): Uint32
   return Uint32Array.from(out);
 }
 
+/**
+ * What the supporter wrote, as a fingerprint: the shingles of their letter that the bare template
+ * does not produce, minus the seams where the template meets their words (shared by every letter
+ * that starts with "I" or "My", they would make unrelated letters look alike). Edits anywhere in the
+ * text count as their own. Empty when nothing of theirs is left.
+ */
+export function ownContribution(text: string, generated: string, bare: string, ownWords: string): Uint32Array {
+  const template = fingerprint(bare);
+  const words = fingerprint(ownWords);
+  const seams = contribution(contribution(fingerprint(generated), template), words);
+  const own = contribution(contribution(fingerprint(text), template), seams);
+  // Words too few to make a shingle of their own still count, if the letter still holds them.
+  if (own.length === 0 && normalise(ownWords) && normalise(text).includes(normalise(ownWords))) return words;
+  return own;
+}
+
 /** |A ∩ B| / |A ∪ B| of two sorted fingerprints. */
 export function jaccard(a: Uint32Array, b: Uint32Array): number {
   if (a.length === 0 && b.length === 0) return 1;

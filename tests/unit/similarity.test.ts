@@ -6,6 +6,7 @@ import {
   fromBlob,
   jaccard,
   normalise,
+  ownContribution,
   toBlob,
 } from '../../server/letters/similarity';
 
@@ -61,5 +62,30 @@ describe('near-duplicate fingerprints', () => {
       }),
       { numRuns: 300, seed: 20251126 },
     );
+  });
+});
+
+describe('ownContribution', () => {
+  const template = (own: string) =>
+    `Dear delegation,\n\nThis matters to me personally:\n\n${own}\n\nYours sincerely,\nAda`;
+  const print = (own: string, text = template(own)) => ownContribution(text, template(own), template(''), own);
+
+  it('is the supporter’s words, without the seams where the template meets them', () => {
+    const a = print('I live near the border and fear for my children.');
+    const b = print('I taught history for thirty years in a town school.');
+    // Both start with "I": the seam "personally i ..." would make them look alike; it is left out.
+    expect(jaccard(a, b)).toBe(0);
+    expect(jaccard(a, fingerprint('I live near the border and fear for my children.'))).toBe(1);
+  });
+
+  it('counts edits anywhere in the letter as the supporter’s own', () => {
+    const own = 'I live near the border and fear for my children.';
+    const edited = template(own).replace('Dear delegation,', 'Dear delegation, thank you for reading.');
+    expect(print(own, edited).length).toBeGreaterThan(print(own).length);
+  });
+
+  it('is empty when only the template is left, and keeps very short words that are still there', () => {
+    expect(print('I live near the border.', template(''))).toHaveLength(0);
+    expect(print('Absolutely essential').length).toBe(1);
   });
 });
