@@ -87,15 +87,27 @@ export class OutboxSender {
     while (this.running) await this.running;
   }
 
-  /** Sends until nothing is due. */
+  /**
+   * Sends until nothing is due. Two batches are in flight: the next is claimed while the previous is
+   * still being sent, so the connection pool is not left idle while a batch waits for its slowest
+   * mail and is recorded. Each batch is still recorded in its own transaction.
+   */
   async drain(): Promise<SendSummary> {
     const total: SendSummary = { sent: 0, retried: 0, failed: 0 };
-    for (;;) {
-      const { claimed, summary } = await this.runBatch();
+    const add = (summary: SendSummary) => {
       total.sent += summary.sent;
       total.retried += summary.retried;
       total.failed += summary.failed;
-      if (claimed === 0 || this.stopped) return total;
+    };
+    const inFlight = [this.runBatch()];
+    for (;;) {
+      if (!this.stopped) inFlight.push(this.runBatch());
+      const { claimed, summary } = await inFlight.shift()!;
+      add(summary);
+      if (claimed === 0 || this.stopped) {
+        for (const batch of inFlight) add((await batch).summary);
+        return total;
+      }
     }
   }
 
