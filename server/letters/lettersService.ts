@@ -553,7 +553,9 @@ export function createLettersService(deps: LettersServiceDeps) {
 
     expireStale,
 
+    /** Expires what is due now, then every hour (config.letters.sweepMs). */
     startSweep(): void {
+      expireStale();
       sweepTimer = setInterval(() => {
         try {
           expireStale();
