@@ -28,6 +28,12 @@ export interface OutboxSenderDeps {
 export interface OutboxHook {
   sent?(row: OutboxRow, now: number): void;
   failed?(row: OutboxRow, state: 'failed' | 'dead', error: string): void;
+  /**
+   * Loads, when the mail is sent, what it renders from but the row only refers to (a letter's text
+   * by its id), so that big texts are not copied into every outbox row and rewritten at each claim.
+   * Read-only, outside any transaction; what it returns is merged into the row's params.
+   */
+  params?(row: OutboxRow): Record<string, unknown>;
 }
 
 type Outcome = { row: OutboxRow; ok: true; response: string } | { row: OutboxRow; ok: false; error: unknown };
@@ -133,7 +139,9 @@ export class OutboxSender {
 
   private async sendOne(row: OutboxRow): Promise<Outcome> {
     try {
-      const { response } = await this.deps.transport.send(this.deps.render(row));
+      const load = this.hooks.get(row.kind)?.params;
+      const mail = this.deps.render(load ? { ...row, params: { ...row.params, ...load(row) } } : row);
+      const { response } = await this.deps.transport.send(mail);
       return { row, ok: true, response };
     } catch (error) {
       return { row, ok: false, error };
