@@ -71,8 +71,9 @@ export function createServices(
     logger,
     clock: options.clock,
   });
-  // A letter becomes sent in the very transaction that records the relay's acceptance.
-  sender.on('letter', letters.outboxHook);
+  // A letter becomes sent in the very transaction that records the relay's acceptance; letter mail
+  // refers to the letter's text, loaded when it is sent.
+  for (const [kind, hook] of Object.entries(letters.outboxHooks)) sender.on(kind, hook);
   return {
     config,
     logger,

@@ -12,8 +12,6 @@ CREATE TABLE letters (
   email TEXT NOT NULL,
   email_canonical TEXT NOT NULL,
   town TEXT,
-  own_words TEXT NOT NULL,
-  body TEXT NOT NULL CHECK (length(body) <= 20000),
   lang TEXT NOT NULL CHECK (lang IN ('en', 'fr')),
   locale TEXT NOT NULL CHECK (locale IN ('en', 'fr')),
   copy_requested INTEGER NOT NULL DEFAULT 0 CHECK (copy_requested IN (0, 1)),
@@ -31,6 +29,14 @@ CREATE TABLE letters (
   confirmed_at INTEGER,
   sent_at INTEGER
 );
+-- The texts live apart, so that a letter's row stays small: its state changes twice on the way out,
+-- and SQLite rewrites a whole row (and its overflow pages) on every update.
+CREATE TABLE letter_texts (
+  letter_id INTEGER PRIMARY KEY REFERENCES letters(id) ON DELETE CASCADE,
+  own_words TEXT NOT NULL,
+  body TEXT NOT NULL CHECK (length(body) <= 20000)
+);
+
 -- One letter per canonical email per target per demand per day.
 CREATE UNIQUE INDEX letters_one_per_day ON letters (demand_id, target_id, email_canonical, day);
 CREATE INDEX letters_pending ON letters (created_at) WHERE state = 'pending';

@@ -15,8 +15,6 @@ export interface Letter {
   email: string;
   emailCanonical: string;
   town: string | null;
-  ownWords: string;
-  body: string;
   lang: Lang;
   locale: Lang;
   copyRequested: boolean;
@@ -82,7 +80,7 @@ export interface SimilarCandidate {
 const maxCandidates = 5000;
 
 const columns = `id, demand_id AS demandId, target_id AS targetId, country_code AS country, delivery, name, email,
-  email_canonical AS emailCanonical, town, own_words AS ownWords, body, lang, locale, copy_requested AS copyRequested,
+  email_canonical AS emailCanonical, town, lang, locale, copy_requested AS copyRequested,
   state, hold_reason AS holdReason, mails_sent AS mailsSent, created_at AS createdAt, confirmed_at AS confirmedAt,
   sent_at AS sentAt`;
 
@@ -106,11 +104,13 @@ export type LettersRepository = ReturnType<typeof lettersRepository>;
 
 export function lettersRepository(db: Database) {
   const insert = db.prepare(
-    `INSERT INTO letters (demand_id, target_id, country_code, delivery, name, email, email_canonical, town, own_words,
-       body, lang, locale, copy_requested, fingerprint, ip_hash, mails_sent, day, created_at, updated_at)
-     VALUES (@demandId, @targetId, @country, @delivery, @name, @email, @emailCanonical, @town, @ownWords, @body,
+    `INSERT INTO letters (demand_id, target_id, country_code, delivery, name, email, email_canonical, town,
+       lang, locale, copy_requested, fingerprint, ip_hash, mails_sent, day, created_at, updated_at)
+     VALUES (@demandId, @targetId, @country, @delivery, @name, @email, @emailCanonical, @town,
        @lang, @locale, @copyRequested, @fingerprint, @ipHash, @mailsSent, @day, @now, @now)`,
   );
+  const insertText = db.prepare('INSERT INTO letter_texts (letter_id, own_words, body) VALUES (?, ?, ?)');
+  const textOf = db.prepare('SELECT own_words AS ownWords, body FROM letter_texts WHERE letter_id = ?');
   const insertBand = db.prepare(
     'INSERT OR IGNORE INTO letter_bands (demand_id, band_key, letter_id, created_at) VALUES (?, ?, ?, ?)',
   );
@@ -119,6 +119,7 @@ export function lettersRepository(db: Database) {
   const sameDay = db.prepare(
     `SELECT ${columns} FROM letters WHERE demand_id = ? AND target_id = ? AND email_canonical = ? AND day = ?`,
   );
+  const bodyOf = db.prepare('SELECT body FROM letter_texts WHERE letter_id = ?').pluck();
   const stateOf = db.prepare('SELECT state, demand_id AS demandId, country_code AS country FROM letters WHERE id = ?');
   const countMail = db.prepare('UPDATE letters SET mails_sent = mails_sent + 1 WHERE id = ?');
   const moves = new Map<string, ReturnType<Database['prepare']>>();
@@ -147,9 +148,10 @@ export function lettersRepository(db: Database) {
   );
   const pruneBands = db.prepare('DELETE FROM letter_bands WHERE created_at < ?');
   const held = db.prepare(
-    `SELECT l.id, d.slug AS demandSlug, l.country_code AS country, l.name, l.own_words AS ownWords,
+    `SELECT l.id, d.slug AS demandSlug, l.country_code AS country, l.name, t.own_words AS ownWords,
             l.hold_reason AS holdReason, l.created_at AS createdAt
-     FROM letters l JOIN demands d ON d.id = l.demand_id WHERE l.state = 'held' ORDER BY l.created_at`,
+     FROM letters l JOIN demands d ON d.id = l.demand_id JOIN letter_texts t ON t.letter_id = l.id
+     WHERE l.state = 'held' ORDER BY l.created_at`,
   );
   const countryCounts = db.prepare(
     `SELECT country_code AS country, sent, self_sent AS selfSent FROM letter_country_counts
@@ -186,9 +188,9 @@ export function lettersRepository(db: Database) {
   return {
     /** Inserts the letter and its similarity bands; returns its id. */
     insert(letter: NewLetter, bandKeys: number[], mailsSent: number): number {
-      const id = Number(
-        insert.run({ ...letter, copyRequested: letter.copyRequested ? 1 : 0, mailsSent }).lastInsertRowid,
-      );
+      const { ownWords, body, ...row } = letter;
+      const id = Number(insert.run({ ...row, copyRequested: row.copyRequested ? 1 : 0, mailsSent }).lastInsertRowid);
+      insertText.run(id, ownWords, body);
       for (const key of bandKeys) insertBand.run(letter.demandId, key, id, letter.now);
       return id;
     },
@@ -206,6 +208,13 @@ export function lettersRepository(db: Database) {
     findSameDay(demandId: number, targetId: number, emailCanonical: string, day: string): Letter | undefined {
       const row = sameDay.get(demandId, targetId, emailCanonical, day) as RawLetter | undefined;
       return row && toLetter(row);
+    },
+    /** The supporter's own words and the letter's full text. */
+    textOf(id: number): { ownWords: string; body: string } | undefined {
+      return textOf.get(id) as { ownWords: string; body: string } | undefined;
+    },
+    bodyOf(id: number): string | undefined {
+      return bodyOf.get(id) as string | undefined;
     },
     /** Only what settling a sent letter needs (not its text). */
     stateOf(id: number): Pick<Letter, 'state' | 'demandId' | 'country'> | undefined {

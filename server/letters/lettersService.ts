@@ -44,6 +44,8 @@ export type LinkStatus =
 
 export interface LetterPage {
   letter: Letter;
+  /** The letter's full text, as it was sent or is to be sent. */
+  body: string;
   demand: Demand;
   target: Target;
   subject: string;
@@ -204,7 +206,7 @@ export function createLettersService(deps: LettersServiceDeps) {
         confirmUrl: `${config.baseUrl}/letters/${confirmToken(letter)}/confirm`,
         statusUrl: statusUrl(letter),
         expiresInDays: rules.pendingTtlDays,
-        letterText: letter.body,
+        letterId: letter.id, // the text is loaded when the mail is sent (outboxHooks)
       },
     });
   }
@@ -242,7 +244,6 @@ export function createLettersService(deps: LettersServiceDeps) {
         replyTo: letter.email,
         name: letter.name,
         demandTitle: demandTitle(letter.demandId, letter.lang),
-        letterText: letter.body,
       },
     });
     if (letter.copyRequested) {
@@ -256,7 +257,7 @@ export function createLettersService(deps: LettersServiceDeps) {
           name: letter.name,
           targetName: target.name,
           demandTitle: demandTitle(letter.demandId, letter.locale),
-          letterText: letter.body,
+          letterId: letter.id,
           statusUrl: statusUrl(letter),
         },
       });
@@ -300,6 +301,13 @@ export function createLettersService(deps: LettersServiceDeps) {
     if (!repo.move(letter.id, from, transition(from, 'ready'), now)) return repo.findById(letter.id)!.state;
     queueDelivery(letter, { ...target, email: target.email });
     return 'ready';
+  }
+
+  /** A letter mail's text, read when it is sent. A letter's text never changes once written. */
+  function letterText(row: { params: Record<string, unknown> }): { letterText: string } {
+    const body = repo.bodyOf(Number(row.params.letterId));
+    if (body === undefined) throw new Error(`letter ${String(row.params.letterId)} not found`);
+    return { letterText: body };
   }
 
   /** Expires every pending letter past its 7 days, and forgets similarity bands older than the window. */
@@ -486,13 +494,15 @@ export function createLettersService(deps: LettersServiceDeps) {
       const letter = db.transaction(() => expireIfDue(found, clock()))();
       const target = targets.findById(letter.targetId)!;
       const subject = subjectFor(letter.demandId, letter.name, letter.lang);
+      const body = repo.bodyOf(letter.id) ?? '';
       return {
         letter,
+        body,
         demand: repo.demandById(letter.demandId, lang)!,
         target,
         subject,
         statusToken: token,
-        mailto: letter.delivery === 'self' ? mailtoHref({ subject, body: letter.body }) : null,
+        mailto: letter.delivery === 'self' ? mailtoHref({ subject, body }) : null,
       };
     },
 
@@ -510,24 +520,32 @@ export function createLettersService(deps: LettersServiceDeps) {
       })();
     },
 
-    /** Settles a letter when the relay accepts it or the outbox gives up; runs in the sender's transaction. */
-    outboxHook: {
-      sent(row, now) {
-        const id = Number(row.params.letterId);
-        const letter = repo.stateOf(id);
-        // A duplicate send after a crash finds the letter already sent: nothing to do.
-        if (!letter || letter.state !== 'ready') return;
-        if (repo.move(id, 'ready', transition('ready', 'sent'), now)) {
-          repo.countSent(letter.demandId, letter.country, 'sent');
-        }
+    /**
+     * What the outbox sender calls for letter mail: the text, loaded by id when the mail is sent (the
+     * rows stay small), and for the letter itself, its settling — in the sender's transaction.
+     */
+    outboxHooks: {
+      letter: {
+        params: letterText,
+        sent(row, now) {
+          const id = Number(row.params.letterId);
+          const letter = repo.stateOf(id);
+          // A duplicate send after a crash finds the letter already sent: nothing to do.
+          if (!letter || letter.state !== 'ready') return;
+          if (repo.move(id, 'ready', transition('ready', 'sent'), now)) {
+            repo.countSent(letter.demandId, letter.country, 'sent');
+          }
+        },
+        failed(row, _state, error) {
+          const id = Number(row.params.letterId);
+          if (repo.stateOf(id)?.state !== 'ready') return;
+          repo.move(id, 'ready', transition('ready', 'failed'), clock());
+          deps.logger?.warn({ letterId: id, error }, 'letter not delivered');
+        },
       },
-      failed(row, _state, error) {
-        const id = Number(row.params.letterId);
-        if (repo.stateOf(id)?.state !== 'ready') return;
-        repo.move(id, 'ready', transition('ready', 'failed'), clock());
-        deps.logger?.warn({ letterId: id, error }, 'letter not delivered');
-      },
-    } satisfies OutboxHook,
+      letter_copy: { params: letterText },
+      letter_confirmation: { params: letterText },
+    } satisfies Record<string, OutboxHook>,
 
     /** Letters held for review, oldest first. */
     held: () => repo.held(),

@@ -418,7 +418,7 @@ describe('letters to the NATO delegations', () => {
 
       const exactly = await write(agent, aWriter, (text) => `${text}\n\n${'é'.repeat(20_000 - text.length - 2)}`);
       expect(exactly.status).toBe(303);
-      const stored = t.services.db.prepare('SELECT length(body) FROM letters').pluck().get();
+      const stored = t.services.db.prepare('SELECT length(body) FROM letter_texts').pluck().get();
       expect(stored).toBe(20_000);
     });
 
