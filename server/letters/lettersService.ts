@@ -281,7 +281,6 @@ export function createLettersService(deps: LettersServiceDeps) {
     return people.size;
   }
 
-  /** ready (and queued), or held: the decision made when a letter is confirmed or released. */
   /**
    * ready (and queued), or held: the decision made when a letter is confirmed or released. For a
    * confirmation, `similar` is the near-duplicate count, read before the write transaction.
@@ -291,16 +290,18 @@ export function createLettersService(deps: LettersServiceDeps) {
     if (!target?.email) {
       // The address was removed after the letter was written: an organiser has to look at it.
       if (from === 'held') throw new Error(`target ${letter.targetId} has no email address`);
-      repo.move(letter.id, from, transition(from, 'held'), now, 'no_address');
-      return 'held';
+      return moveOr(letter, from, 'held', now, 'no_address');
     }
-    if (from === 'pending' && similar >= rules.holdThreshold) {
-      repo.move(letter.id, from, transition(from, 'held'), now, 'similar');
-      return 'held';
-    }
-    if (!repo.move(letter.id, from, transition(from, 'ready'), now)) return repo.findById(letter.id)!.state;
+    if (from === 'pending' && similar >= rules.holdThreshold) return moveOr(letter, from, 'held', now, 'similar');
+    // The moves are compare-and-set: if someone moved the letter first, it is left as they made it.
+    const state = moveOr(letter, from, 'ready', now);
+    if (state !== 'ready') return state;
     queueDelivery(letter, { ...target, email: target.email });
     return 'ready';
+  }
+
+  function moveOr(letter: Letter, from: LetterState, to: LetterState, now: number, reason?: string): LetterState {
+    return repo.move(letter.id, from, transition(from, to), now, reason) ? to : repo.findById(letter.id)!.state;
   }
 
   /** A letter mail's text, read when it is sent. A letter's text never changes once written. */
