@@ -13,6 +13,8 @@ import { errorHandler, notFoundHandler } from './http/errorHandler';
 import { createRender } from './http/render';
 import { localeMiddleware } from './i18n/localeMiddleware';
 import type { OutboxSender } from './mail/outboxSender';
+import { letterBodyParser, lettersRoutes } from './letters/lettersRoutes';
+import type { LettersService } from './letters/lettersService';
 import { redactPath, type Logger } from './logger';
 import { createPetitionView } from './petitions/petitionView';
 import { petitionsRoutes } from './petitions/petitionsRoutes';
@@ -30,6 +32,7 @@ export interface AppDeps {
   admin: AdminServices;
   i18n: i18n;
   sender?: OutboxSender;
+  letters: LettersService;
 }
 
 /** middleware → feature routers → 404 → one error handler. Everything it uses is passed in. */
@@ -76,6 +79,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use('/assets', express.static(path.join(appRoot, 'views', 'assets'), { maxAge: production ? '1d' : 0 }));
+  app.use(letterBodyParser); // letters may be 20,000 characters: a larger limit on those forms only
   app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 30 }));
   app.use(cookieParser());
   app.use(localeMiddleware(production));
@@ -92,6 +96,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(petitionsRoutes({ petitions: deps.petitions, render, view }));
   app.use(signaturesRoutes({ ...deps, render, view, baseUrl: config.baseUrl }));
   app.use('/admin', adminRoutes({ ...deps, render }));
+  app.use(lettersRoutes({ letters: deps.letters, render }));
   if (!production) app.use(mailboxRoutes({ mailDir: config.mailDir, render }));
 
   app.use(notFoundHandler);

@@ -69,6 +69,18 @@ export interface Config {
     daysAfterClose: number;
     intervalMs: number;
   };
+  letters: {
+    /** A letter whose own words are near-duplicates of this many others (same demand, 7 days) is held. */
+    holdThreshold: number;
+    /** Jaccard similarity of word shingles from which two letters count as near-duplicates. */
+    similarity: number;
+    /** Unconfirmed letters expire after this many days. */
+    pendingTtlDays: number;
+    rateLimits: RateLimitWindow[];
+    maxMailsPerLetter: number;
+    /** How often the server expires stale pending letters. */
+    sweepMs: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -198,6 +210,18 @@ export function loadConfig(env: Env = process.env): Config {
     retention: {
       daysAfterClose: int(env, 'RETENTION_DAYS', 365),
       intervalMs: 60 * 60 * 1000,
+    },
+    letters: {
+      holdThreshold: int(env, 'LETTER_HOLD_THRESHOLD', 5),
+      similarity: 0.8,
+      pendingTtlDays: 7,
+      // Per IP per demand, like the petition's limits.
+      rateLimits: [
+        { max: int(env, 'LETTER_LIMIT_PER_MINUTE', 5), seconds: 60 },
+        { max: int(env, 'LETTER_LIMIT_PER_5_MINUTES', 20), seconds: 300 },
+      ],
+      maxMailsPerLetter: 5,
+      sweepMs: 60 * 60 * 1000,
     },
   };
 }

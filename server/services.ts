@@ -4,6 +4,9 @@ import { seed } from './campaign/seed';
 import { migrate, openDatabase, type Database } from './db/database';
 import { GroupCommit } from './db/groupCommit';
 import { createI18n } from './i18n/i18n';
+import { loadLetterTemplates } from './letters/letterTemplates';
+import { lettersRepository } from './letters/lettersRepository';
+import { createLettersService } from './letters/lettersService';
 import type { Logger } from './logger';
 import crypto from 'node:crypto';
 import { deliveryRepository } from './delivery/deliveryRepository';
@@ -18,6 +21,7 @@ import { petitionsRepository } from './petitions/petitionsRepository';
 import { createPetitionsService } from './petitions/petitionsService';
 import { signaturesRepository } from './signatures/signaturesRepository';
 import { createSignaturesService } from './signatures/signaturesService';
+import { targetsRepository } from './targets/targetsRepository';
 import { createViews } from './views/views';
 
 export type Services = ReturnType<typeof createServices>;
@@ -30,7 +34,7 @@ export type Services = ReturnType<typeof createServices>;
 export function createServices(
   config: Config,
   logger: Logger,
-  options: { db?: Database; transport?: MailTransport } = {},
+  options: { db?: Database; transport?: MailTransport; clock?: () => number } = {},
 ) {
   const db = options.db ?? openDatabase(config.databasePath, config.synchronous);
   migrate(db);
@@ -73,6 +77,22 @@ export function createServices(
     config,
     onValidated: () => petitions.invalidate(),
   });
+  const targets = targetsRepository(db);
+  const letters = createLettersService({
+    db,
+    group,
+    repo: lettersRepository(db),
+    targets,
+    outbox,
+    templates: loadLetterTemplates(),
+    i18n,
+    config,
+    logger,
+    clock: options.clock,
+  });
+  // A letter becomes sent in the very transaction that records the relay's acceptance; letter mail
+  // refers to the letter's text, loaded when it is sent.
+  for (const [kind, hook] of Object.entries(letters.outboxHooks)) sender.on(kind, hook);
   const admin = createAdminServices({ db, config, petitions, logger });
   registerDeliveryDashboard(admin.dashboard, delivery, sender);
   let deliveryTimer: NodeJS.Timeout | undefined;
@@ -93,6 +113,7 @@ export function createServices(
     startBackground(): void {
       sender.start();
       admin.retention.start();
+      letters.startSweep();
       if (!config.delivery.inServer) return;
       deliveryTimer = setInterval(() => {
         try {
@@ -103,8 +124,11 @@ export function createServices(
       }, config.delivery.intervalMs);
       deliveryTimer.unref();
     },
+    targets,
+    letters,
     async close(): Promise<void> {
       if (deliveryTimer) clearInterval(deliveryTimer);
+      letters.stopSweep();
       await sender.stop();
       admin.close();
       db.close();

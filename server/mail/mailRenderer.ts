@@ -31,11 +31,14 @@ export function createMailRenderer(
       headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
     }
     const replyTo = row.params.replyTo;
+    // A feature whose texts live in its own locale file names its subject's key (default: email.<template>.subject).
+    const subjectKey =
+      typeof row.params.subjectKey === 'string' ? row.params.subjectKey : `email.${row.template}.subject`;
     return {
       from: mailFrom,
       to: row.recipient,
       replyTo: typeof replyTo === 'string' ? replyTo : undefined,
-      subject: i18n.t(`email.${row.template}.subject`, { ...row.params, lng: row.locale }) as string,
+      subject: i18n.t(subjectKey, { ...row.params, lng: row.locale }) as string,
       html,
       text,
       messageId: row.messageId,

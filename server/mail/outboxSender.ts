@@ -32,6 +32,12 @@ export interface OutboxSenderDeps {
 export interface OutboxHook {
   sent?(row: OutboxRow, now: number): void;
   failed?(row: OutboxRow, state: 'failed' | 'dead', error: string): void;
+  /**
+   * Loads, when the mail is sent, what it renders from but the row only refers to (a letter's text
+   * by its id), so that big texts are not copied into every outbox row and rewritten at each claim.
+   * Read-only, outside any transaction; what it returns is merged into the row's params.
+   */
+  params?(row: OutboxRow): Record<string, unknown>;
 }
 
 type Outcome = { row: OutboxRow; ok: true; response: string } | { row: OutboxRow; ok: false; error: unknown };
@@ -107,16 +113,28 @@ export class OutboxSender {
     while (this.running) await this.running;
   }
 
-  /** Sends until nothing is due. */
+  /**
+   * Sends until nothing is due. Two batches are in flight: the next is claimed while the previous is
+   * still being sent, so the connection pool is not left idle while a batch waits for its slowest
+   * mail and is recorded. Each batch is still recorded in its own transaction.
+   */
   async drain(): Promise<SendSummary> {
     const total: SendSummary = { sent: 0, retried: 0, failed: 0 };
-    for (;;) {
-      const { claimed, summary } = await this.runBatch();
+    const add = (summary: SendSummary) => {
       total.sent += summary.sent;
       total.retried += summary.retried;
       total.failed += summary.failed;
       if (summary.paused) total.paused = summary.paused;
-      if (claimed === 0 || this.stopped || summary.paused) return total;
+    };
+    const inFlight = [this.runBatch()];
+    for (;;) {
+      if (!this.stopped && !total.paused) inFlight.push(this.runBatch());
+      const { claimed, summary } = await inFlight.shift()!;
+      add(summary);
+      if (claimed === 0 || this.stopped || total.paused) {
+        for (const batch of inFlight) add((await batch).summary);
+        return total;
+      }
     }
   }
 
@@ -152,7 +170,9 @@ export class OutboxSender {
 
   private async sendOne(row: OutboxRow): Promise<Outcome> {
     try {
-      const { response } = await this.deps.transport.send(this.deps.render(row));
+      const load = this.hooks.get(row.kind)?.params;
+      const mail = this.deps.render(load ? { ...row, params: { ...row.params, ...load(row) } } : row);
+      const { response } = await this.deps.transport.send(mail);
       return { row, ok: true, response };
     } catch (error) {
       return { row, ok: false, error };

@@ -8,6 +8,8 @@ export interface SmtpSink {
   url: string;
   port: number;
   mails: ParsedMail[];
+  /** The SMTP envelope's recipients (RCPT TO) of each accepted mail, in the order of `mails`. */
+  envelopes: string[][];
   /** How many DATA commands arrived, accepted or not. */
   attempts: number;
   respond(responder: Responder): void;
@@ -30,6 +32,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
   const waiters: Array<() => void> = [];
   const sink = {
     mails: [] as ParsedMail[],
+    envelopes: [] as string[][],
     attempts: 0,
   };
   const { auth } = options;
@@ -45,7 +48,8 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
       error.responseCode = 535;
       callback(error);
     },
-    onData(stream, _session, callback) {
+    onData(stream, session, callback) {
+      const recipients = session.envelope.rcptTo.map((r) => r.address);
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', async () => {
@@ -59,6 +63,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
         simpleParser(Buffer.concat(chunks))
           .then((mail) => {
             sink.mails.push(mail);
+            sink.envelopes.push(recipients);
             waiters.splice(0).forEach((wake) => wake());
             callback();
           })

@@ -27,7 +27,13 @@ export interface TestApp {
  * 127.0.0.1 (or capturing mail to files when `smtp: false`).
  */
 export async function createTestApp(
-  options: { env?: Record<string, string>; smtp?: boolean; traceSql?: (sql: string) => void } = {},
+  options: {
+    env?: Record<string, string>;
+    smtp?: boolean;
+    traceSql?: (sql: string) => void;
+    /** The letters' clock, to let days pass in a test. */
+    clock?: () => number;
+  } = {},
 ): Promise<TestApp> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'undersigned-test-'));
   const smtp = options.smtp === false ? undefined : await startSmtpSink();
@@ -47,7 +53,7 @@ export async function createTestApp(
     config.synchronous,
     trace ? { verbose: (sql) => trace(String(sql)) } : {},
   );
-  const services = createServices(config, createLogger('silent'), { db });
+  const services = createServices(config, createLogger('silent'), { db, clock: options.clock });
   const app = createApp(services);
   return {
     app,

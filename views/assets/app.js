@@ -11,6 +11,13 @@ document.addEventListener('DOMContentLoaded', function () {
       });
     });
   });
+  // A print button where script can print; the print view works with the browser's own command too.
+  document.querySelectorAll('button[data-print]').forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener('click', function () {
+      window.print();
+    });
+  });
   // Move focus to the error summary so screen reader and keyboard users start there.
   var summary = document.querySelector('.error-summary');
   if (summary) summary.focus();

@@ -1,0 +1,69 @@
+import { ConfigError, loadConfig } from '../config';
+import { createLogger } from '../logger';
+import { createServices } from '../services';
+import { IllegalTransitionError } from './letterStates';
+import type { LettersService } from './lettersService';
+
+const usage = `Usage:
+  npm run letters -- --held           list the letters held for review
+  npm run letters -- --release <id>   send a held letter (it goes out through the outbox)
+  npm run letters -- --drop <id>      never send a held letter`;
+
+function oneLine(text: string, max = 80): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/**
+ * Held letters until the organiser console can release or drop them: the same service calls, from a
+ * terminal, with no SQL to type. Returns the process exit code.
+ */
+export function runLettersCli(args: string[], letters: LettersService, print: (line: string) => void): number {
+  const [command, value] = args;
+  try {
+    if (command === '--held') {
+      const held = letters.held();
+      if (held.length === 0) print('No letters are held for review.');
+      for (const l of held) {
+        print(
+          `#${l.id}  ${new Date(l.createdAt).toISOString().slice(0, 16).replace('T', ' ')}  ${l.demandSlug}  ` +
+            `${l.country}  ${l.name}  (${l.holdReason ?? 'held'})  “${oneLine(l.ownWords)}”`,
+        );
+      }
+      return 0;
+    }
+    if ((command === '--release' || command === '--drop') && value && /^\d+$/.test(value)) {
+      const id = Number(value);
+      if (command === '--release') {
+        const state = letters.release(id);
+        print(state === 'ready' ? `Letter #${id} released: it is queued for delivery.` : `Letter #${id} is ${state}.`);
+      } else {
+        letters.drop(id);
+        print(`Letter #${id} dropped: it will not be sent.`);
+      }
+      return 0;
+    }
+    print(usage);
+    return 2;
+  } catch (error) {
+    if (error instanceof IllegalTransitionError) {
+      print(`Letter #${value} is ${error.from}, not held: nothing changed.`);
+      return 1;
+    }
+    print(error instanceof Error ? error.message : String(error));
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  let code = 1;
+  try {
+    const config = loadConfig();
+    const services = createServices(config, createLogger('warn'));
+    code = runLettersCli(process.argv.slice(2), services.letters, (line) => console.log(line));
+    void services.close().then(() => process.exit(code));
+  } catch (error) {
+    console.error(error instanceof ConfigError ? `Cannot start: ${error.message}` : error);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * A letter's life (SECURITY.md 4). Nothing is sent before its owner confirms; a confirmed letter is
+ * `ready` (queued in the outbox) or `held` for review when its words are near-duplicates of many
+ * others; the outbox marks it `sent` or `failed`. A letter to a target without an address is sent by
+ * the supporter, who tells us (`self_sent`). Unconfirmed letters expire after 7 days.
+ */
+export const letterStates = ['pending', 'ready', 'sent', 'failed', 'expired', 'held', 'self_sent', 'dropped'] as const;
+export type LetterState = (typeof letterStates)[number];
+
+/** The only moves a letter may make; anything else is refused. */
+export const allowedTransitions: Readonly<Record<LetterState, readonly LetterState[]>> = {
+  pending: ['ready', 'held', 'expired', 'self_sent'],
+  ready: ['sent', 'failed'],
+  held: ['ready', 'dropped'],
+  sent: [],
+  failed: [],
+  expired: [],
+  self_sent: [],
+  dropped: [],
+};
+
+export class IllegalTransitionError extends Error {
+  constructor(
+    readonly from: LetterState,
+    readonly to: LetterState,
+  ) {
+    super(`a letter cannot go from ${from} to ${to}`);
+    this.name = 'IllegalTransitionError';
+  }
+}
+
+export function canTransition(from: LetterState, to: LetterState): boolean {
+  return allowedTransitions[from]?.includes(to) ?? false;
+}
+
+/** Returns `to` when the move is allowed, throws IllegalTransitionError otherwise. */
+export function transition(from: LetterState, to: LetterState): LetterState {
+  if (!canTransition(from, to)) throw new IllegalTransitionError(from, to);
+  return to;
+}

@@ -1,0 +1,265 @@
+import type { Database } from '../db/database';
+import type { Lang } from '../i18n/i18n';
+import type { LetterState } from './letterStates';
+import { fromBlob } from './similarity';
+
+export type Delivery = 'email' | 'self';
+
+export interface Letter {
+  id: number;
+  demandId: number;
+  targetId: number;
+  country: string;
+  delivery: Delivery;
+  name: string;
+  email: string;
+  emailCanonical: string;
+  town: string | null;
+  lang: Lang;
+  locale: Lang;
+  copyRequested: boolean;
+  state: LetterState;
+  holdReason: string | null;
+  mailsSent: number;
+  createdAt: number;
+  confirmedAt: number | null;
+  sentAt: number | null;
+}
+
+export interface NewLetter {
+  demandId: number;
+  targetId: number;
+  country: string;
+  delivery: Delivery;
+  name: string;
+  email: string;
+  emailCanonical: string;
+  town: string | null;
+  ownWords: string;
+  body: string;
+  lang: Lang;
+  locale: Lang;
+  copyRequested: boolean;
+  fingerprint: Buffer;
+  ipHash: string | null;
+  day: string;
+  now: number;
+}
+
+export interface Demand {
+  id: number;
+  slug: string;
+  title: string;
+  summary: string;
+  petitionSlug: string | null;
+}
+
+export interface LetterCountryCount {
+  country: string;
+  sent: number;
+  selfSent: number;
+}
+
+export interface HeldLetter {
+  id: number;
+  demandSlug: string;
+  country: string;
+  name: string;
+  ownWords: string;
+  holdReason: string | null;
+  createdAt: number;
+}
+
+export interface SimilarCandidate {
+  id: number;
+  emailCanonical: string;
+  fingerprint: Buffer;
+}
+
+/** A bound on the near-duplicate check, whatever happens to the bands. */
+const maxCandidates = 5000;
+
+const columns = `id, demand_id AS demandId, target_id AS targetId, country_code AS country, delivery, name, email,
+  email_canonical AS emailCanonical, town, lang, locale, copy_requested AS copyRequested,
+  state, hold_reason AS holdReason, mails_sent AS mailsSent, created_at AS createdAt, confirmed_at AS confirmedAt,
+  sent_at AS sentAt`;
+
+type RawLetter = Omit<Letter, 'copyRequested'> & { copyRequested: number };
+
+const toLetter = (r: RawLetter): Letter => ({ ...r, copyRequested: r.copyRequested === 1 });
+
+/** Which timestamp a move into a state records. */
+const stampOf: Partial<Record<LetterState, 'confirmed_at' | 'sent_at'>> = {
+  ready: 'confirmed_at',
+  held: 'confirmed_at',
+  sent: 'sent_at',
+  self_sent: 'sent_at',
+};
+
+// Texts are stored per language; a missing translation falls back to English.
+const demandText = `(SELECT t.rowid FROM demand_texts t WHERE t.demand_id = d.id
+  ORDER BY t.lang = @lang DESC, t.lang = 'en' DESC LIMIT 1)`;
+
+export type LettersRepository = ReturnType<typeof lettersRepository>;
+
+export function lettersRepository(db: Database) {
+  const insert = db.prepare(
+    `INSERT INTO letters (demand_id, target_id, country_code, delivery, name, email, email_canonical, town,
+       lang, locale, copy_requested, fingerprint, ip_hash, mails_sent, day, created_at, updated_at)
+     VALUES (@demandId, @targetId, @country, @delivery, @name, @email, @emailCanonical, @town,
+       @lang, @locale, @copyRequested, @fingerprint, @ipHash, @mailsSent, @day, @now, @now)`,
+  );
+  const insertText = db.prepare('INSERT INTO letter_texts (letter_id, own_words, body) VALUES (?, ?, ?)');
+  const textOf = db.prepare('SELECT own_words AS ownWords, body FROM letter_texts WHERE letter_id = ?');
+  const insertBand = db.prepare(
+    'INSERT OR IGNORE INTO letter_bands (demand_id, band_key, letter_id, created_at) VALUES (?, ?, ?, ?)',
+  );
+  const byId = db.prepare(`SELECT ${columns} FROM letters WHERE id = ?`);
+  const withPrint = db.prepare(`SELECT ${columns}, fingerprint FROM letters WHERE id = ?`);
+  const sameDay = db.prepare(
+    `SELECT ${columns} FROM letters WHERE demand_id = ? AND target_id = ? AND email_canonical = ? AND day = ?`,
+  );
+  const bodyOf = db.prepare('SELECT body FROM letter_texts WHERE letter_id = ?').pluck();
+  const stateOf = db.prepare('SELECT state, demand_id AS demandId, country_code AS country FROM letters WHERE id = ?');
+  const countMail = db.prepare('UPDATE letters SET mails_sent = mails_sent + 1 WHERE id = ?');
+  const moves = new Map<string, ReturnType<Database['prepare']>>();
+  const bump = {
+    sent: db.prepare(
+      `INSERT INTO letter_country_counts (demand_id, country_code, sent) VALUES (?, ?, 1)
+       ON CONFLICT (demand_id, country_code) DO UPDATE SET sent = sent + 1`,
+    ),
+    self_sent: db.prepare(
+      `INSERT INTO letter_country_counts (demand_id, country_code, self_sent) VALUES (?, ?, 1)
+       ON CONFLICT (demand_id, country_code) DO UPDATE SET self_sent = self_sent + 1`,
+    ),
+  };
+  // Candidates share at least one band with the letter; the band index finds them without a scan.
+  // The limit is written into the SQL: bound as a parameter, it made this query twice as slow.
+  const candidates = db.prepare(
+    `SELECT id, email_canonical AS emailCanonical, fingerprint FROM letters
+     WHERE id IN (SELECT letter_id FROM letter_bands
+                  WHERE demand_id = @demandId AND band_key IN (SELECT value FROM json_each(@keys))
+                    AND created_at >= @since)
+       AND id <> @id
+     LIMIT ${maxCandidates}`,
+  );
+  const expire = db.prepare(
+    `UPDATE letters SET state = 'expired', updated_at = @now WHERE state = 'pending' AND created_at < @before`,
+  );
+  const pruneBands = db.prepare('DELETE FROM letter_bands WHERE created_at < ?');
+  const held = db.prepare(
+    `SELECT l.id, d.slug AS demandSlug, l.country_code AS country, l.name, t.own_words AS ownWords,
+            l.hold_reason AS holdReason, l.created_at AS createdAt
+     FROM letters l JOIN demands d ON d.id = l.demand_id JOIN letter_texts t ON t.letter_id = l.id
+     WHERE l.state = 'held' ORDER BY l.created_at`,
+  );
+  const countryCounts = db.prepare(
+    `SELECT country_code AS country, sent, self_sent AS selfSent FROM letter_country_counts
+     WHERE demand_id = ? AND (sent > 0 OR self_sent > 0) ORDER BY sent + self_sent DESC, country_code`,
+  );
+  const demandBySlug = db.prepare(
+    `SELECT d.id, d.slug, dt.title, dt.summary, p.slug AS petitionSlug
+     FROM demands d JOIN demand_texts dt ON dt.rowid = ${demandText}
+     LEFT JOIN petitions p ON p.demand_id = d.id
+     WHERE d.slug = @slug`,
+  );
+  const demandById = db.prepare(
+    `SELECT d.id, d.slug, dt.title, dt.summary, p.slug AS petitionSlug
+     FROM demands d JOIN demand_texts dt ON dt.rowid = ${demandText}
+     LEFT JOIN petitions p ON p.demand_id = d.id
+     WHERE d.id = @id`,
+  );
+
+  function moveStatement(from: LetterState, to: LetterState) {
+    const key = `${from}>${to}`;
+    let statement = moves.get(key);
+    if (!statement) {
+      const stamp = stampOf[to];
+      statement = db.prepare(
+        `UPDATE letters SET state = '${to}', updated_at = @now${stamp ? `, ${stamp} = @now` : ''}
+           ${to === 'held' ? ', hold_reason = @reason' : ''}
+         WHERE id = @id AND state = '${from}'`,
+      );
+      moves.set(key, statement);
+    }
+    return statement;
+  }
+
+  return {
+    /** Inserts the letter and its similarity bands; returns its id. */
+    insert(letter: NewLetter, bandKeys: number[], mailsSent: number): number {
+      const { ownWords, body, ...row } = letter;
+      const id = Number(insert.run({ ...row, copyRequested: row.copyRequested ? 1 : 0, mailsSent }).lastInsertRowid);
+      insertText.run(id, ownWords, body);
+      for (const key of bandKeys) insertBand.run(letter.demandId, key, id, letter.now);
+      return id;
+    },
+    findById(id: number): Letter | undefined {
+      const row = byId.get(id) as RawLetter | undefined;
+      return row && toLetter(row);
+    },
+    /** The letter and its fingerprint, in one read (for a confirmation). */
+    findWithFingerprint(id: number): { letter: Letter; print: Uint32Array } | undefined {
+      const row = withPrint.get(id) as (RawLetter & { fingerprint: Buffer }) | undefined;
+      if (!row) return undefined;
+      const { fingerprint, ...letter } = row;
+      return { letter: toLetter(letter), print: fromBlob(fingerprint) };
+    },
+    findSameDay(demandId: number, targetId: number, emailCanonical: string, day: string): Letter | undefined {
+      const row = sameDay.get(demandId, targetId, emailCanonical, day) as RawLetter | undefined;
+      return row && toLetter(row);
+    },
+    /** The supporter's own words and the letter's full text. */
+    textOf(id: number): { ownWords: string; body: string } | undefined {
+      return textOf.get(id) as { ownWords: string; body: string } | undefined;
+    },
+    bodyOf(id: number): string | undefined {
+      return bodyOf.get(id) as string | undefined;
+    },
+    /** Only what settling a sent letter needs (not its text). */
+    stateOf(id: number): Pick<Letter, 'state' | 'demandId' | 'country'> | undefined {
+      return stateOf.get(id) as Pick<Letter, 'state' | 'demandId' | 'country'> | undefined;
+    },
+    countMailSent(id: number): void {
+      countMail.run(id);
+    },
+    /**
+     * Compare-and-set: moves the letter only if it is still in `from`. The caller has checked the move
+     * against the transition table; false means someone else moved it first.
+     */
+    move(id: number, from: LetterState, to: LetterState, now: number, reason: string | null = null): boolean {
+      return moveStatement(from, to).run(to === 'held' ? { id, now, reason } : { id, now }).changes === 1;
+    },
+    countSent(demandId: number, country: string, how: 'sent' | 'self_sent'): void {
+      bump[how].run(demandId, country);
+    },
+    /** Letters of the demand since `since` sharing a band with these keys, at most 5,000. */
+    similarCandidates(q: { demandId: number; keys: number[]; since: number; excludeId: number }): SimilarCandidate[] {
+      return candidates.all({
+        demandId: q.demandId,
+        since: q.since,
+        id: q.excludeId,
+        keys: JSON.stringify(q.keys),
+      }) as SimilarCandidate[];
+    },
+    /** Every letter still pending from before `before` becomes expired; returns how many. */
+    expirePending(before: number, now: number): number {
+      return expire.run({ before, now }).changes;
+    },
+    pruneBands(before: number): number {
+      return pruneBands.run(before).changes;
+    },
+    held(): HeldLetter[] {
+      return held.all() as HeldLetter[];
+    },
+    countryCounts(demandId: number): LetterCountryCount[] {
+      return countryCounts.all(demandId) as LetterCountryCount[];
+    },
+    demand(slug: string, lang: Lang): Demand | undefined {
+      return demandBySlug.get({ slug, lang }) as Demand | undefined;
+    },
+    demandById(id: number, lang: Lang): Demand | undefined {
+      return demandById.get({ id, lang }) as Demand | undefined;
+    },
+  };
+}

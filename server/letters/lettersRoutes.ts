@@ -1,0 +1,238 @@
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { notFound } from '../errors';
+import type { Render } from '../http/render';
+import type { Lang } from '../i18n/i18n';
+import {
+  bodyMax,
+  fieldOrder,
+  parseLetterBody,
+  parseLetterForm,
+  type LetterErrors,
+  type LetterFormValues,
+} from './letterForm';
+import type { Demand } from './lettersRepository';
+import type { Draft, LettersService } from './lettersService';
+
+const blankForm: LetterFormValues = {
+  country: '',
+  target: '',
+  name: '',
+  email: '',
+  town: '',
+  ownWords: '',
+  lang: 'auto',
+  copy: false,
+};
+
+const letterForms = /^\/demands\/[^/]+\/letters(\/new|\/preview)?$/;
+const bigForm = express.urlencoded({ extended: false, limit: '256kb', parameterLimit: 30 });
+
+/**
+ * A letter may be 20,000 characters, more than the site-wide 16 kB body limit allows once encoded:
+ * the letter forms alone get a larger one. Mounted before the site-wide parser, which then skips them.
+ */
+export const letterBodyParser: RequestHandler = (req, res, next) => {
+  if (req.method === 'POST' && letterForms.test(req.path)) return bigForm(req, res, next);
+  next();
+};
+
+function errorView(errors: LetterErrors) {
+  const errorList = fieldOrder.filter((field) => errors[field]).map((field) => ({ field, messageKey: errors[field] }));
+  return { errors, errorList, hasErrors: errorList.length > 0 };
+}
+
+export function lettersRoutes(deps: { letters: LettersService; render: Render }): Router {
+  const { letters, render } = deps;
+  const router = Router();
+
+  function demandOf(req: Request, res: Response): Demand {
+    const demand = letters.demand(String(req.params.slug), res.locals.lang as Lang);
+    if (!demand) throw notFound();
+    return demand;
+  }
+
+  function showForm(
+    req: Request,
+    res: Response,
+    demand: Demand,
+    values: LetterFormValues,
+    errors: LetterErrors = {},
+    status = 200,
+  ) {
+    const lang = res.locals.lang as Lang;
+    render(
+      req,
+      res,
+      'letters/new',
+      {
+        title: demand.title,
+        demand,
+        countries: letters.countries(lang),
+        frenchCountries: letters.frenchCountries(lang),
+        form: { values, ...errorView(errors) },
+      },
+      status,
+    );
+  }
+
+  function showPreview(
+    req: Request,
+    res: Response,
+    demand: Demand,
+    values: LetterFormValues,
+    draft: Draft,
+    body: string,
+    error?: string,
+    status = 200,
+  ) {
+    render(
+      req,
+      res,
+      'letters/preview',
+      {
+        title: demand.title,
+        demand,
+        draft,
+        // The letter's language is settled now: the hidden field carries it, not "auto".
+        values: { ...values, lang: draft.lang, target: String(draft.target.id) },
+        selfSend: !draft.target.email,
+        // Several targets in one country (its delegation to NATO, to the Parliamentary Assembly…): a choice.
+        targetChoices:
+          draft.others.length > 0
+            ? [draft.target, ...draft.others].map((t) => ({
+                id: t.id,
+                name: t.name,
+                kindKey: `letters.kind.${t.kind}`,
+                checked: t.id === draft.target.id,
+              }))
+            : null,
+        body,
+        bodyMax,
+        form: { values, ...errorView(error ? { body: error } : {}) },
+      },
+      status,
+    );
+  }
+
+  router.get('/demands/:slug', (req, res) => {
+    const page = letters.demandLetters(req.params.slug, res.locals.lang as Lang);
+    if (!page) throw notFound();
+    render(req, res, 'letters/demand', { title: page.demand.title, ...page });
+  });
+
+  router.get('/demands/:slug/letters/new', (req, res) => {
+    const demand = demandOf(req, res);
+    const country = typeof req.query.country === 'string' ? req.query.country.toUpperCase() : '';
+    showForm(req, res, demand, { ...blankForm, country: letters.countryCodes().has(country) ? country : '' });
+  });
+
+  // "Change my details" on the preview: the form again, with what was typed.
+  router.post('/demands/:slug/letters/new', (req, res) => {
+    const demand = demandOf(req, res);
+    showForm(req, res, demand, parseLetterForm(req.body, letters.countryCodes()).values);
+  });
+
+  router.post('/demands/:slug/letters/preview', (req, res) => {
+    const demand = demandOf(req, res);
+    const form = parseLetterForm(req.body, letters.countryCodes());
+    if (!form.ok) return showForm(req, res, demand, form.values, form.errors, 400);
+    const draft = letters.draft(demand, form.values);
+    if (!draft) return showForm(req, res, demand, form.values, { country: 'letters.errors.countryInvalid' }, 400);
+    showPreview(req, res, demand, form.values, draft, draft.text);
+  });
+
+  router.post('/demands/:slug/letters', async (req, res) => {
+    const demand = demandOf(req, res);
+    const form = parseLetterForm(req.body, letters.countryCodes());
+    if (!form.ok) return showForm(req, res, demand, form.values, form.errors, 400);
+    const draft = letters.draft(demand, form.values);
+    if (!draft) return showForm(req, res, demand, form.values, { country: 'letters.errors.countryInvalid' }, 400);
+    const body = parseLetterBody(req.body);
+    if (!body.ok) return showPreview(req, res, demand, form.values, draft, body.body, body.error, 400);
+    // A filled honeypot is a bot: it is told the same as everyone, and nothing is stored.
+    if (form.honeypot) return res.redirect(303, `/demands/${demand.slug}/letters/check-email`);
+    const outcome = await letters.submit(demand, form.values, body.body, req.ip, res.locals.lang as Lang);
+    if (outcome.kind === 'invalid')
+      return showPreview(req, res, demand, form.values, draft, body.body, outcome.error, 400);
+    if (outcome.kind === 'self') return res.redirect(303, `/letters/${outcome.statusToken}`);
+    res.redirect(303, `/demands/${demand.slug}/letters/check-email`);
+  });
+
+  // A language switch on a page answered to a POST lands here with a GET.
+  for (const path of ['/demands/:slug/letters', '/demands/:slug/letters/preview']) {
+    router.get(path, (req, res) => res.redirect(303, `/demands/${req.params.slug}/letters/new`));
+  }
+
+  router.get('/demands/:slug/letters/check-email', (req, res) => {
+    const demand = demandOf(req, res);
+    render(req, res, 'letters/check-email', { title: demand.title, demand });
+  });
+
+  function privatePage(res: Response) {
+    res.set('Cache-Control', 'no-store');
+    res.set('Referrer-Policy', 'no-referrer');
+  }
+
+  function badLink(req: Request, res: Response, status: 'unknown' | 'expired') {
+    if (status === 'expired') render(req, res, 'letters/link-expired', {}, 410);
+    else render(req, res, 'letters/link-invalid', {}, 404);
+  }
+
+  // A GET only shows a Confirm button: mail scanners fetch links, and must not send anything.
+  router.get('/letters/:token/confirm', (req, res) => {
+    privatePage(res);
+    const result = letters.linkStatus(req.params.token);
+    if (result.status === 'unknown' || result.status === 'expired') return badLink(req, res, result.status);
+    if (result.status === 'done') return res.redirect(303, `/letters/${result.statusToken}`);
+    const page = letters.page(letters.statusToken(result.letter), res.locals.lang as Lang)!;
+    render(req, res, 'letters/confirm', { title: page.demand.title, form: true, token: req.params.token, ...page });
+  });
+
+  router.post('/letters/:token/confirm', async (req, res) => {
+    privatePage(res);
+    const result = await letters.confirm(req.params.token);
+    if (result.status === 'unknown' || result.status === 'expired') return badLink(req, res, result.status);
+    if (result.status === 'pending') return res.redirect(303, `/letters/${req.params.token}/confirm`);
+    res.redirect(303, `/letters/${result.statusToken}`);
+  });
+
+  router.get('/letters/:token', (req, res) => {
+    privatePage(res);
+    const page = letters.page(req.params.token, res.locals.lang as Lang);
+    if (!page) return badLink(req, res, 'unknown');
+    const { letter } = page;
+    const lang = res.locals.lang as Lang;
+    const selfPending = letter.delivery === 'self' && letter.state === 'pending';
+    const state = selfPending ? 'pendingSelf' : letter.state;
+    render(req, res, 'letters/status', {
+      title: page.demand.title,
+      form: selfPending,
+      ...page,
+      selfPending,
+      stateLabelKey: `letters.status.label.${state}`,
+      stateTextKey: `letters.status.${state}`,
+      sentDate: letter.sentAt
+        ? new Date(letter.sentAt).toLocaleDateString(lang, { day: 'numeric', month: 'long', year: 'numeric' })
+        : '',
+      ttlDays: letters.pendingTtlDays,
+    });
+  });
+
+  router.get('/letters/:token/print', (req, res) => {
+    privatePage(res);
+    const page = letters.page(req.params.token, res.locals.lang as Lang);
+    if (!page) return badLink(req, res, 'unknown');
+    render(req, res, 'letters/print', { title: page.subject, ...page });
+  });
+
+  router.post('/letters/:token/self-sent', (req, res) => {
+    privatePage(res);
+    if (!letters.markSelfSent(req.params.token)) {
+      const page = letters.page(req.params.token, res.locals.lang as Lang);
+      if (!page) return badLink(req, res, 'unknown');
+    }
+    res.redirect(303, `/letters/${req.params.token}`);
+  });
+
+  return router;
+}

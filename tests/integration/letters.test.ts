@@ -1,0 +1,700 @@
+import type { ParsedMail } from 'mailparser';
+import type TestAgent from 'supertest/lib/agent';
+import { runLettersCli } from '../../server/letters/cli';
+import { createTestApp, csrfFrom, type TestApp } from '../helpers/testApp';
+
+const slug = 'progressive-taxation';
+const demandTitle = 'Fund defence through fair taxes, not austerity';
+const italy = 'rappnat.mail@esteri.it';
+const italianDelegation = "Rappresentanza Permanente d'Italia presso il Consiglio Atlantico";
+const platform = 'no-reply@undersigned.localhost';
+const day = 24 * 60 * 60 * 1000;
+
+type Fields = Record<string, string>;
+
+const aWriter: Fields = {
+  country: 'IT',
+  name: 'Ada Lovelace',
+  email: 'ada@example.org',
+  town: 'London',
+  ownWords: 'My mother waited two years for an operation in a public hospital.',
+  lang: 'auto',
+};
+
+/** Text as the page shows it, HTML entities decoded (Handlebars escapes & < > " ' ` =). */
+function unescapeHtml(html: string): string {
+  return html
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#x27;/g, "'")
+    .replace(/&#x60;/g, '`')
+    .replace(/&#x3D;/g, '=')
+    .replace(/&amp;/g, '&');
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function letterTextOn(html: string): string {
+  const match = /<textarea id="field-body"[^>]*>([\s\S]*?)<\/textarea>/.exec(html);
+  if (!match) throw new Error('no letter on the page');
+  return unescapeHtml(match[1]!);
+}
+
+function confirmPath(mail: ParsedMail | undefined): string {
+  const match = /http:\/\/localhost:3000(\/letters\/\d+\.[\w-]{27}\/confirm)/.exec(mail?.text ?? '');
+  if (!match) throw new Error(`no confirmation link in: ${mail?.text}`);
+  return match[1]!;
+}
+
+function statusPath(mail: ParsedMail | undefined): string {
+  const match = /http:\/\/localhost:3000(\/letters\/\d+\.[\w-]{27})(?=\s)/.exec(mail?.text ?? '');
+  if (!match) throw new Error(`no status link in: ${mail?.text}`);
+  return match[1]!;
+}
+
+function stateOn(html: string): string | undefined {
+  return /data-state="([a-z_]+)"/.exec(html)?.[1];
+}
+
+describe('letters to the NATO delegations', () => {
+  let t: TestApp;
+  let now: number;
+  beforeEach(async () => {
+    now = Date.UTC(2026, 2, 10, 9, 0, 0);
+    t = await createTestApp({ clock: () => now });
+  });
+  afterEach(() => t.close());
+
+  async function preview(agent: TestAgent, fields: Fields = aWriter, demand = slug) {
+    const form = await agent.get(`/demands/${demand}/letters/new`).expect(200);
+    return agent
+      .post(`/demands/${demand}/letters/preview`)
+      .type('form')
+      .send({ _csrf: csrfFrom(form.text), ...fields });
+  }
+
+  /** Form → preview → (edit) → send, as a browser would: the preview's hidden fields go back with the text. */
+  async function write(
+    agent: TestAgent,
+    fields: Fields = aWriter,
+    edit: (text: string) => string = (text) => text,
+    demand = slug,
+  ) {
+    const page = await preview(agent, fields, demand);
+    expect(page.status).toBe(200);
+    const hidden = Object.fromEntries(
+      [...page.text.matchAll(/<input type="hidden" name="(\w+)" value="([^"]*)">/g)].map((m) => [
+        m[1]!,
+        unescapeHtml(m[2]!),
+      ]),
+    );
+    return agent
+      .post(`/demands/${demand}/letters`)
+      .type('form')
+      .send({ ...fields, ...hidden, body: edit(letterTextOn(page.text)) });
+  }
+
+  async function confirm(agent: TestAgent, path: string) {
+    const page = await agent.get(path).expect(200);
+    return agent
+      .post(path)
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text) });
+  }
+
+  const mailsTo = (address: string) => t.smtp!.mails.filter((m) => m.to && 'text' in m.to && m.to.text === address);
+  const letterRows = () =>
+    t.services.db
+      .prepare('SELECT id, state, delivery, hold_reason AS holdReason FROM letters ORDER BY id')
+      .all() as Array<{
+      id: number;
+      state: string;
+      delivery: string;
+      holdReason: string | null;
+    }>;
+  const settle = async () => {
+    await t.services.sender.idle();
+    await t.services.sender.drain();
+  };
+
+  describe('the journey to a delegation with an address (Italy)', () => {
+    it('writes, previews, edits, confirms from the mail, and delivers to the delegation with a copy', async () => {
+      const agent = t.agent();
+      const home = await agent.get('/').expect(200);
+      expect(home.text).toContain(`href="/demands/${slug}/letters/new"`);
+      expect(home.text.match(/Write to your delegation<\/a>/g)).toHaveLength(5);
+
+      const form = await agent.get(`/demands/${slug}/letters/new`).expect(200);
+      expect(form.text).toContain('Why does this matter to you?');
+      expect(form.text.match(/<option value="[A-Z]{2}"/g)).toHaveLength(32);
+      expect(form.text).toContain('French for Belgium, Canada, France and Luxembourg');
+
+      const page = await preview(agent, { ...aWriter, copy: 'on' });
+      expect(page.status).toBe(200);
+      const draft = letterTextOn(page.text);
+      expect(draft.startsWith(`Dear ${italianDelegation},`)).toBe(true);
+      expect(draft).toContain(aWriter.ownWords);
+      expect(draft).toContain('how Italy will pay');
+      expect(draft.endsWith('Yours sincerely,\n\nAda Lovelace\nLondon')).toBe(true);
+      expect(unescapeHtml(page.text)).toContain(`${demandTitle} – a letter from Ada Lovelace`);
+
+      const sent = await write(agent, { ...aWriter, copy: 'on' }, (text) =>
+        text.replace('Yours sincerely,', 'I look forward to your answer.\n\nYours sincerely,'),
+      );
+      expect(sent.status).toBe(303);
+      expect(sent.headers.location).toBe(`/demands/${slug}/letters/check-email`);
+      const checkEmail = await agent.get(sent.headers.location!).expect(200);
+      expect(checkEmail.text).toContain('Check your email');
+
+      const [confirmation] = await t.smtp!.waitFor(1);
+      expect(confirmation!.to).toMatchObject({ text: 'ada@example.org' });
+      expect(confirmation!.subject).toBe(`Confirm your letter: ${demandTitle}`);
+      expect(confirmation!.text).toContain('I look forward to your answer.');
+      const link = confirmPath(confirmation);
+      const status = statusPath(confirmation);
+      expect((await agent.get(status).expect(200)).text).toContain('Waiting for confirmation');
+
+      const confirmPage = await agent.get(link).expect(200);
+      expect(confirmPage.text).toContain('Confirm and send my letter');
+      expect(confirmPage.headers['cache-control']).toBe('no-store');
+      const done = await agent
+        .post(link)
+        .type('form')
+        .send({ _csrf: csrfFrom(confirmPage.text) });
+      expect(done.status).toBe(303);
+      expect(done.headers.location).toBe(status);
+
+      await t.smtp!.waitFor(3);
+      const [letter] = mailsTo(italy);
+      expect(letter).toBeDefined();
+      expect(letter!.from!.value).toEqual([{ name: 'Undersigned', address: platform }]);
+      expect(letter!.replyTo!.text).toBe('ada@example.org');
+      expect(letter!.subject).toBe(`${demandTitle} – a letter from Ada Lovelace`);
+      expect(t.smtp!.envelopes[t.smtp!.mails.indexOf(letter!)]).toEqual([italy]);
+      for (const part of [letter!.text!, unescapeHtml(letter!.html as string)]) {
+        expect(part).toContain(`Dear ${italianDelegation},`);
+        expect(part).toContain(aWriter.ownWords);
+        expect(part).toContain('I look forward to your answer.');
+        expect(part).toContain('Ada Lovelace');
+        expect(part).toContain('Reply to this email to answer Ada Lovelace directly.');
+      }
+      expect(letter!.html).toContain('<p>');
+
+      const [copy] = mailsTo('ada@example.org').filter((m) => m.subject?.startsWith('Copy of your letter'));
+      expect(copy!.subject).toBe(`Copy of your letter: ${demandTitle}`);
+      expect(copy!.text).toContain(aWriter.ownWords);
+      expect(copy!.text).toContain(`http://localhost:3000${status}`);
+
+      await settle();
+      const after = await agent.get(status).expect(200);
+      expect(stateOn(after.text)).toBe('sent');
+      expect(after.text).toContain('Delivered to the delegation');
+      const demand = await agent.get(`/demands/${slug}`).expect(200);
+      expect(demand.text).toContain('Delivered by Undersigned: 1');
+      expect(demand.text).toMatch(/<th scope="row">Italy<\/th><td>1<\/td><td>0<\/td>/);
+    });
+
+    it('sends nothing when the confirmation link is only opened (GET), however often', async () => {
+      const agent = t.agent();
+      await write(agent);
+      const [mail] = await t.smtp!.waitFor(1);
+      for (let i = 0; i < 3; i++) await t.agent().get(confirmPath(mail)).expect(200);
+      await settle();
+      expect(t.smtp!.mails).toHaveLength(1);
+      expect(letterRows().map((l) => l.state)).toEqual(['pending']);
+    });
+
+    it('sends once when the confirmation is replayed', async () => {
+      const agent = t.agent();
+      await write(agent);
+      const link = confirmPath((await t.smtp!.waitFor(1))[0]);
+      const page = await agent.get(link).expect(200);
+      for (let i = 0; i < 3; i++) {
+        await agent
+          .post(link)
+          .type('form')
+          .send({ _csrf: csrfFrom(page.text) })
+          .expect(303);
+      }
+      await t.smtp!.waitFor(2);
+      await settle();
+      expect(mailsTo(italy)).toHaveLength(1);
+      expect(t.smtp!.mails).toHaveLength(2); // the confirmation, then the letter: no copy was asked for
+      // Opening the link again now leads to the letter's page.
+      const again = await agent.get(link).expect(303);
+      expect(again.headers.location).toMatch(/^\/letters\/\d+\.[\w-]{27}$/);
+    });
+
+    it('shows a clear page for an unknown or tampered link, and sends nothing', async () => {
+      const agent = t.agent();
+      await write(agent);
+      const link = confirmPath((await t.smtp!.waitFor(1))[0]);
+      const tampered = link.replace(/\.(.)/, (_m, c: string) => `.${c === 'A' ? 'B' : 'A'}`);
+      expect((await agent.get(tampered).expect(404)).text).toContain('This link is not valid');
+      expect((await agent.get('/letters/nonsense/confirm').expect(404)).text).toContain('This link is not valid');
+      const page = await agent.get(link);
+      await agent
+        .post(tampered)
+        .type('form')
+        .send({ _csrf: csrfFrom(page.text) })
+        .expect(404);
+      // A status token does not confirm, and a confirmation token does not open the status page.
+      const statusLike = link.replace(/\/confirm$/, '');
+      await agent.get(statusLike).expect(404);
+      await settle();
+      expect(letterRows().map((l) => l.state)).toEqual(['pending']);
+    });
+
+    it('marks the letter failed when the delegation’s server refuses it for good, and says so', async () => {
+      const agent = t.agent();
+      await write(agent);
+      const [mail] = await t.smtp!.waitFor(1);
+      t.smtp!.respond(() => ({ code: 550, message: 'No such mailbox' }));
+      await confirm(agent, confirmPath(mail));
+      await settle();
+      expect(letterRows().map((l) => l.state)).toEqual(['failed']);
+      const page = await agent.get(statusPath(mail)).expect(200);
+      expect(stateOn(page.text)).toBe('failed');
+      expect(page.text).toContain('Not delivered');
+      expect((await agent.get(`/demands/${slug}`)).text).toContain('No letters have been sent yet');
+    });
+
+    it('writes in French by default to a French-speaking delegation, and in the language asked otherwise', async () => {
+      t.services.targets.setEmail(t.services.targets.forCountry('BE')[0]!.id, 'nato.be@example.org');
+      const agent = t.agent();
+      const fr = await preview(agent, { ...aWriter, country: 'BE' });
+      expect(letterTextOn(fr.text)).toMatch(
+        /^À l'attention de : Belgische Permanente .* \(Belgique\)\n\nMadame, Monsieur,/,
+      );
+      expect(letterTextOn(fr.text)).toContain(aWriter.ownWords);
+      const en = await preview(agent, { ...aWriter, country: 'BE', lang: 'en' });
+      expect(letterTextOn(en.text)).toMatch(/^Dear Belgische/);
+      await write(agent, { ...aWriter, country: 'BE' });
+      await confirm(agent, confirmPath((await t.smtp!.waitFor(1))[0]));
+      await t.smtp!.waitFor(2);
+      const [letter] = mailsTo('nato.be@example.org');
+      expect(letter!.subject).toBe(
+        "Financer la défense par un impôt juste, pas par l'austérité – une lettre signée Ada Lovelace",
+      );
+      expect(letter!.text).toContain('Répondez à cet e-mail');
+    });
+
+    it('lets the supporter pick another target of the same country, still only from our table', async () => {
+      const pa = t.services.targets.add({
+        kind: 'parliamentary_assembly',
+        country: 'IT',
+        name: 'Delegazione italiana presso l’Assemblea parlamentare della NATO',
+        languages: ['it'],
+        email: 'pa.it@example.org',
+        website: null,
+      });
+      const agent = t.agent();
+      const page = await preview(agent);
+      expect(page.text).toContain('Write to someone else in Italy?');
+      expect(page.text).toContain('Delegation to the NATO Parliamentary Assembly');
+      await write(agent, { ...aWriter, target: String(pa) });
+      await confirm(agent, confirmPath((await t.smtp!.waitFor(1))[0]));
+      await t.smtp!.waitFor(2);
+      expect(mailsTo('pa.it@example.org')).toHaveLength(1);
+      // A target of another country cannot be smuggled in: the country's default is used instead.
+      const france = t.services.targets.forCountry('FR')[0]!.id;
+      const other = await preview(t.agent(), { ...aWriter, email: 'b@example.org', target: String(france) });
+      expect(letterTextOn(other.text)).toMatch(/^Dear Rappresentanza/);
+    });
+  });
+
+  describe('a delegation without an address (France): the supporter sends it', () => {
+    it('offers a mailto: link, copy and print, and counts it apart once the supporter says it is sent', async () => {
+      const agent = t.agent();
+      const page = await preview(agent, { ...aWriter, country: 'FR', lang: 'en' });
+      expect(page.text).toContain('you will send the letter yourself');
+      const res = await write(
+        agent,
+        { ...aWriter, country: 'FR', lang: 'en' },
+        (text) => `${text}\n\nP.S. 100% & more = ?`,
+      );
+      expect(res.status).toBe(303);
+      const status = res.headers.location!;
+      expect(status).toMatch(/^\/letters\/\d+\.[\w-]{27}$/);
+
+      const own = await agent.get(status).expect(200);
+      expect(stateOn(own.text)).toBe('pending');
+      expect(own.text).toContain('Ready for you to send');
+      const href = unescapeHtml(/id="mailto-link" href="([^"]+)"/.exec(own.text)![1]!);
+      const mailto = new URL(href);
+      expect(href.startsWith('mailto:?subject=')).toBe(true);
+      expect(href).not.toMatch(/[ +\n]/);
+      const text = letterTextOn(page.text) + '\n\nP.S. 100% & more = ?';
+      expect(mailto.searchParams.get('subject')).toBe(`${demandTitle} – a letter from Ada Lovelace`);
+      expect(mailto.searchParams.get('body')).toBe(text.replace(/\n/g, '\r\n'));
+      expect(own.text).toContain('data-copy="letter-text"');
+      expect(own.text).toContain(`href="${status}/print"`);
+
+      const print = await agent.get(`${status}/print`).expect(200);
+      expect(print.text).toContain('Print this letter');
+      expect(unescapeHtml(print.text)).toContain('P.S. 100% &amp; more'.replace('&amp;', '&'));
+
+      await settle();
+      expect(t.smtp!.mails).toHaveLength(0); // nothing for us to send, nothing to confirm
+      expect(t.services.db.prepare('SELECT count(*) FROM outbox').pluck().get()).toBe(0);
+
+      await agent
+        .post(`${status}/self-sent`)
+        .type('form')
+        .send({ _csrf: csrfFrom(own.text) })
+        .expect(303);
+      const after = await agent.get(status).expect(200);
+      expect(stateOn(after.text)).toBe('self_sent');
+      expect(after.text).not.toContain('I have sent it');
+      // Pressing again changes nothing, and it counts once.
+      await agent
+        .post(`${status}/self-sent`)
+        .type('form')
+        .send({ _csrf: csrfFrom(own.text) })
+        .expect(303);
+      const demand = await agent.get(`/demands/${slug}`).expect(200);
+      expect(demand.text).toContain('Delivered by Undersigned: 0');
+      expect(demand.text).toContain('Sent by supporters themselves: 1');
+      expect(demand.text).toMatch(/<th scope="row">France<\/th><td>0<\/td><td>1<\/td>/);
+    });
+
+    it('does not let a letter to a delegation with an address be marked self-sent', async () => {
+      const agent = t.agent();
+      await write(agent);
+      const [mail] = await t.smtp!.waitFor(1);
+      await agent
+        .post(`${statusPath(mail)}/self-sent`)
+        .type('form')
+        .send({ _csrf: csrfFrom((await agent.get(`/demands/${slug}/letters/new`)).text) })
+        .expect(303);
+      expect(stateOn((await agent.get(statusPath(mail))).text)).toBe('pending');
+      expect(letterRows().map((l) => l.state)).toEqual(['pending']);
+    });
+  });
+
+  describe('validation', () => {
+    const cases: Array<[string, Fields, string]> = [
+      ['no country is chosen', { country: '' }, 'Select the country whose delegation you are writing to'],
+      ['the country is not a member state', { country: 'BR' }, 'Select a country from the list'],
+      ['the name is blank', { name: '' }, 'Enter your full name'],
+      ['the name is too long', { name: 'A'.repeat(101) }, 'Enter a name of 100 characters or fewer'],
+      ['the email is blank', { email: '' }, 'Enter your email address'],
+      ['the email is malformed', { email: 'ada.example.org' }, 'Enter an email address in the correct format'],
+      ['the town is too long', { town: 'x'.repeat(81) }, 'Enter a town or postcode of 80 characters or fewer'],
+      ['the own words are blank', { ownWords: '   ' }, 'Write a sentence or two in your own words'],
+      ['the own words are too short', { ownWords: 'I agree.' }, 'Write at least 15 characters in your own words'],
+      ['the own words are too long', { ownWords: 'word '.repeat(201) }, 'Keep your own words to 1,000 characters'],
+    ];
+
+    it.each(cases)(
+      're-renders the form with a message when %s, keeping what was typed',
+      async (_label, change, message) => {
+        const agent = t.agent();
+        const res = await preview(agent, { ...aWriter, copy: 'on', ...change });
+        expect(res.status).toBe(400);
+        expect(res.text).toContain('There is a problem');
+        // Once in the summary at the top, once beside the field.
+        expect(res.text).toMatch(new RegExp(`<li><a href="#field-\\w+">${escapeRegExp(message)}[^<]*</a></li>`));
+        expect(res.text).toMatch(
+          new RegExp(`<p class="field-error" id="field-\\w+-error"><span[^>]*>Error:</span> ${escapeRegExp(message)}`),
+        );
+        expect(res.text).toContain('aria-invalid="true"');
+        expect(res.text).toContain('novalidate');
+        expect(res.text).toMatch(/id="field-copy"[^>]*checked/);
+        const kept = { ...aWriter, ...change };
+        if (kept.email) expect(res.text).toContain(`value="${kept.email}"`);
+        if (kept.ownWords?.trim()) expect(res.text).toContain(kept.ownWords.trim().slice(0, 20));
+      },
+    );
+
+    it('refuses a letter longer than 20,000 characters with a message beside the text, and takes one of exactly 20,000', async () => {
+      const agent = t.agent();
+      const tooLong = await write(agent, aWriter, (text) => `${text}\n\n${'é'.repeat(20_000 - text.length - 1)}`);
+      expect(tooLong.status).toBe(400);
+      expect(tooLong.text).toContain('Check your letter');
+      expect(tooLong.text.split('Shorten your letter to 20,000 characters or fewer').length - 1).toBe(2);
+      expect(letterTextOn(tooLong.text).length).toBe(20_001);
+
+      const exactly = await write(agent, aWriter, (text) => `${text}\n\n${'é'.repeat(20_000 - text.length - 2)}`);
+      expect(exactly.status).toBe(303);
+      const stored = t.services.db.prepare('SELECT length(body) FROM letter_texts').pluck().get();
+      expect(stored).toBe(20_000);
+    });
+
+    it('asks to keep a sentence of one’s own when the edit leaves only our template', async () => {
+      const agent = t.agent();
+      const res = await write(agent, aWriter, (text) => text.replace(aWriter.ownWords!, ''));
+      expect(res.status).toBe(400);
+      expect(res.text).toContain('Keep a sentence or two of your own in the letter');
+      const blank = await write(agent, aWriter, () => '   ');
+      expect(blank.status).toBe(400);
+      expect(blank.text).toContain('Enter the text of your letter');
+      expect(letterRows()).toEqual([]);
+    });
+
+    it('refuses a form without its CSRF token (403)', async () => {
+      const res = await t
+        .agent()
+        .post(`/demands/${slug}/letters`)
+        .type('form')
+        .send({ ...aWriter, body: 'Dear all' });
+      expect(res.status).toBe(403);
+    });
+
+    it('answers an unknown demand with a 404 page', async () => {
+      await t.agent().get('/demands/no-such-demand/letters/new').expect(404);
+      await t.agent().get('/demands/no-such-demand').expect(404);
+    });
+  });
+
+  describe('header injection and escaping', () => {
+    const injection = '\r\nBcc: evil@example.org\r\nSubject: pwned';
+
+    it.each([
+      ['name', 'Enter your name using letters, spaces and punctuation only'],
+      ['email', 'Enter an email address in the correct format'],
+      ['town', 'Enter a town or postcode using letters, numbers and spaces only'],
+      ['country', 'Select a country from the list'],
+    ])('refuses CR/LF in the %s', async (field, message) => {
+      const res = await preview(t.agent(), { ...aWriter, [field]: `${aWriter[field]}${injection}` });
+      expect(res.status).toBe(400);
+      expect(res.text).toContain(message);
+    });
+
+    it('keeps CR/LF in the own words and the text inside the body, and takes recipients only from the target table', async () => {
+      const agent = t.agent();
+      const res = await write(
+        agent,
+        {
+          ...aWriter,
+          ownWords: `${aWriter.ownWords}${injection}`,
+          lang: `en${injection}`,
+          target: `999${injection}`,
+          to: 'evil@example.org',
+          recipient: 'evil@example.org',
+          replyTo: 'evil@example.org',
+        },
+        (text) => `${text}${injection}`,
+      );
+      expect(res.status).toBe(303);
+      await confirm(agent, confirmPath((await t.smtp!.waitFor(1))[0]));
+      await t.smtp!.waitFor(2);
+      await settle();
+      const [letter] = mailsTo(italy);
+      expect(t.smtp!.envelopes.flat()).not.toContain('evil@example.org');
+      expect(t.smtp!.envelopes[t.smtp!.mails.indexOf(letter!)]).toEqual([italy]);
+      expect(letter!.subject).toBe(`${demandTitle} – a letter from Ada Lovelace`);
+      expect(letter!.headers.has('bcc')).toBe(false);
+      expect(letter!.headers.has('cc')).toBe(false);
+      expect(letter!.replyTo!.text).toBe('ada@example.org');
+      expect(letter!.text).toContain('Bcc: evil@example.org'); // as words of the letter, in its body
+    });
+
+    it('shows a <script> in the words and the name escaped on every page and in every HTML part', async () => {
+      const evil = '<script>alert("x")</script>';
+      const writer = { ...aWriter, name: `Eve ${evil}`, ownWords: `I mean it ${evil} truly and deeply.`, copy: 'on' };
+      const agent = t.agent();
+      const page = await preview(agent, writer);
+      expect(page.status).toBe(200);
+      expect(page.text).not.toContain(evil);
+      expect(page.text).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+      await write(agent, writer);
+      const [confirmation] = await t.smtp!.waitFor(1);
+      expect(confirmation!.html).not.toContain('<script');
+      const pages = [await agent.get(confirmPath(confirmation)), await agent.get(statusPath(confirmation))];
+      await confirm(agent, confirmPath(confirmation));
+      await t.smtp!.waitFor(3);
+      await settle();
+      pages.push(await agent.get(statusPath(confirmation)), await agent.get(`${statusPath(confirmation)}/print`));
+      for (const p of pages) {
+        expect(p.status).toBe(200);
+        expect(p.text).not.toContain('<script>alert');
+        expect(p.text).toContain('&lt;script&gt;');
+      }
+      for (const mail of t.smtp!.mails) {
+        expect(mail.html).not.toContain('<script');
+        expect(mail.html).toContain('&lt;script&gt;');
+        expect(mail.text).toContain(evil); // plain text is plain text
+      }
+    });
+  });
+
+  describe('rules', () => {
+    it('keeps one letter per email per target per demand per day, re-sending the link instead', async () => {
+      const agent = t.agent();
+      await write(agent, { ...aWriter, email: 'J.Doe@gmail.com' });
+      await write(agent, { ...aWriter, email: 'jdoe+letters@googlemail.com' });
+      const mails = await t.smtp!.waitFor(2);
+      expect(new Set(mails.map((m) => confirmPath(m))).size).toBe(1);
+      expect(letterRows()).toHaveLength(1);
+
+      await confirm(agent, confirmPath(mails[0]));
+      await t.smtp!.waitFor(3);
+      const again = await write(agent, { ...aWriter, email: 'jdoe@gmail.com' });
+      expect(again.headers.location).toBe(`/demands/${slug}/letters/check-email`);
+      await t.smtp!.waitFor(4);
+      expect(t.smtp!.mails.filter((m) => m.subject === `Your letter: ${demandTitle}`)).toHaveLength(1);
+      expect(letterRows()).toHaveLength(1);
+
+      // Another demand the same day is another letter; the same demand the next day too.
+      await write(agent, { ...aWriter, email: 'jdoe@gmail.com' }, undefined, 'civic-freedoms');
+      now += day;
+      await write(agent, { ...aWriter, email: 'jdoe@gmail.com' });
+      expect(letterRows()).toHaveLength(3);
+    });
+
+    it('silently refuses letters over the per-IP limit: same answer, nothing stored, nothing mailed', async () => {
+      const agent = t.agent();
+      for (let i = 0; i < 6; i++) {
+        const res = await write(agent, { ...aWriter, email: `person${i}@example.org` });
+        expect(res.headers.location).toBe(`/demands/${slug}/letters/check-email`);
+      }
+      await t.smtp!.waitFor(5);
+      await settle();
+      expect(t.smtp!.mails).toHaveLength(5);
+      expect(letterRows()).toHaveLength(5);
+    });
+
+    it('expires a letter left unconfirmed for 7 days: its link says so and sends nothing', async () => {
+      const agent = t.agent();
+      await write(agent);
+      await write(agent, { ...aWriter, email: 'second@example.org' });
+      const [first, second] = await t.smtp!.waitFor(2);
+      now += 7 * day - 60_000;
+      expect((await agent.get(confirmPath(first)).expect(200)).text).toContain('Confirm and send my letter');
+      now += 2 * 60_000;
+      const expired = await agent.get(confirmPath(first)).expect(410);
+      expect(expired.text).toContain('This link has expired');
+      await agent
+        .post(confirmPath(first))
+        .type('form')
+        .send({ _csrf: csrfFrom((await agent.get(`/demands/${slug}/letters/new`)).text) })
+        .expect(410);
+      const status = await agent.get(statusPath(first)).expect(200);
+      expect(stateOn(status.text)).toBe('expired');
+      // The sweep expires the others without anyone looking.
+      expect(letterRows().map((l) => l.state)).toEqual(['expired', 'pending']);
+      expect(t.services.letters.expireStale()).toBe(1);
+      expect(letterRows().map((l) => l.state)).toEqual(['expired', 'expired']);
+      await settle();
+      expect(t.smtp!.mails).toHaveLength(2);
+      expect(second).toBeDefined();
+    });
+  });
+
+  describe('near-duplicate letters', () => {
+    let crowd: TestApp;
+    beforeEach(async () => {
+      crowd = await createTestApp({ env: { LETTER_LIMIT_PER_MINUTE: '100', LETTER_LIMIT_PER_5_MINUTES: '100' } });
+    });
+    afterEach(() => crowd.close());
+
+    const campaign = 'Stop the cuts now! Tax the rich, not the sick and the poor; hospitals before bombs.';
+    const variants = [
+      campaign,
+      campaign.toUpperCase(),
+      `  ${campaign.replace(/[!;,.]/g, '')}  `,
+      campaign.replace(/ /g, '  '),
+      `${campaign}!!!`,
+      campaign.toLowerCase(),
+    ];
+
+    async function writeAndConfirm(email: string, ownWords: string) {
+      const agent = crowd.agent();
+      const form = await agent.get(`/demands/${slug}/letters/new`);
+      const fields = { ...aWriter, email, ownWords };
+      const page = await agent
+        .post(`/demands/${slug}/letters/preview`)
+        .type('form')
+        .send({ _csrf: csrfFrom(form.text), ...fields });
+      await agent
+        .post(`/demands/${slug}/letters`)
+        .type('form')
+        .send({ _csrf: csrfFrom(form.text), ...fields, body: letterTextOn(page.text) })
+        .expect(303);
+      const isMine = (m: ParsedMail) =>
+        !!m.to && 'text' in m.to && m.to.text === email && !!m.subject?.startsWith('Confirm');
+      while (!crowd.smtp!.mails.some(isMine)) await crowd.smtp!.waitFor(crowd.smtp!.mails.length + 1);
+      const mail = crowd.smtp!.mails.find(isMine);
+      await agent
+        .post(confirmPath(mail))
+        .type('form')
+        .send({ _csrf: csrfFrom((await agent.get(confirmPath(mail))).text) })
+        .expect(303);
+      return { agent, status: statusPath(mail) };
+    }
+
+    it('holds the sixth letter whose words are nearly those of five others, and the CLI releases or drops it', async () => {
+      for (let i = 0; i < 5; i++) await writeAndConfirm(`crowd${i}@example.org`, variants[i]!);
+      const held = await writeAndConfirm('crowd5@example.org', variants[5]!);
+      const different = await writeAndConfirm(
+        'own@example.org',
+        'I teach in a school whose roof has leaked for three winters now.',
+      );
+      const another = await writeAndConfirm('crowd6@example.org', campaign);
+      await crowd.services.sender.idle();
+      await crowd.services.sender.drain();
+
+      const rows = crowd.services.db
+        .prepare('SELECT id, email, state, hold_reason AS reason FROM letters ORDER BY id')
+        .all();
+      expect(rows).toEqual([
+        ...[0, 1, 2, 3, 4].map((i) => expect.objectContaining({ email: `crowd${i}@example.org`, state: 'sent' })),
+        expect.objectContaining({ id: 6, email: 'crowd5@example.org', state: 'held', reason: 'similar' }),
+        expect.objectContaining({ email: 'own@example.org', state: 'sent' }),
+        expect.objectContaining({ id: 8, email: 'crowd6@example.org', state: 'held' }),
+      ]);
+      const toItaly = () => crowd.smtp!.mails.filter((m) => m.to && 'text' in m.to && m.to.text === italy);
+      expect(toItaly()).toHaveLength(6);
+      const page = await held.agent.get(held.status).expect(200);
+      expect(stateOn(page.text)).toBe('held');
+      expect(page.text).toContain('an organiser will read yours before it is sent');
+      expect(different).toBeDefined();
+
+      const out: string[] = [];
+      expect(runLettersCli(['--held'], crowd.services.letters, (l) => out.push(l))).toBe(0);
+      expect(out).toHaveLength(2);
+      expect(out[0]).toMatch(/^#6 .* progressive-taxation {2}IT {2}Ada Lovelace {2}\(similar\) {2}“stop the cuts now/);
+
+      expect(runLettersCli(['--release', '6'], crowd.services.letters, (l) => out.push(l))).toBe(0);
+      expect(runLettersCli(['--drop', '8'], crowd.services.letters, (l) => out.push(l))).toBe(0);
+      expect(runLettersCli(['--release', '8'], crowd.services.letters, (l) => out.push(l))).toBe(1);
+      expect(runLettersCli(['--release', '1'], crowd.services.letters, (l) => out.push(l))).toBe(1);
+      expect(runLettersCli(['--bogus'], crowd.services.letters, (l) => out.push(l))).toBe(2);
+      expect(out.slice(2)).toEqual([
+        'Letter #6 released: it is queued for delivery.',
+        'Letter #8 dropped: it will not be sent.',
+        'Letter #8 is dropped, not held: nothing changed.',
+        'Letter #1 is sent, not held: nothing changed.',
+        expect.stringContaining('Usage:'),
+      ]);
+      crowd.services.sender.wake();
+      await crowd.smtp!.waitFor(crowd.smtp!.mails.length + 1);
+      await crowd.services.sender.idle();
+      expect(toItaly()).toHaveLength(7);
+      expect(stateOn((await held.agent.get(held.status)).text)).toBe('sent');
+      expect(stateOn((await another.agent.get(another.status)).text)).toBe('dropped');
+      const demand = await crowd.agent().get(`/demands/${slug}`);
+      expect(demand.text).toContain('Delivered by Undersigned: 7');
+    });
+  });
+
+  describe('GET /demands/:slug', () => {
+    it('reads the per-country counters, never COUNT(*)', async () => {
+      const statements: string[] = [];
+      const traced = await createTestApp({ traceSql: (sql) => statements.push(sql) });
+      try {
+        statements.length = 0;
+        const page = await traced.agent().get(`/demands/${slug}`).expect(200);
+        expect(page.text).toContain(demandTitle);
+        expect(page.text).toContain('No letters have been sent yet');
+        expect(page.text).toContain(`href="/demands/${slug}/letters/new"`);
+        expect(statements.some((sql) => /letter_country_counts/.test(sql))).toBe(true);
+        expect(statements.filter((sql) => /count\(/i.test(sql))).toEqual([]);
+      } finally {
+        await traced.close();
+      }
+    });
+  });
+});

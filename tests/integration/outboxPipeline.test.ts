@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../server/config';
+import { createLogger } from '../../server/logger';
+import type { MailTransport } from '../../server/mail/mailer';
+import { createServices, type Services } from '../../server/services';
+
+describe('the outbox sender keeps two batches in flight', () => {
+  let dir: string;
+  let services: Services;
+  let active = 0;
+  let mostAtOnce = 0;
+  const delivered: string[] = [];
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'undersigned-outbox-'));
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      DATABASE_PATH: path.join(dir, 'test.db'),
+      DATA_DIR: dir,
+      SECRET: 'a-test-secret-that-is-long-enough-000000',
+    });
+    // A relay that holds on to mail until more than a batch is with it (or half a second has
+    // passed), and counts how many it holds at once: only a second batch claimed and sent before
+    // the first is answered gets past 50.
+    let open: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    setTimeout(() => open(), 500).unref();
+    const transport: MailTransport = {
+      async send(mail) {
+        mostAtOnce = Math.max(mostAtOnce, ++active);
+        if (active > 50) open();
+        await gate;
+        active--;
+        delivered.push(mail.to);
+        return { response: '250 accepted' };
+      },
+      close() {},
+    };
+    services = createServices(config, createLogger('silent'), { transport });
+  });
+  afterEach(async () => {
+    await services.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends and records every mail once, claiming the next batch before the previous is recorded', async () => {
+    services.db.transaction(() => {
+      for (let i = 0; i < 120; i++) {
+        services.outbox.enqueue({
+          kind: 'test',
+          to: `person${i}@example.org`,
+          template: 'already-signed',
+          locale: 'en',
+          params: { name: `Person ${i}`, petitionTitle: 'A petition', petitionUrl: 'http://localhost/p' },
+        });
+      }
+    })();
+    const summary = await services.sender.drain();
+    expect(summary).toEqual({ sent: 120, retried: 0, failed: 0 });
+    expect(new Set(delivered).size).toBe(120);
+    expect(delivered).toHaveLength(120);
+    expect(services.db.prepare("SELECT count(*) FROM outbox WHERE state = 'sent'").pluck().get()).toBe(120);
+    // More than one batch of 50 was with the relay at the same time.
+    expect(mostAtOnce).toBeGreaterThan(50);
+  });
+});
