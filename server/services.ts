@@ -11,6 +11,7 @@ import type { Logger } from './logger';
 import crypto from 'node:crypto';
 import { deliveryRepository } from './delivery/deliveryRepository';
 import { registerDeliveryDashboard } from './delivery/deliveryAdmin';
+import { registerLettersDashboard } from './letters/lettersAdmin';
 import { createDeliveryService } from './delivery/deliveryService';
 import { createMailTransport, type MailTransport } from './mail/mailer';
 import { createMailRenderer } from './mail/mailRenderer';
@@ -78,10 +79,11 @@ export function createServices(
     onValidated: () => petitions.invalidate(),
   });
   const targets = targetsRepository(db);
+  const lettersRepo = lettersRepository(db);
   const letters = createLettersService({
     db,
     group,
-    repo: lettersRepository(db),
+    repo: lettersRepo,
     targets,
     outbox,
     templates: loadLetterTemplates(),
@@ -95,6 +97,12 @@ export function createServices(
   for (const [kind, hook] of Object.entries(letters.outboxHooks)) sender.on(kind, hook);
   const admin = createAdminServices({ db, config, petitions, logger });
   registerDeliveryDashboard(admin.dashboard, delivery, sender);
+  registerLettersDashboard(admin.dashboard, letters, petitionsRepo);
+  // An erasure request reaches the person's letters too (delivery's batch rows go with their signatures).
+  admin.erasure.addEraser({
+    table: 'letters',
+    erase: (person) => lettersRepo.eraseByEmail(person.canonical, [person.email, ...person.emails]),
+  });
   let deliveryTimer: NodeJS.Timeout | undefined;
   return {
     config,

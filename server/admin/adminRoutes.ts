@@ -9,6 +9,8 @@ import { signatureAdminRoutes } from '../console/signatures/signatureAdminRoutes
 import { targetsRoutes } from '../console/targets/targetsRoutes';
 import { deliveryAdminRoutes } from '../delivery/deliveryAdmin';
 import { exportRoutes } from '../exports/exportRoutes';
+import { lettersAdminRoutes } from '../letters/lettersAdmin';
+import type { LettersService } from '../letters/lettersService';
 import type { OutboxSender } from '../mail/outboxSender';
 import type { Render } from '../http/render';
 import type { PetitionsService } from '../petitions/petitionsService';
@@ -34,6 +36,8 @@ export function adminRoutes(deps: {
   i18n: i18n;
   /** Delivery controls (resume after a pause), when the app sends mail. */
   sender?: OutboxSender;
+  /** Held letters to release or drop, when the app has letters. */
+  letters?: LettersService;
 }): Router {
   const { admin, petitions, config } = deps;
   const production = config.env === 'production';
@@ -107,5 +111,6 @@ export function adminRoutes(deps: {
   router.use(exportRoutes({ ...common, exports: admin.exports, petitions, dashboard: admin.dashboard }));
   router.use(accountsRoutes({ ...common, accounts: admin.accounts }));
   if (deps.sender) router.use(deliveryAdminRoutes({ ...common, sender: deps.sender }));
+  if (deps.letters) router.use(lettersAdminRoutes({ ...common, letters: deps.letters }));
   return router;
 }

@@ -185,7 +185,18 @@ export function lettersRepository(db: Database) {
     return statement;
   }
 
+  const erase = db.prepare(
+    `DELETE FROM letters WHERE email_canonical = @canonical OR lower(email) IN (SELECT value FROM json_each(@emails))`,
+  );
+
   return {
+    /**
+     * Deletes every letter a person wrote (their texts and similarity bands go with them); the
+     * per-country counters, which name nobody, stay. For an erasure request.
+     */
+    eraseByEmail(canonical: string, emails: string[]): number {
+      return erase.run({ canonical, emails: JSON.stringify(emails) }).changes;
+    },
     /** Inserts the letter and its similarity bands; returns its id. */
     insert(letter: NewLetter, bandKeys: number[], mailsSent: number): number {
       const { ownWords, body, ...row } = letter;

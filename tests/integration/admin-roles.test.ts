@@ -54,6 +54,9 @@ const routes: RouteCase[] = [
   { method: 'POST', pattern: '/signatures/erase', path: '/admin/signatures/erase', role: 'organiser' },
   { method: 'POST', pattern: '/signatures/retention', path: '/admin/signatures/retention', role: 'organiser' },
   { method: 'POST', pattern: '/delivery/resume', path: '/admin/delivery/resume', role: 'organiser' },
+  { method: 'GET', pattern: '/letters/held', path: '/admin/letters/held', role: 'viewer' },
+  { method: 'POST', pattern: '/letters/:id/release', path: '/admin/letters/1/release', role: 'organiser' },
+  { method: 'POST', pattern: '/letters/:id/drop', path: '/admin/letters/1/drop', role: 'organiser' },
   // Exports carry personal data in bulk: organisers only.
   { method: 'GET', pattern: '/exports', path: '/admin/exports', role: 'organiser' },
   {

@@ -1,5 +1,6 @@
 import type { ParsedMail } from 'mailparser';
 import type TestAgent from 'supertest/lib/agent';
+import { consoleToken, createAccount, login } from '../helpers/admin';
 import { runLettersCli } from '../../server/letters/cli';
 import { createTestApp, csrfFrom, type TestApp } from '../helpers/testApp';
 
@@ -680,6 +681,71 @@ describe('letters to the NATO delegations', () => {
     });
   });
 
+  describe('in the organiser console', () => {
+    it('lists held letters for organisers to release or drop, and counts letters on the dashboard', async () => {
+      const crowd = await createTestApp({ env: { LETTER_HOLD_THRESHOLD: '1' } });
+      try {
+        const words = 'Stop the cuts now! Tax the rich, not the sick and the poor; hospitals before bombs.';
+        for (const [i, email] of ['one@example.org', 'two@example.org', 'three@example.org'].entries()) {
+          const agent = crowd.agent();
+          const form = await agent.get(`/demands/${slug}/letters/new`);
+          const fields = { ...aWriter, email, name: `Writer ${i}`, ownWords: words };
+          const page = await agent
+            .post(`/demands/${slug}/letters/preview`)
+            .type('form')
+            .send({ _csrf: csrfFrom(form.text), ...fields });
+          await agent
+            .post(`/demands/${slug}/letters`)
+            .type('form')
+            .send({ _csrf: csrfFrom(form.text), ...fields, body: letterTextOn(page.text) })
+            .expect(303);
+          const isMine = (m: ParsedMail) => !!m.to && 'text' in m.to && m.to.text === email;
+          while (!crowd.smtp!.mails.some(isMine)) await crowd.smtp!.waitFor(crowd.smtp!.mails.length + 1);
+          const mail = crowd.smtp!.mails.find(isMine);
+          const confirmPage = await agent.get(confirmPath(mail)).expect(200);
+          await agent
+            .post(confirmPath(mail))
+            .type('form')
+            .send({ _csrf: csrfFrom(confirmPage.text) })
+            .expect(303);
+        }
+        await crowd.services.sender.idle();
+        const states = () => crowd.services.db.prepare('SELECT state FROM letters ORDER BY id').pluck().all();
+        expect(states()).toEqual(['sent', 'held', 'held']);
+
+        await createAccount(crowd.services, 'viewer@example.org', 'viewer');
+        const viewer = crowd.agent();
+        await login(viewer, 'viewer@example.org');
+        const list = await viewer.get('/admin/letters/held').expect(200);
+        expect(list.text).toContain('Writer 1');
+        expect(list.text).toContain('Near-duplicate of many others');
+        expect(list.text).not.toContain('/release'); // a viewer reads, and cannot decide
+
+        await createAccount(crowd.services, 'organiser@example.org', 'organiser');
+        const organiser = crowd.agent();
+        await login(organiser, 'organiser@example.org');
+        const token = await consoleToken(organiser, '/admin/letters/held');
+        await organiser.post('/admin/letters/2/release').type('form').send({ _csrf: token }).expect(303);
+        await organiser.post('/admin/letters/3/drop').type('form').send({ _csrf: token }).expect(303);
+        await crowd.services.sender.drain();
+        await crowd.services.sender.idle();
+        expect(states()).toEqual(['sent', 'sent', 'dropped']);
+        const actions = crowd.services.db.prepare("SELECT action FROM audit_log WHERE action LIKE 'letters.%'").pluck();
+        expect(actions.all()).toEqual(['letters.release', 'letters.drop']);
+
+        const petition = crowd.services.db
+          .prepare('SELECT p.slug FROM petitions p JOIN demands d ON d.id = p.demand_id WHERE d.slug = ?')
+          .pluck()
+          .get(slug) as string;
+        const dashboard = await organiser.get(`/admin?petition=${petition}`).expect(200);
+        expect(dashboard.text).toContain('2 sent by us, 0 sent by supporters themselves.');
+        expect(dashboard.text).toMatch(/<th scope="row">Italy<\/th><td class="num">2<\/td>/);
+      } finally {
+        await crowd.close();
+      }
+    });
+  });
+
   describe('GET /demands/:slug', () => {
     it('reads the per-country counters, never COUNT(*)', async () => {
       const statements: string[] = [];
@@ -695,6 +761,39 @@ describe('letters to the NATO delegations', () => {
       } finally {
         await traced.close();
       }
+    });
+  });
+
+  describe('erasure', () => {
+    it("an erasure request removes the person's letters from every table, and the counts stay", async () => {
+      const agent = t.agent();
+      const writer = { ...aWriter, name: 'Hedy Lamarr-Erase', email: 'Hedy.Erase@example.org' };
+      expect((await write(agent, writer)).status).toBe(303);
+      const [mail] = await t.smtp!.waitFor(1);
+      await confirm(agent, confirmPath(mail));
+      await t.smtp!.waitFor(2);
+      await t.services.sender.idle();
+      const counted = () => t.services.db.prepare('SELECT sum(sent) FROM letter_country_counts').pluck().get();
+      expect(counted()).toBe(1);
+
+      const rows = t.services.admin.erasure.erase('hedy.erase@example.org');
+      expect(rows.letters).toBe(1);
+
+      const db = t.services.db;
+      const traces: string[] = [];
+      for (const table of db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]) {
+        for (const { name: column } of db.prepare(`PRAGMA table_info("${table}")`).all() as Array<{ name: string }>) {
+          for (const needle of ['hedy.erase@example.org', 'hedy lamarr-erase', 'my mother waited']) {
+            const hits = db
+              .prepare(`SELECT count(*) FROM "${table}" WHERE instr(lower(CAST("${column}" AS TEXT)), ?) > 0`)
+              .pluck()
+              .get(needle) as number;
+            if (hits > 0) traces.push(`${table}.${column} ~ ${needle}`);
+          }
+        }
+      }
+      expect(traces).toEqual([]);
+      expect(counted()).toBe(1); // a count names nobody
     });
   });
 });

@@ -1,0 +1,63 @@
+import { Router } from 'express';
+import type { AdminRender } from '../admin/adminRender';
+import type { AuditLog } from '../admin/auditLog';
+import { currentOrganiser, requireRole } from '../admin/requireRole';
+import type { DashboardService } from '../console/dashboard/dashboardService';
+import type { Lang } from '../i18n/i18n';
+import type { PetitionsRepository } from '../petitions/petitionsRepository';
+import type { LettersService } from './lettersService';
+
+/** The dashboard shows the letters written about the petition's demand, by the target's country. */
+export function registerLettersDashboard(
+  dashboard: DashboardService,
+  letters: LettersService,
+  petitions: PetitionsRepository,
+): void {
+  dashboard.addSection({
+    id: 'letters',
+    partial: 'admin/letters',
+    load(petition, lang) {
+      const demandSlug = petitions.findById(petition.id, lang)?.demandSlug;
+      const data = demandSlug ? letters.demandLetters(demandSlug, lang) : undefined;
+      if (!data) return undefined;
+      return { ...data, held: letters.held().filter((l) => l.demandSlug === demandSlug).length };
+    },
+  });
+}
+
+/**
+ * Held letters (near-duplicates of many others, or a target that lost its address) wait for an
+ * organiser: release sends them as a confirmation would, drop means they are never sent.
+ */
+export function lettersAdminRoutes(deps: { letters: LettersService; audit: AuditLog; render: AdminRender }): Router {
+  const { letters, audit, render } = deps;
+  const router = Router();
+
+  router.get('/letters/held', requireRole('viewer'), (req, res) => {
+    render(req, res, 'letters-held', {
+      titleKey: 'letters.admin.heldTitle',
+      section: 'letters',
+      letters: letters.held().map((l) => ({ ...l, createdAt: new Date(l.createdAt).toISOString().slice(0, 16) })),
+      lang: res.locals.lang as Lang,
+    });
+  });
+
+  for (const action of ['release', 'drop'] as const) {
+    router.post(`/letters/:id/${action}`, requireRole('organiser'), (req, res) => {
+      const id = Number(req.params.id);
+      const held = letters.held().find((l) => l.id === id);
+      // Only held letters move from here: anything else was already decided.
+      if (held) {
+        const state = action === 'release' ? letters.release(id) : letters.drop(id);
+        audit.record({
+          organiserId: currentOrganiser(res)?.id ?? null,
+          action: `letters.${action}`,
+          subject: `letter:${id}`,
+          details: { state },
+        });
+      }
+      res.redirect(303, '/admin/letters/held');
+    });
+  }
+  return router;
+}
