@@ -26,8 +26,9 @@ export function createRender(views: Views, options: { baseUrl: string; devMailbo
       languageSwitch: languages
         .filter((l) => l !== lang)
         .map((l) => ({ lang: l, label: languageNames[l], href: `${path}${sep}lang=${l}` })),
-      csrfToken: context.form ? req.csrfToken?.() : undefined,
       ...context,
+      // A caller may bring its own (a cached page's slot): generating one here too would set a second cookie.
+      csrfToken: context.csrfToken ?? (context.form ? req.csrfToken?.() : undefined),
     });
   };
   const render = ((req, res, page, context = {}, status = 200) => {
