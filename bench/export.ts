@@ -89,7 +89,7 @@ async function buildDatabase(file: string): Promise<number> {
 async function createAdmin(file: string): Promise<void> {
   const db = openDatabase(file);
   const accounts = createAccountsService({ repo: accountsRepository(db), settings: loadConfig({ SECRET: 'x' }).admin });
-  const result = await accounts.create({ email, password, role: 'viewer' });
+  const result = await accounts.create({ email, password, role: 'organiser' });
   db.close();
   if (!result.ok) throw new Error(`could not create the account: ${JSON.stringify(result.errors)}`);
 }

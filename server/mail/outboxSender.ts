@@ -143,13 +143,7 @@ export class OutboxSender {
     const pause = repo.paused();
     if (pause) return { claimed: 0, summary: { sent: 0, retried: 0, failed: 0, paused: pause.reason } };
     const rows = repo.claimDue(this.clock(), settings.leaseMs, settings.batchSize);
-    const sending: Array<Promise<Outcome>> = [];
-    for (const row of rows) {
-      sending.push(this.sendOne(row));
-      // Let the pool write what is rendered while the next mail renders (a digest's CSV takes a while).
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    const outcomes = await Promise.all(sending);
+    const outcomes = await Promise.all(rows.map((row) => this.sendOne(row)));
     const summary: SendSummary = { sent: 0, retried: 0, failed: 0 };
     const now = this.clock();
     this.deps.db.transaction(() => {
