@@ -10,7 +10,7 @@ import { createErasure } from '../console/signatures/erasure';
 import { createRetention } from '../console/signatures/retention';
 import { signatureAdminRepository } from '../console/signatures/signatureAdminRepository';
 import { createSignatureAdminService } from '../console/signatures/signatureAdminService';
-import { targetsRepository } from '../console/targets/targetsRepository';
+import { targetsRepository } from '../targets/targetsRepository';
 import { createTargetsService } from '../console/targets/targetsService';
 import { exportRepository, openReader } from '../exports/exportRepository';
 import { createExportService } from '../exports/exportService';

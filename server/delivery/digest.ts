@@ -1,13 +1,6 @@
 import crypto from 'node:crypto';
-import { stringify } from 'csv-stringify/sync';
+import { csvRow } from '../exports/csv';
 import type { BatchSigner } from './deliveryRepository';
-
-// Spreadsheets run a cell that starts with one of these as a formula (SECURITY 9): prefix a quote.
-const formulaStart = /^[=+\-@\t\r]/;
-
-export function safeCell(value: string): string {
-  return formulaStart.test(value) ? `'${value}` : value;
-}
 
 export interface DigestCsv {
   csv: string;
@@ -20,14 +13,14 @@ export interface DigestCsv {
  * re-sent digest carries the same bytes and the same checksum.
  */
 export function digestCsv(signers: BatchSigner[], countryName: (code: string) => string): DigestCsv {
-  const rows = signers.map((s) => [
-    safeCell(s.name),
-    safeCell(s.postcode ?? ''),
-    safeCell(countryName(s.country)),
-    new Date(s.validatedAt).toISOString().slice(0, 10),
-  ]);
-  const csv = stringify([['name', 'postcode_or_town', 'country', 'date_signed'], ...rows], {
-    record_delimiter: '\r\n',
-  });
+  let csv = csvRow(['name', 'postcode_or_town', 'country', 'date_signed']);
+  for (const s of signers) {
+    csv += csvRow([
+      s.name,
+      s.postcode ?? '',
+      countryName(s.country),
+      new Date(s.validatedAt).toISOString().slice(0, 10),
+    ]);
+  }
   return { csv, sha256: crypto.createHash('sha256').update(csv, 'utf8').digest('hex') };
 }

@@ -1,3 +1,5 @@
+import { parse } from 'csv-parse/sync';
+
 /**
  * CSV the way spreadsheets read it safely: RFC 4180 quoting, and any cell that starts with = + - @,
  * a tab or a carriage return gets a leading apostrophe, so that Excel, LibreOffice or Sheets show it
@@ -34,46 +36,9 @@ export function csvRow(cells: readonly unknown[]): string {
 }
 
 /**
- * Reads RFC 4180 CSV (quoted fields, doubled quotes, CRLF or LF) into rows of cells. Small inputs
- * only: an uploaded file of targets. Throws on a quote left open.
+ * Reads RFC 4180 CSV (quoted fields, doubled quotes, CRLF or LF, a BOM) into rows of cells, with
+ * csv-parse. Throws on malformed input (a quote left open).
  */
 export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          cell += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-      } else cell += c;
-      i++;
-      continue;
-    }
-    if (c === '"' && cell === '') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\n' || c === '\r') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-      if (c === '\r' && text[i + 1] === '\n') i++;
-    } else cell += c;
-    i++;
-  }
-  if (quoted) throw new Error('a quoted field is not closed');
-  if (cell !== '' || row.length > 0) {
-    row.push(cell);
-    rows.push(row);
-  }
-  return rows;
+  return parse(text, { bom: true, relax_column_count: true, record_delimiter: ['\r\n', '\n', '\r'] }) as string[][];
 }

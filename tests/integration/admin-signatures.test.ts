@@ -1,5 +1,6 @@
 import type TestAgent from 'supertest/lib/agent';
 import type { Database } from '../../server/db/database';
+import { tracesOf } from '../helpers/traces';
 import { consoleToken, createAccount, login, seedSignatures } from '../helpers/admin';
 import { confirm, confirmPath, countOn, createTestApp, sign, type TestApp } from '../helpers/testApp';
 
@@ -206,21 +207,7 @@ describe('signatures in the console', () => {
 
       const db = t.services.db;
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
-      const traces: string[] = [];
-      for (const table of tables) {
-        const columns = (db.prepare(`PRAGMA table_info("${table}")`).all() as Array<{ name: string }>).map(
-          (c) => c.name,
-        );
-        for (const column of columns) {
-          for (const needle of [email.toLowerCase(), 'margueritetrace@example.org', name.toLowerCase(), 'yourcenar']) {
-            const hits = db
-              .prepare(`SELECT count(*) FROM "${table}" WHERE instr(lower(CAST("${column}" AS TEXT)), ?) > 0`)
-              .pluck()
-              .get(needle) as number;
-            if (hits > 0) traces.push(`${table}.${column} ~ ${needle}`);
-          }
-        }
-      }
+      const traces = tracesOf(db, [email, 'margueritetrace@example.org', name, 'yourcenar']);
       expect(traces).toEqual([]);
       expect(tables).toEqual(expect.arrayContaining(['signatures', 'outbox', 'audit_log', 'sessions']));
 

@@ -1,5 +1,6 @@
 import type { ParsedMail } from 'mailparser';
 import type TestAgent from 'supertest/lib/agent';
+import { tracesOf } from '../helpers/traces';
 import { consoleToken, createAccount, login } from '../helpers/admin';
 import { runLettersCli } from '../../server/letters/cli';
 import { createTestApp, csrfFrom, type TestApp } from '../helpers/testApp';
@@ -282,7 +283,7 @@ describe('letters to the NATO delegations', () => {
     });
 
     it('lets the supporter pick another target of the same country, still only from our table', async () => {
-      const pa = t.services.targets.add({
+      const pa = t.services.targets.create({
         kind: 'parliamentary_assembly',
         country: 'IT',
         name: 'Delegazione italiana presso l’Assemblea parlamentare della NATO',
@@ -780,18 +781,7 @@ describe('letters to the NATO delegations', () => {
       expect(rows.letters).toBe(1);
 
       const db = t.services.db;
-      const traces: string[] = [];
-      for (const table of db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]) {
-        for (const { name: column } of db.prepare(`PRAGMA table_info("${table}")`).all() as Array<{ name: string }>) {
-          for (const needle of ['hedy.erase@example.org', 'hedy lamarr-erase', 'my mother waited']) {
-            const hits = db
-              .prepare(`SELECT count(*) FROM "${table}" WHERE instr(lower(CAST("${column}" AS TEXT)), ?) > 0`)
-              .pluck()
-              .get(needle) as number;
-            if (hits > 0) traces.push(`${table}.${column} ~ ${needle}`);
-          }
-        }
-      }
+      const traces = tracesOf(db, ['hedy.erase@example.org', 'hedy lamarr-erase', 'my mother waited']);
       expect(traces).toEqual([]);
       expect(counted()).toBe(1); // a count names nobody
     });

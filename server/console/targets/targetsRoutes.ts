@@ -5,7 +5,7 @@ import { currentOrganiser, requireRole } from '../../admin/requireRole';
 import { notFound } from '../../errors';
 import type { Lang } from '../../i18n/i18n';
 import type { PetitionsService } from '../../petitions/petitionsService';
-import { targetKinds } from './targetsRepository';
+import { targetKinds } from '../../targets/targetsRepository';
 import { parseTargetForm, type TargetErrors, type TargetFormValues, type TargetsService } from './targetsService';
 
 const targetFields = ['name', 'kind', 'country', 'languages', 'email', 'website'] as const;

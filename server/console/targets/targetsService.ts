@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { csvRow, parseCsv, unneutralise } from '../../exports/csv';
-import { targetKinds, type TargetFields, type TargetKind, type TargetsRepository } from './targetsRepository';
+import {
+  targetKinds,
+  type TargetFields,
+  type TargetKind,
+  type TargetsRepository,
+} from '../../targets/targetsRepository';
 
 export interface TargetFormValues {
   kind: string;
@@ -87,11 +92,11 @@ export function createTargetsService(repo: TargetsRepository, clock: () => numbe
 
   return {
     list: () => repo.list(),
-    find: (id: number) => repo.find(id),
+    find: (id: number) => repo.findById(id),
     countriesWithoutAddress: () => repo.countriesWithoutAddress(),
 
     valuesOf(id: number): TargetFormValues | undefined {
-      const t = repo.find(id);
+      const t = repo.findById(id);
       if (!t) return undefined;
       return {
         kind: t.kind,
@@ -163,7 +168,7 @@ export function createTargetsService(repo: TargetsRepository, clock: () => numbe
         const line = i + 2;
         const idText = header.includes('id') ? at(row, 'id') : '';
         const id = idText ? Number(idText) : undefined;
-        if (idText && (!Number.isInteger(id) || !repo.find(id!))) {
+        if (idText && (!Number.isInteger(id) || !repo.findById(id!))) {
           errors.push({ line, messageKey: e('csvUnknownId') });
           return;
         }
@@ -180,7 +185,7 @@ export function createTargetsService(repo: TargetsRepository, clock: () => numbe
         );
         if (!result.fields) {
           for (const [field, messageKey] of Object.entries(result.errors)) errors.push({ line, field, messageKey });
-        } else if (id === undefined || !same(repo.find(id)!, result.fields))
+        } else if (id === undefined || !same(repo.findById(id)!, result.fields))
           changes.push({ id, fields: result.fields });
       });
       if (errors.length > 0) return { ok: false, errors: errors.slice(0, 50) };
