@@ -17,7 +17,11 @@ export interface Render {
 export function createRender(views: Views, options: { baseUrl: string; devMailbox: boolean }): Render {
   const html: Render['html'] = (req, res, page, context = {}) => {
     const lang = res.locals.lang as Lang;
-    const path = req.originalUrl.replace(/([?&])lang=[^&]*&?/, '$1').replace(/[?&]$/, '');
+    // Always a path on this site: `//evil.example` would be a link to another host.
+    const path = req.originalUrl
+      .replace(/([?&])lang=[^&]*&?/, '$1')
+      .replace(/[?&]$/, '')
+      .replace(/^\/{2,}/, '/');
     const sep = path.includes('?') ? '&' : '?';
     return views.page(page, {
       lang,

@@ -136,6 +136,8 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
     const demand = demandOf(req, res);
     const form = parseLetterForm(req.body, letters.countryCodes());
     if (!form.ok) return showForm(req, res, demand, form.values, form.errors, 400);
+    // The honeypot is on this first form only: a bot that fills it goes no further, told as everyone is.
+    if (form.honeypot) return res.redirect(303, `/demands/${demand.slug}/letters/check-email`);
     const draft = letters.draft(demand, form.values);
     if (!draft) return showForm(req, res, demand, form.values, { country: 'letters.errors.countryInvalid' }, 400);
     showPreview(req, res, demand, form.values, draft, draft.text);

@@ -206,7 +206,7 @@ export function createLettersService(deps: LettersServiceDeps) {
         confirmUrl: `${config.baseUrl}/letters/${confirmToken(letter)}/confirm`,
         statusUrl: statusUrl(letter),
         expiresInDays: rules.pendingTtlDays,
-        letterId: letter.id, // the text is loaded when the mail is sent (outboxHooks)
+        letterId: letter.id,
       },
     });
   }
@@ -545,7 +545,8 @@ export function createLettersService(deps: LettersServiceDeps) {
         },
       },
       letter_copy: { params: letterText },
-      letter_confirmation: { params: letterText },
+      // The confirmation goes to an address nobody has confirmed yet: it carries no text of the
+      // sender's, or anyone could have the platform mail 20,000 characters of their choosing to anyone.
     } satisfies Record<string, OutboxHook>,
 
     /** Letters held for review, oldest first. */

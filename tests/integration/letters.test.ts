@@ -152,12 +152,16 @@ describe('letters to the NATO delegations', () => {
       const [confirmation] = await t.smtp!.waitFor(1);
       expect(confirmation!.to).toMatchObject({ text: 'ada@example.org' });
       expect(confirmation!.subject).toBe(`Confirm your letter: ${demandTitle}`);
-      expect(confirmation!.text).toContain('I look forward to your answer.');
+      // The address is not confirmed yet: the mail carries none of the writer's text (no free spam
+      // relay); the page behind the link shows the letter before it is sent.
+      expect(confirmation!.text).not.toContain('I look forward to your answer.');
+      expect(confirmation!.text).not.toContain(aWriter.ownWords);
       const link = confirmPath(confirmation);
       const status = statusPath(confirmation);
       expect((await agent.get(status).expect(200)).text).toContain('Waiting for confirmation');
 
       const confirmPage = await agent.get(link).expect(200);
+      expect(unescapeHtml(confirmPage.text)).toContain('I look forward to your answer.');
       expect(confirmPage.text).toContain('Confirm and send my letter');
       expect(confirmPage.headers['cache-control']).toBe('no-store');
       const done = await agent
@@ -679,6 +683,18 @@ describe('letters to the NATO delegations', () => {
       expect(stateOn((await another.agent.get(another.status)).text)).toBe('dropped');
       const demand = await crowd.agent().get(`/demands/${slug}`);
       expect(demand.text).toContain('Delivered by Undersigned: 7');
+    });
+  });
+
+  describe('the honeypot', () => {
+    it('stops a bot that fills it on the first form: nothing stored, nothing mailed, the same answer', async () => {
+      const agent = t.agent();
+      const res = await preview(agent, { ...aWriter, website: 'http://spam.example' });
+      expect(res.status).toBe(303);
+      expect(res.headers.location).toBe(`/demands/${slug}/letters/check-email`);
+      await t.services.sender.drain();
+      expect(t.smtp!.mails).toHaveLength(0);
+      expect(t.services.db.prepare('SELECT count(*) FROM letters').pluck().get()).toBe(0);
     });
   });
 

@@ -89,6 +89,12 @@ describe('the public site', () => {
       expect(res.text).not.toContain('petition.count');
     });
 
+    it('keeps the language switch on this site, whatever the address asked for', async () => {
+      const res = await request(t.app).get('//evil.example/x').expect(404);
+      expect(res.text).toContain('href="/evil.example/x?lang&#x3D;fr"');
+      expect(res.text).not.toContain('href="//');
+    });
+
     it('answers an unknown petition with a 404 page', async () => {
       const res = await t.agent().get('/petitions/no-such-thing').expect(404);
       expect(res.text).toContain('Page not found');
