@@ -59,6 +59,31 @@ function stateOn(html: string): string | undefined {
   return /data-state="([a-z_]+)"/.exec(html)?.[1];
 }
 
+/** Form → preview → send → the confirmation mail → Confirm, on `app`, as a browser would. */
+async function writeAndConfirmOn(app: TestApp, fields: Fields) {
+  const agent = app.agent();
+  const form = await agent.get(`/demands/${slug}/letters/new`);
+  const page = await agent
+    .post(`/demands/${slug}/letters/preview`)
+    .type('form')
+    .send({ _csrf: csrfFrom(form.text), ...fields });
+  await agent
+    .post(`/demands/${slug}/letters`)
+    .type('form')
+    .send({ _csrf: csrfFrom(form.text), ...fields, body: letterTextOn(page.text) })
+    .expect(303);
+  const isMine = (m: ParsedMail) =>
+    !!m.to && 'text' in m.to && m.to.text === fields.email && !!m.subject?.startsWith('Confirm');
+  while (!app.smtp!.mails.some(isMine)) await app.smtp!.waitFor(app.smtp!.mails.length + 1);
+  const mail = app.smtp!.mails.find(isMine);
+  await agent
+    .post(confirmPath(mail))
+    .type('form')
+    .send({ _csrf: csrfFrom((await agent.get(confirmPath(mail))).text) })
+    .expect(303);
+  return { agent, status: statusPath(mail) };
+}
+
 describe('letters to the NATO delegations', () => {
   let t: TestApp;
   let now: number;
@@ -606,30 +631,8 @@ describe('letters to the NATO delegations', () => {
       campaign.toLowerCase(),
     ];
 
-    async function writeAndConfirm(email: string, ownWords: string) {
-      const agent = crowd.agent();
-      const form = await agent.get(`/demands/${slug}/letters/new`);
-      const fields = { ...aWriter, email, ownWords };
-      const page = await agent
-        .post(`/demands/${slug}/letters/preview`)
-        .type('form')
-        .send({ _csrf: csrfFrom(form.text), ...fields });
-      await agent
-        .post(`/demands/${slug}/letters`)
-        .type('form')
-        .send({ _csrf: csrfFrom(form.text), ...fields, body: letterTextOn(page.text) })
-        .expect(303);
-      const isMine = (m: ParsedMail) =>
-        !!m.to && 'text' in m.to && m.to.text === email && !!m.subject?.startsWith('Confirm');
-      while (!crowd.smtp!.mails.some(isMine)) await crowd.smtp!.waitFor(crowd.smtp!.mails.length + 1);
-      const mail = crowd.smtp!.mails.find(isMine);
-      await agent
-        .post(confirmPath(mail))
-        .type('form')
-        .send({ _csrf: csrfFrom((await agent.get(confirmPath(mail))).text) })
-        .expect(303);
-      return { agent, status: statusPath(mail) };
-    }
+    const writeAndConfirm = (email: string, ownWords: string) =>
+      writeAndConfirmOn(crowd, { ...aWriter, email, ownWords });
 
     it('holds the sixth letter whose words are nearly those of five others, and the CLI releases or drops it', async () => {
       for (let i = 0; i < 5; i++) await writeAndConfirm(`crowd${i}@example.org`, variants[i]!);
@@ -704,27 +707,7 @@ describe('letters to the NATO delegations', () => {
       try {
         const words = 'Stop the cuts now! Tax the rich, not the sick and the poor; hospitals before bombs.';
         for (const [i, email] of ['one@example.org', 'two@example.org', 'three@example.org'].entries()) {
-          const agent = crowd.agent();
-          const form = await agent.get(`/demands/${slug}/letters/new`);
-          const fields = { ...aWriter, email, name: `Writer ${i}`, ownWords: words };
-          const page = await agent
-            .post(`/demands/${slug}/letters/preview`)
-            .type('form')
-            .send({ _csrf: csrfFrom(form.text), ...fields });
-          await agent
-            .post(`/demands/${slug}/letters`)
-            .type('form')
-            .send({ _csrf: csrfFrom(form.text), ...fields, body: letterTextOn(page.text) })
-            .expect(303);
-          const isMine = (m: ParsedMail) => !!m.to && 'text' in m.to && m.to.text === email;
-          while (!crowd.smtp!.mails.some(isMine)) await crowd.smtp!.waitFor(crowd.smtp!.mails.length + 1);
-          const mail = crowd.smtp!.mails.find(isMine);
-          const confirmPage = await agent.get(confirmPath(mail)).expect(200);
-          await agent
-            .post(confirmPath(mail))
-            .type('form')
-            .send({ _csrf: csrfFrom(confirmPage.text) })
-            .expect(303);
+          await writeAndConfirmOn(crowd, { ...aWriter, email, name: `Writer ${i}`, ownWords: words });
         }
         await crowd.services.sender.idle();
         const states = () => crowd.services.db.prepare('SELECT state FROM letters ORDER BY id').pluck().all();
