@@ -1,7 +1,7 @@
 import type { Database } from '../db/database';
 import type { Lang } from '../i18n/i18n';
 import type { LetterState } from './letterStates';
-import { fromBlob } from './similarity';
+import { bandCount, fromBlob } from './similarity';
 
 export type Delivery = 'email' | 'self';
 
@@ -135,10 +135,12 @@ export function lettersRepository(db: Database) {
   };
   // Candidates share at least one band with the letter; the band index finds them without a scan.
   // The limit is written into the SQL: bound as a parameter, it made this query twice as slow.
+  // A fingerprint has exactly bandCount band keys: bound one by one, they cost less than a JSON array.
+  const keyParams = Array.from({ length: bandCount }, (_, i) => `@k${i}`).join(', ');
   const candidates = db.prepare(
     `SELECT id, email_canonical AS emailCanonical, fingerprint FROM letters
      WHERE id IN (SELECT letter_id FROM letter_bands
-                  WHERE demand_id = @demandId AND band_key IN (SELECT value FROM json_each(@keys))
+                  WHERE demand_id = @demandId AND band_key IN (${keyParams})
                     AND created_at >= @since)
        AND id <> @id
      LIMIT ${maxCandidates}`,
@@ -246,12 +248,10 @@ export function lettersRepository(db: Database) {
     },
     /** Letters of the demand since `since` sharing a band with these keys, at most 5,000. */
     similarCandidates(q: { demandId: number; keys: number[]; since: number; excludeId: number }): SimilarCandidate[] {
-      return candidates.all({
-        demandId: q.demandId,
-        since: q.since,
-        id: q.excludeId,
-        keys: JSON.stringify(q.keys),
-      }) as SimilarCandidate[];
+      if (q.keys.length !== bandCount) throw new Error(`expected ${bandCount} band keys, got ${q.keys.length}`);
+      const params: Record<string, number> = { demandId: q.demandId, since: q.since, id: q.excludeId };
+      q.keys.forEach((key, i) => (params[`k${i}`] = key));
+      return candidates.all(params) as SimilarCandidate[];
     },
     /** Every letter still pending from before `before` becomes expired; returns how many. */
     expirePending(before: number, now: number): number {

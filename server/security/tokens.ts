@@ -1,12 +1,24 @@
 import crypto from 'node:crypto';
 
+// The secret as a key object, imported once: every link signed or checked would import it again.
+const keys = new Map<string, crypto.KeyObject>();
+function key(secret: string): crypto.KeyObject {
+  let found = keys.get(secret);
+  if (!found) keys.set(secret, (found = crypto.createSecretKey(Buffer.from(secret, 'utf8'))));
+  return found;
+}
+
 /**
  * Links in mail carry `<id>.<mac>`: the row's id and an HMAC over a purpose, the id and a value fixed
  * when the row was made. Nothing secret is stored, a database leak yields no working link, and a
  * re-sent mail carries the very same link as the first.
  */
 export function signToken(secret: string, purpose: string, id: number, salt: string | number): string {
-  const mac = crypto.createHmac('sha256', secret).update(`${purpose}:${id}:${salt}`).digest('base64url').slice(0, 27);
+  const mac = crypto
+    .createHmac('sha256', key(secret))
+    .update(`${purpose}:${id}:${salt}`)
+    .digest('base64url')
+    .slice(0, 27);
   return `${id}.${mac}`;
 }
 
@@ -26,5 +38,5 @@ export function verifyToken(secret: string, purpose: string, token: string, salt
 
 /** IP addresses are stored only as an HMAC with the secret: enough to group, not to recover. */
 export function hashIp(secret: string, ip: string): string {
-  return crypto.createHmac('sha256', secret).update(`ip:${ip}`).digest('base64url').slice(0, 22);
+  return crypto.createHmac('sha256', key(secret)).update(`ip:${ip}`).digest('base64url').slice(0, 22);
 }
