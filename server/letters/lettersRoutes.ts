@@ -156,7 +156,7 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
     const outcome = await letters.submit(demand, form.values, body.body, req.ip, res.locals.lang as Lang);
     if (outcome.kind === 'invalid')
       return showPreview(req, res, demand, form.values, draft, body.body, outcome.error, 400);
-    if (outcome.kind === 'self') return res.redirect(303, `/letters/${outcome.statusToken}`);
+    if (outcome.kind === 'self') return res.redirect(303, `/letters/${outcome.viewToken}`);
     res.redirect(303, `/demands/${demand.slug}/letters/check-email`);
   });
 
@@ -205,13 +205,14 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
     const { letter } = page;
     const lang = res.locals.lang as Lang;
     const selfPending = letter.delivery === 'self' && letter.state === 'pending';
-    const state = selfPending ? 'pendingSelf' : letter.state;
+    // Saying a letter is sent takes the link mailed to its writer; the page given on screen says so.
+    const state = selfPending ? (page.mailed ? 'pendingSelf' : 'pendingSelfView') : letter.state;
     render(req, res, 'letters/status', {
       title: page.demand.title,
-      form: selfPending,
+      form: selfPending && page.mailed,
       ...page,
       selfPending,
-      stateLabelKey: `letters.status.label.${state}`,
+      stateLabelKey: `letters.status.label.${selfPending ? 'pendingSelf' : state}`,
       stateTextKey: `letters.status.${state}`,
       sentDate: letter.sentAt
         ? new Date(letter.sentAt).toLocaleDateString(lang, { day: 'numeric', month: 'long', year: 'numeric' })

@@ -33,8 +33,11 @@ export type SubmitOutcome =
   | { kind: 'invalid'; error: string }
   /** Told to check their email (a confirmation, a reminder, or, for flagged attempts, nothing). */
   | { kind: 'check-email' }
-  /** A target without an address: the supporter sends it, from the page at this token. */
-  | { kind: 'self'; statusToken: string };
+  /**
+   * A target without an address: the supporter sends it, from the page at this token. It lets them
+   * see and send the letter; saying it is sent takes the link mailed to them (see `viewToken`).
+   */
+  | { kind: 'self'; viewToken: string };
 
 export type LinkStatus =
   | { status: 'unknown' }
@@ -49,7 +52,13 @@ export interface LetterPage {
   demand: Demand;
   target: Target;
   subject: string;
+  /** The token the page was opened with (a status link, or the view link given after writing). */
   statusToken: string;
+  /**
+   * Opened from a link mailed to the writer: they have shown the address is theirs. Only then can a
+   * letter they send themselves be marked as sent, and counted.
+   */
+  mailed: boolean;
   /** For a letter the supporter sends: their mail program, with subject and body filled in. */
   mailto: string | null;
 }
@@ -101,6 +110,12 @@ export function createLettersService(deps: LettersServiceDeps) {
   const statusToken = (l: Pick<Letter, 'id' | 'createdAt'>) =>
     signToken(config.secret, 'letter-status', l.id, l.createdAt);
   const statusUrl = (l: Pick<Letter, 'id' | 'createdAt'>) => `${config.baseUrl}/letters/${statusToken(l)}`;
+  /**
+   * The link a supporter gets on screen after writing a letter they send themselves: it shows the
+   * letter, but cannot mark it sent. That takes the status link mailed to them, or anyone could
+   * inflate the public count of letters sent with made-up addresses.
+   */
+  const viewToken = (l: Pick<Letter, 'id' | 'createdAt'>) => signToken(config.secret, 'letter-view', l.id, l.createdAt);
 
   let countryCache: { codes: Set<string>; byLang: Map<Lang, Array<{ code: string; name: string }>> } | undefined;
   function countryData() {
@@ -178,7 +193,7 @@ export function createLettersService(deps: LettersServiceDeps) {
     return { ...letter, state: 'expired' };
   }
 
-  function findByToken(purpose: 'letter-confirm' | 'letter-status', token: string): Letter | undefined {
+  function findByToken(purpose: 'letter-confirm' | 'letter-status' | 'letter-view', token: string): Letter | undefined {
     const id = tokenId(token);
     const letter = id === undefined ? undefined : repo.findById(id);
     if (!letter || !verifyToken(config.secret, purpose, token, letter.createdAt)) return undefined;
@@ -207,6 +222,23 @@ export function createLettersService(deps: LettersServiceDeps) {
         statusUrl: statusUrl(letter),
         expiresInDays: rules.pendingTtlDays,
         letterId: letter.id,
+      },
+    });
+  }
+
+  /** To a supporter sending the letter themselves: the link to say it is sent, and nothing of their text. */
+  function queueSelfLink(letter: Letter, target: Target) {
+    outbox.enqueue({
+      kind: 'letter_self',
+      to: letter.email,
+      template: 'letter-self',
+      locale: letter.locale,
+      params: {
+        subjectKey: 'letterEmail.self.subject',
+        name: letter.name,
+        targetName: target.name,
+        demandTitle: demandTitle(letter.demandId, letter.locale),
+        statusUrl: statusUrl(letter),
       },
     });
   }
@@ -330,6 +362,7 @@ export function createLettersService(deps: LettersServiceDeps) {
 
   return {
     confirmToken,
+    viewToken,
     statusToken,
     suggestedLang,
     pendingTtlDays: rules.pendingTtlDays,
@@ -434,10 +467,13 @@ export function createLettersService(deps: LettersServiceDeps) {
                 now,
               },
               bands(own),
-              delivery === 'email' ? 1 : 0,
+              1,
             );
             const letter = repo.findById(id)!;
-            if (delivery === 'self') return { kind: 'self', statusToken: statusToken(letter) };
+            if (delivery === 'self') {
+              queueSelfLink(letter, target);
+              return { kind: 'self', viewToken: viewToken(letter) };
+            }
             queueConfirmation(letter, target);
             return { kind: 'check-email' };
           }
@@ -490,7 +526,8 @@ export function createLettersService(deps: LettersServiceDeps) {
 
     /** The letter's own page: its state, its text, and for a self-sent letter the ways to send it. */
     page(token: string, lang: Lang): LetterPage | undefined {
-      const found = findByToken('letter-status', token);
+      const mailed = findByToken('letter-status', token);
+      const found = mailed ?? findByToken('letter-view', token);
       if (!found) return undefined;
       const letter = db.transaction(() => expireIfDue(found, clock()))();
       const target = targets.findById(letter.targetId)!;
@@ -503,11 +540,15 @@ export function createLettersService(deps: LettersServiceDeps) {
         target,
         subject,
         statusToken: token,
+        mailed: mailed !== undefined,
         mailto: letter.delivery === 'self' ? mailtoHref({ subject, body }) : null,
       };
     },
 
-    /** The supporter says they sent it themselves: pending → self_sent, counted apart from delivered letters. */
+    /**
+     * The supporter says they sent it themselves: pending → self_sent, counted apart from delivered
+     * letters. Only with the status link mailed to them (a view link is refused).
+     */
     markSelfSent(token: string): boolean {
       const found = findByToken('letter-status', token);
       if (!found || found.delivery !== 'self') return false;

@@ -346,10 +346,10 @@ describe('letters to the NATO delegations', () => {
         (text) => `${text}\n\nP.S. 100% & more = ?`,
       );
       expect(res.status).toBe(303);
-      const status = res.headers.location!;
-      expect(status).toMatch(/^\/letters\/\d+\.[\w-]{27}$/);
+      const view = res.headers.location!;
+      expect(view).toMatch(/^\/letters\/\d+\.[\w-]{27}$/);
 
-      const own = await agent.get(status).expect(200);
+      const own = await agent.get(view).expect(200);
       expect(stateOn(own.text)).toBe('pending');
       expect(own.text).toContain('Ready for you to send');
       const href = unescapeHtml(/id="mailto-link" href="([^"]+)"/.exec(own.text)![1]!);
@@ -360,34 +360,59 @@ describe('letters to the NATO delegations', () => {
       expect(mailto.searchParams.get('subject')).toBe(`${demandTitle} – a letter from Ada Lovelace`);
       expect(mailto.searchParams.get('body')).toBe(text.replace(/\n/g, '\r\n'));
       expect(own.text).toContain('data-copy="letter-text"');
-      expect(own.text).toContain(`href="${status}/print"`);
+      expect(own.text).toContain(`href="${view}/print"`);
 
-      const print = await agent.get(`${status}/print`).expect(200);
+      const print = await agent.get(`${view}/print`).expect(200);
       expect(print.text).toContain('Print this letter');
       expect(unescapeHtml(print.text)).toContain('P.S. 100% &amp; more'.replace('&amp;', '&'));
 
-      await settle();
-      expect(t.smtp!.mails).toHaveLength(0); // nothing for us to send, nothing to confirm
-      expect(t.services.db.prepare('SELECT count(*) FROM outbox').pluck().get()).toBe(0);
+      // The page given on screen cannot say the letter is sent: that takes the link mailed to the writer.
+      expect(own.text).not.toContain('I have sent it</button>');
+      expect(own.text).toContain('open the link we emailed to ada@example.org');
+      const [mail] = await t.smtp!.waitFor(1);
+      expect(mail!.to).toMatchObject({ text: 'ada@example.org' });
+      expect(mail!.subject).toBe(
+        "Your letter to Représentation permanente de la France auprès de l'OTAN: tell us when it is sent",
+      );
+      // It carries the link, and nothing of the letter's text (the address is not confirmed yet).
+      expect(mail!.text).not.toContain('P.S.');
+      expect(mail!.html).not.toContain('P.S.');
+      const status = statusPath(mail);
+      expect(status).not.toBe(view);
 
+      // Even posted by hand (with a valid CSRF token from another page), the view link is refused.
+      const refused = await agent
+        .post(`${view}/self-sent`)
+        .type('form')
+        .send({ _csrf: csrfFrom((await agent.get(`/demands/${slug}/letters/new`)).text) })
+        .expect(303);
+      expect(refused.headers.location).toBe(view);
+      expect(stateOn((await agent.get(view).expect(200)).text)).toBe('pending');
+      expect((await agent.get(`/demands/${slug}`).expect(200)).text).not.toContain('Sent by supporters themselves: 1');
+
+      const mailed = await agent.get(status).expect(200);
+      expect(mailed.text).toContain('I have sent it</button>');
       await agent
         .post(`${status}/self-sent`)
         .type('form')
-        .send({ _csrf: csrfFrom(own.text) })
+        .send({ _csrf: csrfFrom(mailed.text) })
         .expect(303);
       const after = await agent.get(status).expect(200);
       expect(stateOn(after.text)).toBe('self_sent');
       expect(after.text).not.toContain('I have sent it');
+      expect(stateOn((await agent.get(view).expect(200)).text)).toBe('self_sent');
       // Pressing again changes nothing, and it counts once.
       await agent
         .post(`${status}/self-sent`)
         .type('form')
-        .send({ _csrf: csrfFrom(own.text) })
+        .send({ _csrf: csrfFrom(mailed.text) })
         .expect(303);
       const demand = await agent.get(`/demands/${slug}`).expect(200);
       expect(demand.text).toContain('Delivered by Undersigned: 0');
       expect(demand.text).toContain('Sent by supporters themselves: 1');
       expect(demand.text).toMatch(/<th scope="row">France<\/th><td>0<\/td><td>1<\/td>/);
+      await settle();
+      expect(t.smtp!.mails).toHaveLength(1);
     });
 
     it('does not let a letter to a delegation with an address be marked self-sent', async () => {
