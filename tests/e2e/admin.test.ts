@@ -1,27 +1,20 @@
 import fs from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { createAccount, password, seedSignatures, type SeedSignature } from '../helpers/admin';
-import { axeViolations, launchChromium, screenshot } from '../helpers/browser';
+import { browserSession } from '../helpers/browser';
 import { startServer, type RunningServer } from '../helpers/server';
 
 const slug = 'fund-defence-fairly';
 const dayMs = 24 * 60 * 60 * 1000;
 
 describe('the organiser console in a browser', () => {
-  let browser: Browser;
-  let context: BrowserContext;
+  const browser = browserSession({ acceptDownloads: true });
+  const { visited, check } = browser;
   let page: Page;
   let server: RunningServer;
-  const visited: Array<{ url: string; violations: unknown[] }> = [];
-
-  async function check(name: string) {
-    await screenshot(page, name);
-    visited.push({ url: page.url(), violations: await axeViolations(page) });
-  }
 
   beforeAll(async () => {
-    browser = await launchChromium();
     server = await startServer();
     await createAccount(server.services, 'ada@example.org', 'admin');
     // Signatures validated over the last three weeks, so the chart has bars to draw.
@@ -38,17 +31,8 @@ describe('the organiser console in a browser', () => {
     }
     seedSignatures(server.services, rows);
   });
-  afterAll(async () => {
-    await server.close();
-    await browser.close();
-  });
-  beforeEach(async () => {
-    // bypassCSP only lets the test inject axe-core; the pages run under their own CSP otherwise.
-    context = await browser.newContext({ bypassCSP: true, acceptDownloads: true });
-    page = await context.newPage();
-    visited.length = 0;
-  });
-  afterEach(() => context.close());
+  afterAll(() => server.close());
+  beforeEach(() => ({ page } = browser));
 
   it('logs in, shows the chart, exports a CSV, and logs out', async () => {
     await page.goto(`${server.url}/admin`);

@@ -1,40 +1,27 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { axeViolations, launchChromium, screenshot } from '../helpers/browser';
+import type { BrowserContext, Page } from 'playwright-core';
+import { browserSession } from '../helpers/browser';
 import { startServer, type RunningServer } from '../helpers/server';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 
 const ownWords = 'My sister is a nurse, and her ward lost two beds this year.';
 
 describe('writing to a delegation in a browser', () => {
-  let browser: Browser;
+  const browser = browserSession();
+  const { visited, check } = browser;
   let context: BrowserContext;
   let page: Page;
   let server: RunningServer;
   let smtp: SmtpSink;
-  const visited: Array<{ url: string; violations: unknown[] }> = [];
-
-  async function check(name: string) {
-    await screenshot(page, name);
-    visited.push({ url: page.url(), violations: await axeViolations(page) });
-  }
 
   beforeAll(async () => {
-    browser = await launchChromium();
     smtp = await startSmtpSink();
     server = await startServer({ SMTP_URL: smtp.url });
   });
   afterAll(async () => {
     await server.close();
     await smtp.close();
-    await browser.close();
   });
-  beforeEach(async () => {
-    // bypassCSP only lets the test inject axe-core; the app's pages run under their own CSP otherwise.
-    context = await browser.newContext({ bypassCSP: true });
-    page = await context.newPage();
-    visited.length = 0;
-  });
-  afterEach(() => context.close());
+  beforeEach(() => ({ context, page } = browser));
 
   it('writes, previews, edits, confirms from the mail, and sees the letter sent', async () => {
     await page.goto(server.url);

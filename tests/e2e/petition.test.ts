@@ -1,30 +1,14 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { axeViolations, launchChromium, screenshot } from '../helpers/browser';
+import type { BrowserContext, Page } from 'playwright-core';
+import { browserSession } from '../helpers/browser';
 import { startServer, type RunningServer } from '../helpers/server';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 
 describe('signing a petition in a browser', () => {
-  let browser: Browser;
+  const browser = browserSession();
+  const { visited, check } = browser;
   let context: BrowserContext;
   let page: Page;
-  const visited: Array<{ url: string; violations: unknown[] }> = [];
-
-  async function check(name: string) {
-    await screenshot(page, name);
-    visited.push({ url: page.url(), violations: await axeViolations(page) });
-  }
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(() => browser.close());
-  beforeEach(async () => {
-    // bypassCSP only lets the test inject axe-core; the app's pages run under their own CSP otherwise.
-    context = await browser.newContext({ bypassCSP: true });
-    page = await context.newPage();
-    visited.length = 0;
-  });
-  afterEach(() => context.close());
+  beforeEach(() => ({ context, page } = browser));
 
   describe('with a real SMTP server', () => {
     let server: RunningServer;
