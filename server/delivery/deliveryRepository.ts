@@ -30,6 +30,8 @@ export interface BatchSigner {
   postcode: string | null;
   country: string;
   validatedAt: number;
+  /** The wording the signer agreed to: it says whether their postcode goes to the delegations. */
+  consentVersion: string;
 }
 
 export interface BatchStatus {
@@ -104,7 +106,7 @@ export function deliveryRepository(db: Database) {
   );
   const signers = db
     .prepare(
-      `SELECT s.name, s.postcode, s.country_code, s.validated_at
+      `SELECT s.name, s.postcode, s.country_code, s.validated_at, s.consent_version
        FROM batch_signatures b JOIN signatures s ON s.id = b.signature_id
        WHERE b.batch_id = ? ORDER BY b.signature_id`,
     )
@@ -184,8 +186,14 @@ export function deliveryRepository(db: Database) {
     },
     signers(batchId: number): BatchSigner[] {
       // Raw rows: a digest can hold 10,000 of them, and objects per row cost more than the query.
-      return (signers.all(batchId) as Array<[string, string | null, string, number]>).map(
-        ([name, postcode, country, validatedAt]) => ({ name, postcode, country, validatedAt }),
+      return (signers.all(batchId) as Array<[string, string | null, string, number, string]>).map(
+        ([name, postcode, country, validatedAt, consentVersion]) => ({
+          name,
+          postcode,
+          country,
+          validatedAt,
+          consentVersion,
+        }),
       );
     },
     target(id: number): DigestTarget | undefined {

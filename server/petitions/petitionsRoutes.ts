@@ -4,6 +4,7 @@ import type { Render } from '../http/render';
 import type { Lang } from '../i18n/i18n';
 import type { PetitionView } from './petitionView';
 import type { PetitionsService } from './petitionsService';
+import { consentVersion } from '../signatures/consent';
 
 export function petitionsRoutes(deps: { petitions: PetitionsService; render: Render; view: PetitionView }): Router {
   const { petitions, render, view } = deps;
@@ -14,7 +15,7 @@ export function petitionsRoutes(deps: { petitions: PetitionsService; render: Ren
     render(req, res, 'home', { campaign: petitions.campaign(lang), demands: petitions.demands(lang) });
   });
 
-  router.get('/privacy', (req, res) => render(req, res, 'privacy', {}));
+  router.get('/privacy', (req, res) => render(req, res, 'privacy', { consentVersion }));
 
   // Counts for widgets and scripts: cacheable, no personal data.
   router.get('/petitions/:slug.json', (req, res) => {

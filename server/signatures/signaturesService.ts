@@ -6,11 +6,9 @@ import type { Outbox } from '../mail/outbox';
 import type { Petition } from '../petitions/petitionsRepository';
 import { hashIp, signToken, tokenId, verifyToken } from '../security/tokens';
 import type { SignFormValues } from './signForm';
+import { consentVersion } from './consent';
 import { canonicalEmail, emailDomain, IpRanges, RateWindow } from './rules';
 import type { Signature, SignaturesRepository } from './signaturesRepository';
-
-/** The version of the wording a signer agrees to (the sign form and the privacy page); stored with each signature. */
-export const consentVersion = '2026-11-26';
 
 const day = 24 * 60 * 60 * 1000;
 

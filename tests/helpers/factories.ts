@@ -1,4 +1,5 @@
 import type { Database } from '../../server/db/database';
+import { consentVersion } from '../../server/signatures/consent';
 
 /**
  * Test data written straight to the database, for tests about what happens after signing (delivery,
@@ -7,14 +8,14 @@ import type { Database } from '../../server/db/database';
 export function addValidatedSignatures(
   db: Database,
   petitionSlug: string,
-  signers: Array<{ name: string; country: string; postcode?: string; email?: string }>,
+  signers: Array<{ name: string; country: string; postcode?: string; email?: string; consentVersion?: string }>,
   validatedAt = Date.now(),
 ): number[] {
   const petitionId = db.prepare('SELECT id FROM petitions WHERE slug = ?').pluck().get(petitionSlug) as number;
   const insert = db.prepare(
     `INSERT INTO signatures (petition_id, name, email, email_canonical, country_code, postcode, show_publicly,
        updates_opt_in, consent_version, consent_at, locale, state, created_at, validated_at)
-     VALUES (@petitionId, @name, @email, @email, @country, @postcode, 0, 0, 'test', @at, 'en', 'validated', @at, @at)`,
+     VALUES (@petitionId, @name, @email, @email, @country, @postcode, 0, 0, @consentVersion, @at, 'en', 'validated', @at, @at)`,
   );
   const count = db.prepare('UPDATE petition_counts SET validated = validated + 1 WHERE petition_id = ?');
   const byCountry = db.prepare(
@@ -31,6 +32,7 @@ export function addValidatedSignatures(
           email,
           country: s.country,
           postcode: s.postcode ?? null,
+          consentVersion: s.consentVersion ?? consentVersion,
           at: validatedAt,
         }).lastInsertRowid,
       );

@@ -43,7 +43,10 @@ describe('batched delivery of signatures to the delegations', () => {
       { name: 'Marco Bianchi', country: 'IT' },
     ]);
     expect((await deliver()).planned.batches).toBe(0); // 2 < N = 3, and not a day old
-    addValidatedSignatures(t.services.db, slug, [{ name: 'Chiara Verdi', country: 'IT' }]);
+    // Signed under the first wording, which did not say the postcode goes to the delegations.
+    addValidatedSignatures(t.services.db, slug, [
+      { name: 'Chiara Verdi', country: 'IT', postcode: '20121 Milano', consentVersion: '2026-11-26' },
+    ]);
     const { planned } = await deliver();
     expect(planned).toMatchObject({ batches: 1, signatures: 3 });
 

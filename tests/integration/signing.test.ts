@@ -1,3 +1,4 @@
+import { consentVersion } from '../../server/signatures/consent';
 import {
   aSigner,
   confirm,
@@ -52,6 +53,9 @@ describe('the petition journey', () => {
       const page = await agent.get(`/petitions/${slug}`).expect(200);
       expect(page.text).toContain('1 signature');
       expect(page.text).toMatch(/<li>Ada, United Kingdom<\/li>/);
+      // The wording the signer agreed to is kept with the signature, with the moment they agreed.
+      const consent = t.services.db.prepare('SELECT consent_version, consent_at FROM signatures').get();
+      expect(consent).toEqual({ consent_version: consentVersion, consent_at: expect.any(Number) });
     });
 
     it('confirms nothing when the link is only opened (GET), however often', async () => {

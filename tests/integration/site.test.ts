@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { aSigner, confirm, confirmPath, createTestApp, csrfFrom, sign, type TestApp } from '../helpers/testApp';
+import { consentVersion } from '../../server/signatures/consent';
 
 const slug = 'fund-defence-fairly';
 
@@ -54,6 +55,15 @@ describe('the public site', () => {
       expect(res.text.slice(nato, others)).toContain('<option value="FR">France</option>');
       expect(res.text.slice(others)).toContain('<option value="BR">Brazil</option>');
       expect(res.text).toMatch(/id="field-showPublicly" name="showPublicly" type="checkbox">/); // unchecked
+      // The form says what happens to a postcode before anyone types one.
+      expect(res.text).toContain('If you give it, it goes to the delegations with your name');
+      expect(res.text).toContain('aria-describedby="field-postcode-hint"');
+    });
+
+    it('states on the privacy notice what delegations receive, and its version, which signatures keep', async () => {
+      const res = await t.agent().get('/privacy').expect(200);
+      expect(res.text).toContain('your postcode or town if you give it');
+      expect(res.text).toContain(`Version ${consentVersion} of this notice`);
     });
 
     it('gives each visitor their own CSRF token, even though the page is rendered once', async () => {
