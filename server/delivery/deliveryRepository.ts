@@ -108,14 +108,24 @@ export function deliveryRepository(db: Database) {
     .prepare(
       `SELECT s.name, s.postcode, s.country_code, s.validated_at, s.consent_version
        FROM batch_signatures b JOIN signatures s ON s.id = b.signature_id
-       WHERE b.batch_id = ? ORDER BY b.signature_id`,
+       WHERE b.batch_id = ? AND s.state = 'validated' ORDER BY b.signature_id`,
     )
     .raw();
   const target = db.prepare('SELECT id, name, country_code AS country, email, languages FROM targets WHERE id = ?');
   const markSent = db.prepare(
     `UPDATE batches SET state = 'sent', sent_at = @now, csv_sha256 = coalesce(@sha, csv_sha256) WHERE id = @batchId`,
   );
-  const recordSha = db.prepare('UPDATE batches SET csv_sha256 = @sha WHERE id = @batchId');
+  const recordRendered = db.prepare(
+    'UPDATE batches SET csv_sha256 = @sha, signature_count = @count, running_total = @total WHERE id = @batchId',
+  );
+  const sentBefore = db.prepare(
+    `SELECT coalesce(sum(signature_count), 0) FROM batches
+     WHERE petition_id = ? AND target_id = ? AND id < ? AND state NOT IN ('failed', 'dead')`,
+  );
+  const unbatchMembers = db.prepare('DELETE FROM batch_signatures WHERE batch_id = ?');
+  const unbatch = db.prepare(
+    "UPDATE batches SET state = 'failed', signature_count = 0, running_total = 0 WHERE id = ?",
+  );
   const markFailed = db.prepare('UPDATE batches SET state = @state WHERE id = @batchId');
   const status = db.prepare(
     `SELECT b.id, t.name AS target, t.country_code AS country, p.slug AS petition, b.signature_count AS signatures,
@@ -199,8 +209,24 @@ export function deliveryRepository(db: Database) {
     target(id: number): DigestTarget | undefined {
       return target.get(id) as DigestTarget | undefined;
     },
-    recordSha(batchId: number, sha: string): void {
-      recordSha.run({ batchId, sha });
+    /**
+     * What a digest carried when it was sent: its checksum, and its counts (signatures invalidated or
+     * erased between batching and sending were left out).
+     */
+    recordRendered(batchId: number, rendered: { sha: string; count: number; total: number }): void {
+      recordRendered.run({ batchId, ...rendered });
+    },
+    /** Signatures in the earlier batches of this petition × target that were sent or are on their way. */
+    sentBefore(petitionId: number, targetId: number, batchId: number): number {
+      return sentBefore.pluck().get(petitionId, targetId, batchId) as number;
+    },
+    /**
+     * Gives a batch's signatures back, to be batched again once their target has an address; the
+     * batch stays, failed and empty, to say what happened.
+     */
+    unbatch(batchId: number): void {
+      unbatchMembers.run(batchId);
+      unbatch.run(batchId);
     },
     markSent(batchId: number, now: number): void {
       markSent.run({ batchId, now, sha: null });

@@ -2,7 +2,7 @@ import type { i18n } from 'i18next';
 import { displayCountry } from '../campaign/countries';
 import type { Database } from '../db/database';
 import type { Lang } from '../i18n/i18n';
-import type { OutgoingMail } from '../mail/mailer';
+import { UnsendableMail, type OutgoingMail } from '../mail/mailer';
 import type { Outbox } from '../mail/outbox';
 import type { OutboxHook } from '../mail/outboxSender';
 import type { OutboxRow } from '../mail/outboxRepository';
@@ -49,8 +49,8 @@ export function createDeliveryService(deps: {
 }) {
   const { db, repo, outbox, settings } = deps;
   const clock = deps.clock ?? Date.now;
-  // The checksum of the attachment each digest was rendered with, until its send is recorded.
-  const renderedSha = new Map<number, string>();
+  // What each digest was rendered with (its checksum and counts), until its send is recorded.
+  const rendered = new Map<number, { sha: string; count: number; total: number }>();
 
   /**
    * Batches the signatures that are due and queues a digest for each batch, all in one IMMEDIATE
@@ -93,8 +93,15 @@ export function createDeliveryService(deps: {
     const lang = targetLang(target.languages);
     const petition = deps.petitions.findById(batch.petitionId, lang);
     if (!petition) throw new Error(`digest ${row.id}: petition ${batch.petitionId} is gone`);
-    const { csv, sha256 } = digestCsv(repo.signers(batchId), (code) => displayCountry(code, lang));
-    renderedSha.set(batchId, sha256);
+    // Only signatures still valid: one invalidated or erased since it was batched is not passed on.
+    const signers = repo.signers(batchId);
+    if (signers.length === 0) {
+      throw new UnsendableMail('every signature of this digest was invalidated or erased before it went out', 'empty');
+    }
+    const { csv, sha256 } = digestCsv(signers, (code) => displayCountry(code, lang));
+    const count = signers.length;
+    const total = repo.sentBefore(batch.petitionId, batch.targetId, batch.id) + count;
+    rendered.set(batchId, { sha: sha256, count, total });
     const country = displayCountry(target.country, lang);
     const context = {
       lang,
@@ -104,8 +111,8 @@ export function createDeliveryService(deps: {
       petitionTitle: petition.title,
       petitionBody: petition.body,
       petitionUrl: `${deps.baseUrl}/petitions/${petition.slug}`,
-      count: batch.signatureCount,
-      total: batch.runningTotal,
+      count,
+      total,
       sha256,
       filename: `signatures-${petition.slug}-${target.country.toLowerCase()}-${batch.id}.csv`,
     };
@@ -123,16 +130,25 @@ export function createDeliveryService(deps: {
 
   /** A batch is sent once the relay accepted its digest, in the transaction that records it. */
   const hook: OutboxHook = {
+    // The target's address as it is now: corrected since the digest was queued, it is used; removed,
+    // the digest cannot go, and its signatures wait for an address again (see `failed`).
+    recipient(row) {
+      const batch = repo.batch(row.params.batchId as number);
+      const email = batch && repo.target(batch.targetId)?.email?.trim();
+      return email || null;
+    },
     sent(row, now) {
       const batchId = row.params.batchId as number;
-      const sha = renderedSha.get(batchId);
-      renderedSha.delete(batchId);
-      if (sha) repo.recordSha(batchId, sha);
+      const done = rendered.get(batchId);
+      rendered.delete(batchId);
+      if (done) repo.recordRendered(batchId, done);
       repo.markSent(batchId, now);
     },
-    failed(row, state) {
-      renderedSha.delete(row.params.batchId as number);
-      repo.markFailed(row.params.batchId as number, state);
+    failed(row, state, _error, cause) {
+      const batchId = row.params.batchId as number;
+      rendered.delete(batchId);
+      if (cause instanceof UnsendableMail && cause.reason === 'no_address') repo.unbatch(batchId);
+      else repo.markFailed(batchId, state);
     },
   };
 

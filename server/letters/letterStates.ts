@@ -10,7 +10,8 @@ export type LetterState = (typeof letterStates)[number];
 /** The only moves a letter may make; anything else is refused. */
 export const allowedTransitions: Readonly<Record<LetterState, readonly LetterState[]>> = {
   pending: ['ready', 'held', 'expired', 'self_sent'],
-  ready: ['sent', 'failed'],
+  // held: the target lost its address while the letter waited to be sent.
+  ready: ['sent', 'failed', 'held'],
   held: ['ready', 'dropped'],
   sent: [],
   failed: [],

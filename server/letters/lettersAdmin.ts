@@ -1,11 +1,11 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { AdminRender } from '../admin/adminRender';
 import type { AuditLog } from '../admin/auditLog';
 import { currentOrganiser, requireRole } from '../admin/requireRole';
 import type { DashboardService } from '../console/dashboard/dashboardService';
 import type { Lang } from '../i18n/i18n';
 import type { PetitionsRepository } from '../petitions/petitionsRepository';
-import type { LettersService } from './lettersService';
+import { NoAddressError, type LettersService } from './lettersService';
 
 /** The dashboard shows the letters written about the petition's demand, by the target's country. */
 export function registerLettersDashboard(
@@ -33,14 +33,23 @@ export function lettersAdminRoutes(deps: { letters: LettersService; audit: Audit
   const { letters, audit, render } = deps;
   const router = Router();
 
-  router.get('/letters/held', requireRole('viewer'), (req, res) => {
-    render(req, res, 'letters-held', {
-      titleKey: 'letters.admin.heldTitle',
-      section: 'letters',
-      letters: letters.held().map((l) => ({ ...l, createdAt: new Date(l.createdAt).toISOString().slice(0, 16) })),
-      lang: res.locals.lang as Lang,
-    });
-  });
+  function showHeld(req: Request, res: Response, error?: { key: string; target: string }) {
+    render(
+      req,
+      res,
+      'letters-held',
+      {
+        titleKey: 'letters.admin.heldTitle',
+        section: 'letters',
+        letters: letters.held().map((l) => ({ ...l, createdAt: new Date(l.createdAt).toISOString().slice(0, 16) })),
+        lang: res.locals.lang as Lang,
+        error,
+      },
+      error ? 409 : 200,
+    );
+  }
+
+  router.get('/letters/held', requireRole('viewer'), (req, res) => showHeld(req, res));
 
   for (const action of ['release', 'drop'] as const) {
     router.post(`/letters/:id/${action}`, requireRole('organiser'), (req, res) => {
@@ -48,7 +57,15 @@ export function lettersAdminRoutes(deps: { letters: LettersService; audit: Audit
       const held = letters.held().find((l) => l.id === id);
       // Only held letters move from here: anything else was already decided.
       if (held) {
-        const state = action === 'release' ? letters.release(id) : letters.drop(id);
+        let state;
+        try {
+          state = action === 'release' ? letters.release(id) : letters.drop(id);
+        } catch (error) {
+          // Its target has no address (any more): say so; the letter stays held.
+          if (error instanceof NoAddressError)
+            return showHeld(req, res, { key: 'letters.admin.releaseNoAddress', target: error.target });
+          throw error;
+        }
         audit.record({
           organiserId: currentOrganiser(res)?.id ?? null,
           action: `letters.${action}`,

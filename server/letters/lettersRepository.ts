@@ -120,6 +120,9 @@ export function lettersRepository(db: Database) {
     `SELECT ${columns} FROM letters WHERE demand_id = ? AND target_id = ? AND email_canonical = ? AND day = ?`,
   );
   const bodyOf = db.prepare('SELECT body FROM letter_texts WHERE letter_id = ?').pluck();
+  const targetEmailOf = db
+    .prepare('SELECT t.email FROM letters l JOIN targets t ON t.id = l.target_id WHERE l.id = ?')
+    .pluck();
   const stateOf = db.prepare('SELECT state, demand_id AS demandId, country_code AS country FROM letters WHERE id = ?');
   const countMail = db.prepare('UPDATE letters SET mails_sent = mails_sent + 1 WHERE id = ?');
   const moves = new Map<string, ReturnType<Database['prepare']>>();
@@ -228,6 +231,10 @@ export function lettersRepository(db: Database) {
     },
     bodyOf(id: number): string | undefined {
       return bodyOf.get(id) as string | undefined;
+    },
+    /** The address of the letter's target as it is now (null when it has none). */
+    targetEmailOf(id: number): string | null {
+      return ((targetEmailOf.get(id) as string | null | undefined) ?? '').trim() || null;
     },
     /** Only what settling a sent letter needs (not its text). */
     stateOf(id: number): Pick<Letter, 'state' | 'demandId' | 'country'> | undefined {

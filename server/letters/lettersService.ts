@@ -6,6 +6,7 @@ import type { GroupCommit } from '../db/groupCommit';
 import type { Lang } from '../i18n/i18n';
 import type { Logger } from '../logger';
 import type { Outbox } from '../mail/outbox';
+import { UnsendableMail } from '../mail/mailer';
 import type { OutboxHook } from '../mail/outboxSender';
 import { hashIp, signToken, tokenId, verifyToken } from '../security/tokens';
 import { canonicalEmail, emailDomain, IpRanges, RateWindow } from '../signatures/rules';
@@ -27,6 +28,14 @@ const withArticle: Record<string, string> = {
   NL: 'the Netherlands',
   US: 'the United States',
 };
+
+/** A held letter cannot be released while its target has no email address. */
+export class NoAddressError extends Error {
+  constructor(readonly target: string) {
+    super(`${target} has no email address`);
+    this.name = 'NoAddressError';
+  }
+}
 
 export type SubmitOutcome =
   /** The letter has nothing of the supporter's own left in it. */
@@ -321,7 +330,7 @@ export function createLettersService(deps: LettersServiceDeps) {
     const target = targets.findById(letter.targetId);
     if (!target?.email) {
       // The address was removed after the letter was written: an organiser has to look at it.
-      if (from === 'held') throw new Error(`target ${letter.targetId} has no email address`);
+      if (from === 'held') throw new NoAddressError(target?.name ?? String(letter.targetId));
       return moveOr(letter, from, 'held', now, 'no_address');
     }
     if (from === 'pending' && similar >= rules.holdThreshold) return moveOr(letter, from, 'held', now, 'similar');
@@ -569,6 +578,8 @@ export function createLettersService(deps: LettersServiceDeps) {
     outboxHooks: {
       letter: {
         params: letterText,
+        // The target's address as it is now: a corrected address is used; a removed one holds the letter.
+        recipient: (row) => repo.targetEmailOf(Number(row.params.letterId)),
         sent(row, now) {
           const id = Number(row.params.letterId);
           const letter = repo.stateOf(id);
@@ -578,9 +589,15 @@ export function createLettersService(deps: LettersServiceDeps) {
             repo.countSent(letter.demandId, letter.country, 'sent');
           }
         },
-        failed(row, _state, error) {
+        failed(row, _state, error, cause) {
           const id = Number(row.params.letterId);
           if (repo.stateOf(id)?.state !== 'ready') return;
+          if (cause instanceof UnsendableMail && cause.reason === 'no_address') {
+            // Not the supporter's doing: an organiser releases it once the target has an address again.
+            repo.move(id, 'ready', transition('ready', 'held'), clock(), 'no_address');
+            deps.logger?.warn({ letterId: id }, 'letter held: its target has no address any more');
+            return;
+          }
           repo.move(id, 'ready', transition('ready', 'failed'), clock());
           deps.logger?.warn({ letterId: id, error }, 'letter not delivered');
         },

@@ -30,7 +30,24 @@ export type FailureKind = 'temporary' | 'permanent' | 'auth';
 
 const temporaryCodes = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNREFUSED', 'ECONNRESET', 'ETLS']);
 
+/**
+ * A mail that cannot go out as it stands, and that trying again will not change: its addressee has
+ * no address any more, or nothing is left to send. Not retried; the feature's hook decides what
+ * becomes of what it carried.
+ */
+export class UnsendableMail extends Error {
+  readonly code = 'EUNSENDABLE';
+  constructor(
+    message: string,
+    readonly reason: 'no_address' | 'empty',
+  ) {
+    super(message);
+    this.name = 'UnsendableMail';
+  }
+}
+
 export function classifyFailure(error: unknown): FailureKind {
+  if (error instanceof UnsendableMail) return 'permanent';
   const e = error as { code?: string; responseCode?: number };
   if (e.code === 'EAUTH' || e.responseCode === 535 || e.responseCode === 534) return 'auth';
   if (typeof e.responseCode === 'number') return e.responseCode >= 500 ? 'permanent' : 'temporary';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Database } from '../db/database';
-import { classifyFailure, describeFailure, type MailTransport } from './mailer';
+import { classifyFailure, describeFailure, UnsendableMail, type MailTransport } from './mailer';
 import type { MailRenderer } from './mailRenderer';
 import type { OutboxRepository, OutboxRow } from './outboxRepository';
 
@@ -31,7 +31,13 @@ export interface OutboxSenderDeps {
  */
 export interface OutboxHook {
   sent?(row: OutboxRow, now: number): void;
-  failed?(row: OutboxRow, state: 'failed' | 'dead', error: string): void;
+  /** `cause` is what was thrown or answered: an UnsendableMail says why the mail could not go. */
+  failed?(row: OutboxRow, state: 'failed' | 'dead', error: string, cause: unknown): void;
+  /**
+   * The address the mail goes to, read when it is sent: an addressee's address corrected since the
+   * mail was queued is used, and one removed (null) makes the mail unsendable.
+   */
+  recipient?(row: OutboxRow): string | null;
   /**
    * Loads, when the mail is sent, what it renders from but the row only refers to (a letter's text
    * by its id), so that big texts are not copied into every outbox row and rewritten at each claim.
@@ -164,8 +170,15 @@ export class OutboxSender {
 
   private async sendOne(row: OutboxRow): Promise<Outcome> {
     try {
-      const load = this.hooks.get(row.kind)?.params;
-      const mail = this.deps.render(load ? { ...row, params: { ...row.params, ...load(row) } } : row);
+      const hook = this.hooks.get(row.kind);
+      let current = row;
+      if (hook?.recipient) {
+        const to = hook.recipient(row);
+        if (!to) throw new UnsendableMail('the addressee has no email address any more', 'no_address');
+        if (to !== row.recipient) current = { ...current, recipient: to };
+      }
+      if (hook?.params) current = { ...current, params: { ...current.params, ...hook.params(row) } };
+      const mail = this.deps.render(current);
       const { response } = await this.deps.transport.send(mail);
       return { row, ok: true, response };
     } catch (error) {
@@ -187,7 +200,7 @@ export class OutboxSender {
     if (kind === 'permanent' || row.attempts >= settings.maxAttempts) {
       const state = kind === 'permanent' ? 'failed' : 'dead';
       repo.markFailed(row.id, state, message);
-      this.hooks.get(row.kind)?.failed?.(row, state, message);
+      this.hooks.get(row.kind)?.failed?.(row, state, message, error);
       return 'failed';
     }
     const backoff = Math.min(settings.backoffBaseMs * 2 ** (row.attempts - 1), settings.backoffCapMs);

@@ -117,6 +117,95 @@ describe('batched delivery of signatures to the delegations', () => {
     expect(attachment(mail!).rows[1]).toEqual(['Signataire 1', '', 'France', expect.any(String)]);
   });
 
+  it('leaves out signatures invalidated or erased between batching and sending, and counts what it sends', async () => {
+    await app();
+    const italians = (names: string[]) =>
+      addValidatedSignatures(
+        t.services.db,
+        slug,
+        names.map((name) => ({ name, country: 'IT', email: `${name.toLowerCase()}@example.org` })),
+      );
+    const [, fraud] = italians(['Giulia', 'Bot', 'Marco', 'Erased']);
+    expect(t.services.delivery.plan()).toMatchObject({ batches: 1, signatures: 4 });
+    // Before the digest goes out, organisers invalidate one signature and erase another person.
+    t.services.db
+      .prepare("UPDATE signatures SET state = 'invalidated', invalidated_at = ? WHERE id = ?")
+      .run(Date.now(), fraud);
+    expect(t.services.admin.erasure.erase('erased@example.org')).toMatchObject({ signatures: 1 });
+    await t.services.sender.drain();
+    const [first] = await t.smtp!.waitFor(1);
+    expect(
+      attachment(first!)
+        .rows.slice(1)
+        .map((r) => r[0]),
+    ).toEqual(['Giulia', 'Marco']);
+    expect(first!.subject).toMatch(/ 2 new signatures$/);
+    expect(first!.text).toContain('this batch included: 2.');
+    await t.services.sender.idle();
+    expect(t.services.delivery.status()[0]).toMatchObject({ state: 'sent', signatures: 2 });
+
+    // The running total counts what was sent, not what was withdrawn.
+    italians(['Chiara', 'Luca', 'Sofia']);
+    await deliver();
+    const [, second] = await t.smtp!.waitFor(2);
+    expect(second!.text).toContain('this batch included: 5.');
+  });
+
+  it('sends nothing when every signature of a digest was withdrawn, and says why', async () => {
+    await app();
+    const ids = addValidatedSignatures(
+      t.services.db,
+      slug,
+      [1, 2, 3].map((i) => ({ name: `S${i}`, country: 'IT' })),
+    );
+    expect(t.services.delivery.plan().batches).toBe(1);
+    t.services.db.prepare(`UPDATE signatures SET state = 'invalidated' WHERE id IN (${ids.join(',')})`).run();
+    await t.services.sender.drain();
+    await t.services.sender.idle();
+    expect(t.smtp!.attempts).toBe(0);
+    const [batch] = t.services.delivery.status();
+    expect(batch).toMatchObject({ state: 'failed', attempts: 1 });
+    expect(batch!.lastError).toContain('every signature of this digest was invalidated or erased');
+  });
+
+  it("sends a queued digest to the delegation's corrected address; one whose address was removed waits for a new one", async () => {
+    await app();
+    const three = (from: number) =>
+      addValidatedSignatures(
+        t.services.db,
+        slug,
+        [0, 1, 2].map((i) => ({ name: `S${from + i}`, country: 'IT' })),
+      );
+    three(1);
+    expect(t.services.delivery.plan().batches).toBe(1);
+    setTargetEmail(t.services.db, 'IT', 'corrected@esteri.example');
+    await t.services.sender.drain();
+    const [corrected] = await t.smtp!.waitFor(1);
+    expect(t.smtp!.envelopes[0]).toEqual(['corrected@esteri.example']);
+    expect(corrected!.to).toMatchObject({ text: 'corrected@esteri.example' });
+
+    three(4);
+    expect(t.services.delivery.plan().batches).toBe(1);
+    setTargetEmail(t.services.db, 'IT', null);
+    await t.services.sender.drain();
+    await t.services.sender.idle();
+    expect(t.smtp!.attempts).toBe(1); // nothing went out
+    // The batch is given up, empty, and its signatures wait for an address like any others.
+    expect(t.services.delivery.status()[0]).toMatchObject({ state: 'failed', signatures: 0 });
+    expect(t.services.delivery.awaitingAddress()).toEqual([expect.objectContaining({ country: 'IT', count: 3 })]);
+
+    setTargetEmail(t.services.db, 'IT', 'new@esteri.example');
+    expect((await deliver()).planned).toMatchObject({ batches: 1, signatures: 3 });
+    const [, later] = await t.smtp!.waitFor(2);
+    expect(later!.to).toMatchObject({ text: 'new@esteri.example' });
+    expect(
+      attachment(later!)
+        .rows.slice(1)
+        .map((r) => r[0]),
+    ).toEqual(['S4', 'S5', 'S6']);
+    expect(later!.text).toContain('this batch included: 6.');
+  });
+
   it('sends petition-wide targets every signature, whatever the country, and the delegation only its own', async () => {
     await app();
     addPetitionTarget(t.services.db, slug, { name: 'Assembly rapporteur', email: 'rapporteur@example.org' });

@@ -3,6 +3,7 @@ import type TestAgent from 'supertest/lib/agent';
 import { tracesOf } from '../helpers/traces';
 import { consoleToken, createAccount, login } from '../helpers/admin';
 import { runLettersCli } from '../../server/letters/cli';
+import { setTargetEmail } from '../helpers/factories';
 import { createTestApp, csrfFrom, type TestApp } from '../helpers/testApp';
 
 const slug = 'progressive-taxation';
@@ -723,6 +724,57 @@ describe('letters to the NATO delegations', () => {
       await t.services.sender.drain();
       expect(t.smtp!.mails).toHaveLength(0);
       expect(t.services.db.prepare('SELECT count(*) FROM letters').pluck().get()).toBe(0);
+    });
+  });
+
+  describe("a delegation's address changing while a letter waits to be sent", () => {
+    const italy = 'rappnat.mail@esteri.it';
+
+    /** Confirmed while delivery is paused: the letter is ready, and waits in the outbox. */
+    async function confirmedWhileDeliveryIsPaused() {
+      const agent = t.agent();
+      expect((await write(agent)).status).toBe(303);
+      const [mail] = await t.smtp!.waitFor(1);
+      t.services.db.prepare("INSERT INTO outbox_pause (id, reason, paused_at) VALUES (1, 'test', 0)").run();
+      expect((await confirm(agent, confirmPath(mail))).status).toBe(303);
+      await t.services.sender.idle();
+      expect(letterRows()[0]).toMatchObject({ state: 'ready' });
+    }
+
+    it('goes to the corrected address', async () => {
+      await confirmedWhileDeliveryIsPaused();
+      setTargetEmail(t.services.db, 'IT', 'corrected@esteri.example');
+      expect(t.services.sender.resume()).toBe(true);
+      await settle();
+      expect(t.smtp!.envelopes.filter((to) => to.includes(italy))).toEqual([]);
+      expect(mailsTo('corrected@esteri.example')).toHaveLength(1);
+      expect(letterRows()[0]).toMatchObject({ state: 'sent' });
+    });
+
+    it('is held when the address is removed, cannot be released until there is one, then is sent', async () => {
+      await confirmedWhileDeliveryIsPaused();
+      setTargetEmail(t.services.db, 'IT', null);
+      expect(t.services.sender.resume()).toBe(true);
+      await settle();
+      expect(t.smtp!.envelopes.filter((to) => to.includes(italy))).toEqual([]);
+      expect(letterRows()[0]).toMatchObject({ state: 'held', holdReason: 'no_address' });
+
+      await createAccount(t.services, 'organiser@example.org', 'organiser');
+      const organiser = t.agent();
+      await login(organiser, 'organiser@example.org');
+      const token = await consoleToken(organiser, '/admin/letters/held');
+      const refused = await organiser.post('/admin/letters/1/release').type('form').send({ _csrf: token });
+      expect(refused.status).toBe(409);
+      expect(unescapeHtml(refused.text)).toContain(
+        "This letter cannot be released: Rappresentanza Permanente d'Italia presso il Consiglio Atlantico has no email address.",
+      );
+      expect(letterRows()[0]).toMatchObject({ state: 'held' });
+
+      setTargetEmail(t.services.db, 'IT', 'new@esteri.example');
+      await organiser.post('/admin/letters/1/release').type('form').send({ _csrf: token }).expect(303);
+      await settle();
+      expect(mailsTo('new@esteri.example')).toHaveLength(1);
+      expect(letterRows()[0]).toMatchObject({ state: 'sent' });
     });
   });
 

@@ -14,6 +14,7 @@ describe('the letter state machine', () => {
     ['pending', 'self_sent'],
     ['ready', 'sent'],
     ['ready', 'failed'],
+    ['ready', 'held'], // its target lost its address while it waited to be sent
     ['held', 'ready'],
     ['held', 'dropped'],
   ];
