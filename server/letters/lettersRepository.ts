@@ -146,6 +146,9 @@ export function lettersRepository(db: Database) {
                   WHERE demand_id = @demandId AND band_key IN (${keyParams})
                     AND created_at >= @since)
        AND id <> @id
+       -- Only letters their writers confirmed: unconfirmed ones from throwaway addresses must not be
+       -- able to get real supporters' letters held.
+       AND state IN ('ready', 'sent', 'failed', 'held', 'self_sent')
      LIMIT ${maxCandidates}`,
   );
   const expire = db.prepare(

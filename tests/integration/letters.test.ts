@@ -713,6 +713,30 @@ describe('letters to the NATO delegations', () => {
       const demand = await crowd.agent().get(`/demands/${slug}`);
       expect(demand.text).toContain('Delivered by Undersigned: 7');
     });
+
+    it('counts only confirmed letters: five unconfirmed copies do not get a real letter held', async () => {
+      for (let i = 0; i < 5; i++) {
+        const agent = crowd.agent();
+        const form = await agent.get(`/demands/${slug}/letters/new`);
+        const fields = { ...aWriter, email: `throwaway${i}@example.org`, ownWords: variants[i]! };
+        const page = await agent
+          .post(`/demands/${slug}/letters/preview`)
+          .type('form')
+          .send({ _csrf: csrfFrom(form.text), ...fields });
+        await agent
+          .post(`/demands/${slug}/letters`)
+          .type('form')
+          .send({ _csrf: csrfFrom(form.text), ...fields, body: letterTextOn(page.text) })
+          .expect(303);
+      }
+      await writeAndConfirm('real@example.org', variants[5]!);
+      await crowd.services.sender.idle();
+      const states = crowd.services.db.prepare('SELECT email, state FROM letters ORDER BY id').all();
+      expect(states).toEqual([
+        ...[0, 1, 2, 3, 4].map((i) => ({ email: `throwaway${i}@example.org`, state: 'pending' })),
+        { email: 'real@example.org', state: 'sent' },
+      ]);
+    });
   });
 
   describe('the honeypot', () => {
