@@ -347,11 +347,16 @@ describe('batched delivery of signatures to the delegations', () => {
       );
       t.services.delivery.plan();
       t.services.sender.start();
-      await new Promise((r) => setTimeout(r, 250));
-      const row = t.services.db.prepare('SELECT state, attempts, last_error AS lastError FROM outbox').get() as {
-        attempts: number;
-        lastError: string;
-      };
+      // The first attempt fails (nothing listens): wait for it to be recorded.
+      const outboxRow = () =>
+        t.services.db.prepare('SELECT state, attempts, last_error AS lastError FROM outbox').get() as {
+          attempts: number;
+          lastError: string | null;
+        };
+      for (let waited = 0; !outboxRow().lastError && waited < 5000; waited += 50) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const row = outboxRow();
       expect(row.attempts).toBeGreaterThanOrEqual(1);
       expect(row.lastError).toMatch(/ECONNREFUSED|ECONNECTION/);
       const back = await startSmtpSink({ port });
