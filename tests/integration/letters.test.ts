@@ -60,8 +60,8 @@ function stateOn(html: string): string | undefined {
   return /data-state="([a-z_]+)"/.exec(html)?.[1];
 }
 
-/** Form → preview → send → the confirmation mail → Confirm, on `app`, as a browser would. */
-async function writeAndConfirmOn(app: TestApp, fields: Fields) {
+/** Form → preview → send, on `app`, as a browser would: the letter waits for its confirmation. */
+async function writeOn(app: TestApp, fields: Fields) {
   const agent = app.agent();
   const form = await agent.get(`/demands/${slug}/letters/new`);
   const page = await agent
@@ -73,6 +73,12 @@ async function writeAndConfirmOn(app: TestApp, fields: Fields) {
     .type('form')
     .send({ _csrf: csrfFrom(form.text), ...fields, body: letterTextOn(page.text) })
     .expect(303);
+  return agent;
+}
+
+/** Form → preview → send → the confirmation mail → Confirm, on `app`, as a browser would. */
+async function writeAndConfirmOn(app: TestApp, fields: Fields) {
+  const agent = await writeOn(app, fields);
   const isMine = (m: ParsedMail) =>
     !!m.to && 'text' in m.to && m.to.text === fields.email && !!m.subject?.startsWith('Confirm');
   while (!app.smtp!.mails.some(isMine)) await app.smtp!.waitFor(app.smtp!.mails.length + 1);
@@ -716,18 +722,7 @@ describe('letters to the NATO delegations', () => {
 
     it('counts only confirmed letters: five unconfirmed copies do not get a real letter held', async () => {
       for (let i = 0; i < 5; i++) {
-        const agent = crowd.agent();
-        const form = await agent.get(`/demands/${slug}/letters/new`);
-        const fields = { ...aWriter, email: `throwaway${i}@example.org`, ownWords: variants[i]! };
-        const page = await agent
-          .post(`/demands/${slug}/letters/preview`)
-          .type('form')
-          .send({ _csrf: csrfFrom(form.text), ...fields });
-        await agent
-          .post(`/demands/${slug}/letters`)
-          .type('form')
-          .send({ _csrf: csrfFrom(form.text), ...fields, body: letterTextOn(page.text) })
-          .expect(303);
+        await writeOn(crowd, { ...aWriter, email: `throwaway${i}@example.org`, ownWords: variants[i]! });
       }
       await writeAndConfirm('real@example.org', variants[5]!);
       await crowd.services.sender.idle();
