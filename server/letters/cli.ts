@@ -15,8 +15,8 @@ function oneLine(text: string, max = 80): string {
 }
 
 /**
- * Held letters until the organiser console can release or drop them: the same service calls, from a
- * terminal, with no SQL to type. Returns the process exit code.
+ * Held letters from a terminal: the same service calls as the organiser console's, with no SQL to
+ * type. Returns the process exit code.
  */
 export function runLettersCli(args: string[], letters: LettersService, print: (line: string) => void): number {
   const [command, value] = args;
