@@ -98,12 +98,17 @@ export function outboxRepository(db: Database) {
      ON CONFLICT (id) DO NOTHING`,
   );
   const resume = db.prepare('DELETE FROM outbox_pause');
+  const byId = db.prepare('SELECT * FROM outbox WHERE id = ?');
   const paused = db.prepare('SELECT reason, paused_at AS pausedAt, relay FROM outbox_pause WHERE id = 1');
 
   return {
     /** Call inside the transaction that causes the mail. */
     enqueue(row: NewOutboxRow): number {
       return Number(insert.run({ ...row, params: JSON.stringify(row.params) }).lastInsertRowid);
+    },
+    find(id: number): OutboxRow | undefined {
+      const raw = byId.get(id) as RawRow | undefined;
+      return raw && toRow(raw);
     },
     claimDue(now: number, leaseMs: number, limit: number): OutboxRow[] {
       return (claim.all({ now, leaseUntil: now + leaseMs, limit }) as RawRow[]).map(toRow);
