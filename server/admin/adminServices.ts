@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import type { Database } from '../db/database';
 import type { Logger } from '../logger';
+import type { OutboxRepository } from '../mail/outboxRepository';
 import type { PetitionsService } from '../petitions/petitionsService';
 import { dashboardRepository } from '../console/dashboard/dashboardRepository';
 import { createDashboardService } from '../console/dashboard/dashboardService';
@@ -27,6 +28,7 @@ export function createAdminServices(deps: {
   config: Config;
   petitions: PetitionsService;
   logger: Logger;
+  outbox: OutboxRepository;
 }) {
   const { db, config, petitions, logger } = deps;
   const audit = createAuditLog(db);
@@ -48,7 +50,7 @@ export function createAdminServices(deps: {
     petitionAdmin: createPetitionAdminService({ repo: petitionAdminRepository(db), petitions }),
     targets: createTargetsService(targetsRepository(db)),
     signatureAdmin: createSignatureAdminService({ repo: signaturesRepo, petitions, secret: config.secret }),
-    erasure: createErasure(db, { onErased: () => petitions.invalidate() }),
+    erasure: createErasure(db, { outbox: deps.outbox, onErased: () => petitions.invalidate() }),
     retention,
     // Each export reads through its own connection: see exportRepository.
     exports: createExportService(exportRepository(() => openReader(config.databasePath))),

@@ -100,6 +100,8 @@ export function outboxRepository(db: Database) {
   const resume = db.prepare('DELETE FROM outbox_pause');
   const byId = db.prepare('SELECT * FROM outbox WHERE id = ?');
   const paused = db.prepare('SELECT reason, paused_at AS pausedAt, relay FROM outbox_pause WHERE id = 1');
+  const page = db.prepare('SELECT id, kind, recipient, params FROM outbox WHERE id > ? ORDER BY id LIMIT ?');
+  const remove = db.prepare('DELETE FROM outbox WHERE id = ?');
 
   return {
     /** Call inside the transaction that causes the mail. */
@@ -135,6 +137,15 @@ export function outboxRepository(db: Database) {
     },
     paused(): { reason: string; pausedAt: number; relay: string | null } | undefined {
       return paused.get() as { reason: string; pausedAt: number; relay: string | null } | undefined;
+    },
+    /** Every row after `afterId`, in id order, `limit` at a time: for a pass over all mail (an erasure). */
+    page(afterId: number, limit: number): Array<Pick<OutboxRow, 'id' | 'kind' | 'recipient' | 'params'>> {
+      return (page.all(afterId, limit) as Array<{ id: number; kind: string; recipient: string; params: string }>).map(
+        (r) => ({ ...r, params: JSON.parse(r.params) as Record<string, unknown> }),
+      );
+    },
+    remove(id: number): boolean {
+      return remove.run(id).changes > 0;
     },
     /** When the next row becomes due, or null when nothing waits. */
     nextDueAt(): number | null {
