@@ -106,6 +106,7 @@ export function adminRoutes(deps: {
       retention: admin.retention,
       dashboard: admin.dashboard,
       retentionDays: config.retention.daysAfterClose,
+      mailRetentionDays: config.retention.mailDays,
     }),
   );
   router.use(exportRoutes({ ...common, exports: admin.exports, petitions, dashboard: admin.dashboard }));

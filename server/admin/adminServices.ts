@@ -29,18 +29,23 @@ export function createAdminServices(deps: {
   petitions: PetitionsService;
   logger: Logger;
   outbox: OutboxRepository;
+  clock?: () => number;
 }) {
   const { db, config, petitions, logger } = deps;
   const audit = createAuditLog(db);
   const signaturesRepo = signatureAdminRepository(db);
   const sessionStore = new SqliteSessionStore(db);
   const retention = createRetention({
+    db,
     repo: signaturesRepo,
+    outbox: deps.outbox,
     audit,
     logger,
     daysAfterClose: config.retention.daysAfterClose,
+    mailDays: config.retention.mailDays,
     intervalMs: config.retention.intervalMs,
     onChange: () => petitions.invalidate(),
+    clock: deps.clock,
   });
   return {
     audit,

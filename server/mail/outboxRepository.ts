@@ -102,6 +102,15 @@ export function outboxRepository(db: Database) {
   const paused = db.prepare('SELECT reason, paused_at AS pausedAt, relay FROM outbox_pause WHERE id = 1');
   const page = db.prepare('SELECT id, kind, recipient, params FROM outbox WHERE id > ? ORDER BY id LIMIT ?');
   const remove = db.prepare('DELETE FROM outbox WHERE id = ?');
+  // Finished mail, by when it was sent or last tried. A row a batch refers to is that batch's
+  // delivery record (a digest names no one: its signers are read when it is sent) and stays.
+  const prune = db.prepare(
+    `DELETE FROM outbox WHERE state IN ('sent', 'failed', 'dead') AND coalesce(sent_at, next_attempt_at) <= ?
+       AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.outbox_id = outbox.id)`,
+  );
+  const forgetSignatures = db.prepare(
+    "DELETE FROM outbox WHERE json_extract(params, '$.signatureId') IN (SELECT value FROM json_each(?))",
+  );
 
   return {
     /** Call inside the transaction that causes the mail. */
@@ -146,6 +155,14 @@ export function outboxRepository(db: Database) {
     },
     remove(id: number): boolean {
       return remove.run(id).changes > 0;
+    },
+    /** Deletes mail sent, failed or dead at or before `cutoff` (except digests); returns how many. */
+    pruneFinished(cutoff: number): number {
+      return prune.run(cutoff).changes;
+    },
+    /** Deletes every mail about these signatures (queued or not): they are being anonymised. */
+    forgetSignatures(signatureIds: number[]): number {
+      return signatureIds.length === 0 ? 0 : forgetSignatures.run(JSON.stringify(signatureIds)).changes;
     },
     /** When the next row becomes due, or null when nothing waits. */
     nextDueAt(): number | null {

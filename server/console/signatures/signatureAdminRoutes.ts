@@ -18,6 +18,7 @@ export function signatureAdminRoutes(deps: {
   audit: AuditLog;
   render: AdminRender;
   retentionDays: number;
+  mailRetentionDays: number;
 }): Router {
   const { signatureAdmin, erasure, retention, dashboard, audit, render } = deps;
   const router = Router();
@@ -34,6 +35,7 @@ export function signatureAdminRoutes(deps: {
       q,
       results,
       retentionDays: deps.retentionDays,
+      mailRetentionDays: deps.mailRetentionDays,
     });
   });
 
