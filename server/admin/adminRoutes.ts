@@ -19,7 +19,7 @@ import type { AdminServices } from './adminServices';
 import { createAdminRender } from './adminRender';
 import { loginRoutes, logoutRoute, sessionCookieName } from './authRoutes';
 import { multipartForm } from './multipartForm';
-import { loadOrganiser, readOnlyForViewers, requireLogin } from './requireRole';
+import { auditRefusals, loadOrganiser, readOnlyForViewers, requireLogin } from './requireRole';
 
 /**
  * Everything under /admin: the only part of the app with sessions. Mounted at /admin, so public
@@ -113,5 +113,6 @@ export function adminRoutes(deps: {
   router.use(accountsRoutes({ ...common, accounts: admin.accounts }));
   if (deps.sender) router.use(deliveryAdminRoutes({ ...common, sender: deps.sender }));
   if (deps.letters) router.use(lettersAdminRoutes({ ...common, letters: deps.letters }));
+  router.use(auditRefusals(admin.audit));
   return router;
 }

@@ -219,7 +219,7 @@ describe('signatures in the console', () => {
       expect(db.prepare("SELECT count(*) FROM signatures WHERE email = 'else@example.org'").pluck().get()).toBe(1);
       const entry = db.prepare("SELECT details FROM audit_log WHERE action = 'person.erase'").pluck().get() as string;
       expect(JSON.parse(entry)).toEqual({
-        rows: { outbox: expect.any(Number) as unknown, audit_log: 3, letters: 0, signatures: 2 },
+        rows: { outbox: expect.any(Number) as unknown, audit_log: 4, letters: 0, signatures: 2 },
       });
     });
   });
