@@ -110,7 +110,7 @@ export function adminRoutes(deps: {
     }),
   );
   router.use(exportRoutes({ ...common, exports: admin.exports, petitions, dashboard: admin.dashboard }));
-  router.use(accountsRoutes({ ...common, accounts: admin.accounts }));
+  router.use(accountsRoutes({ ...common, accounts: admin.accounts, i18n: deps.i18n }));
   if (deps.sender) router.use(deliveryAdminRoutes({ ...common, sender: deps.sender }));
   if (deps.letters) router.use(lettersAdminRoutes({ ...common, letters: deps.letters }));
   router.use(auditRefusals(admin.audit));

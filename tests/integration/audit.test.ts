@@ -101,6 +101,45 @@ describe('the audit log', () => {
     ]);
   });
 
+  it('reads as words: who did what, to which petition or addressee, and each change before → after', async () => {
+    const token = await consoleToken(admin);
+    await admin
+      .post('/admin/targets')
+      .type('form')
+      .send({ _csrf: token, kind: 'minister', country: 'FR', name: 'Ministre des Armées', languages: 'fr' })
+      .expect(303);
+    const minister = t.services.db.prepare("SELECT id FROM targets WHERE name = 'Ministre des Armées'").pluck().get();
+    const form = t.services.admin.petitionAdmin.valuesOf(slug)!;
+    await admin
+      .post(`/admin/petitions/${slug}`)
+      .type('form')
+      .send({ _csrf: token, ...form, titleEn: 'Fund defence, fairly', targets: String(minister) })
+      .expect(303);
+    t.services.admin.audit.record({
+      organiserId: null,
+      commandLine: 'ana@campaign-host',
+      action: 'delivery.run',
+      details: { options: ['--now'] },
+    });
+
+    expect(entries('petition.update')[0]!.details).toEqual({
+      titleEn: { from: form.titleEn, to: 'Fund defence, fairly' },
+      addressees: { from: [], to: ['Ministre des Armées'] },
+    });
+    const page = await admin.get('/admin/audit').expect(200);
+    const text = page.text.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+    expect(text).toContain(`Petition edited ${slug} Title (English): ${form.titleEn} → Fund defence, fairly`);
+    expect(text).toContain('Addressees: — → Ministre des Armées');
+    expect(text).toContain('Addressee added Ministre des Armées Kind: Minister Country: FR Languages: fr');
+    expect(text).toContain('command line (ana@campaign-host) Delivery run from the command line Options: --now');
+    expect(text).toContain('admin@example.org Logged in');
+    expect(page.text).not.toContain('{&quot;');
+
+    const french = await admin.get('/admin/audit?lang=fr').expect(200);
+    expect(french.text).toContain('Pétition modifiée');
+    expect(french.text).toContain('ligne de commande (ana@campaign-host)');
+  });
+
   describe('the command-line tools', () => {
     /** A tool as an operator runs it on the server: its own process, on the same database. */
     function cli(script: string, args: string[], input = '') {
