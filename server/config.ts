@@ -67,6 +67,8 @@ export interface Config {
   retention: {
     /** Signatures are anonymised this many days after their petition closes. */
     daysAfterClose: number;
+    /** Mail to people is deleted this many days after it was sent or given up on (digests are kept). */
+    mailDays: number;
     intervalMs: number;
   };
   letters: {
@@ -209,6 +211,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     retention: {
       daysAfterClose: int(env, 'RETENTION_DAYS', 365),
+      mailDays: int(env, 'OUTBOX_RETENTION_DAYS', 30),
       intervalMs: 60 * 60 * 1000,
     },
     letters: {

@@ -95,12 +95,13 @@ export function createServices(
   // A letter becomes sent in the very transaction that records the relay's acceptance; letter mail
   // refers to the letter's text, loaded when it is sent.
   for (const [kind, hook] of Object.entries(letters.outboxHooks)) sender.on(kind, hook);
-  const admin = createAdminServices({ db, config, petitions, logger });
+  const admin = createAdminServices({ db, config, petitions, logger, outbox: outboxRepo, clock: options.clock });
   registerDeliveryDashboard(admin.dashboard, delivery, sender);
   registerLettersDashboard(admin.dashboard, letters, petitionsRepo);
   // An erasure request reaches the person's letters too (delivery's batch rows go with their signatures).
   admin.erasure.addEraser({
     table: 'letters',
+    identify: (canonical) => lettersRepo.writerOf(canonical),
     erase: (person) => lettersRepo.eraseByEmail(person.canonical, [person.email, ...person.emails]),
   });
   let deliveryTimer: NodeJS.Timeout | undefined;

@@ -1,15 +1,22 @@
 import { Router, type Request, type Response } from 'express';
+import type { i18n } from 'i18next';
 import { notFound } from '../errors';
 import { errorList, type AdminRender } from './adminRender';
 import type { AccountErrors, AccountsService } from './accountsService';
 import type { AuditLog } from './auditLog';
+import { describeAudit } from './auditView';
 import { currentOrganiser, requireRole } from './requireRole';
 import { isRole, roles } from './roles';
 
 const accountFields = ['email', 'password', 'role'] as const;
 
 /** Accounts and the audit log: admins only. */
-export function accountsRoutes(deps: { accounts: AccountsService; audit: AuditLog; render: AdminRender }): Router {
+export function accountsRoutes(deps: {
+  accounts: AccountsService;
+  audit: AuditLog;
+  render: AdminRender;
+  i18n: i18n;
+}): Router {
   const { accounts, audit, render } = deps;
   const router = Router();
   const admin = requireRole('admin');
@@ -74,12 +81,12 @@ export function accountsRoutes(deps: { accounts: AccountsService; audit: AuditLo
     const changes: Record<string, unknown> = {};
     if (isRole(body.role) && body.role !== account.role) {
       accounts.setRole(id, body.role);
-      changes.role = body.role;
+      changes.role = { from: account.role, to: body.role };
     }
     const disabled = body.disabled === 'on';
     if (disabled !== account.disabled) {
       accounts.setDisabled(id, disabled);
-      changes.disabled = disabled;
+      changes.disabled = { from: account.disabled, to: disabled };
     }
     if (body.unlock === 'on') {
       accounts.unlock(id);
@@ -101,11 +108,7 @@ export function accountsRoutes(deps: { accounts: AccountsService; audit: AuditLo
     render(req, res, 'audit', {
       titleKey: 'admin.audit.title',
       section: 'audit',
-      entries: entries.map((e) => ({
-        ...e,
-        atText: `${new Date(e.at).toISOString().slice(0, 19).replace('T', ' ')} UTC`,
-        detailsText: JSON.stringify(e.details),
-      })),
+      entries: describeAudit(entries, deps.i18n, res.locals.lang as string),
       older: entries.length === limit ? entries[entries.length - 1]!.id : undefined,
     });
   });

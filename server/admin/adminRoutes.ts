@@ -19,7 +19,7 @@ import type { AdminServices } from './adminServices';
 import { createAdminRender } from './adminRender';
 import { loginRoutes, logoutRoute, sessionCookieName } from './authRoutes';
 import { multipartForm } from './multipartForm';
-import { loadOrganiser, readOnlyForViewers, requireLogin } from './requireRole';
+import { auditRefusals, loadOrganiser, readOnlyForViewers, requireLogin } from './requireRole';
 
 /**
  * Everything under /admin: the only part of the app with sessions. Mounted at /admin, so public
@@ -106,11 +106,13 @@ export function adminRoutes(deps: {
       retention: admin.retention,
       dashboard: admin.dashboard,
       retentionDays: config.retention.daysAfterClose,
+      mailRetentionDays: config.retention.mailDays,
     }),
   );
   router.use(exportRoutes({ ...common, exports: admin.exports, petitions, dashboard: admin.dashboard }));
-  router.use(accountsRoutes({ ...common, accounts: admin.accounts }));
+  router.use(accountsRoutes({ ...common, accounts: admin.accounts, i18n: deps.i18n }));
   if (deps.sender) router.use(deliveryAdminRoutes({ ...common, sender: deps.sender }));
   if (deps.letters) router.use(lettersAdminRoutes({ ...common, letters: deps.letters }));
+  router.use(auditRefusals(admin.audit));
   return router;
 }

@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import type { Database } from '../db/database';
 import type { Logger } from '../logger';
+import type { OutboxRepository } from '../mail/outboxRepository';
 import type { PetitionsService } from '../petitions/petitionsService';
 import { dashboardRepository } from '../console/dashboard/dashboardRepository';
 import { createDashboardService } from '../console/dashboard/dashboardService';
@@ -27,18 +28,24 @@ export function createAdminServices(deps: {
   config: Config;
   petitions: PetitionsService;
   logger: Logger;
+  outbox: OutboxRepository;
+  clock?: () => number;
 }) {
   const { db, config, petitions, logger } = deps;
   const audit = createAuditLog(db);
   const signaturesRepo = signatureAdminRepository(db);
   const sessionStore = new SqliteSessionStore(db);
   const retention = createRetention({
+    db,
     repo: signaturesRepo,
+    outbox: deps.outbox,
     audit,
     logger,
     daysAfterClose: config.retention.daysAfterClose,
+    mailDays: config.retention.mailDays,
     intervalMs: config.retention.intervalMs,
     onChange: () => petitions.invalidate(),
+    clock: deps.clock,
   });
   return {
     audit,
@@ -48,7 +55,7 @@ export function createAdminServices(deps: {
     petitionAdmin: createPetitionAdminService({ repo: petitionAdminRepository(db), petitions }),
     targets: createTargetsService(targetsRepository(db)),
     signatureAdmin: createSignatureAdminService({ repo: signaturesRepo, petitions, secret: config.secret }),
-    erasure: createErasure(db, { onErased: () => petitions.invalidate() }),
+    erasure: createErasure(db, { outbox: deps.outbox, onErased: () => petitions.invalidate() }),
     retention,
     // Each export reads through its own connection: see exportRepository.
     exports: createExportService(exportRepository(() => openReader(config.databasePath))),

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Database } from '../db/database';
 
 export interface AuditEntry {
@@ -5,6 +6,8 @@ export interface AuditEntry {
   at: number;
   organiserId: number | null;
   organiserEmail: string | null;
+  /** The user and machine of a command-line tool's run ("ana@campaign-host"), when it acted. */
+  commandLine: string | null;
   action: string;
   subject: string | null;
   details: Record<string, unknown>;
@@ -12,9 +15,36 @@ export interface AuditEntry {
 
 export interface NewAuditEntry {
   organiserId: number | null;
+  /** Who ran a command-line tool (see commandLineUser): the actor when no organiser is logged in. */
+  commandLine?: string;
   action: string;
   subject?: string | null;
   details?: Record<string, unknown>;
+}
+
+/**
+ * The command-line tools act for whoever runs them on the server, who has no console account:
+ * their entries name that person as the system knows them, `user@host`.
+ */
+export function commandLineUser(): string {
+  let user: string | undefined;
+  try {
+    user = os.userInfo().username;
+  } catch {
+    // A container may run as a user with no entry in /etc/passwd.
+    user = process.env.USER ?? process.env.LOGNAME;
+  }
+  return `${user || `uid ${process.getuid?.() ?? '?'}`}@${os.hostname()}`;
+}
+
+/** The fields of an edit whose value changed, each as { from, to }: what an entry of an edit records. */
+export function changes<T extends object>(before: T, after: T): Record<string, { from: unknown; to: unknown }> {
+  const changed: Record<string, { from: unknown; to: unknown }> = {};
+  for (const key of Object.keys(after) as Array<keyof T & string>) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key]))
+      changed[key] = { from: before[key], to: after[key] };
+  }
+  return changed;
 }
 
 // Whatever a caller passes, these never reach the log.
@@ -32,6 +62,8 @@ function scrub(value: unknown): unknown {
   return value;
 }
 
+const commandLineKey = 'commandLine';
+
 export type AuditLog = ReturnType<typeof createAuditLog>;
 
 /** Every organiser action, for admins to read. */
@@ -47,20 +79,20 @@ export function createAuditLog(db: Database, clock: () => number = Date.now) {
 
   return {
     record(entry: NewAuditEntry): void {
-      insert.run(
-        clock(),
-        entry.organiserId,
-        entry.action,
-        entry.subject ?? null,
-        JSON.stringify(scrub(entry.details ?? {})),
-      );
+      // The command line's user rides in the details (the table has no column for it).
+      const details = { ...(scrub(entry.details ?? {}) as Record<string, unknown>) };
+      if (entry.commandLine) details[commandLineKey] = entry.commandLine;
+      insert.run(clock(), entry.organiserId, entry.action, entry.subject ?? null, JSON.stringify(details));
     },
     /** Newest first, `limit` entries older than the entry `before`. */
     list(options: { before?: number; limit: number }): AuditEntry[] {
       const rows = page.all({ before: options.before ?? Number.MAX_SAFE_INTEGER, limit: options.limit }) as Array<
-        Omit<AuditEntry, 'details'> & { details: string }
+        Omit<AuditEntry, 'details' | 'commandLine'> & { details: string }
       >;
-      return rows.map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> }));
+      return rows.map((r) => {
+        const { [commandLineKey]: commandLine, ...details } = JSON.parse(r.details) as Record<string, unknown>;
+        return { ...r, commandLine: typeof commandLine === 'string' ? commandLine : null, details };
+      });
     },
   };
 }

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config';
 import { migrate, openDatabase } from '../db/database';
 import { accountsRepository } from './accountsRepository';
+import { commandLineUser, createAuditLog } from './auditLog';
 import { createAccountsService, passwordProblem } from './accountsService';
 import { isRole, roles } from './roles';
 
@@ -105,6 +106,13 @@ async function main(): Promise<void> {
           .map((key) => messages[key!] ?? key)
           .join(' '),
       );
+    createAuditLog(db).record({
+      organiserId: null,
+      commandLine: commandLineUser(),
+      action: 'account.create',
+      subject: args.email.trim().toLowerCase(),
+      details: { role: args.role },
+    });
     process.stdout.write(
       `Created the ${args.role} account ${args.email.trim().toLowerCase()} in ${config.databasePath}.\n`,
     );

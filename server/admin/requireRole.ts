@@ -1,6 +1,7 @@
-import type { RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { HttpError } from '../errors';
 import type { AccountsService } from './accountsService';
+import type { AuditLog } from './auditLog';
 import { hasRole, type Role } from './roles';
 
 declare module 'express-session' {
@@ -66,3 +67,25 @@ export const readOnlyForViewers: RequestHandler = (req, res, next) => {
   if (organiser?.role === 'viewer' && req.method !== 'GET' && req.method !== 'HEAD') return next(forbidden());
   next();
 };
+
+/**
+ * Puts every request the console refuses (403) to a logged-in organiser in the audit log: their role
+ * does not allow it, or its form token is wrong (SECURITY 20). Passes the error on to be rendered.
+ * Refusals of anonymous requests are in the request log only: anyone could fill a table with them.
+ */
+export function auditRefusals(audit: AuditLog): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    const organiser = currentOrganiser(res);
+    const csrf = (error as { code?: unknown } | null)?.code === 'EBADCSRFTOKEN';
+    if (organiser && (csrf || (error instanceof HttpError && error.status === 403))) {
+      audit.record({
+        organiserId: organiser.id,
+        action: 'request.refused',
+        // The path without its query, which may hold what was looked for (an address, say).
+        subject: `${req.method} ${req.baseUrl}${req.path}`,
+        details: { reason: csrf ? 'csrf' : 'role', role: organiser.role },
+      });
+    }
+    next(error);
+  };
+}

@@ -7,6 +7,7 @@
  * delivery is paused; 75 only temporary failures (they are retried by the next pass).
  */
 import pino from 'pino';
+import { commandLineUser } from '../admin/auditLog';
 import { ConfigError, loadConfig } from '../config';
 import { createServices } from '../services';
 import type { BatchStatus } from './deliveryRepository';
@@ -50,6 +51,12 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   const logger = pino({ level: process.env.LOG_LEVEL || 'warn' }, pino.destination(2));
   const services = createServices(config, logger);
+  services.admin.audit.record({
+    organiserId: null,
+    commandLine: commandLineUser(),
+    action: 'delivery.run',
+    details: { options: argv },
+  });
   const say = (message: string) => process.stderr.write(`deliver: ${message}\n`);
   try {
     const pause = services.sender.paused();

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import { commandLineUser, createAuditLog } from '../admin/auditLog';
 import { ConfigError, loadConfig } from '../config';
 import { migrate, openDatabase } from '../db/database';
 import { exportRepository } from './exportRepository';
@@ -93,6 +94,13 @@ async function main(): Promise<void> {
     fail(problems.join(' '));
   }
 
+  createAuditLog(db).record({
+    organiserId: null,
+    commandLine: commandLineUser(),
+    action: 'signatures.export',
+    subject: args.petition,
+    details: { petition: args.petition, country: args.country ?? '', state: args.state, output: args.out ?? 'stdout' },
+  });
   // The CLI is its own process: its one connection can stay busy with the iterator.
   const repo = exportRepository(() => db, { closeAfter: false });
   const total = repo.count(parsed.filters);

@@ -1,3 +1,4 @@
+import { commandLineUser, type AuditLog } from '../admin/auditLog';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { createServices } from '../services';
@@ -18,8 +19,16 @@ function oneLine(text: string, max = 80): string {
  * Held letters from a terminal: the same service calls as the organiser console's, with no SQL to
  * type. Returns the process exit code.
  */
-export function runLettersCli(args: string[], letters: LettersService, print: (line: string) => void): number {
+export function runLettersCli(
+  args: string[],
+  letters: LettersService,
+  print: (line: string) => void,
+  audit?: AuditLog,
+): number {
   const [command, value] = args;
+  // In the audit log as the console's actions are, done by whoever ran the command.
+  const record = (action: string, details: Record<string, unknown>, subject?: string) =>
+    audit?.record({ organiserId: null, commandLine: commandLineUser(), action, subject, details });
   try {
     if (command === '--held') {
       const held = letters.held();
@@ -30,6 +39,7 @@ export function runLettersCli(args: string[], letters: LettersService, print: (l
             `${l.country}  ${l.name}  (${l.holdReason ?? 'held'})  “${oneLine(l.ownWords)}”`,
         );
       }
+      record('letters.held', { count: held.length });
       return 0;
     }
     if ((command === '--release' || command === '--drop') && value && /^\d+$/.test(value)) {
@@ -37,9 +47,11 @@ export function runLettersCli(args: string[], letters: LettersService, print: (l
       if (command === '--release') {
         const state = letters.release(id);
         print(state === 'ready' ? `Letter #${id} released: it is queued for delivery.` : `Letter #${id} is ${state}.`);
+        record('letters.release', { state }, `letter #${id}`);
       } else {
-        letters.drop(id);
+        const state = letters.drop(id);
         print(`Letter #${id} dropped: it will not be sent.`);
+        record('letters.drop', { state }, `letter #${id}`);
       }
       return 0;
     }
@@ -60,7 +72,7 @@ if (require.main === module) {
   try {
     const config = loadConfig();
     const services = createServices(config, createLogger('warn'));
-    code = runLettersCli(process.argv.slice(2), services.letters, (line) => console.log(line));
+    code = runLettersCli(process.argv.slice(2), services.letters, (line) => console.log(line), services.admin.audit);
     void services.close().then(() => process.exit(code));
   } catch (error) {
     console.error(error instanceof ConfigError ? `Cannot start: ${error.message}` : error);

@@ -69,8 +69,8 @@ export function lettersAdminRoutes(deps: { letters: LettersService; audit: Audit
         audit.record({
           organiserId: currentOrganiser(res)?.id ?? null,
           action: `letters.${action}`,
-          subject: `letter:${id}`,
-          details: { state },
+          subject: `letter #${id}`,
+          details: { state, demand: held.demandSlug, country: held.country },
         });
       }
       res.redirect(303, '/admin/letters/held');

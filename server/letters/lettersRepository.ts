@@ -196,6 +196,7 @@ export function lettersRepository(db: Database) {
   const erase = db.prepare(
     `DELETE FROM letters WHERE email_canonical = @canonical OR lower(email) IN (SELECT value FROM json_each(@emails))`,
   );
+  const writer = db.prepare('SELECT DISTINCT name, email FROM letters WHERE email_canonical = ?');
 
   return {
     /**
@@ -204,6 +205,11 @@ export function lettersRepository(db: Database) {
      */
     eraseByEmail(canonical: string, emails: string[]): number {
       return erase.run({ canonical, emails: JSON.stringify(emails) }).changes;
+    },
+    /** The names and addresses (as typed) the letters of a canonical address carry. For an erasure request. */
+    writerOf(canonical: string): { names: string[]; emails: string[] } {
+      const rows = writer.all(canonical) as Array<{ name: string; email: string }>;
+      return { names: rows.map((r) => r.name), emails: rows.map((r) => r.email) };
     },
     /** Inserts the letter and its similarity bands; returns its id. */
     insert(letter: NewLetter, bandKeys: number[], mailsSent: number): number {

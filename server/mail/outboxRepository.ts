@@ -100,6 +100,17 @@ export function outboxRepository(db: Database) {
   const resume = db.prepare('DELETE FROM outbox_pause');
   const byId = db.prepare('SELECT * FROM outbox WHERE id = ?');
   const paused = db.prepare('SELECT reason, paused_at AS pausedAt, relay FROM outbox_pause WHERE id = 1');
+  const page = db.prepare('SELECT id, kind, recipient, params FROM outbox WHERE id > ? ORDER BY id LIMIT ?');
+  const remove = db.prepare('DELETE FROM outbox WHERE id = ?');
+  // Finished mail, by when it was sent or last tried. A row a batch refers to is that batch's
+  // delivery record (a digest names no one: its signers are read when it is sent) and stays.
+  const prune = db.prepare(
+    `DELETE FROM outbox WHERE state IN ('sent', 'failed', 'dead') AND coalesce(sent_at, next_attempt_at) <= ?
+       AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.outbox_id = outbox.id)`,
+  );
+  const forgetSignatures = db.prepare(
+    "DELETE FROM outbox WHERE json_extract(params, '$.signatureId') IN (SELECT value FROM json_each(?))",
+  );
 
   return {
     /** Call inside the transaction that causes the mail. */
@@ -135,6 +146,23 @@ export function outboxRepository(db: Database) {
     },
     paused(): { reason: string; pausedAt: number; relay: string | null } | undefined {
       return paused.get() as { reason: string; pausedAt: number; relay: string | null } | undefined;
+    },
+    /** Every row after `afterId`, in id order, `limit` at a time: for a pass over all mail (an erasure). */
+    page(afterId: number, limit: number): Array<Pick<OutboxRow, 'id' | 'kind' | 'recipient' | 'params'>> {
+      return (page.all(afterId, limit) as Array<{ id: number; kind: string; recipient: string; params: string }>).map(
+        (r) => ({ ...r, params: JSON.parse(r.params) as Record<string, unknown> }),
+      );
+    },
+    remove(id: number): boolean {
+      return remove.run(id).changes > 0;
+    },
+    /** Deletes mail sent, failed or dead at or before `cutoff` (except digests); returns how many. */
+    pruneFinished(cutoff: number): number {
+      return prune.run(cutoff).changes;
+    },
+    /** Deletes every mail about these signatures (queued or not): they are being anonymised. */
+    forgetSignatures(signatureIds: number[]): number {
+      return signatureIds.length === 0 ? 0 : forgetSignatures.run(JSON.stringify(signatureIds)).changes;
     },
     /** When the next row becomes due, or null when nothing waits. */
     nextDueAt(): number | null {

@@ -19,6 +19,31 @@ export function canonicalEmail(email: string): string {
   return `${local}@${domain}`;
 }
 
+// An address inside free text (an organiser's search, a mail's parameters): no spaces, quotes or brackets.
+const addressInText = /[^\s@<>()[\]{}"',;:]+@[^\s@<>()[\]{}"',;:]+/g;
+// A full stop that ends a sentence is not part of the address before it.
+const trailingDots = /\.+$/;
+
+/**
+ * `text` with every address that is the same person's as `canonical` (by canonicalEmail: any case, a
+ * `+tag`, Gmail's dots) replaced by `by`. Whole addresses only: for ann@x.org, joann@x.org and
+ * jo.ann@x.org are someone else's and stay.
+ */
+export function replaceAddress(text: string, canonical: string, by: string): string {
+  return text.replace(addressInText, (found) => {
+    const address = found.replace(trailingDots, '');
+    return canonicalEmail(address) === canonical ? by + found.slice(address.length) : found;
+  });
+}
+
+/** Whether `text` holds an address that is the same person's as `canonical` (see replaceAddress). */
+export function mentionsAddress(text: string, canonical: string): boolean {
+  for (const [found] of text.matchAll(addressInText)) {
+    if (canonicalEmail(found.replace(trailingDots, '')) === canonical) return true;
+  }
+  return false;
+}
+
 export function emailDomain(email: string): string {
   return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
 }

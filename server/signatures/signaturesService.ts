@@ -56,6 +56,8 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
       template: 'confirm-signature',
       locale: lang,
       params: {
+        // Every mail about a signature names it: anonymising the signature deletes its mail too.
+        signatureId: s.id,
         name: s.name,
         petitionTitle: petition.title,
         confirmUrl: `${config.baseUrl}/signatures/${confirmToken(s)}/confirm`,
@@ -118,6 +120,7 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
             template: 'already-signed',
             locale: lang,
             params: {
+              signatureId: existing.id,
               name: existing.name,
               petitionTitle: petition.title,
               petitionUrl: `${config.baseUrl}/petitions/${petition.slug}`,
@@ -165,6 +168,7 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
             template: 'campaign-update',
             locale: s.locale === 'fr' ? 'fr' : 'en',
             params: {
+              signatureId: s.id,
               name: s.name,
               subject: update.subject,
               message: update.message,

@@ -210,7 +210,12 @@ describe('running the campaign from the console', () => {
       expect(list(after.text)).not.toContain('(AL)');
       expect(count(after.text)).toBe(count(before.text) - 1);
       expect(after.text).toContain('nato.delegation@example.al');
-      expect(audited('target.update')[0]).toMatchObject({ subject: String(albania) });
+      const [entry] = audited('target.update');
+      expect(entry!.subject).toBe('Permanent Representation of Albania to NATO');
+      expect(JSON.parse(entry!.details)).toMatchObject({
+        email: { from: '', to: 'nato.delegation@example.al' },
+        languages: { to: 'sq, en' },
+      });
     });
 
     it('exports targets as CSV and imports it back: unchanged rows change nothing, edited and new rows apply', async () => {

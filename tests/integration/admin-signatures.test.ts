@@ -219,7 +219,7 @@ describe('signatures in the console', () => {
       expect(db.prepare("SELECT count(*) FROM signatures WHERE email = 'else@example.org'").pluck().get()).toBe(1);
       const entry = db.prepare("SELECT details FROM audit_log WHERE action = 'person.erase'").pluck().get() as string;
       expect(JSON.parse(entry)).toEqual({
-        rows: { outbox: expect.any(Number) as unknown, audit_log: 3, letters: 0, signatures: 2 },
+        rows: { outbox: expect.any(Number) as unknown, audit_log: 4, letters: 0, signatures: 2 },
       });
     });
   });
@@ -272,7 +272,7 @@ describe('retention', () => {
       expect(rows[1]).toMatchObject({ name: 'Open Signer', email: 'open@example.org', anonymised_at: null });
       expect(await countOn(t.agent(), slug)).toBe(1);
       const entry = t.services.db.prepare("SELECT details FROM audit_log WHERE action = 'retention.run'").pluck().get();
-      expect(JSON.parse(entry as string)).toEqual({ anonymised: 1, daysAfterClose: 0 });
+      expect(JSON.parse(entry as string)).toEqual({ anonymised: 1, daysAfterClose: 0, mailDeleted: 0, mailDays: 30 });
     } finally {
       await t.close();
     }

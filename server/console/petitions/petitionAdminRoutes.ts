@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { errorList, type AdminRender } from '../../admin/adminRender';
-import type { AuditLog } from '../../admin/auditLog';
+import { changes, type AuditLog } from '../../admin/auditLog';
 import { currentOrganiser, requireRole } from '../../admin/requireRole';
 import { notFound } from '../../errors';
 import type { Lang } from '../../i18n/i18n';
@@ -29,6 +29,31 @@ export function petitionAdminRoutes(deps: {
   const { petitionAdmin, dashboard, targets, audit, render } = deps;
   const router = Router();
   const organiserId = (res: Response) => currentOrganiser(res)!.id;
+
+  /** A petition as its audit entries record it: addressees by name, not by id. */
+  function forAudit(values: PetitionFormValues) {
+    const names = new Map(targets.list().map((t) => [t.id, t.name]));
+    return {
+      goal: Number(values.goal),
+      demand: values.demand,
+      titleEn: values.titleEn,
+      bodyEn: values.bodyEn,
+      titleFr: values.titleFr,
+      bodyFr: values.bodyFr,
+      addressees: [...values.targets].sort((a, b) => a - b).map((id) => names.get(id) ?? `#${id}`),
+    };
+  }
+
+  function demandValues(slug: string): DemandFormValues | undefined {
+    const demand = petitionAdmin.findDemand(slug);
+    if (!demand) return undefined;
+    return {
+      titleEn: demand.texts.en?.title ?? '',
+      summaryEn: demand.texts.en?.summary ?? '',
+      titleFr: demand.texts.fr?.title ?? '',
+      summaryFr: demand.texts.fr?.summary ?? '',
+    };
+  }
 
   function renderForm(
     req: Request,
@@ -94,11 +119,12 @@ export function petitionAdminRoutes(deps: {
     const values = parsePetitionForm(req.body);
     const result = petitionAdmin.create(values);
     if (!result.ok) return renderForm(req, res, 'new', values, result.errors, 400);
+    const created = forAudit(petitionAdmin.valuesOf(values.slug)!);
     audit.record({
       organiserId: organiserId(res),
       action: 'petition.create',
       subject: values.slug,
-      details: { goal: Number(values.goal), demand: values.demand || null, targets: values.targets },
+      details: { titleEn: created.titleEn, goal: created.goal, demand: created.demand, addressees: created.addressees },
     });
     res.redirect(303, `/admin/petitions/${values.slug}/edit?notice=petitionCreated`);
   });
@@ -113,13 +139,15 @@ export function petitionAdminRoutes(deps: {
     const current = petitionAdmin.find(String(req.params.slug));
     if (!current) throw notFound();
     const values = { ...parsePetitionForm(req.body), slug: current.slug };
+    const before = forAudit(petitionAdmin.valuesOf(current.slug)!);
     const result = petitionAdmin.update(current.slug, values);
     if (!result.ok) return renderForm(req, res, 'edit', values, result.errors, 400);
+    // What changed, each field before → after, as saved.
     audit.record({
       organiserId: organiserId(res),
       action: 'petition.update',
       subject: current.slug,
-      details: { goal: Number(values.goal), demand: values.demand || null, targets: values.targets },
+      details: changes(before, forAudit(petitionAdmin.valuesOf(current.slug)!)),
     });
     res.redirect(303, `/admin/petitions/${current.slug}/edit?notice=petitionSaved`);
   });
@@ -163,21 +191,22 @@ export function petitionAdminRoutes(deps: {
   router.get('/demands/:slug/edit', requireRole('organiser'), (req, res) => {
     const demand = petitionAdmin.findDemand(String(req.params.slug));
     if (!demand) throw notFound();
-    renderDemand(req, res, demand.slug, {
-      titleEn: demand.texts.en?.title ?? '',
-      summaryEn: demand.texts.en?.summary ?? '',
-      titleFr: demand.texts.fr?.title ?? '',
-      summaryFr: demand.texts.fr?.summary ?? '',
-    });
+    renderDemand(req, res, demand.slug, demandValues(demand.slug)!);
   });
 
   router.post('/demands/:slug', requireRole('organiser'), (req, res) => {
     const demand = petitionAdmin.findDemand(String(req.params.slug));
     if (!demand) throw notFound();
     const values = parseDemandForm(req.body);
+    const before = demandValues(demand.slug)!;
     const result = petitionAdmin.updateDemand(demand.slug, values);
     if (!result.ok) return renderDemand(req, res, demand.slug, values, result.errors, 400);
-    audit.record({ organiserId: organiserId(res), action: 'demand.update', subject: demand.slug });
+    audit.record({
+      organiserId: organiserId(res),
+      action: 'demand.update',
+      subject: demand.slug,
+      details: changes(before, demandValues(demand.slug)!),
+    });
     res.redirect(303, `/admin/petitions?notice=demandSaved`);
   });
 

@@ -1,12 +1,16 @@
 import type { Database } from '../../db/database';
-import { canonicalEmail } from '../../signatures/rules';
+import type { OutboxRepository } from '../../mail/outboxRepository';
+import { canonicalEmail, mentionsAddress, replaceAddress } from '../../signatures/rules';
 
-/** Everything known to identify the person whose data is erased, found from their signatures. */
+/**
+ * Everything known to identify the person whose data is erased, found from their signatures and
+ * whatever else the erasers know of them (their letters). Everything is matched by `canonical`.
+ */
 export interface Person {
   /** The address the organiser typed, lower-cased. */
   email: string;
   canonical: string;
-  /** Every address (as typed) and name their signatures carry, and those signatures' ids. */
+  /** Every address (as typed) and name their rows carry, and their signatures' ids. */
   emails: string[];
   names: string[];
   postcodes: string[];
@@ -19,6 +23,8 @@ export interface Person {
  */
 export interface Eraser {
   table: string;
+  /** The names and addresses (as typed) this table holds for the canonical address, read before anything goes. */
+  identify?(canonical: string): { names: string[]; emails: string[] };
   erase(person: Person): number;
 }
 
@@ -56,24 +62,43 @@ function signaturesEraser(db: Database): Eraser {
   };
 }
 
-/** Mail to the person, and any queued mail whose parameters carry their address. */
-function outboxEraser(db: Database): Eraser {
-  const remove = db.prepare('DELETE FROM outbox WHERE lower(recipient) = ? OR instr(lower(params), ?) > 0');
+/** Every string inside a value (a mail's parameters, an audit entry's details), however deep. */
+function stringsIn(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(stringsIn);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(stringsIn);
+  return [];
+}
+
+/**
+ * Mail to the person, and mail that carries their address anywhere in its parameters (a letter to a
+ * delegation is Reply-To them), compared as canonical addresses, whole: erasing ann@x.org leaves the
+ * mail of joann@x.org alone.
+ */
+function outboxEraser(outbox: OutboxRepository): Eraser {
   return {
     table: 'outbox',
     erase(person) {
-      return [...new Set([person.email, ...person.emails])].reduce(
-        (n, email) => n + remove.run(email, email).changes,
-        0,
-      );
+      let removed = 0;
+      for (let after = 0; ;) {
+        const rows = outbox.page(after, 500);
+        if (rows.length === 0) return removed;
+        for (const row of rows) {
+          after = row.id;
+          // A digest concerns a batch of signatures, not a person, and its batch refers to it.
+          if (row.kind === 'digest') continue;
+          const theirs = [row.recipient, ...stringsIn(row.params)].some((s) => mentionsAddress(s, person.canonical));
+          if (theirs && outbox.remove(row.id)) removed++;
+        }
+      }
     },
   };
 }
 
 /**
- * The audit log keeps what organisers did, but not who it was done to: any address or name of the
- * person in an entry's subject or details becomes "[erased]", and so does a search that found them
- * (a part of their name, their postcode).
+ * The audit log keeps what organisers did, but not who it was done to: any address of the person
+ * (in any form that is theirs once canonical) or name of theirs in an entry's subject or details
+ * becomes "[erased]", and so does a search that found them (a part of their name, their postcode).
  */
 function auditEraser(db: Database): Eraser {
   const page = db.prepare('SELECT id, action, subject, details FROM audit_log WHERE id > ? ORDER BY id LIMIT 500');
@@ -81,24 +106,33 @@ function auditEraser(db: Database): Eraser {
   return {
     table: 'audit_log',
     erase(person) {
-      const terms = [...new Set([person.email, ...person.emails, ...person.names])].filter((t) => t.trim().length > 0);
-      if (terms.length === 0) return 0;
+      const names = person.names.filter((t) => t.trim().length > 0);
       // Whole words only, any case: erasing "Al" must not turn "Albania" into "[erased]bania".
-      const pattern = new RegExp(
-        `(?<![\\p{L}\\p{N}])(?:${terms.map(escapeRegExp).join('|')})(?![\\p{L}\\p{N}])`,
-        'giu',
-      );
+      const pattern =
+        names.length > 0
+          ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${names.map(escapeRegExp).join('|')})(?![\\p{L}\\p{N}])`, 'giu')
+          : undefined;
+      const cleanText = (text: string) => {
+        const withoutAddress = replaceAddress(text, person.canonical, placeholder);
+        return pattern ? withoutAddress.replace(pattern, placeholder) : withoutAddress;
+      };
       const clean = (value: unknown): unknown => {
-        if (typeof value === 'string') return value.replace(pattern, placeholder);
+        if (typeof value === 'string') return cleanText(value);
         if (Array.isArray(value)) return value.map(clean);
         if (value && typeof value === 'object') {
           return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clean(v)]));
         }
         return value;
       };
-      const searchable = [...person.emails, ...person.names, ...person.postcodes].map((v) => v.toLowerCase());
-      const foundThem = (q: unknown) =>
-        typeof q === 'string' && q.trim() !== '' && searchable.some((v) => v.includes(q.trim().toLowerCase()));
+      // What the console's search matches without an @: a part of a name, or a whole postcode.
+      const foundThem = (q: unknown) => {
+        if (typeof q !== 'string' || q.trim() === '' || q.includes('@')) return false;
+        const term = q.trim().toLowerCase();
+        return (
+          person.names.some((n) => n.toLowerCase().includes(term)) ||
+          person.postcodes.some((p) => p.trim().toLowerCase() === term)
+        );
+      };
       let changed = 0;
       let after = 0;
       for (;;) {
@@ -106,7 +140,7 @@ function auditEraser(db: Database): Eraser {
         if (rows.length === 0) return changed;
         for (const row of rows) {
           after = row.id;
-          const subject = row.subject === null ? null : (clean(row.subject) as string);
+          const subject = row.subject === null ? null : cleanText(row.subject);
           const parsed = clean(JSON.parse(row.details)) as Record<string, unknown>;
           if (row.action === 'signatures.search' && foundThem(parsed.q)) parsed.q = placeholder;
           const details = JSON.stringify(parsed);
@@ -126,28 +160,24 @@ export type Erasure = ReturnType<typeof createErasure>;
  * Erases one person by email across every table (a GDPR erasure request). Each table has its eraser;
  * all run in one transaction, so an erasure is whole or does not happen.
  */
-export function createErasure(db: Database, options: { onErased?: () => void } = {}) {
-  const find = db.prepare(
-    `SELECT id, name, email, postcode FROM signatures WHERE email_canonical = @canonical OR lower(email) = @email`,
-  );
+export function createErasure(db: Database, options: { outbox: OutboxRepository; onErased?: () => void }) {
+  const find = db.prepare(`SELECT id, name, email, postcode FROM signatures WHERE email_canonical = ?`);
   const last = signaturesEraser(db);
   /** Extension point: letters and delivery insert their erasers here (they run before signatures). */
-  const erasers: Eraser[] = [outboxEraser(db), auditEraser(db)];
+  const erasers: Eraser[] = [outboxEraser(options.outbox), auditEraser(db)];
 
   function person(emailInput: string): Person {
     const email = emailInput.trim().toLowerCase();
     const canonical = canonicalEmail(email);
-    const rows = find.all({ canonical, email }) as Array<{
-      id: number;
-      name: string;
-      email: string;
-      postcode: string | null;
-    }>;
+    const rows = find.all(canonical) as Array<{ id: number; name: string; email: string; postcode: string | null }>;
+    const known = erasers.map((e) => e.identify?.(canonical) ?? { names: [], emails: [] });
     return {
       email,
       canonical,
-      emails: [...new Set(rows.map((r) => r.email.toLowerCase()))],
-      names: [...new Set(rows.map((r) => r.name))],
+      emails: [
+        ...new Set([...rows.map((r) => r.email), ...known.flatMap((k) => k.emails)].map((e) => e.toLowerCase())),
+      ],
+      names: [...new Set([...rows.map((r) => r.name), ...known.flatMap((k) => k.names)])],
       postcodes: [...new Set(rows.flatMap((r) => (r.postcode ? [r.postcode] : [])))],
       signatureIds: rows.map((r) => r.id),
     };

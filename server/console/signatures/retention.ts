@@ -1,5 +1,7 @@
 import type { AuditLog } from '../../admin/auditLog';
+import type { Database } from '../../db/database';
 import type { Logger } from '../../logger';
+import type { OutboxRepository } from '../../mail/outboxRepository';
 import type { SignatureAdminRepository } from './signatureAdminRepository';
 
 const dayMs = 24 * 60 * 60 * 1000;
@@ -9,13 +11,19 @@ export type Retention = ReturnType<typeof createRetention>;
 /**
  * Anonymises the signatures of every petition closed more than `daysAfterClose` days ago (SECURITY
  * 16): names, addresses, postcodes and hashed IPs are blanked; states, countries and times stay, so
- * counts do not change. Runs on an unref'd timer in the server, and on demand from the console.
+ * counts do not change. The mail about those signatures goes with them, and any mail to a person
+ * (or written for one) is deleted `mailDays` after it was sent or given up on; a digest's row stays
+ * with its batch, as the record of a delivery (it names no one). Runs on an unref'd timer in the
+ * server, and on demand from the console.
  */
 export function createRetention(deps: {
+  db: Database;
   repo: SignatureAdminRepository;
+  outbox: OutboxRepository;
   audit: AuditLog;
   logger: Logger;
   daysAfterClose: number;
+  mailDays: number;
   intervalMs: number;
   onChange?: () => void;
   clock?: () => number;
@@ -23,14 +31,22 @@ export function createRetention(deps: {
   const clock = deps.clock ?? Date.now;
   let timer: NodeJS.Timeout | undefined;
 
+  /** Returns how many signatures were anonymised. */
   function run(organiserId: number | null): number {
     const now = clock();
-    const anonymised = deps.repo.anonymiseClosedBefore(now - deps.daysAfterClose * dayMs, now);
-    if (anonymised > 0 || organiserId !== null) {
+    const { anonymised, mailDeleted } = deps.db.transaction(() => {
+      const ids = deps.repo.anonymiseClosedBefore(now - deps.daysAfterClose * dayMs, now);
+      const forgotten = deps.outbox.forgetSignatures(ids);
+      return {
+        anonymised: ids.length,
+        mailDeleted: forgotten + deps.outbox.pruneFinished(now - deps.mailDays * dayMs),
+      };
+    })();
+    if (anonymised > 0 || mailDeleted > 0 || organiserId !== null) {
       deps.audit.record({
         organiserId,
         action: 'retention.run',
-        details: { anonymised, daysAfterClose: deps.daysAfterClose },
+        details: { anonymised, daysAfterClose: deps.daysAfterClose, mailDeleted, mailDays: deps.mailDays },
       });
     }
     if (anonymised > 0) deps.onChange?.();

@@ -88,7 +88,7 @@ export function signatureAdminRepository(db: Database) {
   const anonymise = db.prepare(
     `UPDATE signatures SET name = '', email = '', email_canonical = 'anonymised:' || id, postcode = NULL,
        ip_hash = NULL, show_publicly = 0, updates_opt_in = 0, anonymised_at = @now
-     WHERE petition_id = @petitionId AND anonymised_at IS NULL`,
+     WHERE petition_id = @petitionId AND anonymised_at IS NULL RETURNING id`,
   );
 
   /** Counters from the rows; call inside the transaction that changed them. */
@@ -139,15 +139,13 @@ export function signatureAdminRepository(db: Database) {
 
     recount,
 
-    /** Anonymises every signature of petitions closed at or before `cutoff`; returns how many. */
-    anonymiseClosedBefore(cutoff: number, now: number): number {
-      return db.transaction(() => {
-        let changed = 0;
-        for (const petitionId of closedBefore.pluck().all(cutoff) as number[]) {
-          changed += anonymise.run({ petitionId, now }).changes;
-        }
-        return changed;
-      })();
+    /** Anonymises every signature of petitions closed at or before `cutoff`; returns their ids. */
+    anonymiseClosedBefore(cutoff: number, now: number): number[] {
+      return db.transaction(() =>
+        (closedBefore.pluck().all(cutoff) as number[]).flatMap(
+          (petitionId) => anonymise.pluck().all({ petitionId, now }) as number[],
+        ),
+      )();
     },
   };
 }

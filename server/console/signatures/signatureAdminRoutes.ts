@@ -18,6 +18,7 @@ export function signatureAdminRoutes(deps: {
   audit: AuditLog;
   render: AdminRender;
   retentionDays: number;
+  mailRetentionDays: number;
 }): Router {
   const { signatureAdmin, erasure, retention, dashboard, audit, render } = deps;
   const router = Router();
@@ -34,6 +35,7 @@ export function signatureAdminRoutes(deps: {
       q,
       results,
       retentionDays: deps.retentionDays,
+      mailRetentionDays: deps.mailRetentionDays,
     });
   });
 
@@ -90,6 +92,14 @@ export function signatureAdminRoutes(deps: {
     const email = typeof req.query.email === 'string' ? req.query.email.trim().slice(0, 300) : '';
     const person = email ? erasure.preview(email) : undefined;
     const found = person ? signatureAdmin.search(email).filter((s) => person.signatureIds.includes(s.id)) : [];
+    // It lists a person's signatures: a look-up like a search (an erasure later blanks the address here).
+    if (person) {
+      audit.record({
+        organiserId: organiserId(res),
+        action: 'person.lookup',
+        details: { email, signatures: person.signatureIds.length },
+      });
+    }
     render(req, res, 'signatures/erase', {
       titleKey: 'admin.erase.title',
       section: 'signatures',

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { errorList, type AdminRender } from '../../admin/adminRender';
-import type { AuditLog } from '../../admin/auditLog';
+import { changes, type AuditLog } from '../../admin/auditLog';
 import { currentOrganiser, requireRole } from '../../admin/requireRole';
 import { notFound } from '../../errors';
 import type { Lang } from '../../i18n/i18n';
@@ -101,12 +101,8 @@ export function targetsRoutes(deps: {
     const values = parseTargetForm(req.body);
     const result = targets.save(undefined, values);
     if (!result.ok) return renderForm(req, res, undefined, values, result.errors, 400);
-    audit.record({
-      organiserId: organiserId(res),
-      action: 'target.create',
-      subject: String(result.id),
-      details: { country: values.country, kind: values.kind, name: values.name, email: values.email || null },
-    });
+    const { name, ...saved } = targets.valuesOf(result.id)!;
+    audit.record({ organiserId: organiserId(res), action: 'target.create', subject: name, details: saved });
     res.redirect(303, '/admin/targets?notice=targetSaved');
   });
 
@@ -124,13 +120,16 @@ export function targetsRoutes(deps: {
   router.post('/targets/:id', requireRole('organiser'), (req, res) => {
     const id = idOf(req);
     const values = parseTargetForm(req.body);
+    const before = targets.valuesOf(id)!;
     const result = targets.save(id, values);
     if (!result.ok) return renderForm(req, res, id, values, result.errors, 400);
+    // Named as it is now; what changed, each field before → after, as saved.
+    const after = targets.valuesOf(id)!;
     audit.record({
       organiserId: organiserId(res),
       action: 'target.update',
-      subject: String(id),
-      details: { country: values.country, kind: values.kind, name: values.name, email: values.email || null },
+      subject: after.name,
+      details: changes(before, after),
     });
     res.redirect(303, '/admin/targets?notice=targetSaved');
   });

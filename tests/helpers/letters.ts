@@ -1,0 +1,66 @@
+import type { ParsedMail } from 'mailparser';
+import { csrfFrom, type TestApp } from './testApp';
+
+/** The demand whose letters these helpers write (Italy's delegation, which has an address, is the usual target). */
+export const letterDemand = 'progressive-taxation';
+
+export const aLetter: Record<string, string> = {
+  country: 'IT',
+  name: 'Ada Lovelace',
+  email: 'ada@example.org',
+  town: 'London',
+  ownWords: 'My mother waited two years for an operation in a public hospital.',
+  lang: 'auto',
+};
+
+/** The text inside the preview's textarea, with Handlebars' escaping undone. */
+function letterText(html: string): string {
+  const match = /<textarea id="field-body"[^>]*>([\s\S]*?)<\/textarea>/.exec(html);
+  if (!match) throw new Error('no letter on the page');
+  return match[1]!
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#x27;/g, "'")
+    .replace(/&#x60;/g, '`')
+    .replace(/&#x3D;/g, '=')
+    .replace(/&amp;/g, '&');
+}
+
+/**
+ * Form → preview → send → (when `confirm`) the confirmation mail → Confirm, as a browser would.
+ * Resolves once the letter is written (and confirmed): the mail it queues may still be on its way.
+ */
+export async function writeLetter(
+  app: TestApp,
+  fields: Record<string, string>,
+  options: { confirm?: boolean; beforeConfirm?: () => void } = {},
+) {
+  const agent = app.agent();
+  const form = await agent.get(`/demands/${letterDemand}/letters/new`).expect(200);
+  const token = csrfFrom(form.text);
+  const page = await agent
+    .post(`/demands/${letterDemand}/letters/preview`)
+    .type('form')
+    .send({ _csrf: token, ...fields })
+    .expect(200);
+  await agent
+    .post(`/demands/${letterDemand}/letters`)
+    .type('form')
+    .send({ _csrf: token, ...fields, body: letterText(page.text) })
+    .expect(303);
+  if (options.confirm === false) return;
+  const isMine = (m: ParsedMail) =>
+    !!m.to && 'text' in m.to && m.to.text === fields.email && !!m.subject?.startsWith('Confirm');
+  while (!app.smtp!.mails.some(isMine)) await app.smtp!.waitFor(app.smtp!.mails.length + 1);
+  const link = /http:\/\/localhost:3000(\/letters\/\d+\.[\w-]{27}\/confirm)/.exec(
+    app.smtp!.mails.find(isMine)!.text ?? '',
+  )![1]!;
+  const confirmPage = await agent.get(link).expect(200);
+  options.beforeConfirm?.();
+  await agent
+    .post(link)
+    .type('form')
+    .send({ _csrf: csrfFrom(confirmPage.text) })
+    .expect(303);
+}

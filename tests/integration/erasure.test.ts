@@ -1,0 +1,97 @@
+import type TestAgent from 'supertest/lib/agent';
+import { consoleToken, createAccount, login } from '../helpers/admin';
+import { writeLetter, aLetter } from '../helpers/letters';
+import { emailTracesOf, rowsMentioning, tracesOf } from '../helpers/traces';
+import { confirm, confirmPath, createTestApp, sign, type TestApp } from '../helpers/testApp';
+
+const slug = 'fund-defence-fairly';
+
+describe('erasing a person (POST /admin/signatures/erase)', () => {
+  let t: TestApp;
+  let organiser: TestAgent;
+
+  async function start(env: Record<string, string> = {}) {
+    t = await createTestApp({ env: { SIGN_LIMIT_PER_MINUTE: '100', LETTER_LIMIT_PER_MINUTE: '100', ...env } });
+    await createAccount(t.services, 'org@example.org', 'organiser');
+    organiser = t.agent();
+    await login(organiser, 'org@example.org');
+  }
+  afterEach(() => t.close());
+
+  async function signAndConfirm(name: string, email: string) {
+    const agent = t.agent();
+    const before = t.smtp!.mails.length;
+    expect((await sign(agent, slug, { name, email, country: 'FR' })).status).toBe(303);
+    const mail = (await t.smtp!.waitFor(before + 1)).slice(before).find((m) => m.text?.includes(name))!;
+    expect((await confirm(agent, confirmPath(mail.text))).status).toBe(303);
+  }
+
+  async function erase(email: string) {
+    const res = await organiser
+      .post('/admin/signatures/erase')
+      .type('form')
+      .send({ _csrf: await consoleToken(organiser), email });
+    expect(res.status).toBe(303);
+    return t.services.db.prepare("SELECT details FROM audit_log WHERE action = 'person.erase'").pluck().get() as string;
+  }
+
+  it('finds the person under any form of their address, in every column of every table', async () => {
+    await start();
+    await signAndConfirm('Janet Doerr', 'ja.net.doerr@gmail.com');
+    await writeLetter(t, { ...aLetter, name: 'Janet Doerr', email: 'Janet.Doerr+letters@googlemail.com', copy: 'on' });
+    // The organiser searches and looks her up with the address written as she did not write it.
+    await organiser.get('/admin/signatures?q=janetdoerr%40gmail.com').expect(200);
+    await organiser.get('/admin/signatures/erase?email=JanetDoerr%40gmail.com').expect(200);
+    await t.services.sender.idle();
+    expect(emailTracesOf(t.services.db, 'janetdoerr@gmail.com').length).toBeGreaterThan(4);
+
+    const entry = await erase('ja.net.doerr@gmail.com');
+
+    expect(emailTracesOf(t.services.db, 'janetdoerr@gmail.com')).toEqual([]);
+    expect(tracesOf(t.services.db, ['Janet Doerr', 'ja.net.doerr', 'janetdoerr', 'janet.doerr'])).toEqual([]);
+    expect(JSON.parse(entry)).toMatchObject({ rows: { signatures: 1, letters: 1 } });
+  });
+
+  it('erases a person who only wrote a letter: the letter, the mail about it and the copy to them', async () => {
+    await start();
+    await writeLetter(t, { ...aLetter, name: 'Hedy Lamarr', email: 'Hedy.Lamarr@gmail.com', copy: 'on' });
+    await t.services.sender.idle();
+    expect(tracesOf(t.services.db, ['Hedy Lamarr'])).toContain('outbox.params ~ Hedy Lamarr');
+
+    const entry = await erase('hedylamarr+old@googlemail.com');
+
+    expect(emailTracesOf(t.services.db, 'hedy.lamarr@gmail.com')).toEqual([]);
+    expect(tracesOf(t.services.db, ['Hedy Lamarr', 'hedy.lamarr', 'hedylamarr'])).toEqual([]);
+    expect(JSON.parse(entry)).toMatchObject({ rows: { signatures: 0, letters: 1 } });
+  });
+
+  it('leaves alone everyone whose address merely contains the erased one', async () => {
+    // A back-off long enough that a refused letter stays queued for the length of the test.
+    await start({ OUTBOX_BACKOFF_MS: '3600000' });
+    await signAndConfirm('Ann Erased', 'ann@x.org');
+    // Joann's letter to Italy is refused for now by the relay: it waits in the outbox, Reply-To her.
+    await writeLetter(
+      t,
+      { ...aLetter, name: 'Joann Kept', email: 'joann@x.org' },
+      { beforeConfirm: () => t.smtp!.respond(() => ({ code: 451, message: 'Try again later' })) },
+    );
+    await t.services.sender.idle();
+    await organiser.get('/admin/signatures?q=jo.ann%40x.org').expect(200);
+    await organiser.get('/admin/signatures?q=ann%40x.org').expect(200);
+    const queued = () =>
+      t.services.db
+        .prepare("SELECT state, json_extract(params, '$.replyTo') AS replyTo FROM outbox WHERE kind = 'letter'")
+        .all();
+    expect(queued()).toEqual([{ state: 'queued', replyTo: 'joann@x.org' }]);
+    const others = () => ['joann@x.org', 'jo.ann@x.org', 'Joann Kept'].map((n) => rowsMentioning(t.services.db, n));
+    const before = others();
+    expect(before.flat().length).toBeGreaterThan(4);
+
+    await erase('ann@x.org');
+
+    expect(emailTracesOf(t.services.db, 'ann@x.org')).toEqual([]);
+    expect(tracesOf(t.services.db, ['Ann Erased'])).toEqual([]);
+    expect(others()).toEqual(before);
+    expect(queued()).toEqual([{ state: 'queued', replyTo: 'joann@x.org' }]);
+  });
+});
