@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { createAccount, login, seedSignatures, sessionCookie, type SeedSignature } from '../helpers/admin';
+import { formulaCells, readAsSpreadsheet } from '../helpers/spreadsheet';
 import { confirm, confirmPath, countOn, createTestApp, sign, type TestApp } from '../helpers/testApp';
 
 const run = promisify(execFile);
@@ -279,6 +280,45 @@ describe('signature exports', () => {
         stderr: expect.stringContaining('There is no petition "nope"') as unknown,
       });
     });
+  });
+});
+
+describe('an export opened in a spreadsheet that splits on ";" (French, German or Italian Excel)', () => {
+  let t: TestApp;
+  afterAll(() => t.close());
+
+  it('shows every piece of a cell that holds a separator as text, never as a formula', async () => {
+    t = await createTestApp();
+    const signer = t.agent();
+    const typed = [
+      { name: 'Jean;=1+1;', postcode: '75001;@SUM(A1)' },
+      { name: 'Anna|+39 06', postcode: '00184, -1' },
+    ];
+    for (const [i, fields] of typed.entries()) {
+      const res = await sign(signer, slug, { ...fields, email: `typed${i}@example.org`, country: 'FR' });
+      expect(res.status).toBe(303);
+    }
+    for (const mail of await t.smtp!.waitFor(typed.length)) {
+      expect((await confirm(signer, confirmPath(mail.text))).status).toBe(303);
+    }
+    await createAccount(t.services, 'organiser@example.org', 'organiser');
+    const agent = t.agent();
+    expect((await login(agent, 'organiser@example.org')).status).toBe(303);
+
+    const res = await agent.get(`/admin/exports/signatures.csv?petition=${slug}`).buffer(true).expect(200);
+    for (const separator of [';', '\t', '|']) {
+      expect([separator, formulaCells(readAsSpreadsheet(res.text, separator))]).toEqual([separator, []]);
+    }
+    // Split on ";", the piece after the separator is a cell of its own: it starts with an apostrophe.
+    const cells = readAsSpreadsheet(res.text, ';').flat();
+    expect(cells).toContain("'=1+1");
+    expect(cells.filter((c) => c.startsWith("'@SUM(A1)"))).toHaveLength(1);
+    // Read with commas, each cell is what was typed, with an apostrophe before each such piece.
+    const rows = parse(res.text, { bom: true, columns: true }) as Row[];
+    expect(rows.map((r) => [r.name, r.postcode]).sort()).toEqual([
+      ["Anna|'+39 06", "00184,' -1"],
+      ["Jean;'=1+1;", "75001;'@SUM(A1)"],
+    ]);
   });
 });
 
