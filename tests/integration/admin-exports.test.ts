@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { createAccount, login, seedSignatures, sessionCookie, type SeedSignature } from '../helpers/admin';
 import { formulaCells, readAsSpreadsheet } from '../helpers/spreadsheet';
+import { until } from '../helpers/until';
 import { confirm, confirmPath, countOn, createTestApp, sign, type TestApp } from '../helpers/testApp';
 
 const run = promisify(execFile);
@@ -324,6 +325,12 @@ describe('an export opened in a spreadsheet that splits on ";" (French, German o
 
 describe('a long export', () => {
   let t: TestApp;
+  /** The server's side of the latest request, to see when it waits for a slow browser. */
+  const serverSide = (server: http.Server) => {
+    let latest: http.ServerResponse | undefined;
+    server.on('request', (_req, res: http.ServerResponse) => (latest = res));
+    return () => latest;
+  };
   beforeAll(async () => {
     t = await createTestApp();
     const many: SeedSignature[] = [];
@@ -347,6 +354,7 @@ describe('a long export', () => {
     const server = t.app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const { port } = server.address() as AddressInfo;
+    const exporting = serverSide(server);
     let response: http.IncomingMessage | undefined;
     try {
       let bytes = 0;
@@ -372,7 +380,8 @@ describe('a long export', () => {
         chunks.push(c);
       });
       const finished = new Promise<void>((resolve) => response!.on('end', resolve)).then(() => (ended = true));
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The server has written what the connection holds and waits for the browser to read on.
+      await until(() => exporting()?.writableNeedDrain === true, 'the export to wait for the browser');
       expect(ended).toBe(false);
       expect(bytes).toBeLessThan(1_000_000);
 
@@ -402,6 +411,7 @@ describe('a long export', () => {
     const server = t.app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const { port } = server.address() as AddressInfo;
+    const exporting = serverSide(server);
     // Frames of the WAL that a checkpoint could not copy back: some reader's snapshot still needs them.
     const stuck = () => {
       const [r] = t.services.db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number; checkpointed: number }>;
@@ -423,14 +433,13 @@ describe('a long export', () => {
       });
       await new Promise((resolve) => response.once('data', resolve));
       response.pause();
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await until(() => exporting()?.writableNeedDrain === true, 'the export to wait for the browser');
       // While the export reads, its snapshot holds the WAL: a new write cannot be checkpointed away.
       t.services.db.prepare("UPDATE petitions SET goal = goal + 1 WHERE slug = 'protect-civil-society'").run();
       expect(stuck()).toBeGreaterThan(0);
 
       response.destroy(); // the browser closes the tab
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(stuck()).toBe(0);
+      await until(() => stuck() === 0, 'the export to let go of its snapshot');
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
