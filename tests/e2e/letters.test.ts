@@ -106,7 +106,8 @@ describe('writing to a delegation in a browser', () => {
     const mailto = new URL(href!);
     expect(mailto.searchParams.get('body')).toContain('Mon journal local a été fermé après une enquête.');
     await page.getByRole('button', { name: 'Copier la lettre' }).click();
-    await expect(page.locator('.copy-status').textContent()).resolves.toBe('Lettre copiée');
+    // The status is written once the clipboard has taken the text, a moment after the click: wait for it.
+    await page.waitForFunction(() => document.querySelector('.copy-status')?.textContent === 'Lettre copiée');
     await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe(
       mailto.searchParams.get('body')!.replace(/\r\n/g, '\n'),
     );

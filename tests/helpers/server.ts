@@ -1,3 +1,4 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -7,6 +8,7 @@ import { createApp } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { createLogger } from '../../server/logger';
 import { createServices, type Services } from '../../server/services';
+import { until } from './until';
 
 export interface RunningServer {
   url: string;
@@ -15,7 +17,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const probe = net.createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
   const { port } = probe.address() as net.AddressInfo;
@@ -52,4 +54,48 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface ServerProcess {
+  url: string;
+  child: ChildProcessWithoutNullStreams;
+  /** Everything the process wrote to stdout and stderr so far (its log). */
+  output(): string;
+  /** Resolves when it answers HTTP; rejects if it exits first. */
+  ready: Promise<void>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * The real server (server/main.ts, which `npm start` runs once built) in a process of its own: node
+ * with tsx's loader, not the tsx wrapper, so that a SIGKILL reaches the process that works. `env`
+ * names its database, relay and settings.
+ */
+export function spawnServer(port: number, env: Record<string, string>): ServerProcess {
+  const root = path.join(__dirname, '..', '..');
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'server', 'main.ts')], {
+    cwd: root,
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), BASE_URL: url, ...env },
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const ready = until(
+    async () => {
+      if (gone) throw new Error(`the server exited before answering:\n${output}`);
+      return fetch(`${url}/`).then(
+        (res) => res.ok,
+        () => false,
+      );
+    },
+    'the server to answer',
+    { timeoutMs: 30_000, everyMs: 50 },
+  );
+  return { url, child, output: () => output, ready, exited };
 }

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
-import { createAccount, login, password, sessionCookie } from '../helpers/admin';
+import { consoleToken, createAccount, login, password, sessionCookie } from '../helpers/admin';
 import { createTestApp, csrfFrom, sign, type TestApp } from '../helpers/testApp';
 
 const run = promisify(execFile);
@@ -14,12 +14,13 @@ function cookieValue(setCookie: string): string {
 
 describe('organiser login, sessions and CSRF', () => {
   let t: TestApp;
-  beforeAll(async () => {
+  // A fresh app for each test: none relies on what another did (run them alone with -t, or --randomize).
+  beforeEach(async () => {
     t = await createTestApp({ smtp: false });
     await createAccount(t.services, 'ada@example.org', 'admin');
     await createAccount(t.services, 'grace@example.org', 'organiser');
   });
-  afterAll(() => t.close());
+  afterEach(() => t.close());
 
   const sessions = () => t.services.db.prepare('SELECT count(*) FROM sessions').pluck().get() as number;
 
@@ -232,6 +233,25 @@ describe('organiser login, sessions and CSRF', () => {
 
   describe('the audit log', () => {
     it('records logins, failures and actions, and never a password', async () => {
+      expect((await login(t.agent(), 'grace@example.org', 'not the password at all')).status).toBe(401);
+      await createAccount(t.services, 'locked@example.org', 'viewer');
+      for (let i = 0; i < 5; i++) await login(t.agent(), 'locked@example.org', `wrong-${i}`);
+      const grace = t.agent();
+      expect((await login(grace, 'grace@example.org')).status).toBe(303);
+      const path = '/admin/petitions/fund-defence-fairly/state';
+      for (const state of ['closed', 'open']) {
+        await grace
+          .post(path)
+          .type('form')
+          .send({ state, _csrf: await consoleToken(grace) })
+          .expect(303);
+      }
+      await grace
+        .post('/admin/logout')
+        .type('form')
+        .send({ _csrf: await consoleToken(grace) })
+        .expect(303);
+
       const entries = t.services.db.prepare('SELECT action, details FROM audit_log').all() as Array<{
         action: string;
         details: string;

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { createAccount, login, seedSignatures, sessionCookie, type SeedSignature } from '../helpers/admin';
+import { formulaCells, readAsSpreadsheet } from '../helpers/spreadsheet';
+import { until } from '../helpers/until';
 import { confirm, confirmPath, countOn, createTestApp, sign, type TestApp } from '../helpers/testApp';
 
 const run = promisify(execFile);
@@ -282,8 +284,53 @@ describe('signature exports', () => {
   });
 });
 
+describe('an export opened in a spreadsheet that splits on ";" (French, German or Italian Excel)', () => {
+  let t: TestApp;
+  afterAll(() => t.close());
+
+  it('shows every piece of a cell that holds a separator as text, never as a formula', async () => {
+    t = await createTestApp();
+    const signer = t.agent();
+    const typed = [
+      { name: 'Jean;=1+1;', postcode: '75001;@SUM(A1)' },
+      { name: 'Anna|+39 06', postcode: '00184, -1' },
+    ];
+    for (const [i, fields] of typed.entries()) {
+      const res = await sign(signer, slug, { ...fields, email: `typed${i}@example.org`, country: 'FR' });
+      expect(res.status).toBe(303);
+    }
+    for (const mail of await t.smtp!.waitFor(typed.length)) {
+      expect((await confirm(signer, confirmPath(mail.text))).status).toBe(303);
+    }
+    await createAccount(t.services, 'organiser@example.org', 'organiser');
+    const agent = t.agent();
+    expect((await login(agent, 'organiser@example.org')).status).toBe(303);
+
+    const res = await agent.get(`/admin/exports/signatures.csv?petition=${slug}`).buffer(true).expect(200);
+    for (const separator of [';', '\t', '|']) {
+      expect([separator, formulaCells(readAsSpreadsheet(res.text, separator))]).toEqual([separator, []]);
+    }
+    // Split on ";", the piece after the separator is a cell of its own: it starts with an apostrophe.
+    const cells = readAsSpreadsheet(res.text, ';').flat();
+    expect(cells).toContain("'=1+1");
+    expect(cells.filter((c) => c.startsWith("'@SUM(A1)"))).toHaveLength(1);
+    // Read with commas, each cell is what was typed, with an apostrophe before each such piece.
+    const rows = parse(res.text, { bom: true, columns: true }) as Row[];
+    expect(rows.map((r) => [r.name, r.postcode]).sort()).toEqual([
+      ["Anna|'+39 06", "00184,' -1"],
+      ["Jean;'=1+1;", "75001;'@SUM(A1)"],
+    ]);
+  });
+});
+
 describe('a long export', () => {
   let t: TestApp;
+  /** The server's side of the latest request, to see when it waits for a slow browser. */
+  const serverSide = (server: http.Server) => {
+    let latest: http.ServerResponse | undefined;
+    server.on('request', (_req, res: http.ServerResponse) => (latest = res));
+    return () => latest;
+  };
   beforeAll(async () => {
     t = await createTestApp();
     const many: SeedSignature[] = [];
@@ -307,6 +354,7 @@ describe('a long export', () => {
     const server = t.app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const { port } = server.address() as AddressInfo;
+    const exporting = serverSide(server);
     let response: http.IncomingMessage | undefined;
     try {
       let bytes = 0;
@@ -332,7 +380,8 @@ describe('a long export', () => {
         chunks.push(c);
       });
       const finished = new Promise<void>((resolve) => response!.on('end', resolve)).then(() => (ended = true));
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The server has written what the connection holds and waits for the browser to read on.
+      await until(() => exporting()?.writableNeedDrain === true, 'the export to wait for the browser');
       expect(ended).toBe(false);
       expect(bytes).toBeLessThan(1_000_000);
 
@@ -362,6 +411,7 @@ describe('a long export', () => {
     const server = t.app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const { port } = server.address() as AddressInfo;
+    const exporting = serverSide(server);
     // Frames of the WAL that a checkpoint could not copy back: some reader's snapshot still needs them.
     const stuck = () => {
       const [r] = t.services.db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number; checkpointed: number }>;
@@ -383,14 +433,13 @@ describe('a long export', () => {
       });
       await new Promise((resolve) => response.once('data', resolve));
       response.pause();
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await until(() => exporting()?.writableNeedDrain === true, 'the export to wait for the browser');
       // While the export reads, its snapshot holds the WAL: a new write cannot be checkpointed away.
       t.services.db.prepare("UPDATE petitions SET goal = goal + 1 WHERE slug = 'protect-civil-society'").run();
       expect(stuck()).toBeGreaterThan(0);
 
       response.destroy(); // the browser closes the tab
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(stuck()).toBe(0);
+      await until(() => stuck() === 0, 'the export to let go of its snapshot');
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -2,8 +2,10 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { ParsedMail } from 'mailparser';
+import { crashRandom } from '../helpers/crashSeed';
 import { addPetitionTarget, addValidatedSignatures, setTargetEmail } from '../helpers/factories';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
+import { until } from '../helpers/until';
 import { createTestApp, type TestApp } from '../helpers/testApp';
 
 const root = path.join(__dirname, '..', '..');
@@ -127,7 +129,8 @@ describe('npm run deliver', () => {
     expect(run.stderr).toMatch(/failed [1-9]/);
   });
 
-  it('loses no signature when killed at random moments (SIGKILL ×10), then run cleanly', async () => {
+  const random = crashRandom('deliver crash test');
+  it(`loses no signature when killed at random moments (SIGKILL ×10), then run cleanly (CRASH_SEED=${random.seed})`, async () => {
     smtp = await startSmtpSink({ delayMs: 60 });
     // Small digests and a slow relay, so that kills land while digests are being planned and sent.
     const env = { DIGEST_SIZE: '1', DIGEST_MAX: '2', OUTBOX_LEASE_MS: '1500' };
@@ -140,7 +143,7 @@ describe('npm run deliver', () => {
       const { child, done } = deliver(t, smtp, [], env);
       if (round % 2 === 0) {
         // Any moment: while it starts, plans its digests in a transaction, sends them, or after.
-        await new Promise((r) => setTimeout(r, Math.random() * 2500));
+        await new Promise((r) => setTimeout(r, random.next() * 2500));
       } else {
         // While it sends: once its digests are planned, and before a slow relay can take them all.
         const planned = new Promise<void>((resolve) => {
@@ -148,7 +151,7 @@ describe('npm run deliver', () => {
           setTimeout(resolve, 10_000).unref();
         });
         await planned;
-        await new Promise((r) => setTimeout(r, Math.random() * 150));
+        await new Promise((r) => setTimeout(r, random.next() * 150));
       }
       child.kill('SIGKILL');
       const run = await done;
@@ -156,7 +159,10 @@ describe('npm run deliver', () => {
     }
     // Leases of killed runners run out. (Longer than a batch takes to send, so that a live runner
     // does not take back its own rows in flight: allowed, but not what this test is about.)
-    await new Promise((r) => setTimeout(r, 1600));
+    const leased = t.services.db
+      .prepare("SELECT count(*) FROM outbox WHERE state = 'sending' AND lease_until > ?")
+      .pluck();
+    await until(() => leased.get(Date.now()) === 0, 'the leases of killed runners to run out');
     const clean = await deliver(t, smtp, [], env).done;
     expect(clean.code).toBe(0);
     const again = await deliver(t, smtp, [], env).done; // anything the clean run found due is done now

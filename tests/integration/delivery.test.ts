@@ -4,7 +4,8 @@ import type { ParsedMail } from 'mailparser';
 import { createAccount, consoleToken, login } from '../helpers/admin';
 import { addPetitionTarget, addValidatedSignatures, setTargetEmail } from '../helpers/factories';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
-import { createTestApp, type TestApp } from '../helpers/testApp';
+import { formulaCells, readAsSpreadsheet } from '../helpers/spreadsheet';
+import { confirm, confirmPath, createTestApp, sign, type TestApp } from '../helpers/testApp';
 
 const slug = 'protect-civil-society';
 const italy = 'rappnat.mail@esteri.it'; // the one delegation address in the seed
@@ -234,6 +235,36 @@ describe('batched delivery of signatures to the delegations', () => {
       [`'=HYPERLINK("http://x")`, `'+39 123`],
       [`'@SUM(1)`, `'-1`],
       ['Zoë 李雷', `'\tTab`],
+    ]);
+  });
+
+  it('gives a delegation whose spreadsheet splits on ";" no formula, only text, in the attachment', async () => {
+    await app();
+    const signer = t.agent();
+    const typed = [
+      { name: 'Jean;=1+1;', postcode: '00184;@SUM(A1)' },
+      { name: 'Anna|+39 06', postcode: 'Roma, -1' },
+      { name: 'Luca Neri', postcode: 'Milano' },
+    ];
+    for (const [i, fields] of typed.entries()) {
+      const res = await sign(signer, slug, { ...fields, email: `typed${i}@example.org`, country: 'IT' });
+      expect(res.status).toBe(303);
+    }
+    for (const mail of await t.smtp!.waitFor(typed.length)) {
+      expect((await confirm(signer, confirmPath(mail.text))).status).toBe(303);
+    }
+    expect((await deliver()).planned).toMatchObject({ batches: 1, signatures: 3 });
+    const digest = (await t.smtp!.waitFor(typed.length + 1)).find((m) => m.to && 'text' in m.to && m.to.text === italy);
+    const { rows, raw } = attachment(digest!);
+    for (const separator of [';', '\t', '|']) {
+      expect([separator, formulaCells(readAsSpreadsheet(raw, separator))]).toEqual([separator, []]);
+    }
+    // Split on ";", the piece after the separator is a cell of its own: it starts with an apostrophe.
+    expect(readAsSpreadsheet(raw, ';').flat()).toContainEqual(expect.stringMatching(/^'@SUM\(A1\)/));
+    expect(rows.slice(1).map((r) => [r[0], r[1]])).toEqual([
+      ["Jean;'=1+1;", "00184;'@SUM(A1)"],
+      ["Anna|'+39 06", "Roma,' -1"],
+      ['Luca Neri', 'Milano'],
     ]);
   });
 

@@ -1,0 +1,116 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ParsedMail } from 'mailparser';
+import request from 'supertest';
+import { openDatabase } from '../../server/db/database';
+import { crashRandom } from '../helpers/crashSeed';
+import { freePort, spawnServer } from '../helpers/server';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
+import { aSigner, sign } from '../helpers/testApp';
+import { until } from '../helpers/until';
+
+const slug = 'fund-defence-fairly';
+const clients = 8;
+const rounds = 3;
+
+const recipient = (mail: ParsedMail) => (mail.to && 'text' in mail.to ? mail.to.text : '');
+
+describe('signing while the server is killed (SECURITY 15)', () => {
+  const random = crashRandom('signing crash test');
+  let dir: string;
+  let smtp: SmtpSink;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'undersigned-crash-'));
+    smtp = await startSmtpSink();
+  });
+  afterAll(async () => {
+    await smtp.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(`stores every signature answered 303 exactly once, and mails it after a restart (SIGKILL ×${rounds}, CRASH_SEED=${random.seed})`, async () => {
+    const databasePath = path.join(dir, 'crash.db');
+    const env = {
+      NODE_ENV: 'test',
+      DATABASE_PATH: databasePath,
+      DATA_DIR: dir,
+      SECRET: 'a-crash-test-secret-that-is-long-enough-0',
+      SMTP_URL: smtp.url,
+      SQLITE_SYNCHRONOUS: 'FULL',
+      // Every signer comes from 127.0.0.1: the burst must not be cut short by the per-IP limits.
+      SIGN_LIMIT_PER_MINUTE: '1000000',
+      SIGN_LIMIT_PER_5_MINUTES: '1000000',
+      // A killed server's claimed mails are sent again once their lease runs out.
+      OUTBOX_LEASE_MS: '1000',
+      OUTBOX_POLL_MS: '100',
+      DELIVERY_IN_SERVER: 'false',
+      LOG_LEVEL: 'warn',
+    };
+    const port = await freePort();
+    const acknowledged: string[] = [];
+    let cutShort = 0;
+
+    for (let round = 0; round < rounds; round++) {
+      const server = spawnServer(port, env);
+      await server.ready;
+      const killed = { now: false };
+      // Signers sign one after another, each on their own connection, until the server is gone.
+      const signer = async (client: number) => {
+        const agent = request.agent(server.url);
+        for (let i = 0; !killed.now; i++) {
+          const email = `crash-${round}-${client}-${i}@example.org`;
+          try {
+            const res = await sign(agent, slug, { ...aSigner, name: `Signer ${round} ${client} ${i}`, email });
+            if (res.status === 303 && res.headers.location === `/petitions/${slug}/check-email`) {
+              acknowledged.push(email);
+            } else throw new Error(`unexpected answer ${res.status}`);
+          } catch (error) {
+            if (!killed.now) throw error;
+            cutShort++; // in flight when the server died: it may or may not be stored
+          }
+        }
+      };
+      const burst = Array.from({ length: clients }, (_, c) => signer(c));
+      // A replayable moment in the burst, once some signatures have been answered.
+      const before = acknowledged.length;
+      await until(() => acknowledged.length > before, 'a first signature to be answered', { timeoutMs: 20_000 });
+      await new Promise((resolve) => setTimeout(resolve, 50 + random.next() * 700));
+      killed.now = true;
+      server.child.kill('SIGKILL');
+      expect(await server.exited).toEqual({ code: null, signal: 'SIGKILL' });
+      await Promise.all(burst);
+    }
+    expect(cutShort).toBeGreaterThan(0); // the kills landed while signatures were on their way
+
+    // Restarted, the server sends what the killed ones had queued or had in flight.
+    const server = spawnServer(port, env);
+    await server.ready;
+    const db = openDatabase(databasePath);
+    try {
+      const stored = db.prepare('SELECT email FROM signatures').pluck().all() as string[];
+      const mailed = () => new Set(smtp.mails.map(recipient));
+      const unmailed = () => stored.filter((email) => !mailed().has(email));
+      await until(() => unmailed().length === 0, 'a confirmation mail for every signature', {
+        timeoutMs: 30_000,
+      }).catch(() => undefined);
+      expect(unmailed()).toEqual([]);
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toMatchObject({ code: 0 });
+
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      const perEmail = db.prepare('SELECT count(*) FROM signatures WHERE email = ?').pluck();
+      expect(acknowledged.length).toBeGreaterThan(0);
+      expect(acknowledged.filter((email) => perEmail.get(email) !== 1)).toEqual([]);
+      // At least once to the relay: a mail sent again after a crash carries the same Message-ID.
+      for (const email of stored) {
+        const ids = new Set(smtp.mails.filter((m) => recipient(m) === email).map((m) => m.messageId));
+        expect([email, ids.size]).toEqual([email, 1]);
+      }
+      expect(db.prepare("SELECT count(*) FROM outbox WHERE state <> 'sent'").pluck().get()).toBe(0);
+    } finally {
+      db.close();
+      if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    }
+  }, 120_000);
+});
