@@ -28,7 +28,8 @@ export interface Config {
   mailDir: string;
   mailFrom: string;
   secret: string;
-  trustProxy: boolean | number | string;
+  /** A hop count or the proxies' addresses, never `true`. */
+  trustProxy: false | number | string;
   logLevel: string;
   signing: {
     rateLimits: RateLimitWindow[];
@@ -102,9 +103,17 @@ function int(env: Env, name: string, fallback: number): number {
   return n;
 }
 
-function trustProxy(raw: string | undefined): boolean | number | string {
+function trustProxy(raw: string | undefined): false | number | string {
   if (raw === undefined || raw === '' || raw === 'false') return false;
-  if (raw === 'true') return true;
+  // Express would then take the leftmost X-Forwarded-For entry, which the client writes: anyone
+  // could pick their own rate-limit bucket (SECURITY 3).
+  if (/^true$/i.test(raw.trim())) {
+    throw new ConfigError(
+      'TRUST_PROXY=true would trust every X-Forwarded-For entry, including those the client writes, so anyone ' +
+        'could choose the address the rate limits count. Set the number of proxies in front of the server ' +
+        '(TRUST_PROXY=1 for one reverse proxy), or their addresses (TRUST_PROXY=loopback, or 10.0.0.1,10.0.0.2).',
+    );
+  }
   if (/^\d+$/.test(raw)) return Number(raw);
   return raw; // e.g. "loopback" or a list of addresses, as Express understands them
 }

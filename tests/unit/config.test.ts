@@ -32,6 +32,16 @@ describe('loadConfig', () => {
     });
   });
 
+  it('refuses TRUST_PROXY=true, and names what to set instead', () => {
+    for (const value of ['true', 'TRUE', ' True ']) {
+      expect(() => loadConfig({ SECRET: 's', TRUST_PROXY: value })).toThrow(ConfigError);
+      expect(() => loadConfig({ SECRET: 's', TRUST_PROXY: value })).toThrow(/TRUST_PROXY=1.*loopback/);
+    }
+    expect(loadConfig({ SECRET: 's', TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ SECRET: 's', TRUST_PROXY: 'loopback' }).trustProxy).toBe('loopback');
+    expect(loadConfig({ SECRET: 's' }).trustProxy).toBe(false);
+  });
+
   it('rejects malformed values with a message naming the variable', () => {
     expect(() => loadConfig({ SECRET: 's', PORT: 'abc' })).toThrow(/PORT/);
     expect(() => loadConfig({ SECRET: 's', BASE_URL: 'not a url' })).toThrow(/BASE_URL/);
