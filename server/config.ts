@@ -162,6 +162,18 @@ export function loadConfig(env: Env = process.env): Config {
   } else if (mode === 'production' && secret.length < 32) {
     throw new ConfigError('SECRET must be at least 32 characters long in production.');
   }
+  const mailCapture = env.MAIL_CAPTURE ?? '';
+  if (!['', 'true', 'false'].includes(mailCapture)) {
+    throw new ConfigError(`MAIL_CAPTURE must be true or false, got "${mailCapture}"`);
+  }
+  // Captured mail is never delivered: a production server must be told so, or every digest to the
+  // delegations would be written to a file and counted as sent.
+  if (mode === 'production' && !smtpUrl && mailCapture !== 'true') {
+    throw new ConfigError(
+      'SMTP_URL is required when NODE_ENV=production (e.g. smtp://user:pass@smtp.example.org:587). ' +
+        'To run without a relay, keeping every mail as a file under DATA_DIR/mail and delivering none, set MAIL_CAPTURE=true.',
+    );
+  }
   const synchronous = (env.SQLITE_SYNCHRONOUS || 'FULL').toUpperCase();
   if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
     throw new ConfigError(`SQLITE_SYNCHRONOUS must be FULL or NORMAL, got "${synchronous}"`);

@@ -256,7 +256,7 @@ describe('organiser login, sessions and CSRF', () => {
 describe('in production', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ smtp: false, env: { NODE_ENV: 'production', TRUST_PROXY: '1' } });
+    t = await createTestApp({ smtp: false, env: { NODE_ENV: 'production', TRUST_PROXY: '1', MAIL_CAPTURE: 'true' } });
     await createAccount(t.services, 'ada@example.org', 'admin');
   });
   afterAll(() => t.close());

@@ -10,6 +10,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', SECRET: 'short' })).toThrow(/at least 32/);
   });
 
+  it('refuses to start in production without SMTP_URL unless mail capture is asked for', () => {
+    const production = { NODE_ENV: 'production', SECRET: 'x'.repeat(40), BASE_URL: 'https://sign.example' };
+    expect(() => loadConfig(production)).toThrow(ConfigError);
+    expect(() => loadConfig(production)).toThrow(/SMTP_URL is required.*MAIL_CAPTURE=true/);
+    expect(() => loadConfig({ ...production, MAIL_CAPTURE: 'false' })).toThrow(/SMTP_URL is required/);
+    expect(loadConfig({ ...production, MAIL_CAPTURE: 'true' }).smtpUrl).toBeUndefined();
+    expect(loadConfig({ ...production, SMTP_URL: 'smtp://mail.example:587' }).smtpUrl).toBe('smtp://mail.example:587');
+    expect(() => loadConfig({ ...production, MAIL_CAPTURE: 'yes' })).toThrow(/MAIL_CAPTURE must be true or false/);
+    // In development, capturing is the default.
+    expect(loadConfig({ SECRET: 's' }).smtpUrl).toBeUndefined();
+  });
+
   it('reads the documented variables', () => {
     const config = loadConfig({
       NODE_ENV: 'production',
