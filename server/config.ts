@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import util from 'node:util';
 
 /** The project root: where views/, templates/ and db/ live, whether running from server/ or dist/server/. */
 export const appRoot = (() => {
@@ -131,8 +132,38 @@ function developmentSecret(dataDir: string): string {
   }
 }
 
-/** The only reader of the environment. Fails fast, with a reason, on values production cannot run without. */
-export function loadConfig(env: Env = process.env): Config {
+/**
+ * Fills gaps in the environment from a `.env` file in the folder the process starts in (the project
+ * folder under `npm run`), so that the server and every command-line tool share one configuration.
+ * A variable already set in the environment, even to "", wins over the file.
+ */
+export function loadEnvFile(file = path.resolve('.env'), env: Env = process.env): void {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  // The parser behind process.loadEnvFile (Node.js 20.12+), used directly so the file never overrides.
+  if (typeof util.parseEnv !== 'function') {
+    throw new ConfigError(`Reading ${file} needs Node.js 20.12 or later (this is ${process.version}).`);
+  }
+  for (const [name, value] of Object.entries(util.parseEnv(text))) {
+    if (env[name] === undefined && value !== undefined) env[name] = value;
+  }
+}
+
+/**
+ * The only reader of the environment. Fails fast, with a reason, on values production cannot run
+ * without. Called without an argument it reads process.env, with `.env` filling its gaps.
+ */
+export function loadConfig(given?: Env): Config {
+  let env = given;
+  if (!env) {
+    loadEnvFile();
+    env = process.env;
+  }
   const mode = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
   const port = int(env, 'PORT', 3000);
   const host = env.HOST || '0.0.0.0';
@@ -172,6 +203,14 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(
       'SMTP_URL is required when NODE_ENV=production (e.g. smtp://user:pass@smtp.example.org:587). ' +
         'To run without a relay, keeping every mail as a file under DATA_DIR/mail and delivering none, set MAIL_CAPTURE=true.',
+    );
+  }
+  // The port is no guide to the public address, and a command-line tool cannot know the server's:
+  // links in mail would point at localhost.
+  if (mode === 'production' && !env.BASE_URL) {
+    throw new ConfigError(
+      'BASE_URL is required when NODE_ENV=production: it is the public address used in every link in mail, ' +
+        'by the server and by the command-line tools alike (e.g. BASE_URL=https://undersigned.example).',
     );
   }
   const synchronous = (env.SQLITE_SYNCHRONOUS || 'FULL').toUpperCase();

@@ -22,6 +22,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ SECRET: 's' }).smtpUrl).toBeUndefined();
   });
 
+  it('refuses to start in production without BASE_URL: links in mail would point at localhost', () => {
+    const production = { NODE_ENV: 'production', SECRET: 'x'.repeat(40), SMTP_URL: 'smtp://mail.example:587' };
+    expect(() => loadConfig(production)).toThrow(/BASE_URL is required/);
+    expect(loadConfig({ ...production, BASE_URL: 'https://sign.example' }).baseUrl).toBe('https://sign.example');
+    expect(loadConfig({ SECRET: 's', PORT: '4000' }).baseUrl).toBe('http://localhost:4000');
+  });
+
   it('reads the documented variables', () => {
     const config = loadConfig({
       NODE_ENV: 'production',
