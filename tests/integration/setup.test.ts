@@ -1,31 +1,12 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { addValidatedSignatures, setTargetEmail } from '../helpers/factories';
 import { password } from '../helpers/admin';
+import { root, runCli } from '../helpers/cli';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 import { createTestApp, type TestApp } from '../helpers/testApp';
-
-const root = path.join(__dirname, '..', '..');
-const tsx = pathToFileURL(require.resolve('tsx')).href;
-
-/** A command-line tool started, as an operator would, in a folder holding a `.env` file. */
-function runIn(cwd: string, script: string, args: string[], env: Record<string, string>, stdin = '') {
-  const child = spawn(process.execPath, ['--import', tsx, path.join(root, script), ...args], {
-    cwd,
-    env: { PATH: process.env.PATH, ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdin.end(stdin);
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code) => resolve({ code, stdout, stderr })),
-  );
-}
 
 describe('the .env file', () => {
   let t: TestApp;
@@ -56,14 +37,19 @@ describe('the .env file', () => {
         '\n',
       ),
     );
-    const run = await runIn(folder, 'server/delivery/cli.ts', [], {
-      NODE_ENV: 'test',
-      DATABASE_PATH: t.services.config.databasePath,
-      DATA_DIR: t.dir,
-      SECRET: t.services.config.secret,
-      SMTP_URL: smtp.url,
-      DIGEST_SIZE: '2',
-    });
+    const run = await runCli(
+      'server/delivery/cli.ts',
+      [],
+      {
+        NODE_ENV: 'test',
+        DATABASE_PATH: t.services.config.databasePath,
+        DATA_DIR: t.dir,
+        SECRET: t.services.config.secret,
+        SMTP_URL: smtp.url,
+        DIGEST_SIZE: '2',
+      },
+      { cwd: folder },
+    );
     expect(run.stderr).toContain('batched 2 signatures into 1 digest');
     expect(run.code).toBe(0);
     const [digest] = await smtp.waitFor(1);
@@ -77,12 +63,11 @@ describe('the .env file', () => {
       path.join(folder, '.env'),
       `# as copied from .env.example\nDATABASE_PATH=${t.services.config.databasePath}\nSECRET="${t.services.config.secret}"\n`,
     );
-    const run = await runIn(
-      folder,
+    const run = await runCli(
       'server/admin/cli.ts',
       ['--email', 'env@example.org'],
       { NODE_ENV: 'test', DATA_DIR: t.dir },
-      `${password}\n`,
+      { cwd: folder, stdin: `${password}\n` },
     );
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain(`Created the admin account env@example.org in ${t.services.config.databasePath}`);
