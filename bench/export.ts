@@ -182,6 +182,7 @@ async function main(): Promise<void> {
       TRUST_PROXY: 'loopback',
       LOG_LEVEL: 'warn',
       SMTP_URL: '',
+      MAIL_CAPTURE: 'true',
     };
     server = spawn(process.execPath, [path.join(root, 'dist', 'server', 'main.js')], { env, stdio: 'inherit' });
     const pid = server.pid!;

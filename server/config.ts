@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import util from 'node:util';
 
 /** The project root: where views/, templates/ and db/ live, whether running from server/ or dist/server/. */
 export const appRoot = (() => {
@@ -28,7 +29,8 @@ export interface Config {
   mailDir: string;
   mailFrom: string;
   secret: string;
-  trustProxy: boolean | number | string;
+  /** A hop count or the proxies' addresses, never `true`. */
+  trustProxy: false | number | string;
   logLevel: string;
   signing: {
     rateLimits: RateLimitWindow[];
@@ -104,9 +106,17 @@ function int(env: Env, name: string, fallback: number): number {
   return n;
 }
 
-function trustProxy(raw: string | undefined): boolean | number | string {
+function trustProxy(raw: string | undefined): false | number | string {
   if (raw === undefined || raw === '' || raw === 'false') return false;
-  if (raw === 'true') return true;
+  // Express would then take the leftmost X-Forwarded-For entry, which the client writes: anyone
+  // could pick their own rate-limit bucket (SECURITY 3).
+  if (/^true$/i.test(raw.trim())) {
+    throw new ConfigError(
+      'TRUST_PROXY=true would trust every X-Forwarded-For entry, including those the client writes, so anyone ' +
+        'could choose the address the rate limits count. Set the number of proxies in front of the server ' +
+        '(TRUST_PROXY=1 for one reverse proxy), or their addresses (TRUST_PROXY=loopback, or 10.0.0.1,10.0.0.2).',
+    );
+  }
   if (/^\d+$/.test(raw)) return Number(raw);
   return raw; // e.g. "loopback" or a list of addresses, as Express understands them
 }
@@ -124,8 +134,38 @@ function developmentSecret(dataDir: string): string {
   }
 }
 
-/** The only reader of the environment. Fails fast, with a reason, on values production cannot run without. */
-export function loadConfig(env: Env = process.env): Config {
+/**
+ * Fills gaps in the environment from a `.env` file in the folder the process starts in (the project
+ * folder under `npm run`), so that the server and every command-line tool share one configuration.
+ * A variable already set in the environment, even to "", wins over the file.
+ */
+export function loadEnvFile(file = path.resolve('.env'), env: Env = process.env): void {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  // The parser behind process.loadEnvFile (Node.js 20.12+), used directly so the file never overrides.
+  if (typeof util.parseEnv !== 'function') {
+    throw new ConfigError(`Reading ${file} needs Node.js 20.12 or later (this is ${process.version}).`);
+  }
+  for (const [name, value] of Object.entries(util.parseEnv(text))) {
+    if (env[name] === undefined && value !== undefined) env[name] = value;
+  }
+}
+
+/**
+ * The only reader of the environment. Fails fast, with a reason, on values production cannot run
+ * without. Called without an argument it reads process.env, with `.env` filling its gaps.
+ */
+export function loadConfig(given?: Env): Config {
+  let env = given;
+  if (!env) {
+    loadEnvFile();
+    env = process.env;
+  }
   const mode = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
   const port = int(env, 'PORT', 3000);
   const host = env.HOST || '0.0.0.0';
@@ -154,6 +194,26 @@ export function loadConfig(env: Env = process.env): Config {
     secret = developmentSecret(dataDir);
   } else if (mode === 'production' && secret.length < 32) {
     throw new ConfigError('SECRET must be at least 32 characters long in production.');
+  }
+  const mailCapture = env.MAIL_CAPTURE ?? '';
+  if (!['', 'true', 'false'].includes(mailCapture)) {
+    throw new ConfigError(`MAIL_CAPTURE must be true or false, got "${mailCapture}"`);
+  }
+  // Captured mail is never delivered: a production server must be told so, or every digest to the
+  // delegations would be written to a file and counted as sent.
+  if (mode === 'production' && !smtpUrl && mailCapture !== 'true') {
+    throw new ConfigError(
+      'SMTP_URL is required when NODE_ENV=production (e.g. smtp://user:pass@smtp.example.org:587). ' +
+        'To run without a relay, keeping every mail as a file under DATA_DIR/mail and delivering none, set MAIL_CAPTURE=true.',
+    );
+  }
+  // The port is no guide to the public address, and a command-line tool cannot know the server's:
+  // links in mail would point at localhost.
+  if (mode === 'production' && !env.BASE_URL) {
+    throw new ConfigError(
+      'BASE_URL is required when NODE_ENV=production: it is the public address used in every link in mail, ' +
+        'by the server and by the command-line tools alike (e.g. BASE_URL=https://undersigned.example).',
+    );
   }
   const synchronous = (env.SQLITE_SYNCHRONOUS || 'FULL').toUpperCase();
   if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {

@@ -21,8 +21,11 @@ function start(): void {
   const server = app.listen(config.port, config.host, () => {
     const mail = config.smtpUrl
       ? 'SMTP relay'
-      : `captured in ${config.mailDir}, shown at ${config.baseUrl}/dev/mailbox`;
+      : config.env === 'production'
+        ? `captured in ${config.mailDir} (MAIL_CAPTURE=true): none is delivered`
+        : `captured in ${config.mailDir}, shown at ${config.baseUrl}/dev/mailbox`;
     logger.info(`Undersigned listening on ${config.baseUrl} (database ${config.databasePath}; mail ${mail})`);
+    if (!config.smtpUrl && config.env === 'production') logger.warn('MAIL_CAPTURE=true: no mail leaves this server');
   });
   const shutdown = () => {
     logger.info('shutting down');

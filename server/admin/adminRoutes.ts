@@ -12,6 +12,7 @@ import { exportRoutes } from '../exports/exportRoutes';
 import { lettersAdminRoutes } from '../letters/lettersAdmin';
 import type { LettersService } from '../letters/lettersService';
 import type { OutboxSender } from '../mail/outboxSender';
+import { createCsrf } from '../http/csrf';
 import type { Render } from '../http/render';
 import type { PetitionsService } from '../petitions/petitionsService';
 import { accountsRoutes } from './accountsRoutes';
@@ -23,7 +24,8 @@ import { auditRefusals, loadOrganiser, readOnlyForViewers, requireLogin } from '
 
 /**
  * Everything under /admin: the only part of the app with sessions. Mounted at /admin, so public
- * pages never create a session row or set a session cookie.
+ * pages never create a session row or set a session cookie; nor does the login page, before a
+ * successful login.
  *
  * no-store → session → who is logged in → /login → (login required) → CSRF → /logout → viewers
  * read only → the console's pages, each with its own role check.
@@ -77,9 +79,9 @@ export function adminRoutes(deps: {
     errorConfig: { statusCode: 403, code: 'EBADCSRFTOKEN' },
   });
 
-  router.use(
-    loginRoutes({ accounts: admin.accounts, audit: admin.audit, render, csrf: csrf.csrfSynchronisedProtection }),
-  );
+  // The login form has no session to keep a token in: it uses the public forms' stateless kind.
+  const loginCsrf = createCsrf(config.secret, production);
+  router.use(loginRoutes({ accounts: admin.accounts, audit: admin.audit, render, csrf: loginCsrf }));
   router.use(requireLogin);
   // The one file upload (targets CSV) is read before the CSRF check, which needs its `_csrf` field.
   router.use('/targets/import', multipartForm(512 * 1024));

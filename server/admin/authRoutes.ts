@@ -1,4 +1,5 @@
-import { Router, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { createCsrf } from '../http/csrf';
 import { safeNext, type AdminRender } from './adminRender';
 import type { AccountsService } from './accountsService';
 import type { AuditLog } from './auditLog';
@@ -6,22 +7,34 @@ import { currentOrganiser } from './requireRole';
 
 export const sessionCookieName = 'undersigned.sid';
 
-/** GET and POST /admin/login: open to anyone, protected by the session's CSRF token like every form. */
+/**
+ * GET and POST /admin/login: open to anyone, so no session exists before a successful login (a
+ * crawler would otherwise fill the sessions table). The form is protected like the public ones, by
+ * a signed double-submit cookie; the console's session-bound tokens start after login.
+ */
 export function loginRoutes(deps: {
   accounts: AccountsService;
   audit: AuditLog;
   render: AdminRender;
-  csrf: RequestHandler;
+  csrf: ReturnType<typeof createCsrf>;
 }): Router {
   const { accounts, audit, render, csrf } = deps;
   const router = Router();
+  const checkToken: RequestHandler = (req, _res, next) =>
+    next(csrf.validateRequest(req) ? undefined : csrf.invalidCsrfTokenError);
+  const token = (req: Request, res: Response) => csrf.generateCsrfToken(req, res);
 
-  router.get('/login', csrf, (req, res) => {
+  router.get('/login', (req, res) => {
     if (currentOrganiser(res)) return res.redirect(303, safeNext(req.query.next));
-    render(req, res, 'login', { titleKey: 'admin.login.title', email: '', next: safeNext(req.query.next) });
+    render(req, res, 'login', {
+      titleKey: 'admin.login.title',
+      email: '',
+      next: safeNext(req.query.next),
+      csrfToken: token(req, res),
+    });
   });
 
-  router.post('/login', csrf, async (req, res, next) => {
+  router.post('/login', checkToken, async (req, res, next) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const email = typeof body.email === 'string' ? body.email.slice(0, 300) : '';
     const password = typeof body.password === 'string' ? body.password.slice(0, 1000) : '';
@@ -31,7 +44,8 @@ export function loginRoutes(deps: {
       audit.record({ organiserId: result.organiserId, action: 'login.failed', details: { reason: result.reason } });
       if (result.lockedNow) audit.record({ organiserId: result.organiserId, action: 'account.locked' });
       // One message whatever went wrong: it must not tell whether the address has an account.
-      return render(req, res, 'login', { titleKey: 'admin.login.title', email, next: target, failed: true }, 401);
+      const again = { titleKey: 'admin.login.title', email, next: target, failed: true, csrfToken: token(req, res) };
+      return render(req, res, 'login', again, 401);
     }
     // A new session id at login, so an id planted before login is worth nothing after it.
     req.session.regenerate((error) => {

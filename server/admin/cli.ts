@@ -86,6 +86,8 @@ async function main(): Promise<void> {
     if ((await prompt('The same password again: ')) !== password) fail('The two passwords are not the same.');
   } else {
     password = await readPiped();
+    if (!password)
+      fail('No password on standard input (an unset variable piped in?). Run it in a terminal to be asked.');
   }
 
   let config;

@@ -9,6 +9,7 @@
 import pino from 'pino';
 import { commandLineUser } from '../admin/auditLog';
 import { ConfigError, loadConfig } from '../config';
+import { countOf, plural } from '../i18n/plural';
 import { createServices } from '../services';
 import type { BatchStatus } from './deliveryRepository';
 
@@ -66,7 +67,8 @@ async function main(argv: string[]): Promise<number> {
       const waiting = services.delivery.awaitingAddress();
       if (waiting.length) {
         process.stdout.write('\nWaiting for an address:\n');
-        for (const w of waiting) process.stdout.write(`  ${w.country}  ${w.target}: ${w.count} signatures\n`);
+        for (const w of waiting)
+          process.stdout.write(`  ${w.country}  ${w.target}: ${countOf(w.count, 'signature')}\n`);
       }
       if (pause)
         process.stdout.write(`\nDelivery is PAUSED since ${new Date(pause.pausedAt).toISOString()}: ${pause.reason}\n`);
@@ -80,8 +82,10 @@ async function main(argv: string[]): Promise<number> {
     }
     const planned = services.delivery.plan(flags.has('--now'));
     say(
-      `batched ${planned.signatures} signatures into ${planned.batches} digests` +
-        (planned.awaitingAddress ? `; ${planned.awaitingAddress} wait for a target address` : ''),
+      `batched ${countOf(planned.signatures, 'signature')} into ${countOf(planned.batches, 'digest')}` +
+        (planned.awaitingAddress
+          ? `; ${planned.awaitingAddress} ${plural(planned.awaitingAddress, 'waits', 'wait')} for a target address`
+          : ''),
     );
     const total = { sent: 0, retried: 0, failed: 0 };
     for (;;) {

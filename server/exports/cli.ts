@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { commandLineUser, createAuditLog } from '../admin/auditLog';
 import { ConfigError, loadConfig } from '../config';
 import { migrate, openDatabase } from '../db/database';
+import { countOf } from '../i18n/plural';
 import { exportRepository } from './exportRepository';
 import { exportFilters, exportStates, writeSignaturesCsv } from './exportService';
 
@@ -38,7 +39,7 @@ function progress(total: number) {
     const tenth = Math.floor(fraction * 10);
     if (tenth > lastTenth || done) {
       lastTenth = tenth;
-      process.stderr.write(`export: ${rows} of ${total} rows (${Math.floor(fraction * 100)}%)\n`);
+      process.stderr.write(`export: ${rows} of ${countOf(total, 'row')} (${Math.floor(fraction * 100)}%)\n`);
     }
   };
 }
@@ -122,7 +123,7 @@ async function main(): Promise<void> {
       out.end((error?: Error | null) => (error ? reject(error) : resolve())),
     );
   db.close();
-  if (args.out) process.stderr.write(`export: ${rows} rows written to ${args.out}\n`);
+  if (args.out) process.stderr.write(`export: ${countOf(rows, 'row')} written to ${args.out}\n`);
 }
 
 void main();

@@ -13,7 +13,8 @@ export function createCsrf(secret: string, secure: boolean) {
     cookieName: secure ? '__Host-undersigned.csrf' : 'undersigned.csrf',
     cookieOptions: { sameSite: 'lax', secure, httpOnly: true, path: '/' },
     getCsrfTokenFromRequest: (req) => (req.body as Record<string, unknown> | undefined)?._csrf as string | undefined,
-    // The console (/admin) has sessions, and its own synchroniser tokens (csrf-sync) in them.
+    // The console (/admin) has sessions, and its own synchroniser tokens (csrf-sync) in them; its
+    // login form, before any session, checks a token of this kind itself (server/admin/authRoutes.ts).
     skipCsrfProtection: (req) =>
       req.path.startsWith('/unsubscribe/') || req.path === '/admin' || req.path.startsWith('/admin/'),
     errorConfig: { statusCode: 403, code: 'EBADCSRFTOKEN' },

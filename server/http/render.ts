@@ -4,10 +4,26 @@ import type { Views } from '../views/views';
 
 const languageNames: Record<Lang, string> = { en: 'English', fr: 'Français' };
 
+/**
+ * A page may give `languagePath` in its context: the canonical address its language links build on,
+ * instead of the address asked for.
+ */
 export interface Render {
   (req: Request, res: Response, page: string, context?: Record<string, unknown>, status?: number): void;
   /** The page as a string, for a caller that caches it; nothing is sent. */
   html(req: Request, res: Response, page: string, context?: Record<string, unknown>): string;
+}
+
+/** The address asked for, without any `lang` parameter (there may be several), for the language links. */
+function withoutLang(originalUrl: string): string {
+  const mark = originalUrl.indexOf('?');
+  // Always a path on this site: `//evil.example` (or `/\\evil.example`) would be a link to another host.
+  const path = (mark < 0 ? originalUrl : originalUrl.slice(0, mark)).replace(/^[/\\]+/, '/');
+  if (mark < 0) return path;
+  const params = new URLSearchParams(originalUrl.slice(mark + 1));
+  params.delete('lang');
+  const query = params.toString();
+  return query ? `${path}?${query}` : path;
 }
 
 /**
@@ -17,11 +33,7 @@ export interface Render {
 export function createRender(views: Views, options: { baseUrl: string; devMailbox: boolean }): Render {
   const html: Render['html'] = (req, res, page, context = {}) => {
     const lang = res.locals.lang as Lang;
-    // Always a path on this site: `//evil.example` would be a link to another host.
-    const path = req.originalUrl
-      .replace(/([?&])lang=[^&]*&?/, '$1')
-      .replace(/[?&]$/, '')
-      .replace(/^\/{2,}/, '/');
+    const path = typeof context.languagePath === 'string' ? context.languagePath : withoutLang(req.originalUrl);
     const sep = path.includes('?') ? '&' : '?';
     return views.page(page, {
       lang,

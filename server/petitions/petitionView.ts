@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import Handlebars from 'handlebars';
 import type { Render } from '../http/render';
-import type { Lang } from '../i18n/i18n';
+import { isLang, type Lang } from '../i18n/i18n';
 import type { SignErrors, SignFormValues } from '../signatures/signForm';
 import type { PetitionPage, PetitionsService } from './petitionsService';
 
@@ -37,6 +37,15 @@ function summary(body: string, max = 200): string {
 
 export type PetitionView = ReturnType<typeof createPetitionView>;
 
+/**
+ * The plain address, or it with one known `?lang=`: the only requests whose render is kept for
+ * everyone. Anything else (`?lang=zz&lang=zz`, other parameters) is rendered for its visitor alone.
+ */
+function canonicalQuery(query: Request['query']): boolean {
+  const names = Object.keys(query);
+  return names.length === 0 || (names.length === 1 && names[0] === 'lang' && isLang(query.lang));
+}
+
 // Stands in for the visitor's CSRF token in a cached page; swapped for the real one on each view.
 const tokenSlot = '\u0000csrf\u0000';
 
@@ -57,6 +66,8 @@ export function createPetitionView(deps: { render: Render; petitions: PetitionsS
       .filter((field) => form.errors[field])
       .map((field) => ({ field, messageKey: form.errors[field] }));
     return {
+      // The language links: built on the petition's own address, never on the query a visitor sent.
+      languagePath: `/petitions/${petition.slug}`,
       title: petition.title,
       description: summary(petition.body),
       canonicalUrl: url,
@@ -78,8 +89,7 @@ export function createPetitionView(deps: { render: Render; petitions: PetitionsS
   return {
     show(req: Request, res: Response, page: PetitionPage): void {
       const lang = res.locals.lang as Lang;
-      // Only the plain address is cached: other query parameters end up in the language links.
-      if (Object.keys(req.query).some((k) => k !== 'lang')) {
+      if (!canonicalQuery(req.query)) {
         return render(req, res, 'petitions/show', context(lang, page, { values: blankForm, errors: {} }));
       }
       const key = `${lang}:${page.petition.slug}`;

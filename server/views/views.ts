@@ -27,8 +27,9 @@ function compileDir(hbs: typeof Handlebars, dir: string, suffix: string): Map<st
   const out = new Map<string, Template>();
   for (const file of walk(dir, suffix)) {
     const name = path.relative(dir, file).slice(0, -suffix.length).split(path.sep).join('/');
-    // strict: a misspelt variable is an error in development instead of a silent blank.
-    out.set(name, hbs.compile(fs.readFileSync(file, 'utf8'), { strict: false }));
+    // preventIndent: a partial called on an indented line would otherwise have every line of its
+    // output indented, text inside a <textarea> or a value="" included, and each save would add more.
+    out.set(name, hbs.compile(fs.readFileSync(file, 'utf8'), { strict: false, preventIndent: true }));
   }
   return out;
 }
@@ -60,7 +61,7 @@ export function createViews(i18n: i18n, root = appRoot): Views {
   const textMails = new Map<string, Template>();
   for (const file of walk(emailDir, '.text.hbs')) {
     const name = path.relative(emailDir, file).slice(0, -'.text.hbs'.length);
-    textMails.set(name, text.compile(fs.readFileSync(file, 'utf8'), { noEscape: true }));
+    textMails.set(name, text.compile(fs.readFileSync(file, 'utf8'), { noEscape: true, preventIndent: true }));
   }
 
   return {

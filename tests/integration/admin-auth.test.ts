@@ -55,8 +55,7 @@ describe('organiser login, sessions and CSRF', () => {
     it('logs in with the right password, with a new session id, and a cookie that is HttpOnly, SameSite=Lax, Path=/admin', async () => {
       const agent = t.agent();
       const page = await agent.get('/admin/login').expect(200);
-      const before = sessionCookie(page)!;
-      expect(before).toBeDefined();
+      expect(sessionCookie(page)).toBeUndefined(); // no session before login
       const res = await agent
         .post('/admin/login')
         .type('form')
@@ -72,12 +71,16 @@ describe('organiser login, sessions and CSRF', () => {
       const expires = Date.parse(/Expires=([^;]+)/.exec(after)![1]!);
       expect(expires - Date.now()).toBeGreaterThan(29 * 60_000);
       expect(expires - Date.now()).toBeLessThanOrEqual(30 * 60_000 + 1000);
-      expect(cookieValue(after)).not.toBe(cookieValue(before));
 
       const dashboard = await agent.get('/admin').expect(200);
       expect(dashboard.text).toContain('Logged in as ada@example.org');
-      // The session from before login is gone: its id is worth nothing now.
-      await request(t.app).get('/admin').set('Cookie', cookieValue(before)).expect(303);
+      // Logging in again gives a new id, and the session from before is gone: its id is worth nothing now.
+      const again = await agent
+        .post('/admin/login')
+        .type('form')
+        .send({ _csrf: csrfFrom(page.text), email: 'ada@example.org', password });
+      expect(cookieValue(sessionCookie(again)!)).not.toBe(cookieValue(after));
+      await request(t.app).get('/admin').set('Cookie', cookieValue(after)).expect(303);
     });
 
     it('stores the password as an argon2id hash, never as typed', () => {
@@ -276,32 +279,39 @@ describe('organiser login, sessions and CSRF', () => {
 describe('in production', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ smtp: false, env: { NODE_ENV: 'production', TRUST_PROXY: '1' } });
+    t = await createTestApp({ smtp: false, env: { NODE_ENV: 'production', TRUST_PROXY: '1', MAIL_CAPTURE: 'true' } });
     await createAccount(t.services, 'ada@example.org', 'admin');
   });
   afterAll(() => t.close());
 
+  // A browser sends a Secure cookie back only over HTTPS; the proxy says whether the request was.
+  async function loginOver(proto: 'https' | 'http') {
+    const page = await request(t.app).get('/admin/login').set('X-Forwarded-Proto', proto).expect(200);
+    expect(sessionCookie(page)).toBeUndefined();
+    const formCookie = (page.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('__Host-'))!;
+    expect(formCookie).toMatch(/; Secure/);
+    return request(t.app)
+      .post('/admin/login')
+      .set('X-Forwarded-Proto', proto)
+      .set('Cookie', cookieValue(formCookie))
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), email: 'ada@example.org', password });
+  }
+
   it('marks the session cookie Secure, and sends none over plain HTTP', async () => {
-    const https = await request(t.app).get('/admin/login').set('X-Forwarded-Proto', 'https').expect(200);
+    const https = await loginOver('https');
+    expect(https.status).toBe(303);
     const cookie = sessionCookie(https)!;
     expect(cookie).toMatch(/; Secure/);
     expect(cookie).toMatch(/; HttpOnly/);
     expect(cookie).toMatch(/; SameSite=Lax/);
     expect(cookie).toMatch(/; Path=\/admin(;|$)/);
 
-    const plain = await request(t.app).get('/admin/login').expect(200);
-    expect(sessionCookie(plain)).toBeUndefined();
+    expect(sessionCookie(await loginOver('http'))).toBeUndefined();
   });
 
   it('logs in over HTTPS with a Secure cookie', async () => {
-    // A browser sends a Secure cookie back only over HTTPS; the proxy says the request was HTTPS.
-    const page = await request(t.app).get('/admin/login').set('X-Forwarded-Proto', 'https').expect(200);
-    const res = await request(t.app)
-      .post('/admin/login')
-      .set('X-Forwarded-Proto', 'https')
-      .set('Cookie', cookieValue(sessionCookie(page)!))
-      .type('form')
-      .send({ _csrf: csrfFrom(page.text), email: 'ada@example.org', password });
+    const res = await loginOver('https');
     expect(res.status).toBe(303);
     const cookie = sessionCookie(res)!;
     expect(cookie).toMatch(/; Secure/);

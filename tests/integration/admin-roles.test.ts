@@ -121,7 +121,7 @@ describe('who may use which console route', () => {
   describe.each(routes)('$method $path (least role: $role)', (route) => {
     it('refuses anonymous visitors: to the login page on GET, 403 otherwise', async () => {
       const anonymous = t.agent();
-      const login = await anonymous.get('/admin/login').expect(200); // a session with a CSRF token, not logged in
+      const login = await anonymous.get('/admin/login').expect(200); // a CSRF token, not logged in
       const token = /name="_csrf" value="([^"]+)"/.exec(login.text)![1]!;
       const res = await send(anonymous, route, token);
       expect(res.headers['cache-control']).toBe('no-store');

@@ -10,6 +10,25 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', SECRET: 'short' })).toThrow(/at least 32/);
   });
 
+  it('refuses to start in production without SMTP_URL unless mail capture is asked for', () => {
+    const production = { NODE_ENV: 'production', SECRET: 'x'.repeat(40), BASE_URL: 'https://sign.example' };
+    expect(() => loadConfig(production)).toThrow(ConfigError);
+    expect(() => loadConfig(production)).toThrow(/SMTP_URL is required.*MAIL_CAPTURE=true/);
+    expect(() => loadConfig({ ...production, MAIL_CAPTURE: 'false' })).toThrow(/SMTP_URL is required/);
+    expect(loadConfig({ ...production, MAIL_CAPTURE: 'true' }).smtpUrl).toBeUndefined();
+    expect(loadConfig({ ...production, SMTP_URL: 'smtp://mail.example:587' }).smtpUrl).toBe('smtp://mail.example:587');
+    expect(() => loadConfig({ ...production, MAIL_CAPTURE: 'yes' })).toThrow(/MAIL_CAPTURE must be true or false/);
+    // In development, capturing is the default.
+    expect(loadConfig({ SECRET: 's' }).smtpUrl).toBeUndefined();
+  });
+
+  it('refuses to start in production without BASE_URL: links in mail would point at localhost', () => {
+    const production = { NODE_ENV: 'production', SECRET: 'x'.repeat(40), SMTP_URL: 'smtp://mail.example:587' };
+    expect(() => loadConfig(production)).toThrow(/BASE_URL is required/);
+    expect(loadConfig({ ...production, BASE_URL: 'https://sign.example' }).baseUrl).toBe('https://sign.example');
+    expect(loadConfig({ SECRET: 's', PORT: '4000' }).baseUrl).toBe('http://localhost:4000');
+  });
+
   it('reads the documented variables', () => {
     const config = loadConfig({
       NODE_ENV: 'production',
@@ -30,6 +49,16 @@ describe('loadConfig', () => {
       trustProxy: 1,
       synchronous: 'FULL',
     });
+  });
+
+  it('refuses TRUST_PROXY=true, and names what to set instead', () => {
+    for (const value of ['true', 'TRUE', ' True ']) {
+      expect(() => loadConfig({ SECRET: 's', TRUST_PROXY: value })).toThrow(ConfigError);
+      expect(() => loadConfig({ SECRET: 's', TRUST_PROXY: value })).toThrow(/TRUST_PROXY=1.*loopback/);
+    }
+    expect(loadConfig({ SECRET: 's', TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ SECRET: 's', TRUST_PROXY: 'loopback' }).trustProxy).toBe('loopback');
+    expect(loadConfig({ SECRET: 's' }).trustProxy).toBe(false);
   });
 
   it('rejects malformed values with a message naming the variable', () => {

@@ -66,10 +66,20 @@ export function signatureAdminRepository(db: Database) {
   const found = `SELECT s.id, p.slug AS petitionSlug, s.name, s.email, s.country_code AS country, s.postcode, s.state,
       s.created_at AS createdAt, s.validated_at AS validatedAt
     FROM signatures s JOIN petitions p ON p.id = s.petition_id`;
-  const byEmail = db.prepare(`${found} WHERE s.email_canonical = @canonical OR lower(s.email) = @lower
-    ORDER BY s.id DESC LIMIT @limit`);
-  const byText = db.prepare(`${found} WHERE s.name LIKE @like ESCAPE '\\' OR lower(s.postcode) = @lower
-    ORDER BY s.id DESC LIMIT @limit`);
+  const emailMatches = 's.email_canonical = @canonical OR lower(s.email) = @lower';
+  const textMatches = "s.name LIKE @like ESCAPE '\\' OR lower(s.postcode) = @lower";
+  const byEmail = db.prepare(`${found} WHERE ${emailMatches} ORDER BY s.id DESC LIMIT @limit`);
+  const byText = db.prepare(`${found} WHERE ${textMatches} ORDER BY s.id DESC LIMIT @limit`);
+  const countByEmail = db.prepare(`SELECT count(*) FROM signatures s WHERE ${emailMatches}`).pluck();
+  const countByText = db.prepare(`SELECT count(*) FROM signatures s WHERE ${textMatches}`).pluck();
+
+  /** A search's terms: by email (canonical or as typed) when it has an @, else part of a name or a postcode. */
+  function terms(query: string) {
+    const q = query.trim();
+    if (q.includes('@')) return { byEmail: true, params: { canonical: canonicalEmail(q), lower: q.toLowerCase() } };
+    const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    return { byEmail: false, params: { like, lower: q.toLowerCase() } };
+  }
   const recountTotal = db.prepare(
     `INSERT INTO petition_counts (petition_id, validated)
      VALUES (@p, (SELECT count(*) FROM signatures WHERE petition_id = @p AND state = 'validated'))
@@ -101,12 +111,14 @@ export function signatureAdminRepository(db: Database) {
   return {
     /** Up to `limit` signatures, newest first: by email (canonical or as typed) when it has an @. */
     search(query: string, limit: number): FoundSignature[] {
-      const q = query.trim();
-      if (q.includes('@')) {
-        return byEmail.all({ canonical: canonicalEmail(q), lower: q.toLowerCase(), limit }) as FoundSignature[];
-      }
-      const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      return byText.all({ like, lower: q.toLowerCase(), limit }) as FoundSignature[];
+      const { byEmail: email, params } = terms(query);
+      return (email ? byEmail : byText).all({ ...params, limit }) as FoundSignature[];
+    },
+
+    /** How many signatures the same search finds in all. */
+    countFound(query: string): number {
+      const { byEmail: email, params } = terms(query);
+      return (email ? countByEmail : countByText).get(params) as number;
     },
 
     /** How many signatures the criteria match, by state, and on how many petitions. */

@@ -26,14 +26,16 @@ export function signatureAdminRoutes(deps: {
 
   router.get('/signatures', requireRole('viewer'), (req, res) => {
     const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 200) : '';
-    const results = q ? signatureAdmin.search(q) : undefined;
+    const found = q ? signatureAdmin.find(q) : undefined;
     // Looking someone up is an action too; an erasure later blanks the query here.
     if (q) audit.record({ organiserId: organiserId(res), action: 'signatures.search', details: { q } });
     render(req, res, 'signatures/search', {
       titleKey: 'admin.signatures.title',
       section: 'signatures',
       q,
-      results,
+      results: found?.results,
+      total: found?.total,
+      partial: found ? found.total > found.results.length : false,
       retentionDays: deps.retentionDays,
       mailRetentionDays: deps.mailRetentionDays,
     });

@@ -4,7 +4,7 @@ import { parseDay } from '../../exports/exportService';
 import type { PetitionsService } from '../../petitions/petitionsService';
 import { hashIp } from '../../security/tokens';
 import { canonicalEmail } from '../../signatures/rules';
-import type { InvalidationCriteria, SignatureAdminRepository } from './signatureAdminRepository';
+import type { FoundSignature, InvalidationCriteria, SignatureAdminRepository } from './signatureAdminRepository';
 
 export interface InvalidationFormValues {
   petition: string;
@@ -20,6 +20,8 @@ export type InvalidationErrors = Partial<Record<keyof InvalidationFormValues | '
 
 const fields = ['petition', 'email', 'domain', 'ip', 'postcode', 'from', 'to'] as const;
 const dayMs = 24 * 60 * 60 * 1000;
+/** A search shows at most this many signatures, newest first, and says how many there are in all. */
+const searchLimit = 100;
 const emailFormat = z.email();
 
 export function readInvalidationForm(input: unknown): InvalidationFormValues {
@@ -50,7 +52,13 @@ export function createSignatureAdminService(deps: {
   const e = (key: string) => `admin.signatures.errors.${key}`;
 
   return {
-    search: (query: string) => repo.search(query, 100),
+    search: (query: string) => repo.search(query, searchLimit),
+
+    /** The newest signatures a search finds (at most 100), and how many it finds in all. */
+    find(query: string): { results: FoundSignature[]; total: number } {
+      const results = repo.search(query, searchLimit);
+      return { results, total: results.length < searchLimit ? results.length : repo.countFound(query) };
+    },
 
     /**
      * The criteria of a bulk invalidation, the way the UK petitions site has them: a petition, an

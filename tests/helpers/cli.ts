@@ -1,0 +1,34 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+export const root = path.join(__dirname, '..', '..');
+const tsx = pathToFileURL(require.resolve('tsx')).href;
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * A command-line tool (`server/…/cli.ts`) as its own process, with only the environment given (and
+ * PATH), started in `cwd` (the project folder unless said otherwise).
+ */
+export function runCli(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  options: { cwd?: string; stdin?: string } = {},
+): Promise<CliRun> {
+  const child = spawn(process.execPath, ['--import', tsx, path.join(root, script), ...args], {
+    cwd: options.cwd ?? root,
+    env: { PATH: process.env.PATH, ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.end(options.stdin ?? '');
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}

@@ -1,0 +1,114 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { addValidatedSignatures, setTargetEmail } from '../helpers/factories';
+import { password } from '../helpers/admin';
+import { root, runCli } from '../helpers/cli';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
+import { createTestApp, type TestApp } from '../helpers/testApp';
+
+describe('the .env file', () => {
+  let t: TestApp;
+  let smtp: SmtpSink | undefined;
+  let folder: string;
+  beforeEach(async () => {
+    t = await createTestApp({ smtp: false });
+    folder = fs.mkdtempSync(path.join(os.tmpdir(), 'undersigned-env-'));
+  });
+  afterEach(async () => {
+    await t.close();
+    await smtp?.close();
+    smtp = undefined;
+    fs.rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('gives npm run deliver the server’s port for links, and never overrides the environment', async () => {
+    smtp = await startSmtpSink();
+    setTargetEmail(t.services.db, 'IT', 'it@nato.example');
+    addValidatedSignatures(t.services.db, 'stay-in-mine-and-cluster-bans', [
+      { name: 'Ada', country: 'IT' },
+      { name: 'Grace', country: 'IT' },
+    ]);
+    // The server runs on 4321 without BASE_URL; the file also says what the environment overrides.
+    fs.writeFileSync(
+      path.join(folder, '.env'),
+      ['PORT=4321', 'DIGEST_SIZE=1000', `SMTP_URL=smtp://127.0.0.1:1`, 'DATABASE_PATH=/nonexistent/x.db', ''].join(
+        '\n',
+      ),
+    );
+    const run = await runCli(
+      'server/delivery/cli.ts',
+      [],
+      {
+        NODE_ENV: 'test',
+        DATABASE_PATH: t.services.config.databasePath,
+        DATA_DIR: t.dir,
+        SECRET: t.services.config.secret,
+        SMTP_URL: smtp.url,
+        DIGEST_SIZE: '2',
+      },
+      { cwd: folder },
+    );
+    expect(run.stderr).toContain('batched 2 signatures into 1 digest');
+    expect(run.code).toBe(0);
+    const [digest] = await smtp.waitFor(1);
+    expect(digest!.to).toMatchObject({ text: 'it@nato.example' });
+    expect(digest!.text).toContain('http://localhost:4321/petitions/stay-in-mine-and-cluster-bans');
+    expect(digest!.text).not.toContain('localhost:3000');
+  });
+
+  it('gives npm run admin:create the database to create the account in', async () => {
+    fs.writeFileSync(
+      path.join(folder, '.env'),
+      `# as copied from .env.example\nDATABASE_PATH=${t.services.config.databasePath}\nSECRET="${t.services.config.secret}"\n`,
+    );
+    const run = await runCli(
+      'server/admin/cli.ts',
+      ['--email', 'env@example.org'],
+      { NODE_ENV: 'test', DATA_DIR: t.dir },
+      { cwd: folder, stdin: `${password}\n` },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain(`Created the admin account env@example.org in ${t.services.config.databasePath}`);
+    expect(t.services.admin.accounts.list().map((a) => a.email)).toContain('env@example.org');
+  });
+});
+
+describe('npm run admin:create, as the README shows it', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await createTestApp({ smtp: false });
+  });
+  afterEach(() => t.close());
+
+  const env = () => ({
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'test',
+    DATABASE_PATH: t.services.config.databasePath,
+    DATA_DIR: t.dir,
+    SECRET: t.services.config.secret,
+  });
+
+  it('creates the account when the scripted example is pasted into a shell', () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const example = /From a script[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)![1]!;
+    expect(example).toContain('npm run admin:create');
+    const run = spawnSync('bash', ['-c', example], { cwd: root, env: env(), input: `${password}\n`, encoding: 'utf8' });
+    expect(run.stdout).toContain('Created the admin account you@example.org');
+    expect(run.status).toBe(0);
+    expect(t.services.admin.accounts.list().map((a) => a.email)).toContain('you@example.org');
+  });
+
+  it('says so when nothing was piped in, instead of calling the password too short', () => {
+    const run = spawnSync(
+      'bash',
+      ['-c', `printf '%s\\n' "$PASSWORD" | npm run -s admin:create -- --email nobody@example.org`],
+      { cwd: root, env: env(), encoding: 'utf8' },
+    );
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('No password on standard input');
+    expect(t.services.admin.accounts.list()).toHaveLength(0);
+  });
+});
