@@ -103,6 +103,8 @@ export interface SmtpSink {
   port: number;
   /** Messages and bytes received so far. */
   stats(): Promise<{ messages: number; bytes: number }>;
+  /** How many times each Message-ID was received so far, and how many messages carried none. */
+  messageIds(): Promise<{ count(id: string): number; all: Map<string, number>; missing: number }>;
   reset(): void;
   close(): Promise<void>;
 }
@@ -117,19 +119,26 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     child.once('message', resolve as (m: unknown) => void);
     child.once('error', reject);
   });
+  /** Asks the sink for `what` and resolves with its answer. */
+  const ask = <T>(what: 'stats' | 'ids') =>
+    new Promise<T>((resolve) => {
+      const listener = (m: Record<string, unknown>) => {
+        if (!(what in m)) return;
+        child.off('message', listener);
+        resolve(m[what] as T);
+      };
+      child.on('message', listener);
+      child.send(what);
+    });
   return {
     url: `smtp://127.0.0.1:${port}`,
     port,
-    stats: () =>
-      new Promise((resolve) => {
-        const listener = (m: { stats?: { messages: number; bytes: number } }) => {
-          if (!m.stats) return;
-          child.off('message', listener);
-          resolve(m.stats);
-        };
-        child.on('message', listener);
-        child.send('stats');
-      }),
+    stats: () => ask<{ messages: number; bytes: number }>('stats'),
+    messageIds: async () => {
+      const { entries, missing } = await ask<{ entries: Array<[string, number]>; missing: number }>('ids');
+      const all = new Map(entries);
+      return { count: (id: string) => all.get(id) ?? 0, all, missing };
+    },
     reset: () => child.send('reset'),
     close: () =>
       new Promise<void>((resolve) => {
