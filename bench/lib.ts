@@ -24,6 +24,11 @@ export interface LoadOptions {
   seconds?: number;
   /** …or send exactly this many requests and wait for every answer. */
   amount?: number;
+  /**
+   * Send from many source addresses in 127.0.0.0/8, this many requests from each (on one connection),
+   * so the server sees many clients rather than one; otherwise autocannon, from 127.0.0.1.
+   */
+  perAddress?: number;
 }
 
 export interface LoadResult {
@@ -36,6 +41,8 @@ export interface LoadResult {
   other: number;
   /** Bytes on the wire per response, headers included. */
   bytes: number;
+  /** Source addresses used, when sending from many. */
+  addresses?: number;
 }
 
 // The worker is TypeScript: registering tsx's CommonJS hook inside it lets it load loadWorker.ts.
@@ -152,8 +159,17 @@ export interface RunningApp extends Listening {
   services: Services;
 }
 
-/** The whole app, as server/main.ts builds it, on a database in `dir`, mailing `smtpUrl`. */
-export async function startApp(dir: string, smtpUrl: string, env: Record<string, string> = {}): Promise<RunningApp> {
+/**
+ * The whole app, as server/main.ts builds it, on a database in `dir`, mailing `smtpUrl`. With
+ * LOG_LEVEL set in `env`, it logs as production does, to `logFile` in place of stdout (which a
+ * production server hands to a log collector; here it would mix with the figures).
+ */
+export async function startApp(
+  dir: string,
+  smtpUrl: string,
+  env: Record<string, string> = {},
+  logFile = path.join(dir, 'app.log'),
+): Promise<RunningApp> {
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
@@ -164,7 +180,7 @@ export async function startApp(dir: string, smtpUrl: string, env: Record<string,
     SMTP_URL: smtpUrl,
     ...env,
   });
-  const services = createServices(config, createLogger(config.logLevel));
+  const services = createServices(config, createLogger(config.logLevel, logFile));
   services.sender.start();
   const server = await listen(createApp(services));
   return {
