@@ -9,6 +9,10 @@
  * CPU-second of this process (the SMTP server runs in it too), which drifts less. The last line is
  * `ratio: <app/bare>` of the median throughputs (mails/s).
  *
+ * The run then checks what it leaves behind, and exits non-zero if any of it does not hold: every
+ * letter `sent`, nothing in the outbox left queued, in flight, failed or dead, and every mail the app
+ * queued received exactly once (by its Message-ID).
+ *
  * The app runs as configured for production: SQLite in WAL with synchronous=FULL, the outbox sender's
  * batches of 50, a pool of 5 SMTP connections, the near-duplicate check on every confirmation.
  */
@@ -23,6 +27,7 @@ import { createLogger } from '../server/logger';
 import { createMailRenderer } from '../server/mail/mailRenderer';
 import { outboxRepository } from '../server/mail/outboxRepository';
 import { createServices } from '../server/services';
+import { exactlyOnce, MessageIds } from './messageIds';
 
 const N = Number(process.env.BENCH_LETTERS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -32,6 +37,8 @@ interface Sink {
   port: number;
   received: number;
   bytes: number;
+  /** Each Message-ID received, with how many times. */
+  ids: MessageIds;
   waitFor(count: number, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -42,12 +49,14 @@ async function startSink(): Promise<Sink> {
   const sink = {
     received: 0,
     bytes: 0,
+    ids: new MessageIds(),
   };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
     onData(stream, _session, callback) {
+      sink.ids.watch(stream);
       stream.on('data', (chunk: Buffer) => (sink.bytes += chunk.length));
       stream.on('end', () => {
         sink.received++;
@@ -221,6 +230,44 @@ async function main(): Promise<void> {
     return { from, to, replyTo, subject, html, text };
   }
 
+  /**
+   * What the run must leave behind, printed and checked: every letter sent, the outbox drained
+   * (nothing queued, in flight, failed or dead), and every mail the app queued received exactly
+   * once, beside the bare loop's. Returns what does not hold.
+   */
+  function finalStates(bareSent: number): string[] {
+    const letterStates = db.prepare('SELECT state, count(*) AS n FROM letters GROUP BY state').all() as Array<{
+      state: string;
+      n: number;
+    }>;
+    const outboxStates = db.prepare('SELECT state, count(*) AS n FROM outbox GROUP BY state').all() as Array<{
+      state: string;
+      n: number;
+    }>;
+    const messageIds = db.prepare('SELECT message_id FROM outbox').pluck().all() as string[];
+    const list = (rows: Array<{ state: string; n: number }>) => rows.map((r) => `${r.state} ${r.n}`).join(', ');
+    console.log(
+      `letters: ${N} per round, ${ROUNDS} round${ROUNDS === 1 ? '' : 's'}; states after the run: ${list(letterStates)}`,
+    );
+    console.log(`outbox after the run: ${list(outboxStates)}`);
+    console.log(
+      `mails received: ${sink.received} (${messageIds.length} queued by the app, ${bareSent} sent by the bare loop)`,
+    );
+
+    const problems: string[] = [];
+    const total = letterStates.reduce((sum, r) => sum + r.n, 0);
+    const sent = letterStates.find((r) => r.state === 'sent')?.n ?? 0;
+    if (total !== N * ROUNDS || sent !== total) problems.push(`${sent} of ${N * ROUNDS} letters are sent`);
+    const unsent = outboxStates.filter((r) => r.state !== 'sent');
+    if (unsent.length) problems.push(`the outbox still holds mail that is not sent: ${list(unsent)}`);
+    problems.push(...exactlyOnce((id) => sink.ids.count(id), messageIds, 'mails queued by the app'));
+    if (sink.received !== messageIds.length + bareSent) {
+      problems.push(`${sink.received} mails were received, ${messageIds.length + bareSent} were sent`);
+    }
+    if (sink.ids.missing) problems.push(`${sink.ids.missing} mails arrived without a Message-ID`);
+    return problems;
+  }
+
   try {
     // Rounds alternate which side goes first, and medians are compared: the machine is shared, and
     // its load drifts during a run.
@@ -229,6 +276,7 @@ async function main(): Promise<void> {
     const appCpu: number[] = [];
     const bareCpu: number[] = [];
     let mail: SendMailOptions | undefined;
+    let bareSent = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const tokens = await pendingLetters(round);
       const appFirst = round % 2 === 0;
@@ -243,8 +291,10 @@ async function main(): Promise<void> {
           if (!mail) {
             mail = sampleMail();
             await bare(sink, transport, mail, Math.min(200, N)); // warm-up, not counted
+            bareSent += Math.min(200, N);
           }
           const result = await bare(sink, transport, mail, N);
+          bareSent += N;
           bares.push(result.rate);
           bareCpu.push(result.perCpuSecond);
           line += ` bare ${result.rate.toFixed(0)} mails/s (${Math.round(result.bytes)} bytes each);`;
@@ -252,13 +302,8 @@ async function main(): Promise<void> {
       }
       console.log(line);
     }
-    const states = db.prepare('SELECT state, count(*) AS n FROM letters GROUP BY state').all() as Array<{
-      state: string;
-      n: number;
-    }>;
-    console.log(
-      `letters: ${N} per round, ${ROUNDS} rounds; states after the run: ${states.map((s) => `${s.state} ${s.n}`).join(', ')}`,
-    );
+    await services.sender.idle();
+    const problems = finalStates(bareSent);
     console.log(`app (median): ${median(apps).toFixed(0)} mails/s`);
     console.log(`bare nodemailer pool (median): ${median(bares).toFixed(0)} mails/s`);
     // Mails per CPU-second of this process: less sensitive to what else runs on the machine.
@@ -266,6 +311,8 @@ async function main(): Promise<void> {
       `per CPU-second (median): app ${median(appCpu).toFixed(0)}, bare ${median(bareCpu).toFixed(0)}, ` +
         `ratio ${(median(appCpu) / median(bareCpu)).toFixed(2)}`,
     );
+    for (const problem of problems) console.error(`FAILED: ${problem}`);
+    if (problems.length) process.exitCode = 1;
     console.log(`ratio: ${(median(apps) / median(bares)).toFixed(2)}`);
   } finally {
     transport.close();

@@ -24,6 +24,11 @@ export interface LoadOptions {
   seconds?: number;
   /** …or send exactly this many requests and wait for every answer. */
   amount?: number;
+  /**
+   * Send from many source addresses in 127.0.0.0/8, this many requests from each (on one connection),
+   * so the server sees many clients rather than one; otherwise autocannon, from 127.0.0.1.
+   */
+  perAddress?: number;
 }
 
 export interface LoadResult {
@@ -36,6 +41,8 @@ export interface LoadResult {
   other: number;
   /** Bytes on the wire per response, headers included. */
   bytes: number;
+  /** Source addresses used, when sending from many. */
+  addresses?: number;
 }
 
 // The worker is TypeScript: registering tsx's CommonJS hook inside it lets it load loadWorker.ts.
@@ -103,6 +110,8 @@ export interface SmtpSink {
   port: number;
   /** Messages and bytes received so far. */
   stats(): Promise<{ messages: number; bytes: number }>;
+  /** How many times each Message-ID was received so far, and how many messages carried none. */
+  messageIds(): Promise<{ count(id: string): number; all: Map<string, number>; missing: number }>;
   reset(): void;
   close(): Promise<void>;
 }
@@ -117,19 +126,26 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     child.once('message', resolve as (m: unknown) => void);
     child.once('error', reject);
   });
+  /** Asks the sink for `what` and resolves with its answer. */
+  const ask = <T>(what: 'stats' | 'ids') =>
+    new Promise<T>((resolve) => {
+      const listener = (m: Record<string, unknown>) => {
+        if (!(what in m)) return;
+        child.off('message', listener);
+        resolve(m[what] as T);
+      };
+      child.on('message', listener);
+      child.send(what);
+    });
   return {
     url: `smtp://127.0.0.1:${port}`,
     port,
-    stats: () =>
-      new Promise((resolve) => {
-        const listener = (m: { stats?: { messages: number; bytes: number } }) => {
-          if (!m.stats) return;
-          child.off('message', listener);
-          resolve(m.stats);
-        };
-        child.on('message', listener);
-        child.send('stats');
-      }),
+    stats: () => ask<{ messages: number; bytes: number }>('stats'),
+    messageIds: async () => {
+      const { entries, missing } = await ask<{ entries: Array<[string, number]>; missing: number }>('ids');
+      const all = new Map(entries);
+      return { count: (id: string) => all.get(id) ?? 0, all, missing };
+    },
     reset: () => child.send('reset'),
     close: () =>
       new Promise<void>((resolve) => {
@@ -143,8 +159,17 @@ export interface RunningApp extends Listening {
   services: Services;
 }
 
-/** The whole app, as server/main.ts builds it, on a database in `dir`, mailing `smtpUrl`. */
-export async function startApp(dir: string, smtpUrl: string, env: Record<string, string> = {}): Promise<RunningApp> {
+/**
+ * The whole app, as server/main.ts builds it, on a database in `dir`, mailing `smtpUrl`. With
+ * LOG_LEVEL set in `env`, it logs as production does, to `logFile` in place of stdout (which a
+ * production server hands to a log collector; here it would mix with the figures).
+ */
+export async function startApp(
+  dir: string,
+  smtpUrl: string,
+  env: Record<string, string> = {},
+  logFile = path.join(dir, 'app.log'),
+): Promise<RunningApp> {
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
@@ -155,7 +180,7 @@ export async function startApp(dir: string, smtpUrl: string, env: Record<string,
     SMTP_URL: smtpUrl,
     ...env,
   });
-  const services = createServices(config, createLogger(config.logLevel));
+  const services = createServices(config, createLogger(config.logLevel, logFile));
   services.sender.start();
   const server = await listen(createApp(services));
   return {

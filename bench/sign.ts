@@ -1,13 +1,24 @@
 /**
  * npm run bench:sign — the real sign route (CSRF, validation, fraud checks, group commit with
  * synchronous=FULL, confirmation mail through the outbox to a local SMTP sink) against a bare Express
- * route doing one INSERT, both under the same load in the same run. Checks that every 303 wrote one
- * row. Last line: `ratio: <app req/s / bare req/s>`.
+ * route doing one INSERT, both under the same load in the same run. Last line:
+ * `ratio: <app req/s / bare req/s>`.
+ *
+ * The app runs as production would: no address is exempt from the rate limits, and every request is
+ * logged at LOG_LEVEL=info, as JSON, to a file in place of stdout. The load comes as from many people:
+ * each source address in 127.0.0.0/8 sends a few signatures (fewer than the limit allows) on its own
+ * connection, so the rate-limit and block checks run, and pass, for every one. The run checks that
+ * every 303 wrote one pending row, that the server saw as many addresses as were used, that the
+ * request log has a line per request, and that a sixth signature from one address within the minute
+ * is flagged; it exits non-zero otherwise.
  */
+import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import BetterSqlite3 from 'better-sqlite3';
 import express from 'express';
+import { hashIp } from '../server/security/tokens';
 import {
   listen,
   load,
@@ -23,6 +34,8 @@ import {
 } from './lib';
 
 const measureSeconds = 10;
+/** Signatures per source address, one connection each: one fewer than the limit of 5 a minute for a petition. */
+const perAddress = 4;
 const synchronousNames = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
 
 /** The floor: Express 5, a urlencoded body and one autocommit INSERT into a table shaped like `signatures`. */
@@ -68,9 +81,10 @@ interface Measured extends LoadResult {
  * answer, so that rows written can be matched exactly against 303s: a timed run would cut requests
  * off mid-flight, after their row was written but before their answer was counted.
  */
-async function measure(options: LoadOptions, rows: () => number): Promise<Measured> {
+async function measure(options: LoadOptions, rows: () => number, beforeMeasuring?: () => void): Promise<Measured> {
   const warm = await warmUp(options);
   const before = await settled(rows);
+  beforeMeasuring?.();
   const result = await load({ ...options, amount: Math.round(warm.rps * measureSeconds) });
   return { ...result, accepted: result.status['303'] ?? 0, written: rows() - before };
 }
@@ -89,10 +103,23 @@ async function settled(rows: () => number): Promise<number> {
 const signBody = (csrf: string) =>
   `_csrf=${encodeURIComponent(csrf)}&name=Bench+Signer&email=bench{n}%40example.org&country=FR&showPublicly=on`;
 
+/** POSTs one form from `localAddress` and resolves with the status. */
+function postFrom(localAddress: string, url: string, headers: Record<string, string>, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers, localAddress, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 async function main(): Promise<void> {
   const dir = tempDir();
   const sink = await startSmtpSink();
   const closers: Array<() => Promise<void>> = [sink.close];
+  const problems: string[] = [];
   try {
     // The baseline goes first: the app keeps sending its queued confirmation mails after its run,
     // which would otherwise eat into the baseline's CPU.
@@ -104,14 +131,16 @@ async function main(): Promise<void> {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: signBody('x'),
+        perAddress,
       },
       bare.rows,
     );
 
-    // Loopback is an allowed range, so 50 connections from one IP are not flagged as a flood; the
-    // rate-limit and block checks still run for every signature.
-    const app = await startApp(dir.path, sink.url, { ALLOWED_IP_RANGES: '127.0.0.1,::1,::ffff:127.0.0.1' });
+    // No ALLOWED_IP_RANGES: every signature goes through the rate limit, as in production.
+    const logFile = path.join(dir.path, 'app.log');
+    const app = await startApp(dir.path, sink.url, { LOG_LEVEL: 'info' }, logFile);
     closers.unshift(app.close);
+    const { db, config, logger } = app.services;
     const page = await fetch(`${app.url}/petitions/${slug}`);
     const cookie = page.headers
       .getSetCookie()
@@ -119,29 +148,56 @@ async function main(): Promise<void> {
       .find((c) => c.startsWith('undersigned.csrf='));
     const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1];
     if (!cookie || !csrf) throw new Error('no CSRF cookie or token on the petition page');
-    const pending = app.services.db.prepare("SELECT count(*) FROM signatures WHERE state = 'pending'").pluck();
+    const signUrl = `${app.url}/petitions/${slug}/signatures`;
+    const headers = { 'content-type': 'application/x-www-form-urlencoded', cookie };
+    const pending = db.prepare("SELECT count(*) FROM signatures WHERE state = 'pending'").pluck();
+    const lastId = db.prepare('SELECT coalesce(max(id), 0) FROM signatures').pluck();
+    let firstMeasured = 0;
     const appResult = await measure(
-      {
-        url: `${app.url}/petitions/${slug}/signatures`,
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
-        body: signBody(csrf),
-      },
+      { url: signUrl, method: 'POST', headers, body: signBody(csrf), perAddress },
       () => pending.get() as number,
+      () => (firstMeasured = (lastId.get() as number) + 1),
     );
-    const synchronous = synchronousNames[app.services.db.pragma('synchronous', { simple: true }) as number];
-    const outbox = app.services.db.prepare("SELECT sum(state = 'sent') AS sent, count(*) AS queued FROM outbox");
+    const measured = db
+      .prepare(
+        `SELECT count(DISTINCT ip_hash) AS addresses, count(*) AS signatures, sum(state <> 'pending') AS flagged
+         FROM signatures WHERE id >= ?`,
+      )
+      .get(firstMeasured) as { addresses: number; signatures: number; flagged: number };
+    const busiest = db
+      .prepare('SELECT count(*) FROM signatures WHERE id >= ? GROUP BY ip_hash ORDER BY 1 DESC LIMIT 1')
+      .pluck()
+      .get(firstMeasured) as number;
+
+    // The limit is live: a sixth signature from one address within the minute is flagged.
+    const probe = '127.0.0.2';
+    for (let i = 0; i < 6; i++) await postFrom(probe, signUrl, headers, signBody(csrf).replace('{n}', `probe${i}`));
+    const probeRows = db
+      .prepare("SELECT state || coalesce(':' || fraud_reason, '') FROM signatures WHERE ip_hash = ? ORDER BY id")
+      .pluck()
+      .all(hashIp(config.secret, probe)) as string[];
+
+    await new Promise<void>((resolve, reject) => logger.flush((error) => (error ? reject(error) : resolve())));
+    const logLines = fs.readFileSync(logFile, 'utf8').split('\n');
+    const requestLines = logLines.filter((line) => line.includes('"msg":"request completed"')).length;
+    const logMb = fs.statSync(logFile).size / 1024 / 1024;
+
+    const synchronous = synchronousNames[db.pragma('synchronous', { simple: true }) as number];
+    const outbox = db.prepare("SELECT sum(state = 'sent') AS sent, count(*) AS queued FROM outbox");
     const mail = outbox.get() as { sent: number; queued: number };
 
-    console.log(`POST /petitions/${slug}/signatures, 50 connections, ~${measureSeconds} s each after a 2 s warm-up`);
-    console.log(`app:  synchronous=${synchronous} with group commit, mail to a local SMTP sink`);
+    console.log(`POST /petitions/${slug}/signatures, 50 connections, ~${measureSeconds} s each after a 2 s warm-up,`);
+    console.log(`${perAddress} signatures per source address in 127.0.0.0/8, one keep-alive connection each`);
+    console.log(`app:  synchronous=${synchronous} with group commit, mail to a local SMTP sink, no exempt addresses,`);
+    console.log(`      every request logged at info (${requestLines} request lines, ${logMb.toFixed(1)} MB of JSON)`);
     console.log(`      (${mail.sent} of the ${mail.queued} confirmation mails queued were sent by the end of its run)`);
-    console.log('bare: Express 5 + urlencoded + one autocommit INSERT, WAL with synchronous=NORMAL');
+    console.log('bare: Express 5 + urlencoded + one autocommit INSERT, WAL with synchronous=NORMAL, no logging');
     console.log();
     const rowsMatch = (r: Measured) => r.written === r.accepted;
     const row = (name: string, r: Measured) => [
       name,
       r.responses,
+      r.addresses ?? '',
       r.rps.toFixed(0),
       r.p99.toFixed(0),
       r.accepted,
@@ -150,15 +206,38 @@ async function main(): Promise<void> {
       rowsMatch(r) ? 'ok' : 'MISMATCH',
     ];
     printTable([
-      ['target', 'requests', 'req/s', 'p99 ms', '303', 'non-2xx/3xx', 'rows written', 'rows = 303'],
+      ['target', 'requests', 'addresses', 'req/s', 'p99 ms', '303', 'non-2xx/3xx', 'rows written', 'rows = 303'],
       row('bare', bareResult),
       row('app', appResult),
     ]);
     console.log();
+    console.log(
+      `the app saw ${measured.addresses} addresses for ${measured.signatures} signatures (at most ${busiest} from one), ` +
+        `${measured.flagged ?? 0} flagged`,
+    );
+    console.log(`six signatures from ${probe} within the minute: ${probeRows.join(', ')}`);
+
+    if (!rowsMatch(bareResult))
+      problems.push(`bare: ${bareResult.written} rows written for ${bareResult.accepted} 303s`);
+    if (!rowsMatch(appResult)) problems.push(`app: ${appResult.written} pending rows for ${appResult.accepted} 303s`);
+    if (appResult.other) problems.push(`app: ${appResult.other} answers were neither 2xx nor 3xx, or failed`);
+    if (measured.addresses !== appResult.addresses) {
+      problems.push(`the app saw ${measured.addresses} client addresses, the load came from ${appResult.addresses}`);
+    }
+    if (measured.flagged) problems.push(`${measured.flagged} signatures of the measured run were flagged`);
+    const limited = probeRows.filter((r) => r === 'fraudulent:rate_limit').length;
+    if (probeRows.length !== 6 || limited !== 1 || probeRows[5] !== 'fraudulent:rate_limit') {
+      problems.push('the rate limit did not flag the sixth signature from one address');
+    }
+    if (requestLines < appResult.responses) {
+      problems.push(`${requestLines} request lines logged for ${appResult.responses} requests measured`);
+    }
+
     const ratio = appResult.rps / bareResult.rps;
     console.log(verdict('target ratio >= 0.8', ratio >= 0.8));
     console.log(verdict('target app p99 <= 50 ms', appResult.p99 <= 50));
-    if (!rowsMatch(bareResult) || !rowsMatch(appResult)) process.exitCode = 1;
+    for (const problem of problems) console.error(`FAILED: ${problem}`);
+    if (problems.length) process.exitCode = 1;
     console.log(`ratio: ${ratio.toFixed(2)}`);
   } finally {
     for (const close of closers) await close();

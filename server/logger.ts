@@ -7,7 +7,8 @@ export function redactPath(url: string): string {
   return url.replace(/\/\d+\.[\w-]{27}(?=\/|$|\?)/g, '/:token').replace(/\?.*$/, '');
 }
 
-export function createLogger(level: string): Logger {
+/** JSON lines to stdout, or to `destination` (a file path or descriptor), written asynchronously. */
+export function createLogger(level: string, destination: string | number = 1): Logger {
   if (level === 'silent') return pino({ level });
-  return pino({ level }, pino.destination({ sync: false }));
+  return pino({ level }, pino.destination({ dest: destination, sync: false }));
 }
