@@ -646,6 +646,24 @@ describe('letters to the NATO delegations', () => {
     });
   });
 
+  describe('the mail cap', () => {
+    // Rate limits far above the cap: what stops the mails here is the cap itself.
+    let roomy: TestApp;
+    beforeEach(async () => {
+      roomy = await createTestApp({ env: { LETTER_LIMIT_PER_MINUTE: '100', LETTER_LIMIT_PER_5_MINUTES: '100' } });
+    });
+    afterEach(() => roomy.close());
+
+    it('sends at most 5 mails for one letter, however often it is written again that day', async () => {
+      for (let i = 0; i < 8; i++) await writeOn(roomy, { ...aWriter, email: `ada+${i}@example.org` });
+      await roomy.services.sender.idle();
+      await roomy.services.sender.drain();
+      expect(roomy.smtp!.mails).toHaveLength(5);
+      expect(roomy.smtp!.mails.every((m) => m.to && 'text' in m.to && m.to.text.startsWith('ada+'))).toBe(true);
+      expect(roomy.services.db.prepare('SELECT count(*) FROM letters').pluck().get()).toBe(1);
+    });
+  });
+
   describe('near-duplicate letters', () => {
     let crowd: TestApp;
     beforeEach(async () => {
