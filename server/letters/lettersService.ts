@@ -8,6 +8,7 @@ import type { Logger } from '../logger';
 import type { Outbox } from '../mail/outbox';
 import { UnsendableMail } from '../mail/mailer';
 import type { OutboxHook } from '../mail/outboxSender';
+import { greetingName } from '../security/nameRules';
 import { hashIp, signToken, tokenId, verifyToken } from '../security/tokens';
 import { canonicalEmail, emailDomain, IpRanges, RateWindow } from '../signatures/rules';
 import type { Target, TargetsRepository } from '../targets/targetsRepository';
@@ -224,7 +225,7 @@ export function createLettersService(deps: LettersServiceDeps) {
       locale: letter.locale,
       params: {
         subjectKey: 'letterEmail.confirm.subject',
-        name: letter.name,
+        name: greetingName(letter.name),
         targetName: target.name,
         demandTitle: demandTitle(letter.demandId, letter.locale),
         confirmUrl: `${config.baseUrl}/letters/${confirmToken(letter)}/confirm`,
@@ -244,7 +245,7 @@ export function createLettersService(deps: LettersServiceDeps) {
       locale: letter.locale,
       params: {
         subjectKey: 'letterEmail.self.subject',
-        name: letter.name,
+        name: greetingName(letter.name),
         targetName: target.name,
         demandTitle: demandTitle(letter.demandId, letter.locale),
         statusUrl: statusUrl(letter),
@@ -260,7 +261,7 @@ export function createLettersService(deps: LettersServiceDeps) {
       locale: letter.locale,
       params: {
         subjectKey: 'letterEmail.again.subject',
-        name: letter.name,
+        name: greetingName(letter.name),
         targetName: target.name,
         demandTitle: demandTitle(letter.demandId, letter.locale),
         statusUrl: statusUrl(letter),

@@ -23,22 +23,6 @@ export function emailDomain(email: string): string {
   return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
 }
 
-// eslint-disable-next-line no-control-regex
-const controlChars = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-const looksLikeUrl = /(https?:\/\/|www\.|\b[a-z0-9-]+\.(com|net|org|info|io|ru|xyz|top|biz|co)\b)/i;
-// A leading = + - @ (or tab/CR) would be read as a formula by spreadsheets opening an export.
-const formulaStart = /^[=+\-@\t\r]/;
-
-export type NameProblem = 'control' | 'url' | 'formula';
-
-/** Why a name cannot be accepted as typed, if it cannot. */
-export function nameProblem(name: string): NameProblem | undefined {
-  if (controlChars.test(name)) return 'control';
-  if (formulaStart.test(name)) return 'formula';
-  if (looksLikeUrl.test(name)) return 'url';
-  return undefined;
-}
-
 /** Address ranges in CIDR form ("203.0.113.0/24", "2001:db8::/32") or single addresses. */
 export class IpRanges {
   private readonly ranges: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>;

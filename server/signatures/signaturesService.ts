@@ -4,6 +4,7 @@ import type { GroupCommit } from '../db/groupCommit';
 import type { Lang } from '../i18n/i18n';
 import type { Outbox } from '../mail/outbox';
 import type { Petition } from '../petitions/petitionsRepository';
+import { greetingName } from '../security/nameRules';
 import { hashIp, signToken, tokenId, verifyToken } from '../security/tokens';
 import type { SignFormValues } from './signForm';
 import { consentVersion } from './consent';
@@ -56,7 +57,8 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
       template: 'confirm-signature',
       locale: lang,
       params: {
-        name: s.name,
+        // The address is not confirmed: no text of the signer's beyond a name that passes today's rules.
+        name: greetingName(s.name),
         petitionTitle: petition.title,
         confirmUrl: `${config.baseUrl}/signatures/${confirmToken(s)}/confirm`,
         expiresInDays: rules.tokenTtlDays,

@@ -437,6 +437,10 @@ describe('letters to the NATO delegations', () => {
   });
 
   describe('validation', () => {
+    const noLink = 'Enter your name without a web or email address. After a full stop, leave a space, as in “J. Smith”';
+    const lettersOnly = 'Enter your name using letters, spaces and punctuation only';
+    const townNoLink =
+      'Enter a town or postcode without a web address. After a full stop, leave a space, as in “St. Albans”';
     const cases: Array<[string, Fields, string]> = [
       ['no country is chosen', { country: '' }, 'Select the country whose delegation you are writing to'],
       ['the country is not a member state', { country: 'BR' }, 'Select a country from the list'],
@@ -448,7 +452,27 @@ describe('letters to the NATO delegations', () => {
       ['the own words are blank', { ownWords: '   ' }, 'Write a sentence or two in your own words'],
       ['the own words are too short', { ownWords: 'I agree.' }, 'Write at least 15 characters in your own words'],
       ['the own words are too long', { ownWords: 'word '.repeat(201) }, 'Keep your own words to 1,000 characters'],
+      ['the name holds a domain', { name: 'Claim your refund at paypal-help.de now' }, noLink],
+      ['the name holds a short link', { name: 'Visit bit.ly/3xYz' }, noLink],
+      ['the name is a link', { name: 't.me/freegift' }, noLink],
+      ['the name holds a domain with an ideographic dot', { name: 'evil。com' }, noLink],
+      ['the name holds a right-to-left override', { name: 'Ada \u202eecalevoL' }, lettersOnly],
+      ['the name holds a bidi isolate', { name: 'Ada \u2067Lovelace\u2069' }, lettersOnly],
+      ['the town holds a domain', { town: 'Visit paypal-help．de' }, townNoLink],
+      ['the town holds a right-to-left mark', { town: 'London\u200f' }, 'Enter a town or postcode using letters'],
     ];
+
+    it.each([
+      ['J. R. R. Tolkien', 'St. Albans'],
+      ["Mary-Jane O'Neil", 'Frankfurt a.M.'],
+      ['Γιώργος Παπαδόπουλος', 'Θεσσαλονίκη'],
+      ['Александр С. Пушкин', 'Санкт-Петербург'],
+      ['Şükrü Saracoğlu', 'İzmir'],
+    ])('accepts the name %j with the town %j, and signs the letter with them', async (name, town) => {
+      const res = await preview(t.agent(), { ...aWriter, lang: 'en', name, town });
+      expect(res.status).toBe(200);
+      expect(letterTextOn(res.text)).toMatch(new RegExp(`${escapeRegExp(name)}\n${escapeRegExp(town)}$`));
+    });
 
     it.each(cases)(
       're-renders the form with a message when %s, keeping what was typed',

@@ -176,9 +176,13 @@ describe('the petition journey', () => {
   });
 
   describe('validation', () => {
+    const noLink = 'Enter your name without a web or email address. After a full stop, leave a space, as in “J. Smith”';
+    const lettersOnly = 'Enter your name using letters, spaces and punctuation only';
+    const postcodeNoLink =
+      'Enter a postcode or town without a web address. After a full stop, leave a space, as in “St. Albans”';
     const cases: Array<[string, Record<string, string>, string]> = [
       ['the name is blank', { name: '' }, 'Enter your full name'],
-      ['the name holds a web address', { name: 'Visit https://spam.example' }, 'Enter your name without a web address'],
+      ['the name holds a web address', { name: 'Visit https://spam.example' }, noLink],
       ['the name starts with =', { name: '=HYPERLINK("x")' }, 'Enter your name without =, +, - or @ at the start'],
       ['the name starts with @', { name: '@someone' }, 'Enter your name without =, +, - or @ at the start'],
       [
@@ -196,6 +200,13 @@ describe('the petition journey', () => {
       ['no country is chosen', { country: '' }, 'Select your country'],
       ['the country is not a country', { country: 'QQ' }, 'Select your country from the list'],
       ['the postcode is too long', { postcode: 'x'.repeat(51) }, 'Enter a postcode or town of 50 characters or fewer'],
+      ['the name holds a domain', { name: 'Claim your refund at paypal-help.de now' }, noLink],
+      ['the name holds a short link', { name: 'Visit bit.ly/3xYz' }, noLink],
+      ['the name is a link', { name: 't.me/freegift' }, noLink],
+      ['the name holds a domain with an ideographic dot', { name: 'evil。com' }, noLink],
+      ['the name holds a right-to-left override', { name: 'Ada \u202eecalevoL' }, lettersOnly],
+      ['the name holds a bidi isolate', { name: 'Ada \u2067Lovelace\u2069' }, lettersOnly],
+      ['the postcode holds a domain', { postcode: 'paypal-help.de' }, postcodeNoLink],
     ];
 
     it.each(cases)('re-renders the form with a message when %s', async (_label, change, message) => {
@@ -212,6 +223,33 @@ describe('the petition journey', () => {
       expect(res.text).toMatch(/id="field-updates"[^>]*checked/);
       if (kept.country === 'GB') expect(res.text).toMatch(/<option value="GB" selected>/);
       expect(t.services.db.prepare('SELECT count(*) FROM signatures').pluck().get()).toBe(0);
+    });
+
+    it.each([
+      ['J. R. R. Tolkien', 'St. Albans'],
+      ["Mary-Jane O'Neil", 'Frankfurt a.M.'],
+      ['Γιώργος Παπαδόπουλος', 'Θεσσαλονίκη'],
+      ['Александр С. Пушкин', 'Санкт-Петербург'],
+      ['Şükrü Saracoğlu', 'İzmir'],
+    ])('accepts the name %j with the town %j, and greets the signer by it', async (name, postcode) => {
+      const res = await sign(t.agent(), slug, { ...aSigner, name, postcode });
+      expect(res.headers.location).toBe(`/petitions/${slug}/check-email`);
+      const [mail] = await t.smtp!.waitFor(1);
+      expect(mail!.text).toContain(`Dear ${name},`);
+    });
+
+    it('keeps a name stored before the rules refused it out of the mail to an unconfirmed address', async () => {
+      const agent = t.agent();
+      await sign(agent, slug, aSigner);
+      await t.smtp!.waitFor(1);
+      const spam = 'Claim your refund at paypal-help.de now';
+      t.services.db.prepare('UPDATE signatures SET name = ?').run(spam);
+      await sign(agent, slug, aSigner);
+      const [, again] = await t.smtp!.waitFor(2);
+      expect(again!.subject).toContain('Confirm your signature');
+      expect(again!.text).toMatch(/^Hello,$/m);
+      expect(again!.text).not.toContain('paypal');
+      expect(again!.html).not.toContain('paypal');
     });
 
     it('shows a <script> name escaped on the re-rendered form and among recent signers', async () => {
