@@ -10,7 +10,7 @@ import { UnsendableMail } from '../mail/mailer';
 import type { OutboxHook } from '../mail/outboxSender';
 import { greetingName } from '../security/nameRules';
 import { hashIp, signToken, tokenId, verifyToken } from '../security/tokens';
-import { canonicalEmail, emailDomain, IpRanges, RateWindow } from '../signatures/rules';
+import { canonicalEmail, EmailDomains, IpRanges, RateWindow } from '../signatures/rules';
 import type { Target, TargetsRepository } from '../targets/targetsRepository';
 import type { LetterFormValues } from './letterForm';
 import { IllegalTransitionError, transition, type LetterState } from './letterStates';
@@ -111,8 +111,8 @@ export function createLettersService(deps: LettersServiceDeps) {
   const rate = new RateWindow(rules.rateLimits);
   const allowedIps = new IpRanges(config.signing.allowedIpRanges);
   const blockedIps = new IpRanges(config.signing.blockedIpRanges);
-  const allowedDomains = new Set(config.signing.allowedEmailDomains);
-  const blockedDomains = new Set(config.signing.blockedEmailDomains);
+  const allowedDomains = new EmailDomains(config.signing.allowedEmailDomains);
+  const blockedDomains = new EmailDomains(config.signing.blockedEmailDomains);
   let sweepTimer: NodeJS.Timeout | undefined;
 
   const confirmToken = (l: Pick<Letter, 'id' | 'createdAt'>) =>
@@ -364,9 +364,8 @@ export function createLettersService(deps: LettersServiceDeps) {
   }
 
   function flagged(email: string, ip: string | undefined, key: string, now: number): boolean {
-    const domain = emailDomain(email);
-    if (blockedIps.has(ip) || blockedDomains.has(domain)) return true;
-    if (allowedIps.has(ip) || allowedDomains.has(domain)) return false;
+    if (blockedIps.has(ip) || blockedDomains.has(email)) return true;
+    if (allowedIps.has(ip) || allowedDomains.has(email)) return false;
     return rate.hit(key, now);
   }
 

@@ -8,7 +8,7 @@ import { greetingName } from '../security/nameRules';
 import { hashIp, signToken, tokenId, verifyToken } from '../security/tokens';
 import type { SignFormValues } from './signForm';
 import { consentVersion } from './consent';
-import { canonicalEmail, emailDomain, IpRanges, RateWindow } from './rules';
+import { canonicalEmail, EmailDomains, IpRanges, RateWindow } from './rules';
 import type { Signature, SignaturesRepository } from './signaturesRepository';
 
 const day = 24 * 60 * 60 * 1000;
@@ -38,8 +38,8 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
   const rate = new RateWindow(rules.rateLimits);
   const allowedIps = new IpRanges(rules.allowedIpRanges);
   const blockedIps = new IpRanges(rules.blockedIpRanges);
-  const allowedDomains = new Set(rules.allowedEmailDomains);
-  const blockedDomains = new Set(rules.blockedEmailDomains);
+  const allowedDomains = new EmailDomains(rules.allowedEmailDomains);
+  const blockedDomains = new EmailDomains(rules.blockedEmailDomains);
 
   const unsubscribeToken = (s: Pick<Signature, 'id' | 'createdAt'>) =>
     signToken(config.secret, 'unsubscribe', s.id, s.createdAt);
@@ -67,10 +67,9 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
   }
 
   function fraudReason(values: SignFormValues, ip: string | undefined, key: string, now: number): string | null {
-    const domain = emailDomain(values.email);
     if (blockedIps.has(ip)) return 'blocked_ip';
-    if (blockedDomains.has(domain)) return 'blocked_domain';
-    if (allowedIps.has(ip) || allowedDomains.has(domain)) return null;
+    if (blockedDomains.has(values.email)) return 'blocked_domain';
+    if (allowedIps.has(ip) || allowedDomains.has(values.email)) return null;
     return rate.hit(key, now) ? 'rate_limit' : null;
   }
 

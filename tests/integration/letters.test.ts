@@ -670,6 +670,25 @@ describe('letters to the NATO delegations', () => {
     });
   });
 
+  describe('the email domain block list', () => {
+    let listed: TestApp;
+    beforeEach(async () => {
+      listed = await createTestApp({ env: { BLOCKED_EMAIL_DOMAINS: 'mailinator.com' } });
+    });
+    afterEach(() => listed.close());
+
+    it('refuses letters from a blocked domain and its subdomains silently, and only those', async () => {
+      for (const email of ['x@mailinator.com', 'x@sub.mailinator.com', 'X@Deep.Sub.Mailinator.COM']) {
+        await writeOn(listed, { ...aWriter, email });
+      }
+      await writeOn(listed, { ...aWriter, email: 'ann@notmailinator.com' });
+      await listed.smtp!.waitFor(1);
+      await listed.services.sender.drain();
+      expect(listed.smtp!.mails.map((m) => m.to && 'text' in m.to && m.to.text)).toEqual(['ann@notmailinator.com']);
+      expect(listed.services.db.prepare('SELECT email FROM letters').pluck().all()).toEqual(['ann@notmailinator.com']);
+    });
+  });
+
   describe('the mail cap', () => {
     // Rate limits far above the cap: what stops the mails here is the cap itself.
     let roomy: TestApp;

@@ -389,6 +389,36 @@ describe('the petition journey', () => {
       expect(row).toEqual({ state: 'fraudulent', reason: 'blocked_domain' });
     });
 
+    it('marks the subdomains of a blocked domain fraudulent, and only those', async () => {
+      const agent = listed.agent();
+      for (const email of ['bot@sub.spam.example', 'BOT2@Deep.Sub.SPAM.example', 'ann@notspam.example']) {
+        const res = await sign(agent, slug, { ...aSigner, email });
+        expect(res.headers.location).toBe(`/petitions/${slug}/check-email`);
+      }
+      await listed.smtp!.waitFor(1);
+      await listed.services.sender.drain();
+      expect(listed.smtp!.mails.map((m) => m.to && 'text' in m.to && m.to.text)).toEqual(['ann@notspam.example']);
+      const rows = listed.services.db.prepare('SELECT email, state FROM signatures ORDER BY id').all();
+      expect(rows).toEqual([
+        { email: 'bot@sub.spam.example', state: 'fraudulent' },
+        { email: 'BOT2@Deep.Sub.SPAM.example', state: 'fraudulent' },
+        { email: 'ann@notspam.example', state: 'pending' },
+      ]);
+    });
+
+    it("lets an allowed email domain's subdomains past the rate limit too", async () => {
+      const campus = await createTestApp({ env: { ALLOWED_EMAIL_DOMAINS: 'uni.example' } });
+      try {
+        const agent = campus.agent();
+        for (let i = 0; i < 7; i++) await sign(agent, slug, { ...aSigner, email: `student${i}@cs.uni.example` });
+        await campus.smtp!.waitFor(7);
+        const states = campus.services.db.prepare('SELECT DISTINCT state FROM signatures').pluck().all();
+        expect(states).toEqual(['pending']);
+      } finally {
+        await campus.close();
+      }
+    });
+
     it('lets an allowed IP range past the rate limit (an office behind one address)', async () => {
       const agent = listed.agent();
       for (let i = 0; i < 8; i++) await sign(agent, slug, { ...aSigner, email: `colleague${i}@example.org` });

@@ -1,4 +1,4 @@
-import { canonicalEmail, IpRanges, RateWindow } from '../../server/signatures/rules';
+import { canonicalEmail, EmailDomains, IpRanges, RateWindow } from '../../server/signatures/rules';
 
 describe('canonicalEmail', () => {
   it.each([
@@ -49,5 +49,22 @@ describe('RateWindow', () => {
     rate.hit('c', 0);
     expect(rate.hit('a', 1)).toBe(false); // 'a' was evicted, so this is its first hit again
     expect(rate.hit('c', 1)).toBe(true);
+  });
+});
+
+describe('EmailDomains', () => {
+  const blocked = new EmailDomains(['mailinator.com', '@Spam.Example', '*.junk.example']);
+  it.each([
+    ['x@mailinator.com', true],
+    ['x@sub.mailinator.com', true],
+    ['x@a.b.MAILINATOR.com', true],
+    ['x@mailinator.com.', true],
+    ['x@spam.example', true],
+    ['x@mail.junk.example', true],
+    ['x@notmailinator.com', false],
+    ['x@mailinator.com.example.org', false],
+    ['x@example.org', false],
+  ])('%s → %s', (email, listed) => {
+    expect(blocked.has(email)).toBe(listed);
   });
 });
