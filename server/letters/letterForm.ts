@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nameProblem } from '../signatures/rules';
+import { nameProblem, placeProblem } from '../security/nameRules';
 
 export type LetterLangChoice = 'auto' | 'en' | 'fr';
 
@@ -100,7 +100,7 @@ export function parseLetterForm(body: unknown, countryCodes: ReadonlySet<string>
   if (!values.country) errors.country = 'letters.errors.countryBlank';
   else if (!countryCodes.has(values.country)) errors.country = 'letters.errors.countryInvalid';
 
-  // The name goes into a mail header (the subject): CR, LF and other control characters are refused.
+  // The name goes into a mail header (the subject) and mail to unconfirmed addresses: see nameRules.
   const problem = nameProblem(values.name);
   if (!values.name) errors.name = 'letters.errors.nameBlank';
   else if (values.name.length > 100) errors.name = 'letters.errors.nameTooLong';
@@ -111,8 +111,10 @@ export function parseLetterForm(body: unknown, countryCodes: ReadonlySet<string>
     errors.email = 'letters.errors.emailInvalid';
   }
 
+  const place = placeProblem(values.town);
   if (charCount(values.town) > 80) errors.town = 'letters.errors.townTooLong';
-  else if (anyControl.test(values.town)) errors.town = 'letters.errors.townInvalid';
+  else if (place === 'control') errors.town = 'letters.errors.townInvalid';
+  else if (place === 'url') errors.town = 'letters.errors.town_url';
 
   const words = charCount(values.ownWords);
   if (words === 0) errors.ownWords = 'letters.errors.ownWordsBlank';

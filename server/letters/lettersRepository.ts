@@ -110,6 +110,16 @@ export function lettersRepository(db: Database) {
        @lang, @locale, @copyRequested, @fingerprint, @ipHash, @mailsSent, @day, @now, @now)`,
   );
   const insertText = db.prepare('INSERT INTO letter_texts (letter_id, own_words, body) VALUES (?, ?, ?)');
+  // Written again before anyone confirmed it: new words, and a new moment, later than the last even
+  // within the same millisecond, so that the links mailed before (signed over it) stop working.
+  const rewrite = db.prepare(
+    `UPDATE letters SET delivery = @delivery, name = @name, email = @email, town = @town, lang = @lang,
+       locale = @locale, copy_requested = @copyRequested, fingerprint = @fingerprint, ip_hash = @ipHash,
+       mails_sent = mails_sent + 1, created_at = max(@now, created_at + 1), updated_at = @now
+     WHERE id = @id AND state = 'pending'`,
+  );
+  const rewriteText = db.prepare('UPDATE letter_texts SET own_words = ?, body = ? WHERE letter_id = ?');
+  const dropBands = db.prepare('DELETE FROM letter_bands WHERE letter_id = ?');
   const textOf = db.prepare('SELECT own_words AS ownWords, body FROM letter_texts WHERE letter_id = ?');
   const insertBand = db.prepare(
     'INSERT OR IGNORE INTO letter_bands (demand_id, band_key, letter_id, created_at) VALUES (?, ?, ?, ?)',
@@ -125,6 +135,7 @@ export function lettersRepository(db: Database) {
     .pluck();
   const stateOf = db.prepare('SELECT state, demand_id AS demandId, country_code AS country FROM letters WHERE id = ?');
   const countMail = db.prepare('UPDATE letters SET mails_sent = mails_sent + 1 WHERE id = ?');
+  const touch = db.prepare('UPDATE letters SET updated_at = ? WHERE id = ?');
   const moves = new Map<string, ReturnType<Database['prepare']>>();
   const bump = {
     sent: db.prepare(
@@ -219,6 +230,18 @@ export function lettersRepository(db: Database) {
       for (const key of bandKeys) insertBand.run(letter.demandId, key, id, letter.now);
       return id;
     },
+    /**
+     * Replaces a letter nobody has confirmed yet with a new version, counting one more mail; false if
+     * it is no longer pending. The caller keeps the same demand, target, canonical email and day.
+     */
+    rewrite(id: number, letter: NewLetter, bandKeys: number[]): boolean {
+      const { ownWords, body, ...row } = letter;
+      if (rewrite.run({ ...row, id, copyRequested: row.copyRequested ? 1 : 0 }).changes !== 1) return false;
+      rewriteText.run(ownWords, body, id);
+      dropBands.run(id);
+      for (const key of bandKeys) insertBand.run(letter.demandId, key, id, letter.now);
+      return true;
+    },
     findById(id: number): Letter | undefined {
       const row = byId.get(id) as RawLetter | undefined;
       return row && toLetter(row);
@@ -251,6 +274,10 @@ export function lettersRepository(db: Database) {
     },
     countMailSent(id: number): void {
       countMail.run(id);
+    },
+    /** An attempt that changes nothing else is still a write (and a commit on disk), as every other is. */
+    touch(id: number, now: number): void {
+      touch.run(now, id);
     },
     /**
      * Compare-and-set: moves the letter only if it is still in `from`. The caller has checked the move

@@ -2,6 +2,7 @@ import express, { Router, type Request, type RequestHandler, type Response } fro
 import { notFound } from '../errors';
 import type { Render } from '../http/render';
 import type { Lang } from '../i18n/i18n';
+import type { Target } from '../targets/targetsRepository';
 import {
   bodyMax,
   fieldOrder,
@@ -49,6 +50,14 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
     const demand = letters.demand(String(req.params.slug), res.locals.lang as Lang);
     if (!demand) throw notFound();
     return demand;
+  }
+
+  /**
+   * The one answer to a letter that was written, whatever its address wrote before (SECURITY 17):
+   * the link comes by mail, to confirm the letter or, to a target without an address, to send it.
+   */
+  function checkEmail(res: Response, demand: Demand, target: Target) {
+    res.redirect(303, `/demands/${demand.slug}/letters/check-email?to=${target.id}`);
   }
 
   function showForm(
@@ -136,10 +145,10 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
     const demand = demandOf(req, res);
     const form = parseLetterForm(req.body, letters.countryCodes());
     if (!form.ok) return showForm(req, res, demand, form.values, form.errors, 400);
-    // The honeypot is on this first form only: a bot that fills it goes no further, told as everyone is.
-    if (form.honeypot) return res.redirect(303, `/demands/${demand.slug}/letters/check-email`);
     const draft = letters.draft(demand, form.values);
     if (!draft) return showForm(req, res, demand, form.values, { country: 'letters.errors.countryInvalid' }, 400);
+    // The honeypot is on this first form only: a bot that fills it goes no further, told as everyone is.
+    if (form.honeypot) return checkEmail(res, demand, draft.target);
     showPreview(req, res, demand, form.values, draft, draft.text);
   });
 
@@ -152,12 +161,11 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
     const body = parseLetterBody(req.body);
     if (!body.ok) return showPreview(req, res, demand, form.values, draft, body.body, body.error, 400);
     // A filled honeypot is a bot: it is told the same as everyone, and nothing is stored.
-    if (form.honeypot) return res.redirect(303, `/demands/${demand.slug}/letters/check-email`);
+    if (form.honeypot) return checkEmail(res, demand, draft.target);
     const outcome = await letters.submit(demand, form.values, body.body, req.ip, res.locals.lang as Lang);
     if (outcome.kind === 'invalid')
       return showPreview(req, res, demand, form.values, draft, body.body, outcome.error, 400);
-    if (outcome.kind === 'self') return res.redirect(303, `/letters/${outcome.viewToken}`);
-    res.redirect(303, `/demands/${demand.slug}/letters/check-email`);
+    checkEmail(res, demand, draft.target);
   });
 
   // A language switch on a page answered to a POST lands here with a GET.
@@ -167,7 +175,9 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
 
   router.get('/demands/:slug/letters/check-email', (req, res) => {
     const demand = demandOf(req, res);
-    render(req, res, 'letters/check-email', { title: demand.title, demand });
+    // Which target was written to, from the form (not from anything stored): its wording only.
+    const to = typeof req.query.to === 'string' ? letters.target(req.query.to) : undefined;
+    render(req, res, 'letters/check-email', { title: demand.title, demand, target: to, selfSend: to && !to.email });
   });
 
   function privatePage(res: Response) {
@@ -205,14 +215,13 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
     const { letter } = page;
     const lang = res.locals.lang as Lang;
     const selfPending = letter.delivery === 'self' && letter.state === 'pending';
-    // Saying a letter is sent takes the link mailed to its writer; the page given on screen says so.
-    const state = selfPending ? (page.mailed ? 'pendingSelf' : 'pendingSelfView') : letter.state;
+    const state = selfPending ? 'pendingSelf' : letter.state;
     render(req, res, 'letters/status', {
       title: page.demand.title,
-      form: selfPending && page.mailed,
+      form: selfPending,
       ...page,
       selfPending,
-      stateLabelKey: `letters.status.label.${selfPending ? 'pendingSelf' : state}`,
+      stateLabelKey: `letters.status.label.${state}`,
       stateTextKey: `letters.status.${state}`,
       sentDate: letter.sentAt
         ? new Date(letter.sentAt).toLocaleDateString(lang, { day: 'numeric', month: 'long', year: 'numeric' })

@@ -8,13 +8,14 @@ import type { Logger } from '../logger';
 import type { Outbox } from '../mail/outbox';
 import { UnsendableMail } from '../mail/mailer';
 import type { OutboxHook } from '../mail/outboxSender';
+import { greetingName } from '../security/nameRules';
 import { hashIp, signToken, tokenId, verifyToken } from '../security/tokens';
-import { canonicalEmail, emailDomain, IpRanges, RateWindow } from '../signatures/rules';
+import { canonicalEmail, EmailDomains, IpRanges, RateWindow } from '../signatures/rules';
 import type { Target, TargetsRepository } from '../targets/targetsRepository';
 import type { LetterFormValues } from './letterForm';
 import { IllegalTransitionError, transition, type LetterState } from './letterStates';
 import type { LetterTemplates } from './letterTemplates';
-import type { Demand, Letter, LetterCountryCount, LettersRepository } from './lettersRepository';
+import type { Demand, Letter, LetterCountryCount, LettersRepository, NewLetter } from './lettersRepository';
 import { mailtoHref } from './mailto';
 import { bands, fromBlob, jaccard, ownContribution, toBlob } from './similarity';
 
@@ -37,16 +38,18 @@ export class NoAddressError extends Error {
   }
 }
 
+/**
+ * What writing a letter comes to. Every letter that is written is answered alike, whatever its
+ * address wrote before: the supporter is told to check their email (SECURITY 17).
+ */
 export type SubmitOutcome =
   /** The letter has nothing of the supporter's own left in it. */
   | { kind: 'invalid'; error: string }
-  /** Told to check their email (a confirmation, a reminder, or, for flagged attempts, nothing). */
-  | { kind: 'check-email' }
   /**
-   * A target without an address: the supporter sends it, from the page at this token. It lets them
-   * see and send the letter; saying it is sent takes the link mailed to them (see `viewToken`).
+   * A confirmation, the link to send it oneself (to a target without an address), a reminder of the
+   * letter already written that day, or, for flagged attempts and over the cap, nothing.
    */
-  | { kind: 'self'; viewToken: string };
+  | { kind: 'check-email' };
 
 export type LinkStatus =
   | { status: 'unknown' }
@@ -61,13 +64,8 @@ export interface LetterPage {
   demand: Demand;
   target: Target;
   subject: string;
-  /** The token the page was opened with (a status link, or the view link given after writing). */
+  /** The status link the page was opened with: only ever mailed to the writer's address. */
   statusToken: string;
-  /**
-   * Opened from a link mailed to the writer: they have shown the address is theirs. Only then can a
-   * letter they send themselves be marked as sent, and counted.
-   */
-  mailed: boolean;
   /** For a letter the supporter sends: their mail program, with subject and body filled in. */
   mailto: string | null;
 }
@@ -110,8 +108,8 @@ export function createLettersService(deps: LettersServiceDeps) {
   const rate = new RateWindow(rules.rateLimits);
   const allowedIps = new IpRanges(config.signing.allowedIpRanges);
   const blockedIps = new IpRanges(config.signing.blockedIpRanges);
-  const allowedDomains = new Set(config.signing.allowedEmailDomains);
-  const blockedDomains = new Set(config.signing.blockedEmailDomains);
+  const allowedDomains = new EmailDomains(config.signing.allowedEmailDomains);
+  const blockedDomains = new EmailDomains(config.signing.blockedEmailDomains);
   let sweepTimer: NodeJS.Timeout | undefined;
 
   const confirmToken = (l: Pick<Letter, 'id' | 'createdAt'>) =>
@@ -119,12 +117,6 @@ export function createLettersService(deps: LettersServiceDeps) {
   const statusToken = (l: Pick<Letter, 'id' | 'createdAt'>) =>
     signToken(config.secret, 'letter-status', l.id, l.createdAt);
   const statusUrl = (l: Pick<Letter, 'id' | 'createdAt'>) => `${config.baseUrl}/letters/${statusToken(l)}`;
-  /**
-   * The link a supporter gets on screen after writing a letter they send themselves: it shows the
-   * letter, but cannot mark it sent. That takes the status link mailed to them, or anyone could
-   * inflate the public count of letters sent with made-up addresses.
-   */
-  const viewToken = (l: Pick<Letter, 'id' | 'createdAt'>) => signToken(config.secret, 'letter-view', l.id, l.createdAt);
 
   let countryCache: { codes: Set<string>; byLang: Map<Lang, Array<{ code: string; name: string }>> } | undefined;
   function countryData() {
@@ -202,7 +194,7 @@ export function createLettersService(deps: LettersServiceDeps) {
     return { ...letter, state: 'expired' };
   }
 
-  function findByToken(purpose: 'letter-confirm' | 'letter-status' | 'letter-view', token: string): Letter | undefined {
+  function findByToken(purpose: 'letter-confirm' | 'letter-status', token: string): Letter | undefined {
     const id = tokenId(token);
     const letter = id === undefined ? undefined : repo.findById(id);
     if (!letter || !verifyToken(config.secret, purpose, token, letter.createdAt)) return undefined;
@@ -224,7 +216,7 @@ export function createLettersService(deps: LettersServiceDeps) {
       locale: letter.locale,
       params: {
         subjectKey: 'letterEmail.confirm.subject',
-        name: letter.name,
+        name: greetingName(letter.name),
         targetName: target.name,
         demandTitle: demandTitle(letter.demandId, letter.locale),
         confirmUrl: `${config.baseUrl}/letters/${confirmToken(letter)}/confirm`,
@@ -244,7 +236,7 @@ export function createLettersService(deps: LettersServiceDeps) {
       locale: letter.locale,
       params: {
         subjectKey: 'letterEmail.self.subject',
-        name: letter.name,
+        name: greetingName(letter.name),
         targetName: target.name,
         demandTitle: demandTitle(letter.demandId, letter.locale),
         statusUrl: statusUrl(letter),
@@ -260,7 +252,7 @@ export function createLettersService(deps: LettersServiceDeps) {
       locale: letter.locale,
       params: {
         subjectKey: 'letterEmail.again.subject',
-        name: letter.name,
+        name: greetingName(letter.name),
         targetName: target.name,
         demandTitle: demandTitle(letter.demandId, letter.locale),
         statusUrl: statusUrl(letter),
@@ -363,15 +355,13 @@ export function createLettersService(deps: LettersServiceDeps) {
   }
 
   function flagged(email: string, ip: string | undefined, key: string, now: number): boolean {
-    const domain = emailDomain(email);
-    if (blockedIps.has(ip) || blockedDomains.has(domain)) return true;
-    if (allowedIps.has(ip) || allowedDomains.has(domain)) return false;
+    if (blockedIps.has(ip) || blockedDomains.has(email)) return true;
+    if (allowedIps.has(ip) || allowedDomains.has(email)) return false;
     return rate.hit(key, now);
   }
 
   return {
     confirmToken,
-    viewToken,
     statusToken,
     suggestedLang,
     pendingTtlDays: rules.pendingTtlDays,
@@ -400,6 +390,11 @@ export function createLettersService(deps: LettersServiceDeps) {
 
     resolveTarget,
 
+    /** A target by the id a page was given, for its wording. */
+    target(id: string): Target | undefined {
+      return /^\d{1,9}$/.test(id) ? targets.findById(Number(id)) : undefined;
+    },
+
     /** The letter as generated from the demand's template, before the supporter edits it. */
     draft(demand: Demand, values: LetterFormValues): Draft | undefined {
       const resolved = resolveTarget(values.country, values.target);
@@ -414,10 +409,14 @@ export function createLettersService(deps: LettersServiceDeps) {
     },
 
     /**
-     * Records a letter as the supporter left it. To a target with an address, it waits for the
-     * confirmation link mailed to them; without one, the supporter gets it to send themselves.
-     * One letter per canonical email per target per demand per day: trying again re-sends the link
-     * (at most 5 mails), and nothing here tells a stranger whether an address wrote before.
+     * Records a letter as the supporter left it and mails its link: to a target with an address, a
+     * link to confirm it; without one, a link to the letter to send themselves. Either way the answer
+     * is the same, and nothing in it tells a stranger whether an address wrote before (SECURITY 17).
+     *
+     * One letter per canonical email per target per demand per day. Written again while still
+     * unconfirmed, it is replaced by the new version, whose link alone works: someone else writing
+     * with an address first does not keep its owner from writing that day. Once confirmed (which
+     * takes the owner's mailbox), trying again mails a reminder with its link. At most 5 mails.
      */
     async submit(
       demand: Demand,
@@ -451,54 +450,48 @@ export function createLettersService(deps: LettersServiceDeps) {
       const delivery = target.email ? 'email' : 'self';
       const emailCanonical = canonicalEmail(values.email);
       const today = new Date(now).toISOString().slice(0, 10);
+      const letter: NewLetter = {
+        demandId: demand.id,
+        targetId: target.id,
+        country: target.country,
+        delivery,
+        name: values.name,
+        email: values.email,
+        emailCanonical,
+        town: values.town || null,
+        ownWords: values.ownWords,
+        body: text,
+        lang,
+        locale,
+        copyRequested: values.copy,
+        fingerprint: toBlob(own),
+        ipHash,
+        day: today,
+        now,
+      };
+      /** The link for the letter as it now is: to confirm it, or to send it oneself. */
+      const mailLink = (id: number) => {
+        const written = repo.findById(id)!;
+        if (written.delivery === 'self') queueSelfLink(written, target);
+        else queueConfirmation(written, target);
+      };
       try {
-        return await group.run((): SubmitOutcome => {
+        await group.run(() => {
           const existing = repo.findSameDay(demand.id, target.id, emailCanonical, today);
-          if (!existing) {
-            const id = repo.insert(
-              {
-                demandId: demand.id,
-                targetId: target.id,
-                country: target.country,
-                delivery,
-                name: values.name,
-                email: values.email,
-                emailCanonical,
-                town: values.town || null,
-                ownWords: values.ownWords,
-                body: text,
-                lang,
-                locale,
-                copyRequested: values.copy,
-                fingerprint: toBlob(own),
-                ipHash,
-                day: today,
-                now,
-              },
-              bands(own),
-              1,
-            );
-            const letter = repo.findById(id)!;
-            if (delivery === 'self') {
-              queueSelfLink(letter, target);
-              return { kind: 'self', viewToken: viewToken(letter) };
-            }
-            queueConfirmation(letter, target);
-            return { kind: 'check-email' };
+          if (!existing) return mailLink(repo.insert(letter, bands(own), 1));
+          // Over the cap nothing is mailed, but the answer takes a write like any other: no timing tells.
+          if (existing.mailsSent >= rules.maxMailsPerLetter) return repo.touch(existing.id, now);
+          if (existing.state === 'pending' && !isExpired(existing, now)) {
+            if (repo.rewrite(existing.id, letter, bands(own))) return mailLink(existing.id);
           }
-          if (existing.mailsSent < rules.maxMailsPerLetter) {
-            if (existing.state === 'pending' && existing.delivery === 'email' && !isExpired(existing, now)) {
-              queueConfirmation(existing, target);
-            } else queueReminder(existing, target);
-            repo.countMailSent(existing.id);
-          }
-          return { kind: 'check-email' };
+          queueReminder(existing, target);
+          repo.countMailSent(existing.id);
         });
       } catch (error) {
         // Another process wrote the same letter in the same instant: the unique index kept one.
-        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') return { kind: 'check-email' };
-        throw error;
+        if ((error as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
       }
+      return { kind: 'check-email' };
     },
 
     /** What a confirmation link points at, changing nothing but a due expiry (a GET never sends). */
@@ -526,6 +519,8 @@ export function createLettersService(deps: LettersServiceDeps) {
       const similar = confirmable ? similarOthers(found, print, clock()) : 0;
       return group.run((): LinkStatus => {
         const now = clock();
+        // Written again since the link was checked: it confirms the version it was mailed for, or nothing.
+        if (repo.findById(found.id)?.createdAt !== found.createdAt) return { status: 'unknown' };
         const letter = expireIfDue(found, now);
         if (letter.state === 'expired') return { status: 'expired' };
         if (letter.state === 'pending' && letter.delivery === 'email') dispatch(letter, 'pending', now, similar);
@@ -535,8 +530,7 @@ export function createLettersService(deps: LettersServiceDeps) {
 
     /** The letter's own page: its state, its text, and for a self-sent letter the ways to send it. */
     page(token: string, lang: Lang): LetterPage | undefined {
-      const mailed = findByToken('letter-status', token);
-      const found = mailed ?? findByToken('letter-view', token);
+      const found = findByToken('letter-status', token);
       if (!found) return undefined;
       const letter = db.transaction(() => expireIfDue(found, clock()))();
       const target = targets.findById(letter.targetId)!;
@@ -549,21 +543,24 @@ export function createLettersService(deps: LettersServiceDeps) {
         target,
         subject,
         statusToken: token,
-        mailed: mailed !== undefined,
         mailto: letter.delivery === 'self' ? mailtoHref({ subject, body }) : null,
       };
     },
 
     /**
      * The supporter says they sent it themselves: pending → self_sent, counted apart from delivered
-     * letters. Only with the status link mailed to them (a view link is refused).
+     * letters. Only with the status link mailed to them: opening it shows the address is theirs, or
+     * anyone could inflate the public count of letters sent with made-up addresses.
      */
     markSelfSent(token: string): boolean {
       const found = findByToken('letter-status', token);
       if (!found || found.delivery !== 'self') return false;
       return db.transaction(() => {
         const now = clock();
-        const letter = expireIfDue(repo.findById(found.id)!, now);
+        const current = repo.findById(found.id);
+        // Written again since the link was checked: that link is for a version that is no more.
+        if (current?.createdAt !== found.createdAt) return false;
+        const letter = expireIfDue(current, now);
         if (letter.state !== 'pending') return letter.state === 'self_sent';
         if (!repo.move(letter.id, 'pending', transition('pending', 'self_sent'), now)) return false;
         repo.countSent(letter.demandId, letter.country, 'self_sent');

@@ -48,20 +48,37 @@ export function emailDomain(email: string): string {
   return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
 }
 
-// eslint-disable-next-line no-control-regex
-const controlChars = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-const looksLikeUrl = /(https?:\/\/|www\.|\b[a-z0-9-]+\.(com|net|org|info|io|ru|xyz|top|biz|co)\b)/i;
-// A leading = + - @ (or tab/CR) would be read as a formula by spreadsheets opening an export.
-const formulaStart = /^[=+\-@\t\r]/;
+/**
+ * Email domains for the allow and block lists, each standing for itself and its subdomains, as an
+ * IP range stands for its addresses: blocking mailinator.com blocks x@sub.mailinator.com (anyone
+ * with a domain can make subdomains of it), and allowing a university's domain allows its faculties'.
+ */
+export class EmailDomains {
+  private readonly domains: Set<string>;
 
-export type NameProblem = 'control' | 'url' | 'formula';
+  constructor(specs: string[]) {
+    this.domains = new Set(specs.map((spec) => bareDomain(spec.replace(/^[*@]/, ''))).filter(Boolean));
+  }
 
-/** Why a name cannot be accepted as typed, if it cannot. */
-export function nameProblem(name: string): NameProblem | undefined {
-  if (controlChars.test(name)) return 'control';
-  if (formulaStart.test(name)) return 'formula';
-  if (looksLikeUrl.test(name)) return 'url';
-  return undefined;
+  /** Whether the address is at one of the domains or below one. */
+  has(email: string): boolean {
+    if (this.domains.size === 0) return false;
+    let domain = bareDomain(emailDomain(email));
+    for (;;) {
+      if (this.domains.has(domain)) return true;
+      const dot = domain.indexOf('.');
+      if (dot < 0) return false;
+      domain = domain.slice(dot + 1);
+    }
+  }
+}
+
+/** Lower-case, without the dots a domain may be written with at either end ("example.org." is example.org). */
+function bareDomain(domain: string): string {
+  return domain
+    .trim()
+    .toLowerCase()
+    .replace(/^\.+|\.+$/g, '');
 }
 
 /** Address ranges in CIDR form ("203.0.113.0/24", "2001:db8::/32") or single addresses. */

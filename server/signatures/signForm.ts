@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nameProblem } from './rules';
+import { nameProblem, placeProblem } from '../security/nameRules';
 
 /** What the form sends back to the page: every value as typed, so nothing is lost on an error. */
 export interface SignFormValues {
@@ -69,9 +69,10 @@ export function parseSignForm(body: unknown, countryCodes: ReadonlySet<string>):
   if (!values.country) errors.country = 'sign.errors.countryBlank';
   else if (!countryCodes.has(values.country)) errors.country = 'sign.errors.countryInvalid';
 
+  const place = placeProblem(values.postcode);
   if (values.postcode.length > 50) errors.postcode = 'sign.errors.postcodeTooLong';
-  // eslint-disable-next-line no-control-regex
-  else if (/[\u0000-\u001f\u007f]/.test(values.postcode)) errors.postcode = 'sign.errors.postcodeInvalid';
+  else if (place === 'control') errors.postcode = 'sign.errors.postcodeInvalid';
+  else if (place === 'url') errors.postcode = 'sign.errors.postcode_url';
 
   if (Object.keys(errors).length > 0) return { ok: false, values, errors };
   return { ok: true, values, honeypot: raw.website !== '' };

@@ -4,10 +4,11 @@ import type { GroupCommit } from '../db/groupCommit';
 import type { Lang } from '../i18n/i18n';
 import type { Outbox } from '../mail/outbox';
 import type { Petition } from '../petitions/petitionsRepository';
+import { greetingName } from '../security/nameRules';
 import { hashIp, signToken, tokenId, verifyToken } from '../security/tokens';
 import type { SignFormValues } from './signForm';
 import { consentVersion } from './consent';
-import { canonicalEmail, emailDomain, IpRanges, RateWindow } from './rules';
+import { canonicalEmail, EmailDomains, IpRanges, RateWindow } from './rules';
 import type { Signature, SignaturesRepository } from './signaturesRepository';
 
 const day = 24 * 60 * 60 * 1000;
@@ -37,8 +38,8 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
   const rate = new RateWindow(rules.rateLimits);
   const allowedIps = new IpRanges(rules.allowedIpRanges);
   const blockedIps = new IpRanges(rules.blockedIpRanges);
-  const allowedDomains = new Set(rules.allowedEmailDomains);
-  const blockedDomains = new Set(rules.blockedEmailDomains);
+  const allowedDomains = new EmailDomains(rules.allowedEmailDomains);
+  const blockedDomains = new EmailDomains(rules.blockedEmailDomains);
 
   const unsubscribeToken = (s: Pick<Signature, 'id' | 'createdAt'>) =>
     signToken(config.secret, 'unsubscribe', s.id, s.createdAt);
@@ -58,7 +59,8 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
       params: {
         // Every mail about a signature names it: anonymising the signature deletes its mail too.
         signatureId: s.id,
-        name: s.name,
+        // The address is not confirmed: no text of the signer's beyond a name that passes today's rules.
+        name: greetingName(s.name),
         petitionTitle: petition.title,
         confirmUrl: `${config.baseUrl}/signatures/${confirmToken(s)}/confirm`,
         expiresInDays: rules.tokenTtlDays,
@@ -67,10 +69,9 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
   }
 
   function fraudReason(values: SignFormValues, ip: string | undefined, key: string, now: number): string | null {
-    const domain = emailDomain(values.email);
     if (blockedIps.has(ip)) return 'blocked_ip';
-    if (blockedDomains.has(domain)) return 'blocked_domain';
-    if (allowedIps.has(ip) || allowedDomains.has(domain)) return null;
+    if (blockedDomains.has(values.email)) return 'blocked_domain';
+    if (allowedIps.has(ip) || allowedDomains.has(values.email)) return null;
     return rate.hit(key, now) ? 'rate_limit' : null;
   }
 

@@ -127,17 +127,6 @@ describe('the petition journey', () => {
       expect(await countOn(agent, slug)).toBe(1);
     });
 
-    it('sends at most 5 mails for one signature', async () => {
-      const agent = t.agent();
-      for (let i = 0; i < 5; i++) await sign(agent, slug, { ...aSigner, email: `same+${i}@example.org` });
-      await t.smtp!.waitFor(5);
-      // The rate limit is per IP; a fresh app instance keeps this test about the mail cap alone.
-      const res = await sign(agent, slug, { ...aSigner, email: 'same@example.org' });
-      expect(res.headers.location).toBe(`/petitions/${slug}/check-email`);
-      await mailSettled();
-      expect(t.smtp!.mails).toHaveLength(5);
-    });
-
     it('silently marks signatures over the per-IP rate limit as fraudulent: they never count', async () => {
       const agent = t.agent();
       for (let i = 0; i < 7; i++) {
@@ -194,9 +183,13 @@ describe('the petition journey', () => {
   });
 
   describe('validation', () => {
+    const noLink = 'Enter your name without a web or email address. After a full stop, leave a space, as in “J. Smith”';
+    const lettersOnly = 'Enter your name using letters, spaces and punctuation only';
+    const postcodeNoLink =
+      'Enter a postcode or town without a web address. After a full stop, leave a space, as in “St. Albans”';
     const cases: Array<[string, Record<string, string>, string]> = [
       ['the name is blank', { name: '' }, 'Enter your full name'],
-      ['the name holds a web address', { name: 'Visit https://spam.example' }, 'Enter your name without a web address'],
+      ['the name holds a web address', { name: 'Visit https://spam.example' }, noLink],
       ['the name starts with =', { name: '=HYPERLINK("x")' }, 'Enter your name without =, +, - or @ at the start'],
       ['the name starts with @', { name: '@someone' }, 'Enter your name without =, +, - or @ at the start'],
       [
@@ -214,6 +207,13 @@ describe('the petition journey', () => {
       ['no country is chosen', { country: '' }, 'Select your country'],
       ['the country is not a country', { country: 'QQ' }, 'Select your country from the list'],
       ['the postcode is too long', { postcode: 'x'.repeat(51) }, 'Enter a postcode or town of 50 characters or fewer'],
+      ['the name holds a domain', { name: 'Claim your refund at paypal-help.de now' }, noLink],
+      ['the name holds a short link', { name: 'Visit bit.ly/3xYz' }, noLink],
+      ['the name is a link', { name: 't.me/freegift' }, noLink],
+      ['the name holds a domain with an ideographic dot', { name: 'evil。com' }, noLink],
+      ['the name holds a right-to-left override', { name: 'Ada \u202eecalevoL' }, lettersOnly],
+      ['the name holds a bidi isolate', { name: 'Ada \u2067Lovelace\u2069' }, lettersOnly],
+      ['the postcode holds a domain', { postcode: 'paypal-help.de' }, postcodeNoLink],
     ];
 
     it.each(cases)('re-renders the form with a message when %s', async (_label, change, message) => {
@@ -230,6 +230,33 @@ describe('the petition journey', () => {
       expect(res.text).toMatch(/id="field-updates"[^>]*checked/);
       if (kept.country === 'GB') expect(res.text).toMatch(/<option value="GB" selected>/);
       expect(t.services.db.prepare('SELECT count(*) FROM signatures').pluck().get()).toBe(0);
+    });
+
+    it.each([
+      ['J. R. R. Tolkien', 'St. Albans'],
+      ["Mary-Jane O'Neil", 'Frankfurt a.M.'],
+      ['Γιώργος Παπαδόπουλος', 'Θεσσαλονίκη'],
+      ['Александр С. Пушкин', 'Санкт-Петербург'],
+      ['Şükrü Saracoğlu', 'İzmir'],
+    ])('accepts the name %j with the town %j, and greets the signer by it', async (name, postcode) => {
+      const res = await sign(t.agent(), slug, { ...aSigner, name, postcode });
+      expect(res.headers.location).toBe(`/petitions/${slug}/check-email`);
+      const [mail] = await t.smtp!.waitFor(1);
+      expect(mail!.text).toContain(`Dear ${name},`);
+    });
+
+    it('keeps a name stored before the rules refused it out of the mail to an unconfirmed address', async () => {
+      const agent = t.agent();
+      await sign(agent, slug, aSigner);
+      await t.smtp!.waitFor(1);
+      const spam = 'Claim your refund at paypal-help.de now';
+      t.services.db.prepare('UPDATE signatures SET name = ?').run(spam);
+      await sign(agent, slug, aSigner);
+      const [, again] = await t.smtp!.waitFor(2);
+      expect(again!.subject).toContain('Confirm your signature');
+      expect(again!.text).toMatch(/^Hello,$/m);
+      expect(again!.text).not.toContain('paypal');
+      expect(again!.html).not.toContain('paypal');
     });
 
     it('shows a <script> name escaped on the re-rendered form and among recent signers', async () => {
@@ -327,6 +354,30 @@ describe('the petition journey', () => {
     });
   });
 
+  describe('the mail cap', () => {
+    // Rate limits far above the cap: what stops the mails here is the cap itself.
+    let roomy: TestApp;
+    beforeEach(async () => {
+      roomy = await createTestApp({ env: { SIGN_LIMIT_PER_MINUTE: '100', SIGN_LIMIT_PER_5_MINUTES: '100' } });
+    });
+    afterEach(() => roomy.close());
+
+    it('sends at most 5 mails for one signature, however often it is signed again', async () => {
+      const agent = roomy.agent();
+      for (let i = 0; i < 8; i++) {
+        const res = await sign(agent, slug, { ...aSigner, email: `same+${i}@example.org` });
+        expect(res.headers.location).toBe(`/petitions/${slug}/check-email`);
+      }
+      await roomy.services.sender.idle();
+      await roomy.services.sender.drain();
+      expect(roomy.smtp!.mails).toHaveLength(5);
+      expect(roomy.smtp!.mails.every((m) => m.subject?.startsWith('Confirm your signature'))).toBe(true);
+      // One signature, none of the attempts flagged: the rate limit played no part.
+      const states = roomy.services.db.prepare('SELECT state FROM signatures').pluck().all();
+      expect(states).toEqual(['pending']);
+    });
+  });
+
   describe('allow and block lists', () => {
     let listed: TestApp;
     beforeEach(async () => {
@@ -343,6 +394,36 @@ describe('the petition journey', () => {
       expect(listed.smtp!.mails).toHaveLength(0);
       const row = listed.services.db.prepare('SELECT state, fraud_reason AS reason FROM signatures').get();
       expect(row).toEqual({ state: 'fraudulent', reason: 'blocked_domain' });
+    });
+
+    it('marks the subdomains of a blocked domain fraudulent, and only those', async () => {
+      const agent = listed.agent();
+      for (const email of ['bot@sub.spam.example', 'BOT2@Deep.Sub.SPAM.example', 'ann@notspam.example']) {
+        const res = await sign(agent, slug, { ...aSigner, email });
+        expect(res.headers.location).toBe(`/petitions/${slug}/check-email`);
+      }
+      await listed.smtp!.waitFor(1);
+      await listed.services.sender.drain();
+      expect(listed.smtp!.mails.map((m) => m.to && 'text' in m.to && m.to.text)).toEqual(['ann@notspam.example']);
+      const rows = listed.services.db.prepare('SELECT email, state FROM signatures ORDER BY id').all();
+      expect(rows).toEqual([
+        { email: 'bot@sub.spam.example', state: 'fraudulent' },
+        { email: 'BOT2@Deep.Sub.SPAM.example', state: 'fraudulent' },
+        { email: 'ann@notspam.example', state: 'pending' },
+      ]);
+    });
+
+    it("lets an allowed email domain's subdomains past the rate limit too", async () => {
+      const campus = await createTestApp({ env: { ALLOWED_EMAIL_DOMAINS: 'uni.example' } });
+      try {
+        const agent = campus.agent();
+        for (let i = 0; i < 7; i++) await sign(agent, slug, { ...aSigner, email: `student${i}@cs.uni.example` });
+        await campus.smtp!.waitFor(7);
+        const states = campus.services.db.prepare('SELECT DISTINCT state FROM signatures').pluck().all();
+        expect(states).toEqual(['pending']);
+      } finally {
+        await campus.close();
+      }
     });
 
     it('lets an allowed IP range past the rate limit (an office behind one address)', async () => {

@@ -1,0 +1,59 @@
+/**
+ * What a person may type as their name, or their town or postcode: one check for signatures and
+ * letters alike. Both end up in mail headers (SECURITY 8), in mail to addresses nobody has confirmed
+ * (SECURITY 18: a name holding a link would make the platform a spam relay) and in exports (SECURITY 9).
+ */
+
+// C0, DEL and C1 controls, the line and paragraph separators, and the invisible direction marks,
+// embeddings, overrides and isolates (U+061C, U+200E/F, U+202A–E, U+2066–9), which make text display
+// in another order than it is stored.
+// eslint-disable-next-line no-control-regex
+const controlChars = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+// Dots that browsers and mail programs read as the dot between a domain's labels (UTS 46 maps them
+// to "."); the one-dot leader and small full stop become "." under NFKC, as full-width letters
+// become plain ones.
+const otherDots = /[\u3002\uff0e\uff61]/g;
+// Invisible characters (zero-width space, soft hyphen…) that would split "evil.com" for this check only.
+const invisible = /\p{Default_Ignorable_Code_Point}/gu;
+// A label, a dot, and two letters or more with no space between: "bit.ly", "paypal-help.de", "t.me",
+// "пример.рф". Any top-level domain is new tomorrow, so none is listed: "J.Smith" is refused too,
+// and the message asks for a space after the dot, as in "J. R. R. Tolkien" or "St. Albans".
+const domain = /[\p{L}\p{M}\p{N}]\.\p{L}[\p{L}\p{M}]/u;
+const ipv4 = /\d{1,3}(?:\.\d{1,3}){3}/;
+const linkWords = /(?<![\p{L}\p{N}])(?:https?|ftp|www)(?![\p{L}\p{N}])|:\/\/|@/iu;
+
+// A leading = + - @ (or tab/CR) would be read as a formula by spreadsheets opening an export.
+const formulaStart = /^[=+\-@\t\r]/;
+
+export type NameProblem = 'control' | 'url' | 'formula';
+export type PlaceProblem = 'control' | 'url';
+
+/** Whether text holds a domain, a link or an address in any form a mail program might link. */
+export function holdsLink(text: string): boolean {
+  const folded = text.normalize('NFKC').replace(invisible, '').replace(otherDots, '.');
+  return domain.test(folded) || ipv4.test(folded) || linkWords.test(folded);
+}
+
+/** Why a name cannot be accepted as typed, if it cannot. */
+export function nameProblem(name: string): NameProblem | undefined {
+  if (controlChars.test(name)) return 'control';
+  if (formulaStart.test(name)) return 'formula';
+  if (holdsLink(name)) return 'url';
+  return undefined;
+}
+
+/** Why a town or postcode cannot be accepted as typed, if it cannot. */
+export function placeProblem(place: string): PlaceProblem | undefined {
+  if (controlChars.test(place)) return 'control';
+  if (holdsLink(place)) return 'url';
+  return undefined;
+}
+
+/**
+ * The name to greet someone with in mail to an address that has not confirmed: none at all if it
+ * would be refused today (a row written before a rule was added), so no such text reaches a stranger.
+ */
+export function greetingName(name: string): string {
+  return nameProblem(name) ? '' : name;
+}
