@@ -70,6 +70,15 @@ export async function createTestApp(
   };
 }
 
+/**
+ * A second runner on a test app's database, as `npm run deliver` beside the server: its own outbox
+ * sender, sending through `smtpUrl`, reading the time from `clock`. Close it before the app.
+ */
+export function anotherRunner(t: TestApp, options: { smtpUrl: string; clock?: () => number }): Services {
+  const config = { ...t.services.config, smtpUrl: options.smtpUrl };
+  return createServices(config, createLogger('silent'), { clock: options.clock });
+}
+
 export function csrfFrom(html: string): string {
   const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
   if (!token) throw new Error('no CSRF token on the page');
