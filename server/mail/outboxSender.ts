@@ -48,6 +48,12 @@ export interface OutboxHook {
   dropped?(row: OutboxRow): void;
 }
 
+/**
+ * How soon after the relay's answer an outcome is recorded. Far shorter than any lease; long enough
+ * that a pool of connections answering one by one does not cost a commit (an fsync) per mail.
+ */
+const recordWithinMs = 20;
+
 type Outcome = { ok: true; response: string } | { ok: false; error: unknown };
 type Recorded = 'sent' | 'retried' | 'failed' | 'paused' | 'dropped';
 
@@ -74,6 +80,7 @@ export class OutboxSender {
   /** Rows this sender has claimed and not yet recorded: it never claims them again meanwhile. */
   private readonly inFlight = new Set<number>();
   private settling: Settling[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
   private readonly recordGroup: (group: Settling[], now: number) => Array<Recorded | 'error'>;
 
   constructor(private readonly deps: OutboxSenderDeps) {
@@ -214,15 +221,21 @@ export class OutboxSender {
     }
   }
 
-  /** Records an outcome as soon as it is known; outcomes known in the same turn share a transaction. */
+  /**
+   * Records an outcome soon after it is known: what arrives within `recordWithinMs` (or a batch's
+   * worth) shares one transaction, one fsync, rather than one each.
+   */
   private record(row: OutboxRow, lease: number, outcome: Outcome): Promise<Recorded | 'error'> {
     return new Promise((done) => {
       this.settling.push({ row, lease, outcome, done });
-      if (this.settling.length === 1) setImmediate(() => this.flush());
+      if (this.settling.length >= this.deps.settings.batchSize) this.flush();
+      else this.flushTimer ??= setTimeout(() => this.flush(), recordWithinMs);
     });
   }
 
   private flush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     const group = this.settling;
     this.settling = [];
     let results: Array<Recorded | 'error'>;
