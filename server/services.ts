@@ -35,16 +35,22 @@ export type Services = ReturnType<typeof createServices>;
 export function createServices(
   config: Config,
   logger: Logger,
-  options: { db?: Database; transport?: MailTransport; clock?: () => number } = {},
+  options: {
+    db?: Database;
+    transport?: MailTransport;
+    /** The one clock every service reads the time from (tests pass their own to let time pass). */
+    clock?: () => number;
+  } = {},
 ) {
+  const clock = options.clock ?? Date.now;
   const db = options.db ?? openDatabase(config.databasePath, config.synchronous);
   migrate(db);
-  seed(db);
+  seed(db, undefined, clock());
   const i18n = createI18n();
   const views = createViews(i18n);
   const group = new GroupCommit(db);
   const outboxRepo = outboxRepository(db);
-  const outbox = createOutbox(outboxRepo, config.mailFrom);
+  const outbox = createOutbox(outboxRepo, config.mailFrom, clock);
   const petitionsRepo = petitionsRepository(db);
   const delivery = createDeliveryService({
     db,
@@ -56,6 +62,7 @@ export function createServices(
     mailFrom: config.mailFrom,
     baseUrl: config.baseUrl,
     settings: config.delivery,
+    clock,
   });
   const sender = new OutboxSender({
     db,
@@ -65,11 +72,12 @@ export function createServices(
     settings: config.outbox,
     logger,
     relayId: config.smtpUrl ? crypto.createHash('sha256').update(config.smtpUrl).digest('hex').slice(0, 16) : undefined,
+    clock,
   });
   sender.on('digest', delivery.hook);
   // Mail queued by a committed group goes out at once rather than at the next poll.
   group.onCommit(() => sender.wake());
-  const petitions = createPetitionsService(petitionsRepo);
+  const petitions = createPetitionsService(petitionsRepo, { clock });
   const signatures = createSignaturesService({
     db,
     group,
@@ -77,6 +85,7 @@ export function createServices(
     outbox,
     config,
     onValidated: () => petitions.invalidate(),
+    clock,
   });
   const targets = targetsRepository(db);
   const lettersRepo = lettersRepository(db);
@@ -90,12 +99,12 @@ export function createServices(
     i18n,
     config,
     logger,
-    clock: options.clock,
+    clock,
   });
   // A letter becomes sent in the very transaction that records the relay's acceptance; letter mail
   // refers to the letter's text, loaded when it is sent.
   for (const [kind, hook] of Object.entries(letters.outboxHooks)) sender.on(kind, hook);
-  const admin = createAdminServices({ db, config, petitions, logger, outbox: outboxRepo, clock: options.clock });
+  const admin = createAdminServices({ db, config, petitions, logger, outbox: outboxRepo, clock });
   registerDeliveryDashboard(admin.dashboard, delivery, sender);
   registerLettersDashboard(admin.dashboard, letters, petitionsRepo);
   // An erasure request reaches the person's letters too (delivery's batch rows go with their signatures).

@@ -29,10 +29,15 @@ export function createAdminServices(deps: {
   petitions: PetitionsService;
   logger: Logger;
   outbox: OutboxRepository;
+  /**
+   * The time every console service reads. Sessions keep the system clock: express-session dates
+   * their cookies by it, and a session's idle and absolute ends must agree.
+   */
   clock?: () => number;
 }) {
   const { db, config, petitions, logger } = deps;
-  const audit = createAuditLog(db);
+  const clock = deps.clock ?? Date.now;
+  const audit = createAuditLog(db, clock);
   const signaturesRepo = signatureAdminRepository(db);
   const sessionStore = new SqliteSessionStore(db);
   const retention = createRetention({
@@ -45,16 +50,16 @@ export function createAdminServices(deps: {
     mailDays: config.retention.mailDays,
     intervalMs: config.retention.intervalMs,
     onChange: () => petitions.invalidate(),
-    clock: deps.clock,
+    clock,
   });
   return {
     audit,
-    accounts: createAccountsService({ repo: accountsRepository(db), settings: config.admin }),
+    accounts: createAccountsService({ repo: accountsRepository(db), settings: config.admin, clock }),
     sessionStore,
-    dashboard: createDashboardService(dashboardRepository(db)),
-    petitionAdmin: createPetitionAdminService({ repo: petitionAdminRepository(db), petitions }),
-    targets: createTargetsService(targetsRepository(db)),
-    signatureAdmin: createSignatureAdminService({ repo: signaturesRepo, petitions, secret: config.secret }),
+    dashboard: createDashboardService(dashboardRepository(db), clock),
+    petitionAdmin: createPetitionAdminService({ repo: petitionAdminRepository(db), petitions, clock }),
+    targets: createTargetsService(targetsRepository(db), clock),
+    signatureAdmin: createSignatureAdminService({ repo: signaturesRepo, petitions, secret: config.secret, clock }),
     erasure: createErasure(db, { outbox: deps.outbox, onErased: () => petitions.invalidate() }),
     retention,
     // Each export reads through its own connection: see exportRepository.

@@ -128,7 +128,10 @@ export function createDeliveryService(deps: {
     };
   }
 
-  /** A batch is sent once the relay accepted its digest, in the transaction that records it. */
+  /**
+   * A batch is sent once the relay accepted its digest, in the transaction that records it (and only
+   * by the claim that holds its outbox row: a sender whose lease was taken over changes nothing).
+   */
   const hook: OutboxHook = {
     // The target's address as it is now: corrected since the digest was queued, it is used; removed,
     // the digest cannot go, and its signatures wait for an address again (see `failed`).
@@ -149,6 +152,10 @@ export function createDeliveryService(deps: {
       rendered.delete(batchId);
       if (cause instanceof UnsendableMail && cause.reason === 'no_address') repo.unbatch(batchId);
       else repo.markFailed(batchId, state);
+    },
+    // Another claim took the digest over: its own render is the one that will be recorded.
+    dropped(row) {
+      rendered.delete(row.params.batchId as number);
     },
   };
 

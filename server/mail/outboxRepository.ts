@@ -56,6 +56,12 @@ function toRow(r: RawRow): OutboxRow {
   };
 }
 
+/** Rows claimed together, and the lease they share: only this claim may record their outcomes. */
+export interface Claim {
+  lease: number;
+  rows: OutboxRow[];
+}
+
 export type OutboxRepository = ReturnType<typeof outboxRepository>;
 
 export function outboxRepository(db: Database) {
@@ -64,26 +70,37 @@ export function outboxRepository(db: Database) {
      VALUES (@kind, @recipient, @template, @params, @locale, @messageId, @now, @now)`,
   );
   // A row is due when it is queued and its time has come, or when the lease of a sender that
-  // claimed it ran out (the sender died between claim and mark: the crash window).
+  // claimed it ran out (the sender died between claim and mark: the crash window). Rows the claiming
+  // sender is itself still sending are left out.
   const claim = db.prepare(
-    `UPDATE outbox SET state = 'sending', lease_until = @leaseUntil, attempts = attempts + 1
+    `UPDATE outbox SET state = 'sending', lease_until = @lease, attempts = attempts + 1
      WHERE id IN (
        SELECT id FROM (SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= @now
+                         AND id NOT IN (SELECT value FROM json_each(@exclude))
                        ORDER BY next_attempt_at LIMIT @limit)
        UNION ALL
-       SELECT id FROM (SELECT id FROM outbox WHERE state = 'sending' AND lease_until <= @now LIMIT @limit)
+       SELECT id FROM (SELECT id FROM outbox WHERE state = 'sending' AND lease_until <= @now
+                         AND id NOT IN (SELECT value FROM json_each(@exclude)) LIMIT @limit)
        LIMIT @limit)
      RETURNING *`,
   );
+  const latestLease = db.prepare("SELECT max(lease_until) FROM outbox WHERE state = 'sending'").pluck();
+  const claimWithLease = db.transaction((now: number, leaseMs: number, limit: number, exclude: string): Claim => {
+    const lease = Math.max(now + Math.max(leaseMs, 1), ((latestLease.get() as number | null) ?? 0) + 1);
+    return { lease, rows: (claim.all({ now, lease, limit, exclude }) as RawRow[]).map(toRow) };
+  });
+  // Every outcome is recorded only by the claim that holds the row: a sender whose lease ran out and
+  // was taken over changes nothing (see claimDue).
+  const held = `id = @id AND state = 'sending' AND lease_until = @lease`;
   const sent = db.prepare(
     `UPDATE outbox SET state = 'sent', sent_at = @now, lease_until = NULL, relay_response = @response, last_error = NULL
-     WHERE id = @id`,
+     WHERE ${held}`,
   );
   const retry = db.prepare(
     `UPDATE outbox SET state = 'queued', next_attempt_at = @nextAttemptAt, lease_until = NULL, last_error = @error
-     WHERE id = @id`,
+     WHERE ${held}`,
   );
-  const fail = db.prepare(`UPDATE outbox SET state = @state, lease_until = NULL, last_error = @error WHERE id = @id`);
+  const fail = db.prepare(`UPDATE outbox SET state = @state, lease_until = NULL, last_error = @error WHERE ${held}`);
   const nextDue = db.prepare(
     `SELECT min(t) FROM (
        SELECT min(next_attempt_at) AS t FROM outbox WHERE state = 'queued'
@@ -91,7 +108,7 @@ export function outboxRepository(db: Database) {
   );
 
   const requeue = db.prepare(
-    `UPDATE outbox SET state = 'queued', attempts = attempts - 1, lease_until = NULL, last_error = @error WHERE id = @id`,
+    `UPDATE outbox SET state = 'queued', attempts = attempts - 1, lease_until = NULL, last_error = @error WHERE ${held}`,
   );
   const pause = db.prepare(
     `INSERT INTO outbox_pause (id, reason, paused_at, relay) VALUES (1, @reason, @now, @relay)
@@ -121,21 +138,29 @@ export function outboxRepository(db: Database) {
       const raw = byId.get(id) as RawRow | undefined;
       return raw && toRow(raw);
     },
-    claimDue(now: number, leaseMs: number, limit: number): OutboxRow[] {
-      return (claim.all({ now, leaseUntil: now + leaseMs, limit }) as RawRow[]).map(toRow);
+    /**
+     * Claims up to `limit` due rows, leaving out `exclude` (rows this sender is still sending). The
+     * claim's lease is when the rows become due again, and names the claim: it is later than every
+     * lease held now, so two claims never share one (not even in the same millisecond), and a row
+     * taken over gets a later lease than the one it had.
+     */
+    claimDue(now: number, leaseMs: number, limit: number, exclude: readonly number[] = []): Claim {
+      return claimWithLease.immediate(now, leaseMs, limit, JSON.stringify(exclude));
     },
-    markSent(id: number, response: string, now: number): void {
-      sent.run({ id, response: response.slice(0, 500), now });
+    // Outcomes: each is recorded for the claim with this lease only, and says false (having changed
+    // nothing) when that claim no longer holds the row.
+    markSent(id: number, lease: number, response: string, now: number): boolean {
+      return sent.run({ id, lease, response: response.slice(0, 500), now }).changes === 1;
     },
-    scheduleRetry(id: number, error: string, nextAttemptAt: number): void {
-      retry.run({ id, error, nextAttemptAt });
+    scheduleRetry(id: number, lease: number, error: string, nextAttemptAt: number): boolean {
+      return retry.run({ id, lease, error, nextAttemptAt }).changes === 1;
     },
-    markFailed(id: number, state: 'failed' | 'dead', error: string): void {
-      fail.run({ id, state, error });
+    markFailed(id: number, lease: number, state: 'failed' | 'dead', error: string): boolean {
+      return fail.run({ id, lease, state, error }).changes === 1;
     },
     /** Puts a claimed row back as it was, the attempt not counted (it never reached the relay's judgement). */
-    requeue(id: number, error: string): void {
-      requeue.run({ id, error });
+    requeue(id: number, lease: number, error: string): boolean {
+      return requeue.run({ id, lease, error }).changes === 1;
     },
     /** Stops all sending until resumed: the relay refused our credentials, so every mail would fail. */
     pause(reason: string, now: number, relay: string | null): void {

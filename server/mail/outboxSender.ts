@@ -44,14 +44,31 @@ export interface OutboxHook {
    * Read-only, outside any transaction; what it returns is merged into the row's params.
    */
   params?(row: OutboxRow): Record<string, unknown>;
+  /** The send's outcome was not recorded (another claim holds the row now): forget what it prepared. */
+  dropped?(row: OutboxRow): void;
 }
 
-type Outcome = { row: OutboxRow; ok: true; response: string } | { row: OutboxRow; ok: false; error: unknown };
+/**
+ * How soon after the relay's answer an outcome is recorded. Far shorter than any lease; long enough
+ * that a pool of connections answering one by one does not cost a commit (an fsync) per mail.
+ */
+const recordWithinMs = 20;
+
+type Outcome = { ok: true; response: string } | { ok: false; error: unknown };
+type Recorded = 'sent' | 'retried' | 'failed' | 'paused' | 'dropped';
+
+interface Settling {
+  row: OutboxRow;
+  lease: number;
+  outcome: Outcome;
+  done: (result: Recorded | 'error') => void;
+}
 
 /**
  * Drains the outbox: claims due rows with a lease, sends them through the pooled transport outside
- * any transaction, then records every outcome of the batch in one transaction. Temporary failures
- * back off exponentially up to a cap of attempts, then the row is dead; permanent ones fail at once.
+ * any transaction, and records each outcome as soon as the relay answers, for the claim that still
+ * holds the row (what arrives together shares a transaction). Temporary failures back off
+ * exponentially up to a cap of attempts, then the row is dead; permanent ones fail at once.
  */
 export class OutboxSender {
   private timer: NodeJS.Timeout | undefined;
@@ -60,9 +77,29 @@ export class OutboxSender {
   private stopped = false;
   private readonly clock: () => number;
   private readonly hooks = new Map<string, OutboxHook>();
+  /** Rows this sender has claimed and not yet recorded: it never claims them again meanwhile. */
+  private readonly inFlight = new Set<number>();
+  private settling: Settling[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly recordGroup: (group: Settling[], now: number) => Array<Recorded | 'error'>;
 
   constructor(private readonly deps: OutboxSenderDeps) {
     this.clock = deps.clock ?? Date.now;
+    // Each outcome in a savepoint of the group's transaction: a hook that throws undoes its own
+    // outcome only, and that row is sent again once its lease runs out.
+    const savepoint = deps.db.transaction((item: Settling, now: number) => this.apply(item, now));
+    const recordGroup = deps.db.transaction((group: Settling[], now: number) =>
+      group.map((item) => {
+        try {
+          return savepoint(item, now);
+        } catch (error) {
+          deps.logger.error({ err: error, outboxId: item.row.id }, 'recording a mail outcome failed');
+          return 'error' as const;
+        }
+      }),
+    );
+    // IMMEDIATE: take the write lock up front, as group commit does (another process may be writing).
+    this.recordGroup = (group, now) => recordGroup.immediate(group, now);
   }
 
   /** Why delivery is paused, if it is. */
@@ -122,7 +159,7 @@ export class OutboxSender {
   /**
    * Sends until nothing is due. Two batches are in flight: the next is claimed while the previous is
    * still being sent, so the connection pool is not left idle while a batch waits for its slowest
-   * mail and is recorded. Each batch is still recorded in its own transaction.
+   * mail. The next claim leaves out what this sender is still sending, however long the relay takes.
    */
   async drain(): Promise<SendSummary> {
     const total: SendSummary = { sent: 0, retried: 0, failed: 0 };
@@ -148,23 +185,21 @@ export class OutboxSender {
     const { repo, settings } = this.deps;
     const pause = repo.paused();
     if (pause) return { claimed: 0, summary: { sent: 0, retried: 0, failed: 0, paused: pause.reason } };
-    const rows = repo.claimDue(this.clock(), settings.leaseMs, settings.batchSize);
-    const outcomes = await Promise.all(rows.map((row) => this.sendOne(row)));
+    const { lease, rows } = repo.claimDue(this.clock(), settings.leaseMs, settings.batchSize, [...this.inFlight]);
+    for (const row of rows) this.inFlight.add(row.id);
     const summary: SendSummary = { sent: 0, retried: 0, failed: 0 };
-    const now = this.clock();
-    this.deps.db.transaction(() => {
-      for (const outcome of outcomes) {
-        if (outcome.ok) {
-          repo.markSent(outcome.row.id, outcome.response, now);
-          this.hooks.get(outcome.row.kind)?.sent?.(outcome.row, now);
-          summary.sent++;
-        } else {
-          const result = this.recordFailure(outcome.row, outcome.error, now);
-          if (result === 'paused') summary.paused = describeFailure(outcome.error);
-          else summary[result]++;
+    await Promise.all(
+      rows.map(async (row) => {
+        try {
+          const outcome = await this.sendOne(row);
+          const result = await this.record(row, lease, outcome);
+          if (result === 'paused' && !outcome.ok) summary.paused = describeFailure(outcome.error);
+          else if (result === 'sent' || result === 'retried' || result === 'failed') summary[result]++;
+        } finally {
+          this.inFlight.delete(row.id);
         }
-      }
-    })();
+      }),
+    );
     return { claimed: rows.length, summary };
   }
 
@@ -180,31 +215,72 @@ export class OutboxSender {
       if (hook?.params) current = { ...current, params: { ...current.params, ...hook.params(row) } };
       const mail = this.deps.render(current);
       const { response } = await this.deps.transport.send(mail);
-      return { row, ok: true, response };
+      return { ok: true, response };
     } catch (error) {
-      return { row, ok: false, error };
+      return { ok: false, error };
     }
   }
 
-  private recordFailure(row: OutboxRow, error: unknown, now: number): 'retried' | 'failed' | 'paused' {
+  /**
+   * Records an outcome soon after it is known: what arrives within `recordWithinMs` (or a batch's
+   * worth) shares one transaction, one fsync, rather than one each.
+   */
+  private record(row: OutboxRow, lease: number, outcome: Outcome): Promise<Recorded | 'error'> {
+    return new Promise((done) => {
+      this.settling.push({ row, lease, outcome, done });
+      if (this.settling.length >= this.deps.settings.batchSize) this.flush();
+      else this.flushTimer ??= setTimeout(() => this.flush(), recordWithinMs);
+    });
+  }
+
+  private flush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const group = this.settling;
+    this.settling = [];
+    let results: Array<Recorded | 'error'>;
+    try {
+      results = this.recordGroup(group, this.clock());
+    } catch (error) {
+      // Nothing was recorded: the rows are sent again once their lease runs out.
+      this.deps.logger.error({ err: error }, 'recording mail outcomes failed');
+      results = group.map(() => 'error');
+    }
+    group.forEach((item, i) => item.done(results[i]!));
+  }
+
+  /** Applies one outcome, only if its claim still holds the row; the kind's hooks run only then. */
+  private apply({ row, lease, outcome }: Settling, now: number): Recorded {
     const { repo, settings, logger } = this.deps;
+    const hook = this.hooks.get(row.kind);
+    const dropped = (what: string): Recorded => {
+      logger.warn({ outboxId: row.id, lease, outcome: what }, 'mail outcome dropped: another claim holds the row');
+      hook?.dropped?.(row);
+      return 'dropped';
+    };
+    if (outcome.ok) {
+      if (!repo.markSent(row.id, lease, outcome.response, now)) return dropped('sent');
+      hook?.sent?.(row, now);
+      return 'sent';
+    }
+    const { error } = outcome;
     const message = describeFailure(error);
     const kind = classifyFailure(error);
     logger.warn({ outboxId: row.id, kind, attempt: row.attempts, error: message }, 'mail not accepted');
     if (kind === 'auth') {
-      repo.requeue(row.id, message);
+      if (!repo.requeue(row.id, lease, message)) return dropped(message);
       repo.pause(message, now, this.deps.relayId ?? null);
       logger.error({ error: message }, 'the relay refused our credentials: mail delivery is paused');
       return 'paused';
     }
     if (kind === 'permanent' || row.attempts >= settings.maxAttempts) {
       const state = kind === 'permanent' ? 'failed' : 'dead';
-      repo.markFailed(row.id, state, message);
-      this.hooks.get(row.kind)?.failed?.(row, state, message, error);
+      if (!repo.markFailed(row.id, lease, state, message)) return dropped(message);
+      hook?.failed?.(row, state, message, error);
       return 'failed';
     }
     const backoff = Math.min(settings.backoffBaseMs * 2 ** (row.attempts - 1), settings.backoffCapMs);
-    repo.scheduleRetry(row.id, message, now + backoff);
+    if (!repo.scheduleRetry(row.id, lease, message, now + backoff)) return dropped(message);
     return 'retried';
   }
 

@@ -16,7 +16,11 @@ export type PetitionsService = ReturnType<typeof createPetitionsService>;
  * Page views read the counters kept by the writer (never COUNT(*)), through a small cache that the
  * writer clears when it validates a signature. A page view writes nothing.
  */
-export function createPetitionsService(repo: PetitionsRepository, options: { recentSigners?: number } = {}) {
+export function createPetitionsService(
+  repo: PetitionsRepository,
+  options: { recentSigners?: number; clock?: () => number } = {},
+) {
+  const clock = options.clock ?? Date.now;
   const pages = new Map<string, PetitionPage | null>();
   // Bumped whenever cached pages are dropped, so that caches built on them (rendered HTML) follow.
   let version = 0;
@@ -57,7 +61,7 @@ export function createPetitionsService(repo: PetitionsRepository, options: { rec
     },
 
     setState(slug: string, state: 'open' | 'closed'): boolean {
-      const changed = repo.setState(slug, state, Date.now());
+      const changed = repo.setState(slug, state, clock());
       this.invalidate();
       return changed;
     },

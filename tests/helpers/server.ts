@@ -62,7 +62,7 @@ export interface ServerProcess {
   /** Everything the process wrote to stdout and stderr so far (its log). */
   output(): string;
   /** Resolves when it answers HTTP; rejects if it exits first. */
-  ready: Promise<void>;
+  ready: Promise<unknown>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 

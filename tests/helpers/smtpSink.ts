@@ -10,10 +10,19 @@ export interface SmtpSink {
   mails: ParsedMail[];
   /** The SMTP envelope's recipients (RCPT TO) of each accepted mail, in the order of `mails`. */
   envelopes: string[][];
-  /** How many DATA commands arrived, accepted or not. */
+  /** How many DATA commands were answered, accepted or not. */
   attempts: number;
+  /** How many messages arrived whole, answered or not yet. */
+  received: number;
   respond(responder: Responder): void;
+  /**
+   * Holds every answer (after any delay) until the returned function is called: a relay that has the
+   * mail and has not said so yet.
+   */
+  hold(): () => void;
   waitFor(count: number, timeoutMs?: number): Promise<ParsedMail[]>;
+  /** Resolves once `count` messages have arrived, answered or not. */
+  waitForReceived(count: number, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -29,11 +38,14 @@ export interface SinkOptions {
 /** A real SMTP server on 127.0.0.1 that parses what arrives, and can misbehave on purpose. */
 export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink> {
   let responder: Responder = () => undefined;
+  let held: Promise<void> | undefined;
   const waiters: Array<() => void> = [];
+  const wakeWaiters = () => waiters.splice(0).forEach((wake) => wake());
   const sink = {
     mails: [] as ParsedMail[],
     envelopes: [] as string[][],
     attempts: 0,
+    received: 0,
   };
   const { auth } = options;
   const server = new SMTPServer({
@@ -53,7 +65,10 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', async () => {
+        sink.received++;
+        wakeWaiters();
         if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
+        if (held) await held;
         const rejection = responder(sink.attempts++);
         if (rejection) {
           const error = new Error(rejection.message) as Error & { responseCode: number };
@@ -64,7 +79,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
           .then((mail) => {
             sink.mails.push(mail);
             sink.envelopes.push(recipients);
-            waiters.splice(0).forEach((wake) => wake());
+            wakeWaiters();
             callback();
           })
           .catch((error: Error) => callback(error));
@@ -77,6 +92,20 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (server.server.address() as { port: number }).port;
+  async function waitUntil(done: () => boolean, timeoutMs: number, failure: () => string): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(failure());
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
   const credentials = auth ? `${encodeURIComponent(auth.user)}:${encodeURIComponent(auth.pass)}@` : '';
 
   return Object.assign(sink, {
@@ -85,21 +114,28 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
     respond(r: Responder) {
       responder = r;
     },
+    hold() {
+      let release!: () => void;
+      held = new Promise<void>((resolve) => (release = resolve));
+      return () => {
+        held = undefined;
+        release();
+      };
+    },
     async waitFor(count: number, timeoutMs = 5000): Promise<ParsedMail[]> {
-      const deadline = Date.now() + timeoutMs;
-      while (sink.mails.length < count) {
-        const left = deadline - Date.now();
-        if (left <= 0) throw new Error(`expected ${count} mails, got ${sink.mails.length}`);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, left);
-          waiters.push(() => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-      }
+      await waitUntil(
+        () => sink.mails.length >= count,
+        timeoutMs,
+        () => `expected ${count} mails, got ${sink.mails.length}`,
+      );
       return sink.mails;
     },
+    waitForReceived: (count: number, timeoutMs = 5000) =>
+      waitUntil(
+        () => sink.received >= count,
+        timeoutMs,
+        () => `expected ${count} messages to arrive, got ${sink.received}`,
+      ),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   });
 }

@@ -9,7 +9,7 @@ import { loadConfig } from '../../server/config';
 import { openDatabase } from '../../server/db/database';
 import { createLogger } from '../../server/logger';
 import { createServices, type Services } from '../../server/services';
-import { startSmtpSink, type SmtpSink } from './smtpSink';
+import { startSmtpSink, type SinkOptions, type SmtpSink } from './smtpSink';
 
 export const baseUrl = 'http://localhost:3000';
 
@@ -29,14 +29,15 @@ export interface TestApp {
 export async function createTestApp(
   options: {
     env?: Record<string, string>;
-    smtp?: boolean;
+    /** false: capture mail to files; an object: how the SMTP sink behaves (a slow relay, say). */
+    smtp?: boolean | SinkOptions;
     traceSql?: (sql: string) => void;
-    /** The letters' clock, to let days pass in a test. */
+    /** The clock of every service (signatures, letters, the outbox, delivery, the console), to let time pass. */
     clock?: () => number;
   } = {},
 ): Promise<TestApp> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'undersigned-test-'));
-  const smtp = options.smtp === false ? undefined : await startSmtpSink();
+  const smtp = options.smtp === false ? undefined : await startSmtpSink(options.smtp === true ? {} : options.smtp);
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_PATH: path.join(dir, 'test.db'),
@@ -67,6 +68,15 @@ export async function createTestApp(
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A second runner on a test app's database, as `npm run deliver` beside the server: its own outbox
+ * sender, sending through `smtpUrl`, reading the time from `clock`. Close it before the app.
+ */
+export function anotherRunner(t: TestApp, options: { smtpUrl: string; clock?: () => number }): Services {
+  const config = { ...t.services.config, smtpUrl: options.smtpUrl };
+  return createServices(config, createLogger('silent'), { clock: options.clock });
 }
 
 export function csrfFrom(html: string): string {

@@ -21,16 +21,16 @@ describe('the outbox sender keeps two batches in flight', () => {
       DATA_DIR: dir,
       SECRET: 'a-test-secret-that-is-long-enough-000000',
     });
-    // A relay that holds on to mail until more than a batch is with it (or half a second has
-    // passed), and counts how many it holds at once: only a second batch claimed and sent before
-    // the first is answered gets past 50.
+    // A relay that holds on to mail until it has every mail the sender claimed (checked once the
+    // sender has had its turn to claim more), and counts how many it holds at once: only a second
+    // batch claimed and sent before the first is answered gets past 50.
     let open: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
-    setTimeout(() => open(), 500).unref();
+    const claimed = () => services.db.prepare("SELECT count(*) FROM outbox WHERE state = 'sending'").pluck().get();
     const transport: MailTransport = {
       async send(mail) {
         mostAtOnce = Math.max(mostAtOnce, ++active);
-        if (active > 50) open();
+        setImmediate(() => active === claimed() && open());
         await gate;
         active--;
         delivered.push(mail.to);
