@@ -48,8 +48,15 @@ export function signaturesRepository(db: Database) {
   );
   const byId = db.prepare(`SELECT ${columns} FROM signatures WHERE id = ?`);
   const countMail = db.prepare('UPDATE signatures SET mails_sent = mails_sent + 1 WHERE id = ?');
+  const replacePending = db.prepare(
+    `UPDATE signatures SET name = @name, email = @email, country_code = @country, postcode = @postcode,
+       show_publicly = @showPublicly, updates_opt_in = @updatesOptIn, consent_version = @consentVersion,
+       consent_at = @now, ip_hash = @ipHash, locale = @locale, created_at = @now, mails_sent = mails_sent + 1
+     WHERE id = @id AND state = 'pending'`,
+  );
   const validate = db.prepare(
-    `UPDATE signatures SET state = 'validated', validated_at = @now WHERE id = @id AND state = 'pending'`,
+    `UPDATE signatures SET state = 'validated', validated_at = @now
+     WHERE id = @id AND state = 'pending' AND created_at = @createdAt`,
   );
   const bumpCount = db.prepare('UPDATE petition_counts SET validated = validated + 1 WHERE petition_id = ?');
   const bumpCountry = db.prepare(
@@ -88,11 +95,23 @@ export function signaturesRepository(db: Database) {
       countMail.run(id);
     },
     /**
+     * A pending signature takes the details of the newest attempt and its time: the links mailed
+     * before stop working (a token is bound to the time), so only the newest can be confirmed.
+     */
+    replacePending(
+      id: number,
+      s: Omit<NewSignature, 'state' | 'fraudReason' | 'petitionId' | 'emailCanonical'>,
+    ): boolean {
+      const row = { ...s, id, showPublicly: s.showPublicly ? 1 : 0, updatesOptIn: s.updatesOptIn ? 1 : 0 };
+      return replacePending.run(row).changes === 1;
+    },
+    /**
      * pending → validated, and the counters with it, in the caller's transaction. False when the
      * signature was not pending (a replayed confirmation changes nothing).
      */
     validate(signature: Signature, now: number): boolean {
-      if (validate.run({ id: signature.id, now }).changes !== 1) return false;
+      // Only the version the link was mailed for: a newer attempt re-dates the row (replacePending).
+      if (validate.run({ id: signature.id, createdAt: signature.createdAt, now }).changes !== 1) return false;
       bumpCount.run(signature.petitionId);
       bumpCountry.run(signature.petitionId, signature.country);
       return true;

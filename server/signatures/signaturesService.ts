@@ -113,8 +113,20 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
         }
         // Signing again re-sends the confirmation, up to a cap, so a lost mail is not a dead end.
         if (existing.mailsSent >= rules.maxMailsPerSignature) return;
-        if (existing.state === 'pending') queueConfirmation(existing, petition, lang);
-        else if (existing.state === 'validated') {
+        if (existing.state === 'pending') {
+          // The newest attempt wins, whoever made it: a stranger who typed this address first can
+          // neither keep its owner out nor have the owner confirm the stranger's name, since only
+          // the newest mail's link works and it confirms what that attempt said. An expired link
+          // is renewed the same way.
+          repo.replacePending(existing.id, signature);
+          queueConfirmation(
+            { id: existing.id, createdAt: now, name: values.name, email: values.email },
+            petition,
+            lang,
+          );
+          return;
+        }
+        if (existing.state === 'validated') {
           outbox.enqueue({
             kind: 'signature_already_confirmed',
             to: existing.email,

@@ -48,3 +48,55 @@ describe('a signature confirmation link, as time passes', () => {
     expect(await countOn(agent, slug)).toBe(0);
   });
 });
+
+describe('signing again while a signature waits for confirmation', () => {
+  let t: TestApp;
+  let now: number;
+  beforeEach(async () => {
+    now = Date.UTC(2026, 2, 10, 9, 0, 0);
+    t = await createTestApp({ clock: () => now });
+  });
+  afterEach(() => t.close());
+
+  const row = () =>
+    t.services.db
+      .prepare(`SELECT name, country_code AS country, state FROM signatures WHERE email = 'olive@example.org'`)
+      .all();
+
+  it('mails a new link once the old one expired, and the new one confirms', async () => {
+    const agent = t.agent();
+    const owner = { name: 'Olive Owner', email: 'olive@example.org', country: 'DE' };
+    expect((await sign(agent, slug, owner)).status).toBe(303);
+    const [first] = await t.smtp!.waitFor(1);
+    now += 31 * day;
+    expect((await agent.get(confirmPath(first!.text))).status).toBe(410);
+
+    expect((await sign(agent, slug, owner)).status).toBe(303);
+    const [, second] = await t.smtp!.waitFor(2);
+    expect((await confirm(agent, confirmPath(second!.text))).status).toBe(303);
+    expect(await countOn(agent, slug)).toBe(1);
+  });
+
+  it('lets the owner of an address a stranger typed first sign under their own name, with only their link', async () => {
+    const agent = t.agent();
+    expect(
+      (await sign(agent, slug, { name: 'Mallory Stranger', email: 'olive@example.org', country: 'FR' })).status,
+    ).toBe(303);
+    now += 60_000;
+    expect((await sign(agent, slug, { name: 'Olive Owner', email: 'olive@example.org', country: 'DE' })).status).toBe(
+      303,
+    );
+    const [strangers, owners] = await t.smtp!.waitFor(2);
+    expect(owners!.text).toContain('Olive Owner');
+
+    // The stranger's link no longer confirms anything; the owner's confirms what the owner typed.
+    expect((await agent.get(confirmPath(strangers!.text))).status).toBe(404);
+    expect((await confirm(agent, confirmPath(owners!.text))).status).toBe(303);
+    expect(row()).toEqual([{ name: 'Olive Owner', country: 'DE', state: 'validated' }]);
+    const de = t.services.db
+      .prepare(`SELECT validated FROM petition_country_counts WHERE country_code = 'DE'`)
+      .pluck()
+      .get();
+    expect(de).toBe(1);
+  });
+});
