@@ -3,6 +3,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { appRoot } from '../../server/config';
 import { migrationFiles } from '../../server/db/postgresStore';
+import { createGroupWriter } from '../../server/db/groupWriter';
 import { prepared, type Params } from '../../server/db/store';
 import { createTestStore, postgresUrl, type TestStore } from '../helpers/testStore';
 
@@ -170,5 +171,50 @@ describe('migrations', () => {
     expect(migrationFiles(path.join(dir, 'postgres'))).toEqual(migrationFiles(dir));
     for (const file of migrationFiles(dir))
       expect(fs.statSync(path.join(dir, 'postgres', file)).size).toBeGreaterThan(0);
+  });
+});
+
+describe(`the group writer on ${engine}`, () => {
+  let t: TestStore;
+  beforeAll(async () => {
+    t = await createTestStore();
+  });
+  afterAll(async () => t.close());
+
+  const insert = prepared((qb, p: Params<{ email: string }>) =>
+    qb.insertInto('organisers').values({ email: p.email, password_hash: 'x', role: 'viewer', created_at: 1 }),
+  );
+  const emails = async () =>
+    (await t.store.all(t.store.qb.selectFrom('organisers').select('email').orderBy('email'))).map((r) => r.email);
+
+  it('commits the writes of one moment, rolling back only the one that failed', async () => {
+    const group = createGroupWriter(t.store);
+    let commits = 0;
+    group.onCommit(() => commits++);
+    const write = (email: string) => group.run((tx) => tx.run(insert, { email }));
+    const results = await Promise.allSettled([write('a@x.org'), write('a@x.org'), write('b@x.org')]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await emails()).toEqual(['a@x.org', 'b@x.org']);
+    // SQLite shares one commit among them; PostgreSQL commits each (and groups them itself).
+    expect(commits).toBe(postgresUrl ? 2 : 1);
+  });
+
+  it('answers a caller only once its write is committed, visible to every other reader', async () => {
+    const group = createGroupWriter(t.store);
+    await group.run(async (tx) => {
+      await tx.run(insert, { email: 'c@x.org' });
+    });
+    expect(await emails()).toContain('c@x.org');
+  });
+
+  it('keeps a group to its size, and every write of a larger burst lands', async () => {
+    const group = createGroupWriter(t.store, 4);
+    let commits = 0;
+    group.onCommit(() => commits++);
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => group.run((tx) => tx.run(insert, { email: `g${i}@x.org` }))),
+    );
+    expect((await emails()).filter((e) => e.startsWith('g'))).toHaveLength(10);
+    expect(commits).toBe(postgresUrl ? 10 : 3);
   });
 });
