@@ -30,6 +30,8 @@ export interface Config {
   secret: string;
   trustProxy: boolean | number | string;
   logLevel: string;
+  /** Lets /metrics be scraped from another machine (`Authorization: Bearer <token>`); loopback needs none. */
+  metricsToken: string | undefined;
   signing: {
     rateLimits: RateLimitWindow[];
     allowedIpRanges: string[];
@@ -172,6 +174,7 @@ export function loadConfig(env: Env = process.env): Config {
     secret,
     trustProxy: trustProxy(env.TRUST_PROXY),
     logLevel: env.LOG_LEVEL || (mode === 'test' ? 'silent' : 'info'),
+    metricsToken: env.METRICS_TOKEN || undefined,
     signing: {
       // Defaults from the issue: more than 5 in 60 s or 20 in 300 s from one IP for one petition.
       rateLimits: [

@@ -24,6 +24,10 @@ import { signaturesRepository } from './signatures/signaturesRepository';
 import { createSignaturesService } from './signatures/signaturesService';
 import { targetsRepository } from './targets/targetsRepository';
 import { createViews } from './views/views';
+import { createSqliteStore } from './db/sqliteStore';
+import { createMetrics } from './ops/metrics';
+import { opsRepository } from './ops/opsRepository';
+import { createReadiness } from './ops/readiness';
 
 export type Services = ReturnType<typeof createServices>;
 
@@ -42,6 +46,8 @@ export function createServices(
   seed(db);
   const i18n = createI18n();
   const views = createViews(i18n);
+  // The new data layer (server/db/store.ts) on the same connection, for the repositories moved to it.
+  const store = createSqliteStore(db);
   const group = new GroupCommit(db);
   const outboxRepo = outboxRepository(db);
   const outbox = createOutbox(outboxRepo, config.mailFrom);
@@ -57,10 +63,12 @@ export function createServices(
     baseUrl: config.baseUrl,
     settings: config.delivery,
   });
+  const transport = options.transport ?? createMailTransport(config);
+  const ops = opsRepository(store);
   const sender = new OutboxSender({
     db,
     repo: outboxRepo,
-    transport: options.transport ?? createMailTransport(config),
+    transport,
     render: createMailRenderer(views, i18n, config.mailFrom, config.baseUrl, { digest: delivery.renderDigest }),
     settings: config.outbox,
     logger,
@@ -108,6 +116,9 @@ export function createServices(
     config,
     logger,
     db,
+    store,
+    readiness: createReadiness({ repo: ops, transport, capture: !config.smtpUrl }),
+    metrics: createMetrics(ops, options.clock),
     i18n,
     views,
     group,
