@@ -128,12 +128,15 @@ export function createServices(
     signatures,
     admin,
     delivery,
-    /** Starts the server's background work: the outbox sender, and the digest scheduler if enabled. */
-    startBackground(): void {
+    /**
+     * Starts the background work: the outbox sender, retention, the letters' sweep, and the digest
+     * scheduler (in the server unless DELIVERY_IN_SERVER=false; always in `npm run worker`).
+     */
+    startBackground(options: { delivery?: boolean } = {}): void {
       sender.start();
       admin.retention.start();
       letters.startSweep();
-      if (!config.delivery.inServer) return;
+      if (!(options.delivery ?? config.delivery.inServer)) return;
       deliveryTimer = setInterval(() => {
         try {
           if (delivery.plan().batches > 0) sender.wake();
