@@ -83,9 +83,23 @@ for (const { op, args: rest } of instructions(path.join(context, 'deploy', 'Dock
     }
     case 'RUN': {
       const command = expand(rest);
-      // System packages: this machine is Debian too; install them as the image would.
-      const shell = command.replace(/\/data\b/g, path.join(stage.dir, 'data')).replace(/chown node:node \S+/g, 'true');
       log(`RUN ${command}`);
+      // System packages: this machine is Debian too. Install what is missing, and leave the
+      // machine's package lists alone (the image's step deletes them to stay small).
+      if (/\bapt-get\b/.test(command)) {
+        const wanted = /apt-get install\s+(?:-\S+\s+)*([^&;]+)/.exec(command)?.[1].trim().split(/\s+/) ?? [];
+        const missing = wanted.filter((name) => {
+          try {
+            execFileSync('dpkg', ['-s', name], { stdio: 'ignore' });
+            return false;
+          } catch {
+            return true;
+          }
+        });
+        if (missing.length) execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: 'inherit' });
+        break;
+      }
+      const shell = command.replace(/\/data\b/g, path.join(stage.dir, 'data')).replace(/chown node:node \S+/g, 'true');
       execFileSync('bash', ['-euo', 'pipefail', '-c', shell], {
         cwd: stage.dir,
         stdio: 'inherit',
@@ -114,7 +128,9 @@ for (const { op, args: rest } of instructions(path.join(context, 'deploy', 'Dock
 const final = stages.at(-1);
 if (!final.cmd || !final.healthcheck) fail('the final stage needs a CMD and a HEALTHCHECK');
 if (final.user === 'root') fail('the final stage must run as an unprivileged USER');
-if (fs.existsSync(path.join(final.dir, 'node_modules', 'typescript'))) fail('development dependencies reached the final stage');
+for (const dev of ['jest', 'eslint', 'tsx']) {
+  if (fs.existsSync(path.join(final.dir, 'node_modules', dev))) fail(`a development dependency (${dev}) reached the final stage`);
+}
 
 for (const unit of ['undersigned-web.service', 'undersigned-worker.service']) {
   const text = fs.readFileSync(path.join(context, 'deploy', unit), 'utf8');
