@@ -22,6 +22,9 @@ import type { PetitionsService } from './petitions/petitionsService';
 import { signaturesRoutes } from './signatures/signaturesRoutes';
 import type { SignaturesService } from './signatures/signaturesService';
 import type { Views } from './views/views';
+import type { Metrics } from './ops/metrics';
+import { opsRoutes } from './ops/opsRoutes';
+import type { Readiness } from './ops/readiness';
 
 export interface AppDeps {
   config: Config;
@@ -33,6 +36,8 @@ export interface AppDeps {
   i18n: i18n;
   sender?: OutboxSender;
   letters: LettersService;
+  readiness: () => Promise<Readiness>;
+  metrics: Metrics;
 }
 
 /** middleware → feature routers → 404 → one error handler. Everything it uses is passed in. */
@@ -43,6 +48,9 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.set('query parser', 'simple');
+  app.use(deps.metrics.observe);
+  // Probes and scrapes come every few seconds: answered before anything else, and never logged.
+  app.use(opsRoutes({ readiness: deps.readiness, metrics: deps.metrics, metricsToken: config.metricsToken }));
 
   // (Skipped when logging is off: its per-request work is not free.)
   if (logger.level !== 'silent') {

@@ -32,6 +32,8 @@ export interface Config {
   /** A hop count or the proxies' addresses, never `true`. */
   trustProxy: false | number | string;
   logLevel: string;
+  /** Lets /metrics be scraped from another machine (`Authorization: Bearer <token>`); loopback needs none. */
+  metricsToken: string | undefined;
   signing: {
     rateLimits: RateLimitWindow[];
     allowedIpRanges: string[];
@@ -234,6 +236,7 @@ export function loadConfig(given?: Env): Config {
     secret,
     trustProxy: trustProxy(env.TRUST_PROXY),
     logLevel: env.LOG_LEVEL || (mode === 'test' ? 'silent' : 'info'),
+    metricsToken: env.METRICS_TOKEN || undefined,
     signing: {
       // Defaults from the issue: more than 5 in 60 s or 20 in 300 s from one IP for one petition.
       rateLimits: [

@@ -24,6 +24,10 @@ import { signaturesRepository } from './signatures/signaturesRepository';
 import { createSignaturesService } from './signatures/signaturesService';
 import { targetsRepository } from './targets/targetsRepository';
 import { createViews } from './views/views';
+import { createSqliteStore } from './db/sqliteStore';
+import { createMetrics } from './ops/metrics';
+import { opsRepository } from './ops/opsRepository';
+import { createReadiness } from './ops/readiness';
 
 export type Services = ReturnType<typeof createServices>;
 
@@ -48,6 +52,8 @@ export function createServices(
   seed(db, undefined, clock());
   const i18n = createI18n();
   const views = createViews(i18n);
+  // The new data layer (server/db/store.ts) on the same connection, for the repositories moved to it.
+  const store = createSqliteStore(db);
   const group = new GroupCommit(db);
   const outboxRepo = outboxRepository(db);
   const outbox = createOutbox(outboxRepo, config.mailFrom, clock);
@@ -64,10 +70,12 @@ export function createServices(
     settings: config.delivery,
     clock,
   });
+  const transport = options.transport ?? createMailTransport(config);
+  const ops = opsRepository(store);
   const sender = new OutboxSender({
     db,
     repo: outboxRepo,
-    transport: options.transport ?? createMailTransport(config),
+    transport,
     render: createMailRenderer(views, i18n, config.mailFrom, config.baseUrl, { digest: delivery.renderDigest }),
     settings: config.outbox,
     logger,
@@ -118,6 +126,9 @@ export function createServices(
     config,
     logger,
     db,
+    store,
+    readiness: createReadiness({ repo: ops, transport, capture: !config.smtpUrl }),
+    metrics: createMetrics(ops, options.clock),
     i18n,
     views,
     group,
@@ -127,12 +138,15 @@ export function createServices(
     signatures,
     admin,
     delivery,
-    /** Starts the server's background work: the outbox sender, and the digest scheduler if enabled. */
-    startBackground(): void {
+    /**
+     * Starts the background work: the outbox sender, retention, the letters' sweep, and the digest
+     * scheduler (in the server unless DELIVERY_IN_SERVER=false; always in `npm run worker`).
+     */
+    startBackground(options: { delivery?: boolean } = {}): void {
       sender.start();
       admin.retention.start();
       letters.startSweep();
-      if (!config.delivery.inServer) return;
+      if (!(options.delivery ?? config.delivery.inServer)) return;
       deliveryTimer = setInterval(() => {
         try {
           if (delivery.plan().batches > 0) sender.wake();

@@ -22,6 +22,8 @@ export interface SendResult {
 
 export interface MailTransport {
   send(mail: OutgoingMail): Promise<SendResult>;
+  /** Resolves when mail can go out: the relay accepts a connection and our credentials (for /readyz). */
+  verify?(): Promise<void>;
   close(): void;
 }
 
@@ -102,6 +104,9 @@ export function smtpTransport(url: string): MailTransport {
     async send(mail) {
       const info = (await transporter.sendMail(toNodemailer(mail))) as { response?: string };
       return { response: info.response ?? '' };
+    },
+    async verify() {
+      await transporter.verify();
     },
     close: () => transporter.close(),
   };

@@ -1,0 +1,157 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The tables as the query builder sees them, mirroring db/migrations (SQLite) and
+ * db/migrations/postgres. Times are epoch milliseconds (INTEGER / BIGINT), flags are 0 or 1, so one
+ * query reads the same on both databases. States are the unions the services use, kept in step
+ * with the CHECK constraints.
+ */
+type Flag = 0 | 1;
+
+export interface DB {
+  schema_migrations: { version: number; name: string; applied_at: number };
+  countries: { code: string; nato_member: Generated<Flag>; nato_joined: number | null };
+  campaigns: {
+    id: Generated<number>;
+    slug: string;
+    source_author: string;
+    source_title: string;
+    source_publication: string;
+    source_year: number | null;
+  };
+  campaign_texts: { campaign_id: number; lang: string; title: string; intro: string; source_role: string };
+  demands: { id: Generated<number>; campaign_id: number; slug: string; position: number };
+  demand_texts: { demand_id: number; lang: string; title: string; summary: string };
+  petitions: {
+    id: Generated<number>;
+    demand_id: number | null;
+    slug: string;
+    goal: number;
+    state: Generated<'open' | 'closed'>;
+    created_at: number;
+    closed_at: number | null;
+  };
+  petition_texts: { petition_id: number; lang: string; title: string; body: string };
+  targets: {
+    id: Generated<number>;
+    kind: Generated<'nato_delegation' | 'parliamentary_assembly' | 'minister'>;
+    country_code: string;
+    name: string;
+    name_is_placeholder: Generated<Flag>;
+    languages: Generated<string>;
+    email: string | null;
+    website: string | null;
+    is_default: Generated<Flag>;
+    created_at: number;
+    updated_at: number;
+  };
+  petition_targets: { petition_id: number; target_id: number };
+  signatures: {
+    id: Generated<number>;
+    petition_id: number;
+    name: string;
+    email: string;
+    email_canonical: string;
+    country_code: string;
+    postcode: string | null;
+    show_publicly: Flag;
+    updates_opt_in: Flag;
+    consent_version: string;
+    consent_at: number;
+    ip_hash: string | null;
+    locale: string;
+    state: Generated<'pending' | 'validated' | 'fraudulent' | 'invalidated'>;
+    fraud_reason: string | null;
+    mails_sent: Generated<number>;
+    created_at: number;
+    validated_at: number | null;
+    invalidated_at: number | null;
+    unsubscribed_at: number | null;
+    anonymised_at: number | null;
+  };
+  petition_counts: { petition_id: number; validated: Generated<number> };
+  petition_country_counts: { petition_id: number; country_code: string; validated: Generated<number> };
+  outbox: {
+    id: Generated<number>;
+    kind: string;
+    recipient: string;
+    template: string;
+    params: string;
+    locale: string;
+    message_id: string;
+    state: Generated<'queued' | 'sending' | 'sent' | 'failed' | 'dead'>;
+    attempts: Generated<number>;
+    next_attempt_at: number;
+    lease_until: number | null;
+    last_error: string | null;
+    relay_response: string | null;
+    created_at: number;
+    sent_at: number | null;
+  };
+  batches: {
+    id: Generated<number>;
+    petition_id: number;
+    target_id: number;
+    state: Generated<'queued' | 'sent' | 'failed' | 'dead'>;
+    signature_count: number;
+    running_total: number;
+    outbox_id: number | null;
+    message_id: string | null;
+    csv_sha256: string | null;
+    created_at: number;
+    sent_at: number | null;
+  };
+  batch_signatures: { target_id: number; signature_id: number; batch_id: number };
+  outbox_pause: { id: number; reason: string; paused_at: number; relay: string | null };
+  letters: {
+    id: Generated<number>;
+    demand_id: number;
+    target_id: number;
+    country_code: string;
+    delivery: 'email' | 'self';
+    name: string;
+    email: string;
+    email_canonical: string;
+    town: string | null;
+    lang: 'en' | 'fr';
+    locale: 'en' | 'fr';
+    copy_requested: Generated<Flag>;
+    fingerprint: Buffer;
+    state: Generated<'pending' | 'ready' | 'sent' | 'failed' | 'expired' | 'held' | 'self_sent' | 'dropped'>;
+    hold_reason: string | null;
+    ip_hash: string | null;
+    mails_sent: Generated<number>;
+    day: string;
+    created_at: number;
+    updated_at: number;
+    confirmed_at: number | null;
+    sent_at: number | null;
+  };
+  letter_texts: { letter_id: number; own_words: string; body: string };
+  letter_bands: { demand_id: number; band_key: number; letter_id: number; created_at: number };
+  letter_country_counts: {
+    demand_id: number;
+    country_code: string;
+    sent: Generated<number>;
+    self_sent: Generated<number>;
+  };
+  organisers: {
+    id: Generated<number>;
+    email: string;
+    password_hash: string;
+    role: 'admin' | 'organiser' | 'viewer';
+    failed_logins: Generated<number>;
+    locked_until: number | null;
+    created_at: number;
+    disabled: Generated<Flag>;
+  };
+  sessions: { sid: string; data: string; expires_at: number };
+  audit_log: {
+    id: Generated<number>;
+    at: number;
+    organiser_id: number | null;
+    action: string;
+    subject: string | null;
+    details: Generated<string>;
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * npm run backup -- --out FILE
+ *
+ * A consistent copy of the SQLite database while the server runs, verified before it is kept.
+ * Exits 0 with a one-line summary on stderr, 1 with the reason.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config';
+import { backupSqlite } from './backup';
+
+const usage = 'Usage: npm run backup -- --out FILE';
+
+function fail(message: string): never {
+  process.stderr.write(`backup: ${message}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  let out: string | undefined;
+  try {
+    out = parseArgs({ options: { out: { type: 'string' } }, strict: true }).values.out;
+  } catch (error) {
+    fail(`${(error as Error).message}\n${usage}`);
+  }
+  if (!out) fail(`Say where the copy goes.\n${usage}`);
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+  try {
+    const result = await backupSqlite(config.databasePath, out);
+    const mb = (result.bytes / 1024 / 1024).toFixed(1);
+    process.stderr.write(`backup: ${config.databasePath} copied to ${result.file} (${mb} MB), integrity ok\n`);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+}
+
+void main();

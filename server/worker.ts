@@ -1,0 +1,42 @@
+/**
+ * npm run worker — the background work alone, without HTTP: the outbox sender, the digest
+ * scheduler, the retention job and the sweep of stale letters. For deployments where the web
+ * processes run with DELIVERY_IN_SERVER=false, or a machine of its own sends the mail. Several
+ * workers are safe: mails and batches are claimed with leases in the database.
+ */
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './logger';
+import { createServices } from './services';
+
+function start(): void {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`Undersigned worker cannot start: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const services = createServices(config, logger);
+  services.startBackground({ delivery: true });
+  // The background timers do not hold a process open on their own (in the server, the listening
+  // socket does): this one keeps the worker running until it is told to stop.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  logger.info(`Undersigned worker running (database ${config.databasePath})`);
+  let stopping = false;
+  const shutdown = () => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(keepAlive);
+    logger.info('worker stopping: finishing the mails in hand');
+    void services.close().then(() => process.exit(0));
+    setTimeout(() => process.exit(1), 30_000).unref();
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+start();
