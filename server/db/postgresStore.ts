@@ -23,8 +23,14 @@ type Client = pg.Pool | pg.PoolClient;
  * and run on the pool, or on the client that holds a transaction. PostgreSQL commits concurrent
  * transactions together on its own, so there is no group commit here.
  */
-export function createPostgresStore(url: string, options: { max?: number } = {}): Store {
+export function createPostgresStore(
+  url: string,
+  options: { max?: number; onIdleError?: (error: Error) => void } = {},
+): Store {
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types });
+  // An idle connection the server closed (a restart, a failover, an administrator) must not bring
+  // the process down: the pool drops it and the next query opens a new one.
+  pool.on('error', (error) => options.onIdleError?.(error));
   const qb = builders.postgres;
 
   function sqlFor(query: Query<unknown> | Prepared<unknown, unknown>, args: unknown): [string, unknown[]] {
