@@ -216,7 +216,7 @@ async function main() {
     seed(Math.min(SIGNATURES, 5_000));
     await app();
     const outboxId = db.prepare("SELECT id FROM outbox WHERE kind = 'digest' ORDER BY id LIMIT 1").pluck().get();
-    const sample = services.delivery.renderDigest(outboxRepository(db).find(outboxId as number)!);
+    const sample = await services.delivery.renderDigest(outboxRepository(db).find(outboxId as number)!);
     await bare(sample);
 
     const rows: Array<Array<string | number>> = [

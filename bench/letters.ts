@@ -221,11 +221,11 @@ async function main(): Promise<void> {
    * The same letter, rendered as the app renders it, for the bare loop: its text loaded as the
    * sender loads it when it sends (the outbox row only names the letter).
    */
-  function sampleMail(): SendMailOptions {
+  async function sampleMail(): Promise<SendMailOptions> {
     const id = db.prepare("SELECT id FROM outbox WHERE kind = 'letter' ORDER BY id LIMIT 1").pluck().get() as number;
     const queued = outboxRepository(db).find(id)!;
     const row = { ...queued, params: { ...queued.params, ...letters.outboxHooks.letter.params(queued) } };
-    const rendered = createMailRenderer(services.views, services.i18n, config.mailFrom, config.baseUrl)(row);
+    const rendered = await createMailRenderer(services.views, services.i18n, config.mailFrom, config.baseUrl)(row);
     const { from, to, replyTo, subject, html, text } = rendered;
     return { from, to, replyTo, subject, html, text };
   }
@@ -289,7 +289,7 @@ async function main(): Promise<void> {
           line += ` app ${result.rate.toFixed(0)} mails/s (confirmed in ${result.confirmedMs.toFixed(0)} ms, all delivered in ${(result.seconds * 1000).toFixed(0)} ms, ${Math.round(result.bytes)} bytes each);`;
         } else {
           if (!mail) {
-            mail = sampleMail();
+            mail = await sampleMail();
             await bare(sink, transport, mail, Math.min(200, N)); // warm-up, not counted
             bareSent += Math.min(200, N);
           }

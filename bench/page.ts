@@ -28,7 +28,7 @@ const csrfPattern = /name="_csrf" value="([^"]+)"/;
 /** 50 public signatures, signed and confirmed through the services, so the page lists signers and countries. */
 async function seed(app: RunningApp): Promise<void> {
   const { signatures, petitions, db, config, sender } = app.services;
-  const petition = petitions.findPetition(slug, 'en')!;
+  const petition = (await petitions.findPetition(slug, 'en'))!;
   for (let i = 0; i < 50; i++) {
     const values = {
       name: `${firstNames[i % firstNames.length]} Example`,
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     await seed(app);
     const appUrl = `${app.url}/petitions/${slug}`;
     const html = await (await fetch(appUrl)).text();
-    const bare = await startBare(html, app.services.petitions.findPetition(slug, 'en')!.title);
+    const bare = await startBare(html, (await app.services.petitions.findPetition(slug, 'en'))!.title);
     closers.unshift(bare.close);
     const bareUrl = `${bare.url}/page`;
     const bareHtml = await (await fetch(bareUrl)).text();

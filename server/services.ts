@@ -57,7 +57,7 @@ export function createServices(
   const group = new GroupCommit(db);
   const outboxRepo = outboxRepository(db);
   const outbox = createOutbox(outboxRepo, config.mailFrom, clock);
-  const petitionsRepo = petitionsRepository(db);
+  const petitionsRepo = petitionsRepository(store);
   const delivery = createDeliveryService({
     db,
     repo: deliveryRepository(db),

@@ -85,13 +85,13 @@ export function createDeliveryService(deps: {
     return result;
   });
 
-  function renderDigest(row: OutboxRow): OutgoingMail {
+  async function renderDigest(row: OutboxRow): Promise<OutgoingMail> {
     const batchId = row.params.batchId as number;
     const batch = repo.batch(batchId);
     const target = batch && repo.target(batch.targetId);
     if (!batch || !target) throw new Error(`digest ${row.id}: batch ${batchId} is gone`);
     const lang = targetLang(target.languages);
-    const petition = deps.petitions.findById(batch.petitionId, lang);
+    const petition = await deps.petitions.findById(batch.petitionId, lang);
     if (!petition) throw new Error(`digest ${row.id}: petition ${batch.petitionId} is gone`);
     // Only signatures still valid: one invalidated or erased since it was batched is not passed on.
     const signers = repo.signers(batchId);

@@ -28,9 +28,15 @@ export function exportRoutes(deps: {
   const { exports, petitions, dashboard, audit, render } = deps;
   const router = Router();
 
-  function renderForm(req: Request, res: Response, values: ExportFormValues, errors: ExportErrors = {}, status = 200) {
+  async function renderForm(
+    req: Request,
+    res: Response,
+    values: ExportFormValues,
+    errors: ExportErrors = {},
+    status = 200,
+  ) {
     const lang = res.locals.lang as Lang;
-    const choices = petitions.countryChoices(lang);
+    const choices = await petitions.countryChoices(lang);
     render(
       req,
       res,
@@ -56,9 +62,10 @@ export function exportRoutes(deps: {
    */
   router.get('/exports/signatures.csv', requireRole('organiser'), async (req, res) => {
     const values = readExportForm(req.query as Record<string, unknown>);
+    const petition = values.petition ? await petitions.findPetition(values.petition, 'en') : undefined;
     const parsed = exportFilters(values, {
-      petitionId: (slug) => petitions.findPetition(slug, 'en')?.id,
-      countries: petitions.countryCodes(),
+      petitionId: () => petition?.id,
+      countries: await petitions.countryCodes(),
     });
     if (!parsed.ok) return renderForm(req, res, values, parsed.errors, 400);
     audit.record({
@@ -73,7 +80,8 @@ export function exportRoutes(deps: {
     res.set('Content-Disposition', `attachment; filename="${filename}"`);
     const cursor = exports.open(parsed.filters);
     try {
-      await writeSignaturesCsv(cursor.rows, res, { slugOf: (id) => petitions.slugOf(id) ?? String(id) });
+      const slugs = await petitions.slugsById();
+      await writeSignaturesCsv(cursor.rows, res, { slugOf: (id) => slugs.get(id) ?? String(id) });
     } finally {
       cursor.close();
     }

@@ -16,8 +16,8 @@ export function registerLettersDashboard(
   dashboard.addSection({
     id: 'letters',
     partial: 'admin/letters',
-    load(petition, lang) {
-      const demandSlug = petitions.findById(petition.id, lang)?.demandSlug;
+    async load(petition, lang) {
+      const demandSlug = (await petitions.findById(petition.id, lang))?.demandSlug;
       const data = demandSlug ? letters.demandLetters(demandSlug, lang) : undefined;
       if (!data) return undefined;
       return { ...data, held: letters.held().filter((l) => l.demandSlug === demandSlug).length };

@@ -3,7 +3,7 @@ import type { Views } from '../views/views';
 import type { OutgoingMail } from './mailer';
 import type { OutboxRow } from './outboxRepository';
 
-export type MailRenderer = (row: OutboxRow) => OutgoingMail;
+export type MailRenderer = (row: OutboxRow) => OutgoingMail | Promise<OutgoingMail>;
 
 /** Renders one template's mail itself (a digest with its attachment, say); the default covers the rest. */
 export type CustomRenderers = Record<string, MailRenderer>;

@@ -213,7 +213,7 @@ export class OutboxSender {
         if (to !== row.recipient) current = { ...current, recipient: to };
       }
       if (hook?.params) current = { ...current, params: { ...current.params, ...hook.params(row) } };
-      const mail = this.deps.render(current);
+      const mail = await this.deps.render(current);
       const { response } = await this.deps.transport.send(mail);
       return { ok: true, response };
     } catch (error) {

@@ -58,7 +58,7 @@ export function createPetitionView(deps: { render: Render; petitions: PetitionsS
   const { render, petitions, baseUrl } = deps;
   const cache = new Map<string, { version: number; html: string }>();
 
-  function context(lang: Lang, page: PetitionPage, form: { values: SignFormValues; errors: SignErrors }) {
+  async function context(lang: Lang, page: PetitionPage, form: { values: SignFormValues; errors: SignErrors }) {
     const { petition } = page;
     const url = `${baseUrl}/petitions/${petition.slug}`;
     const top = page.countryCounts[0]?.count ?? 0;
@@ -81,23 +81,23 @@ export function createPetitionView(deps: { render: Render; petitions: PetitionsS
       targets: page.targets,
       share: shareLinks(url, petition.title),
       shareUrl: url,
-      countries: petitions.countryChoices(lang),
+      countries: await petitions.countryChoices(lang),
       form: { values: form.values, errors: form.errors, errorList, hasErrors: errorList.length > 0 },
     };
   }
 
   return {
-    show(req: Request, res: Response, page: PetitionPage): void {
+    async show(req: Request, res: Response, page: PetitionPage): Promise<void> {
       const lang = res.locals.lang as Lang;
       if (!canonicalQuery(req.query)) {
-        return render(req, res, 'petitions/show', context(lang, page, { values: blankForm, errors: {} }));
+        return render(req, res, 'petitions/show', await context(lang, page, { values: blankForm, errors: {} }));
       }
       const key = `${lang}:${page.petition.slug}`;
       const version = petitions.version();
       let entry = cache.get(key);
       if (!entry || entry.version !== version) {
         const html = render.html(req, res, 'petitions/show', {
-          ...context(lang, page, { values: blankForm, errors: {} }),
+          ...(await context(lang, page, { values: blankForm, errors: {} })),
           csrfToken: tokenSlot,
         });
         cache.set(key, (entry = { version, html }));
@@ -106,8 +106,14 @@ export function createPetitionView(deps: { render: Render; petitions: PetitionsS
       res.type('html').send(entry.html.replace(tokenSlot, token));
     },
 
-    showWithErrors(req: Request, res: Response, page: PetitionPage, values: SignFormValues, errors: SignErrors): void {
-      render(req, res, 'petitions/show', context(res.locals.lang as Lang, page, { values, errors }), 400);
+    async showWithErrors(
+      req: Request,
+      res: Response,
+      page: PetitionPage,
+      values: SignFormValues,
+      errors: SignErrors,
+    ): Promise<void> {
+      render(req, res, 'petitions/show', await context(res.locals.lang as Lang, page, { values, errors }), 400);
     },
   };
 }

@@ -1,4 +1,5 @@
-import type { Database } from '../db/database';
+import { sql } from 'kysely';
+import { prepared, type Executor, type Params } from '../db/store';
 import type { Lang } from '../i18n/i18n';
 
 export type PetitionState = 'open' | 'closed';
@@ -49,79 +50,105 @@ export interface Target {
   website: string | null;
 }
 
-// Texts are stored per language; a missing translation falls back to English.
-const textIn = (table: string, key: string, id: string) => `(SELECT t.rowid FROM ${table} t
-  WHERE t.${key} = ${id} ORDER BY t.lang = @lang DESC, t.lang = 'en' DESC LIMIT 1)`;
+// Texts are stored per language; a missing translation falls back to English. The one chosen:
+const textLang = (table: string, key: string, id: string, lang: string) =>
+  sql`(SELECT t.lang FROM ${sql.table(table)} t WHERE ${sql.ref(`t.${key}`)} = ${sql.ref(id)}
+       ORDER BY t.lang = ${lang} DESC, t.lang = 'en' DESC LIMIT 1)`;
+
+const campaign = prepared(
+  (_qb, p: Params<{ lang: Lang }>) =>
+    sql<{
+      title: string;
+      intro: string;
+      role: string;
+      author: string;
+      sourceTitle: string;
+      publication: string;
+      year: number | null;
+    }>`SELECT ct.title, ct.intro, ct.source_role AS role, c.source_author AS author, c.source_title AS "sourceTitle",
+       c.source_publication AS publication, c.source_year AS year
+     FROM campaigns c
+     JOIN campaign_texts ct ON ct.campaign_id = c.id AND ct.lang = ${textLang('campaign_texts', 'campaign_id', 'c.id', p.lang)}
+     ORDER BY c.id LIMIT 1`,
+);
+const demands = prepared(
+  (_qb, p: Params<{ lang: Lang }>) =>
+    sql<DemandSummary>`SELECT d.slug, dt.title, dt.summary, p.slug AS "petitionSlug", pt.title AS "petitionTitle",
+       coalesce(pc.validated, 0) AS count
+     FROM demands d
+     JOIN demand_texts dt ON dt.demand_id = d.id AND dt.lang = ${textLang('demand_texts', 'demand_id', 'd.id', p.lang)}
+     LEFT JOIN petitions p ON p.demand_id = d.id
+     LEFT JOIN petition_texts pt ON pt.petition_id = p.id
+       AND pt.lang = ${textLang('petition_texts', 'petition_id', 'p.id', p.lang)}
+     LEFT JOIN petition_counts pc ON pc.petition_id = p.id
+     ORDER BY d.position`,
+);
+const petitionWhere = (where: ReturnType<typeof sql>, lang: string) =>
+  sql<Petition>`SELECT p.id, p.slug, p.goal, p.state, pt.title, pt.body, d.slug AS "demandSlug", dt.title AS "demandTitle"
+     FROM petitions p
+     JOIN petition_texts pt ON pt.petition_id = p.id AND pt.lang = ${textLang('petition_texts', 'petition_id', 'p.id', lang)}
+     LEFT JOIN demands d ON d.id = p.demand_id
+     LEFT JOIN demand_texts dt ON dt.demand_id = d.id AND dt.lang = ${textLang('demand_texts', 'demand_id', 'd.id', lang)}
+     WHERE ${where}`;
+const bySlug = prepared((_qb, p: Params<{ slug: string; lang: Lang }>) =>
+  petitionWhere(sql`p.slug = ${p.slug}`, p.lang),
+);
+const byId = prepared((_qb, p: Params<{ id: number; lang: Lang }>) => petitionWhere(sql`p.id = ${p.id}`, p.lang));
+const count = prepared((qb, p: Params<{ id: number }>) =>
+  qb.selectFrom('petition_counts').select('validated').where('petition_id', '=', p.id),
+);
+const countryCounts = prepared((qb, p: Params<{ id: number }>) =>
+  qb
+    .selectFrom('petition_country_counts')
+    .select(['country_code as country', 'validated as count'])
+    .where('petition_id', '=', p.id)
+    .where('validated', '>', 0)
+    .orderBy('validated', 'desc')
+    .orderBy('country_code'),
+);
+const recent = prepared((qb, p: Params<{ id: number; limit: number }>) =>
+  qb
+    .selectFrom('signatures')
+    .select(['name', 'country_code as country', 'validated_at as validatedAt'])
+    .where('petition_id', '=', p.id)
+    .where('state', '=', 'validated')
+    .where('show_publicly', '=', 1)
+    .orderBy('validated_at', 'desc')
+    .limit(p.limit),
+);
+const countries = prepared((qb) => qb.selectFrom('countries').select(['code', 'nato_member as nato']).orderBy('code'));
+const petitionTargets = prepared((qb, p: Params<{ id: number }>) =>
+  qb
+    .selectFrom('petition_targets as pt')
+    .innerJoin('targets as t', 't.id', 'pt.target_id')
+    .select(['t.id', 't.kind', 't.country_code as country', 't.name', 't.email', 't.website'])
+    .where('pt.petition_id', '=', p.id)
+    .orderBy('t.name'),
+);
+const setState = prepared((qb, p: Params<{ slug: string; state: PetitionState; closedAt: number | null }>) =>
+  qb.updateTable('petitions').set({ state: p.state, closed_at: p.closedAt }).where('slug', '=', p.slug),
+);
+const slugs = prepared((qb) => qb.selectFrom('petitions').select(['id', 'slug']));
+const slugById = prepared((qb, p: Params<{ id: number }>) =>
+  qb.selectFrom('petitions').select('slug').where('id', '=', p.id),
+);
 
 export type PetitionsRepository = ReturnType<typeof petitionsRepository>;
 
-export function petitionsRepository(db: Database) {
-  const campaign = db.prepare(
-    `SELECT ct.title, ct.intro, ct.source_role AS role, c.source_author AS author, c.source_title AS sourceTitle,
-            c.source_publication AS publication, c.source_year AS year
-     FROM campaigns c JOIN campaign_texts ct ON ct.rowid = ${textIn('campaign_texts', 'campaign_id', 'c.id')}
-     ORDER BY c.id LIMIT 1`,
-  );
-  const demands = db.prepare(
-    `SELECT d.slug, dt.title, dt.summary, p.slug AS petitionSlug, pt.title AS petitionTitle,
-            coalesce(pc.validated, 0) AS count
-     FROM demands d
-     JOIN demand_texts dt ON dt.rowid = ${textIn('demand_texts', 'demand_id', 'd.id')}
-     LEFT JOIN petitions p ON p.demand_id = d.id
-     LEFT JOIN petition_texts pt ON pt.rowid = ${textIn('petition_texts', 'petition_id', 'p.id')}
-     LEFT JOIN petition_counts pc ON pc.petition_id = p.id
-     ORDER BY d.position`,
-  );
-  const petitionSelect = `SELECT p.id, p.slug, p.goal, p.state, pt.title, pt.body, d.slug AS demandSlug,
-            dt.title AS demandTitle
-     FROM petitions p
-     JOIN petition_texts pt ON pt.rowid = ${textIn('petition_texts', 'petition_id', 'p.id')}
-     LEFT JOIN demands d ON d.id = p.demand_id
-     LEFT JOIN demand_texts dt ON dt.rowid = ${textIn('demand_texts', 'demand_id', 'd.id')}`;
-  const bySlug = db.prepare(`${petitionSelect} WHERE p.slug = @slug`);
-  const byId = db.prepare(`${petitionSelect} WHERE p.id = @id`);
-  const count = db.prepare('SELECT validated FROM petition_counts WHERE petition_id = ?').pluck();
-  const countryCounts = db.prepare(
-    `SELECT country_code AS country, validated AS count FROM petition_country_counts
-     WHERE petition_id = ? AND validated > 0 ORDER BY validated DESC, country_code`,
-  );
-  const recent = db.prepare(
-    `SELECT name, country_code AS country, validated_at AS validatedAt FROM signatures
-     WHERE petition_id = ? AND state = 'validated' AND show_publicly = 1
-     ORDER BY validated_at DESC LIMIT ?`,
-  );
-  const countries = db.prepare('SELECT code, nato_member AS nato FROM countries ORDER BY code');
-  const petitionTargets = db.prepare(
-    `SELECT t.id, t.kind, t.country_code AS country, t.name, t.email, t.website
-     FROM petition_targets pt JOIN targets t ON t.id = pt.target_id WHERE pt.petition_id = ? ORDER BY t.name`,
-  );
-
-  const setState = db.prepare(
-    `UPDATE petitions SET state = @state, closed_at = CASE WHEN @state = 'closed' THEN @now END WHERE slug = @slug`,
-  );
-
-  const slugById = db.prepare('SELECT slug FROM petitions WHERE id = ?').pluck();
-
+export function petitionsRepository(db: Executor) {
   return {
-    slugById(id: number): string | undefined {
-      return slugById.get(id) as string | undefined;
+    async slugById(id: number): Promise<string | undefined> {
+      return (await db.first(slugById, { id }))?.slug;
+    },
+    async slugsById(): Promise<Map<number, string>> {
+      return new Map((await db.all(slugs)).map((r) => [r.id, r.slug]));
     },
     /** Opens or closes a petition; false when there is no such petition. */
-    setState(slug: string, state: PetitionState, now: number): boolean {
-      return setState.run({ slug, state, now }).changes === 1;
+    async setState(slug: string, state: PetitionState, now: number): Promise<boolean> {
+      return (await db.run(setState, { slug, state, closedAt: state === 'closed' ? now : null })) === 1;
     },
-    campaign(lang: Lang): Campaign | undefined {
-      const row = campaign.get({ lang }) as
-        | {
-            title: string;
-            intro: string;
-            role: string;
-            author: string;
-            sourceTitle: string;
-            publication: string;
-            year: number | null;
-          }
-        | undefined;
+    async campaign(lang: Lang): Promise<Campaign | undefined> {
+      const row = await db.first(campaign, { lang });
       if (!row) return undefined;
       return {
         title: row.title,
@@ -135,35 +162,24 @@ export function petitionsRepository(db: Database) {
         },
       };
     },
-    demands(lang: Lang): DemandSummary[] {
-      return demands.all({ lang }) as DemandSummary[];
+    demands: (lang: Lang): Promise<DemandSummary[]> => db.all(demands, { lang }),
+    findBySlug: (slug: string, lang: Lang): Promise<Petition | undefined> => db.first(bySlug, { slug, lang }),
+    findById: (id: number, lang: Lang): Promise<Petition | undefined> => db.first(byId, { id, lang }),
+    async validatedCount(petitionId: number): Promise<number> {
+      return (await db.first(count, { id: petitionId }))?.validated ?? 0;
     },
-    findBySlug(slug: string, lang: Lang): Petition | undefined {
-      return bySlug.get({ slug, lang }) as Petition | undefined;
-    },
-    findById(id: number, lang: Lang): Petition | undefined {
-      return byId.get({ id, lang }) as Petition | undefined;
-    },
-    validatedCount(petitionId: number): number {
-      return (count.get(petitionId) as number | undefined) ?? 0;
-    },
-    countryCounts(petitionId: number): CountryCount[] {
-      return countryCounts.all(petitionId) as CountryCount[];
-    },
+    countryCounts: (petitionId: number): Promise<CountryCount[]> => db.all(countryCounts, { id: petitionId }),
     /** First names only: the full name never leaves the database for the public. */
-    recentPublicSigners(petitionId: number, limit: number): PublicSigner[] {
-      return (recent.all(petitionId, limit) as Array<{ name: string; country: string; validatedAt: number }>).map(
-        (r) => ({ firstName: r.name.trim().split(/\s+/)[0] ?? '', country: r.country, validatedAt: r.validatedAt }),
-      );
-    },
-    countries(): Array<{ code: string; nato: boolean }> {
-      return (countries.all() as Array<{ code: string; nato: number }>).map((c) => ({
-        code: c.code,
-        nato: c.nato === 1,
+    async recentPublicSigners(petitionId: number, limit: number): Promise<PublicSigner[]> {
+      return (await db.all(recent, { id: petitionId, limit })).map((r) => ({
+        firstName: r.name.trim().split(/\s+/)[0] ?? '',
+        country: r.country,
+        validatedAt: r.validatedAt!,
       }));
     },
-    petitionTargets(petitionId: number): Target[] {
-      return petitionTargets.all(petitionId) as Target[];
+    async countries(): Promise<Array<{ code: string; nato: boolean }>> {
+      return (await db.all(countries)).map((c) => ({ code: c.code, nato: c.nato === 1 }));
     },
+    petitionTargets: (petitionId: number): Promise<Target[]> => db.all(petitionTargets, { id: petitionId }),
   };
 }

@@ -10,16 +10,16 @@ export function petitionsRoutes(deps: { petitions: PetitionsService; render: Ren
   const { petitions, render, view } = deps;
   const router = Router();
 
-  router.get('/', (req, res) => {
+  router.get('/', async (req, res) => {
     const lang = res.locals.lang as Lang;
-    render(req, res, 'home', { campaign: petitions.campaign(lang), demands: petitions.demands(lang) });
+    render(req, res, 'home', { campaign: await petitions.campaign(lang), demands: await petitions.demands(lang) });
   });
 
   router.get('/privacy', (req, res) => render(req, res, 'privacy', { consentVersion }));
 
   // Counts for widgets and scripts: cacheable, no personal data.
-  router.get('/petitions/:slug.json', (req, res) => {
-    const page = petitions.page(req.params.slug, 'en');
+  router.get('/petitions/:slug.json', async (req, res) => {
+    const page = await petitions.page(req.params.slug, 'en');
     if (!page) throw notFound();
     res.set('Cache-Control', 'public, max-age=60');
     res.set('Access-Control-Allow-Origin', '*');
@@ -33,10 +33,10 @@ export function petitionsRoutes(deps: { petitions: PetitionsService; render: Ren
     });
   });
 
-  router.get('/petitions/:slug', (req, res) => {
-    const page = petitions.page(req.params.slug, res.locals.lang as Lang);
+  router.get('/petitions/:slug', async (req, res) => {
+    const page = await petitions.page(req.params.slug, res.locals.lang as Lang);
     if (!page) throw notFound();
-    view.show(req, res, page);
+    await view.show(req, res, page);
   });
 
   return router;

@@ -24,44 +24,50 @@ export function createPetitionsService(
   const pages = new Map<string, PetitionPage | null>();
   // Bumped whenever cached pages are dropped, so that caches built on them (rendered HTML) follow.
   let version = 0;
-  let choices: Map<Lang, CountryChoices> | undefined;
-  let codes: Set<string> | undefined;
-
-  function loadCountries() {
-    const all = repo.countries();
-    codes = new Set(all.map((c) => c.code));
-    const nato = new Set(all.filter((c) => c.nato).map((c) => c.code));
-    choices = new Map((['en', 'fr'] as const).map((lang) => [lang, countryChoices([...codes!], nato, lang)]));
-  }
+  // The countries never change while the app runs: read once.
+  let countries: Promise<{ codes: Set<string>; choices: Map<Lang, CountryChoices> }> | undefined;
+  const loadCountries = () =>
+    (countries ??= repo.countries().then((all) => {
+      const codes = new Set(all.map((c) => c.code));
+      const nato = new Set(all.filter((c) => c.nato).map((c) => c.code));
+      const choices = new Map((['en', 'fr'] as const).map((lang) => [lang, countryChoices([...codes], nato, lang)]));
+      return { codes, choices };
+    }));
 
   return {
     campaign: (lang: Lang) => repo.campaign(lang),
     demands: (lang: Lang) => repo.demands(lang),
     findPetition: (slug: string, lang: Lang) => repo.findBySlug(slug, lang),
     slugOf: (id: number) => repo.slugById(id),
+    /** Every petition's slug by its id, to name rows in an export. */
+    slugsById: () => repo.slugsById(),
 
-    page(slug: string, lang: Lang): PetitionPage | undefined {
+    async page(slug: string, lang: Lang): Promise<PetitionPage | undefined> {
       const key = `${lang}:${slug}`;
-      let page = pages.get(key);
-      if (page === undefined) {
-        const petition = repo.findBySlug(slug, lang);
-        page = petition
-          ? {
-              petition,
-              count: repo.validatedCount(petition.id),
-              countryCounts: repo.countryCounts(petition.id),
-              recentSigners: repo.recentPublicSigners(petition.id, options.recentSigners ?? 10),
-              targets: repo.petitionTargets(petition.id),
-            }
-          : null;
+      const cached = pages.get(key);
+      if (cached !== undefined) return cached ?? undefined;
+      const at = version;
+      const petition = await repo.findBySlug(slug, lang);
+      const page = petition
+        ? {
+            petition,
+            count: await repo.validatedCount(petition.id),
+            countryCounts: await repo.countryCounts(petition.id),
+            recentSigners: await repo.recentPublicSigners(petition.id, options.recentSigners ?? 10),
+            targets: await repo.petitionTargets(petition.id),
+          }
+        : null;
+      // Kept only if nothing changed while it was read (on PostgreSQL the reads above take turns
+      // with writes): a page read before an invalidation must not outlive it.
+      if (at === version) {
         if (pages.size > 1000) pages.clear(); // unknown slugs must not grow it without bound
         pages.set(key, page);
       }
       return page ?? undefined;
     },
 
-    setState(slug: string, state: 'open' | 'closed'): boolean {
-      const changed = repo.setState(slug, state, clock());
+    async setState(slug: string, state: 'open' | 'closed'): Promise<boolean> {
+      const changed = await repo.setState(slug, state, clock());
       this.invalidate();
       return changed;
     },
@@ -75,14 +81,12 @@ export function createPetitionsService(
     /** Changes whenever what `page()` returns may have changed. */
     version: () => version,
 
-    countryChoices(lang: Lang): CountryChoices {
-      if (!choices) loadCountries();
-      return choices!.get(lang)!;
+    async countryChoices(lang: Lang): Promise<CountryChoices> {
+      return (await loadCountries()).choices.get(lang)!;
     },
 
-    countryCodes(): ReadonlySet<string> {
-      if (!codes) loadCountries();
-      return codes!;
+    async countryCodes(): Promise<ReadonlySet<string>> {
+      return (await loadCountries()).codes;
     },
   };
 }

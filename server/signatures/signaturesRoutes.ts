@@ -19,12 +19,12 @@ export function signaturesRoutes(deps: {
 
   router.post('/petitions/:slug/signatures', async (req, res) => {
     const lang = res.locals.lang as Lang;
-    const page = petitions.page(req.params.slug, lang);
+    const page = await petitions.page(req.params.slug, lang);
     if (!page) throw notFound();
     if (page.petition.state !== 'open') {
       return render(req, res, 'petitions/closed', { title: page.petition.title, petition: page.petition }, 409);
     }
-    const form = parseSignForm(req.body, petitions.countryCodes());
+    const form = parseSignForm(req.body, await petitions.countryCodes());
     if (!form.ok) return view.showWithErrors(req, res, page, form.values, form.errors);
     // A filled honeypot is a bot: it is told the same as everyone, and nothing is stored.
     if (!form.honeypot) await signatures.sign(page.petition, form.values, req.ip, lang);
@@ -34,14 +34,14 @@ export function signaturesRoutes(deps: {
   // A language switch on a re-rendered form lands here with a GET.
   router.get('/petitions/:slug/signatures', (req, res) => res.redirect(303, `/petitions/${req.params.slug}`));
 
-  router.get('/petitions/:slug/check-email', (req, res) => {
-    const page = petitions.page(req.params.slug, res.locals.lang as Lang);
+  router.get('/petitions/:slug/check-email', async (req, res) => {
+    const page = await petitions.page(req.params.slug, res.locals.lang as Lang);
     if (!page) throw notFound();
     render(req, res, 'signatures/check-email', { title: page.petition.title, petition: page.petition });
   });
 
-  router.get('/petitions/:slug/thanks', (req, res) => {
-    const page = petitions.page(req.params.slug, res.locals.lang as Lang);
+  router.get('/petitions/:slug/thanks', async (req, res) => {
+    const page = await petitions.page(req.params.slug, res.locals.lang as Lang);
     if (!page) throw notFound();
     render(req, res, 'signatures/thanks', {
       title: page.petition.title,
@@ -57,23 +57,23 @@ export function signaturesRoutes(deps: {
   }
 
   // A GET only shows a Confirm button: mail scanners fetch links, and must not confirm anything.
-  router.get('/signatures/:token/confirm', (req, res) => {
+  router.get('/signatures/:token/confirm', async (req, res) => {
     res.set('Cache-Control', 'no-store');
     res.set('Referrer-Policy', 'no-referrer');
     const result = signatures.status(req.params.token);
     if (result.status === 'unknown' || result.status === 'expired') return badLink(req, res, result.status);
-    if (result.status === 'validated') return res.redirect(303, thanksUrl(result.petitionId));
+    if (result.status === 'validated') return res.redirect(303, await thanksUrl(result.petitionId));
     render(req, res, 'signatures/confirm', { form: true, token: req.params.token });
   });
 
-  router.post('/signatures/:token/confirm', (req, res) => {
+  router.post('/signatures/:token/confirm', async (req, res) => {
     const result = signatures.confirm(req.params.token);
     if (result.status === 'unknown' || result.status === 'expired') return badLink(req, res, result.status);
-    res.redirect(303, thanksUrl(result.petitionId));
+    res.redirect(303, await thanksUrl(result.petitionId));
   });
 
-  function thanksUrl(petitionId: number): string {
-    return `/petitions/${petitions.slugOf(petitionId)}/thanks`;
+  async function thanksUrl(petitionId: number): Promise<string> {
+    return `/petitions/${await petitions.slugOf(petitionId)}/thanks`;
   }
 
   // RFC 8058: mail providers POST "List-Unsubscribe=One-Click" here without cookies; a GET only asks.

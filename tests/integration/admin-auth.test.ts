@@ -216,9 +216,9 @@ describe('organiser login, sessions and CSRF', () => {
         expect(res.status).toBe(403);
         expect(res.text).toContain('Your form has expired');
       }
-      expect(t.services.petitions.findPetition('fund-defence-fairly', 'en')!.state).toBe('open');
+      expect((await t.services.petitions.findPetition('fund-defence-fairly', 'en'))!.state).toBe('open');
       await agent.post(path).type('form').send({ state: 'closed', _csrf: ownToken }).expect(303);
-      expect(t.services.petitions.findPetition('fund-defence-fairly', 'en')!.state).toBe('closed');
+      expect((await t.services.petitions.findPetition('fund-defence-fairly', 'en'))!.state).toBe('closed');
       await agent.post(path).type('form').send({ state: 'open', _csrf: ownToken }).expect(303);
     });
 

@@ -142,7 +142,7 @@ describe('running the campaign from the console', () => {
         .type('form')
         .send({ _csrf: csrfFrom(openPage.text), name: 'Late Comer', email: 'late@example.org', country: 'FR' });
       expect(refused.status).toBe(409);
-      expect(t.services.petitions.findPetition(slug, 'en')!.state).toBe('closed');
+      expect((await t.services.petitions.findPetition(slug, 'en'))!.state).toBe('closed');
       expect(audited('petition.update')[0]).toMatchObject({ subject: slug });
     });
 

@@ -30,7 +30,7 @@ describe('the outbox sender keeps two batches in flight', () => {
     const transport: MailTransport = {
       async send(mail) {
         mostAtOnce = Math.max(mostAtOnce, ++active);
-        setImmediate(() => active === claimed() && open());
+        setImmediate(() => services.db.open && active === claimed() && open());
         await gate;
         active--;
         delivered.push(mail.to);

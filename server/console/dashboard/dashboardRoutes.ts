@@ -8,10 +8,10 @@ export function dashboardRoutes(deps: { dashboard: DashboardService; render: Adm
   const { dashboard, render } = deps;
   const router = Router();
 
-  router.get('/', requireRole('viewer'), (req, res) => {
+  router.get('/', requireRole('viewer'), async (req, res) => {
     const days = Number(req.query.days) === 90 ? 90 : 30;
     const slug = typeof req.query.petition === 'string' ? req.query.petition : undefined;
-    const overview = dashboard.overview(res.locals.lang as Lang, { slug, days });
+    const overview = await dashboard.overview(res.locals.lang as Lang, { slug, days });
     render(req, res, 'dashboard', {
       titleKey: 'admin.dashboard.title',
       section: 'dashboard',

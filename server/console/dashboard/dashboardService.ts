@@ -10,7 +10,10 @@ import type { DashboardRepository, PetitionSummary } from './dashboardRepository
 export interface DashboardSection {
   id: string;
   partial: string;
-  load(petition: PetitionSummary, lang: Lang): Record<string, unknown> | undefined;
+  load(
+    petition: PetitionSummary,
+    lang: Lang,
+  ): Record<string, unknown> | undefined | Promise<Record<string, unknown> | undefined>;
 }
 
 export const chartPeriods = [30, 90] as const;
@@ -39,7 +42,7 @@ export function createDashboardService(repo: DashboardRepository, clock: () => n
     },
 
     /** Every petition with its counts by state, and the chosen one (or the first) in detail. */
-    overview(lang: Lang, options: { slug?: string; days: number }) {
+    async overview(lang: Lang, options: { slug?: string; days: number }) {
       const petitions = repo.petitions(lang).map(withCounts);
       const current = petitions.find((p) => p.slug === options.slug) ?? petitions[0];
       if (!current) return { petitions, current: undefined };
@@ -53,10 +56,14 @@ export function createDashboardService(repo: DashboardRepository, clock: () => n
           ...current,
           chart: barChart(repo.validatedPerDay(current.id, since), today, options.days),
           countries: countries.map((c) => ({ ...c, max: top })),
-          sections: sections.flatMap((s) => {
-            const context = s.load(current, lang);
-            return context ? [{ id: s.id, partial: s.partial, context }] : [];
-          }),
+          sections: (
+            await Promise.all(
+              sections.map(async (s) => {
+                const context = await s.load(current, lang);
+                return context ? [{ id: s.id, partial: s.partial, context }] : [];
+              }),
+            )
+          ).flat(),
         },
       };
     },

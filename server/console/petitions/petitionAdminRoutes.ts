@@ -152,10 +152,10 @@ export function petitionAdminRoutes(deps: {
     res.redirect(303, `/admin/petitions/${current.slug}/edit?notice=petitionSaved`);
   });
 
-  router.post('/petitions/:slug/state', requireRole('organiser'), (req, res) => {
+  router.post('/petitions/:slug/state', requireRole('organiser'), async (req, res) => {
     const state = (req.body as Record<string, unknown> | undefined)?.state;
     if (state !== 'open' && state !== 'closed') throw notFound();
-    if (!petitionAdmin.setState(String(req.params.slug), state)) throw notFound();
+    if (!(await petitionAdmin.setState(String(req.params.slug), state))) throw notFound();
     audit.record({
       organiserId: organiserId(res),
       action: state === 'open' ? 'petition.open' : 'petition.close',

@@ -155,7 +155,7 @@ export function createPetitionAdminService(deps: {
       return { ok: true };
     },
 
-    setState(slug: string, state: 'open' | 'closed'): boolean {
+    setState(slug: string, state: 'open' | 'closed'): Promise<boolean> {
       return petitions.setState(slug, state);
     },
 

@@ -65,19 +65,19 @@ export function signatureAdminRoutes(deps: {
   }
 
   // The count comes first: the form asks, the page says how many would go, and only then the button.
-  router.get('/signatures/invalidate', requireRole('organiser'), (req, res) => {
+  router.get('/signatures/invalidate', requireRole('organiser'), async (req, res) => {
     const values = readInvalidationForm(req.query);
     if (req.query.preview === undefined) return renderInvalidate(req, res, values);
-    const parsed = signatureAdmin.criteria(values);
+    const parsed = await signatureAdmin.criteria(values);
     if (!parsed.ok)
       return renderInvalidate(req, res, values, { fields: errorList(parsed.errors, criteriaFields) }, 400);
     const counts = signatureAdmin.preview(parsed.criteria);
     renderInvalidate(req, res, values, { preview: { ...counts, total: counts.pending + counts.validated } });
   });
 
-  router.post('/signatures/invalidate', requireRole('organiser'), (req, res) => {
+  router.post('/signatures/invalidate', requireRole('organiser'), async (req, res) => {
     const values = readInvalidationForm(req.body);
-    const parsed = signatureAdmin.criteria(values);
+    const parsed = await signatureAdmin.criteria(values);
     if (!parsed.ok)
       return renderInvalidate(req, res, values, { fields: errorList(parsed.errors, criteriaFields) }, 400);
     const invalidated = signatureAdmin.invalidate(parsed.criteria);

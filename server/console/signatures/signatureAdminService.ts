@@ -65,13 +65,13 @@ export function createSignatureAdminService(deps: {
      * email address, a domain, an IP address, a postcode, a date range — any together. At least one
      * must be given: an empty filter would match everything.
      */
-    criteria(
+    async criteria(
       values: InvalidationFormValues,
-    ): { ok: true; criteria: InvalidationCriteria } | { ok: false; errors: InvalidationErrors } {
+    ): Promise<{ ok: true; criteria: InvalidationCriteria } | { ok: false; errors: InvalidationErrors }> {
       const errors: InvalidationErrors = {};
       const criteria: InvalidationCriteria = {};
       if (values.petition) {
-        const petition = petitions.findPetition(values.petition, 'en');
+        const petition = await petitions.findPetition(values.petition, 'en');
         if (!petition) errors.petition = e('petition');
         else criteria.petitionId = petition.id;
       }

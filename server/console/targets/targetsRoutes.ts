@@ -36,7 +36,7 @@ export function targetsRoutes(deps: {
     );
   }
 
-  function renderForm(
+  async function renderForm(
     req: Request,
     res: Response,
     id: number | undefined,
@@ -44,7 +44,7 @@ export function targetsRoutes(deps: {
     errors: TargetErrors = {},
     status = 200,
   ) {
-    const choices = petitions.countryChoices(res.locals.lang as Lang);
+    const choices = await petitions.countryChoices(res.locals.lang as Lang);
     render(
       req,
       res,
@@ -114,7 +114,7 @@ export function targetsRoutes(deps: {
 
   router.get('/targets/:id/edit', requireRole('organiser'), (req, res) => {
     const id = idOf(req);
-    renderForm(req, res, id, targets.valuesOf(id)!);
+    return renderForm(req, res, id, targets.valuesOf(id)!);
   });
 
   router.post('/targets/:id', requireRole('organiser'), (req, res) => {
