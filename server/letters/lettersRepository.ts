@@ -115,7 +115,7 @@ export function lettersRepository(db: Database) {
   const rewrite = db.prepare(
     `UPDATE letters SET delivery = @delivery, name = @name, email = @email, town = @town, lang = @lang,
        locale = @locale, copy_requested = @copyRequested, fingerprint = @fingerprint, ip_hash = @ipHash,
-       mails_sent = mails_sent + 1, created_at = max(@now, created_at + 1), updated_at = @now
+       mails_sent = mails_sent + @mailed, created_at = max(@now, created_at + 1), updated_at = @now
      WHERE id = @id AND state = 'pending'`,
   );
   const rewriteText = db.prepare('UPDATE letter_texts SET own_words = ?, body = ? WHERE letter_id = ?');
@@ -231,12 +231,14 @@ export function lettersRepository(db: Database) {
       return id;
     },
     /**
-     * Replaces a letter nobody has confirmed yet with a new version, counting one more mail; false if
-     * it is no longer pending. The caller keeps the same demand, target, canonical email and day.
+     * Replaces a letter nobody has confirmed yet with a new version, counting one more mail when one
+     * is `mailed`; false if it is no longer pending. The caller keeps the same demand, target,
+     * canonical email and day.
      */
-    rewrite(id: number, letter: NewLetter, bandKeys: number[]): boolean {
+    rewrite(id: number, letter: NewLetter, bandKeys: number[], mailed: boolean): boolean {
       const { ownWords, body, ...row } = letter;
-      if (rewrite.run({ ...row, id, copyRequested: row.copyRequested ? 1 : 0 }).changes !== 1) return false;
+      const changes = rewrite.run({ ...row, id, copyRequested: row.copyRequested ? 1 : 0, mailed: mailed ? 1 : 0 });
+      if (changes.changes !== 1) return false;
       rewriteText.run(ownWords, body, id);
       dropBands.run(id);
       for (const key of bandKeys) insertBand.run(letter.demandId, key, id, letter.now);

@@ -416,7 +416,8 @@ export function createLettersService(deps: LettersServiceDeps) {
      * One letter per canonical email per target per demand per day. Written again while still
      * unconfirmed, it is replaced by the new version, whose link alone works: someone else writing
      * with an address first does not keep its owner from writing that day. Once confirmed (which
-     * takes the owner's mailbox), trying again mails a reminder with its link. At most 5 mails.
+     * takes the owner's mailbox), trying again mails a reminder with its link. At most 5 mails a
+     * letter: over it, an unconfirmed letter is still replaced and answered alike, and nothing is mailed.
      */
     async submit(
       demand: Demand,
@@ -479,11 +480,17 @@ export function createLettersService(deps: LettersServiceDeps) {
         await group.run(() => {
           const existing = repo.findSameDay(demand.id, target.id, emailCanonical, today);
           if (!existing) return mailLink(repo.insert(letter, bands(own), 1));
-          // Over the cap nothing is mailed, but the answer takes a write like any other: no timing tells.
-          if (existing.mailsSent >= rules.maxMailsPerLetter) return repo.touch(existing.id, now);
-          if (existing.state === 'pending' && !isExpired(existing, now)) {
-            if (repo.rewrite(existing.id, letter, bands(own))) return mailLink(existing.id);
+          const mailable = existing.mailsSent < rules.maxMailsPerLetter;
+          // Still unconfirmed, it becomes the new version even over the cap, and every link mailed
+          // before stops working: nothing a stranger wrote with this address can then be confirmed
+          // from its mailbox, though over the cap its owner gets no link until the next day.
+          const pending = existing.state === 'pending' && !isExpired(existing, now);
+          if (pending && repo.rewrite(existing.id, letter, bands(own), mailable)) {
+            if (mailable) mailLink(existing.id);
+            return;
           }
+          // Over the cap nothing is mailed, but the answer takes a write like any other: no timing tells.
+          if (!mailable) return repo.touch(existing.id, now);
           queueReminder(existing, target);
           repo.countMailSent(existing.id);
         });

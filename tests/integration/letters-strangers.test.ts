@@ -1,0 +1,130 @@
+import type { ParsedMail } from 'mailparser';
+import { createTestApp, csrfFrom, type TestApp } from '../helpers/testApp';
+
+const italy = 'rappnat.mail@esteri.it';
+const minute = 60 * 1000;
+const day = 24 * 60 * minute;
+
+type Fields = Record<string, string>;
+
+const ada: Fields = {
+  country: 'IT',
+  name: 'Ada Lovelace',
+  email: 'ada@example.org',
+  town: 'London',
+  ownWords: 'My mother waited two years for an operation in a public hospital.',
+  lang: 'en',
+};
+
+const stranger = (i: number): Fields => ({
+  ...ada,
+  name: 'Not Ada',
+  town: '',
+  ownWords: `Words that Ada never wrote, version ${i}.`,
+});
+
+function unescapeHtml(html: string): string {
+  return html
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#x27;/g, "'")
+    .replace(/&#x60;/g, '`')
+    .replace(/&#x3D;/g, '=')
+    .replace(/&amp;/g, '&');
+}
+
+/** Every link to one of our letter pages in a mail (to confirm one, or to open it). */
+function letterLinks(mail: ParsedMail): string[] {
+  return [...(mail.text ?? '').matchAll(/http:\/\/localhost:3000(\/letters\/\d+\.[\w-]{27}(?:\/confirm)?)/g)].map(
+    (m) => m[1]!,
+  );
+}
+
+describe('letters written with someone else’s address', () => {
+  let t: TestApp;
+  let now: number;
+
+  async function open(env: Record<string, string> = {}) {
+    now = Date.UTC(2026, 2, 10, 9, 0, 0);
+    t = await createTestApp({ clock: () => now, env });
+  }
+  afterEach(() => t.close());
+
+  /** Form → preview → send, as a browser would; answers with what the writer is shown. */
+  async function write(fields: Fields, demand = 'progressive-taxation') {
+    const agent = t.agent();
+    const form = await agent.get(`/demands/${demand}/letters/new`).expect(200);
+    const page = await agent
+      .post(`/demands/${demand}/letters/preview`)
+      .type('form')
+      .send({ _csrf: csrfFrom(form.text), ...fields })
+      .expect(200);
+    const body = unescapeHtml(/<textarea id="field-body"[^>]*>([\s\S]*?)<\/textarea>/.exec(page.text)![1]!);
+    const res = await agent
+      .post(`/demands/${demand}/letters`)
+      .type('form')
+      .send({ _csrf: csrfFrom(form.text), ...fields, body });
+    return { status: res.status, location: res.headers.location };
+  }
+
+  const mailsTo = (address: string) => t.smtp!.mails.filter((m) => m.to && 'text' in m.to && m.to.text === address);
+  const settle = async () => {
+    await t.services.sender.idle();
+    await t.services.sender.drain();
+  };
+
+  describe('at the mail cap of one letter', () => {
+    beforeEach(() => open());
+
+    it('still replaces a stranger’s unconfirmed letter with its owner’s, so nothing of the stranger’s can be confirmed', async () => {
+      // Five versions from one address (the per-IP limit allows five a minute): five mails to Ada.
+      const answers = [];
+      for (let i = 1; i <= 5; i++) answers.push(await write(stranger(i)));
+      await t.smtp!.waitFor(5);
+      // Ada writes a minute later: she is answered as everyone is, and over the cap nothing is mailed…
+      now += minute + 1;
+      answers.push(await write(ada));
+      for (const answer of answers) expect(answer).toEqual(answers[0]);
+      expect(answers[0]).toMatchObject({ status: 303, location: expect.stringContaining('/letters/check-email?to=') });
+      await settle();
+      expect(mailsTo(ada.email!)).toHaveLength(5);
+
+      // …but the stranger's words are gone: no link in her mailbox leads to them or confirms anything.
+      const links = mailsTo(ada.email!).flatMap(letterLinks);
+      expect(links.filter((l) => l.endsWith('/confirm'))).toHaveLength(5);
+      for (const link of links) {
+        const page = await t.agent().get(link);
+        expect(page.status).toBe(404);
+        expect(page.text).not.toContain('Words that Ada never wrote');
+      }
+      const last = links.filter((l) => l.endsWith('/confirm')).at(-1)!;
+      const agent = t.agent();
+      const form = await agent.get('/demands/progressive-taxation/letters/new');
+      await agent
+        .post(last)
+        .type('form')
+        .send({ _csrf: csrfFrom(form.text) })
+        .expect(404);
+      await settle();
+      expect(mailsTo(italy)).toHaveLength(0);
+      const stored = t.services.db
+        .prepare(
+          'SELECT l.name, l.state, x.own_words AS ownWords FROM letters l JOIN letter_texts x ON x.letter_id = l.id',
+        )
+        .all();
+      expect(stored).toEqual([{ name: 'Ada Lovelace', state: 'pending', ownWords: ada.ownWords }]);
+
+      // The next day she writes again and gets her own link.
+      now += day;
+      await write(ada);
+      const [mail] = await t.smtp!.waitFor(6).then((all) => all.slice(5));
+      expect(mail!.text).toMatch(/^Dear Ada Lovelace,$/m);
+      const own = await t
+        .agent()
+        .get(letterLinks(mail!).find((l) => l.endsWith('/confirm'))!)
+        .expect(200);
+      expect(unescapeHtml(own.text)).toContain(ada.ownWords);
+    });
+  });
+});
