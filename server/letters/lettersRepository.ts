@@ -135,6 +135,9 @@ export function lettersRepository(db: Database) {
     .pluck();
   const stateOf = db.prepare('SELECT state, demand_id AS demandId, country_code AS country FROM letters WHERE id = ?');
   const countMail = db.prepare('UPDATE letters SET mails_sent = mails_sent + 1 WHERE id = ?');
+  const mailsToAddress = db
+    .prepare('SELECT coalesce(sum(mails_sent), 0) FROM letters WHERE email_canonical = ? AND day = ?')
+    .pluck();
   const touch = db.prepare('UPDATE letters SET updated_at = ? WHERE id = ?');
   const moves = new Map<string, ReturnType<Database['prepare']>>();
   const bump = {
@@ -273,6 +276,10 @@ export function lettersRepository(db: Database) {
     /** Only what settling a sent letter needs (not its text). */
     stateOf(id: number): Pick<Letter, 'state' | 'demandId' | 'country'> | undefined {
       return stateOf.get(id) as Pick<Letter, 'state' | 'demandId' | 'country'> | undefined;
+    },
+    /** How many letter mails a canonical address was sent on a day, whatever the demand and target. */
+    mailsToAddress(emailCanonical: string, day: string): number {
+      return mailsToAddress.get(emailCanonical, day) as number;
     },
     countMailSent(id: number): void {
       countMail.run(id);

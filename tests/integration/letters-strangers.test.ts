@@ -1,5 +1,6 @@
 import type { ParsedMail } from 'mailparser';
 import { createTestApp, csrfFrom, type TestApp } from '../helpers/testApp';
+import { until } from '../helpers/until';
 
 const italy = 'rappnat.mail@esteri.it';
 const minute = 60 * 1000;
@@ -125,6 +126,46 @@ describe('letters written with someone else’s address', () => {
         .get(letterLinks(mail!).find((l) => l.endsWith('/confirm'))!)
         .expect(200);
       expect(unescapeHtml(own.text)).toContain(ada.ownWords);
+    });
+  });
+
+  describe('the mail cap of one address', () => {
+    // Rate limits far above the caps: what stops the mails here is the cap itself.
+    beforeEach(() => open({ LETTER_LIMIT_PER_MINUTE: '100', LETTER_LIMIT_PER_5_MINUTES: '100' }));
+
+    it('mails one address at most 10 letter mails a day, whatever the demand and delegation, and answers alike', async () => {
+      const demands = ['progressive-taxation', 'civic-freedoms', 'keep-weapons-bans'];
+      const countries = ['IT', 'FR', 'DE', 'ES', 'PL'];
+      const answers: Array<{ demand: string; country: string; answer: Awaited<ReturnType<typeof write>> }> = [];
+      for (const demand of demands) {
+        for (const country of countries) {
+          // The same canonical address however it is typed.
+          const email = `Victim+${demand}.${country}@Example.org`;
+          answers.push({ demand, country, answer: await write({ ...stranger(1), country, email }, demand) });
+        }
+      }
+      await t.smtp!.waitFor(10);
+      await settle();
+      const toVictim = () => t.smtp!.mails.filter((m) => m.to && 'text' in m.to && /^victim\+/i.test(m.to.text));
+      expect(toVictim()).toHaveLength(10);
+      expect(t.smtp!.mails).toHaveLength(10);
+      expect(t.services.db.prepare('SELECT count(*) FROM letters').pluck().get()).toBe(15);
+      // Over the cap as under it, the answer is the one an address that never wrote gets (SECURITY 17).
+      for (const { demand, country, answer } of answers) {
+        expect(answer).toEqual(await write({ ...stranger(1), country, email: `fresh.${demand}@example.net` }, demand));
+      }
+      expect(answers[0]!.answer).toMatchObject({ status: 303, location: expect.stringContaining('/check-email?to=') });
+      await settle();
+      expect(toVictim()).toHaveLength(10);
+
+      // Another address is not held back by it, and the next day the victim can write again.
+      await write({ ...ada, email: 'someone@example.org' });
+      now += day;
+      await write({ ...ada, email: 'victim@example.org' });
+      await until(
+        () => mailsTo('someone@example.org').length === 1 && mailsTo('victim@example.org').length === 1,
+        'a mail to each',
+      );
     });
   });
 });
