@@ -168,4 +168,72 @@ describe('letters written with someone else’s address', () => {
       );
     });
   });
+
+  describe('the pages and mail that show a letter nobody has confirmed yet', () => {
+    beforeEach(() => open());
+
+    const phishing =
+      'Your account is locked: verify it at https://paypal-help.example/login or www.paypal-help.example now.';
+    const mailNotice =
+      "Someone — hopefully you — wrote this letter on Undersigned and gave this address. If it wasn't you, ignore this email; nothing is sent or counted.";
+    const pageNotice =
+      "Someone — hopefully you — wrote this letter on Undersigned and gave your email address. If it wasn't you, leave this page: nothing is sent or counted.";
+    /** Every href on a page, as the browser reads it. */
+    const hrefs = (html: string) => [...html.matchAll(/href="([^"]*)"/g)].map((m) => unescapeHtml(m[1]!));
+
+    it('says the letter may be a stranger’s, on the page to send it oneself and in its mail, and links none of its addresses', async () => {
+      await write({ ...ada, country: 'FR', ownWords: phishing });
+      const [mail] = await t.smtp!.waitFor(1);
+      expect(mail!.text).toContain(mailNotice);
+      expect(unescapeHtml(mail!.html || '')).toContain(mailNotice);
+      expect(`${mail!.text}${mail!.html}`).not.toContain('paypal-help');
+
+      const link = letterLinks(mail!)[0]!;
+      const agent = t.agent();
+      const page = await agent.get(link).expect(200);
+      expect(unescapeHtml(page.text)).toContain(pageNotice);
+      expect(unescapeHtml(page.text)).toContain(phishing); // shown as text, in the letter
+      expect(page.text).not.toMatch(/<a [^>]*>[^<]*paypal-help/);
+      // The one place the words go is the mailto: subject and body, to no one, with nothing else.
+      const mailtos = hrefs(page.text).filter((h) => h.includes('paypal-help'));
+      expect(mailtos).toHaveLength(1);
+      const mailto = new URL(mailtos[0]!);
+      expect(mailto.protocol).toBe('mailto:');
+      expect(mailto.pathname).toBe('');
+      expect([...mailto.searchParams.keys()]).toEqual(['subject', 'body']);
+      expect(mailto.searchParams.get('body')).toContain(phishing);
+      const print = await t.agent().get(`${link}/print`).expect(200);
+      expect(hrefs(print.text).filter((h) => h.includes('paypal-help'))).toEqual([]);
+
+      // Once the mailbox's owner says it is sent, the letter is theirs: no more warning.
+      await agent
+        .post(`${link}/self-sent`)
+        .type('form')
+        .send({ _csrf: csrfFrom(page.text) })
+        .expect(303);
+      expect(unescapeHtml((await agent.get(link).expect(200)).text)).not.toContain(pageNotice);
+    });
+
+    it('says so on the page to confirm a letter and in its mail, until it is confirmed', async () => {
+      await write({ ...ada, ownWords: phishing });
+      const [mail] = await t.smtp!.waitFor(1);
+      expect(mail!.text).toContain(mailNotice);
+      const [status, confirm] = letterLinks(mail!).sort(); // the status link sorts before its /confirm
+      const agent = t.agent();
+      const page = await agent.get(confirm!).expect(200);
+      expect(unescapeHtml(page.text)).toContain(pageNotice);
+      expect(page.text).not.toMatch(/<a [^>]*>[^<]*paypal-help/);
+      expect(hrefs(page.text).filter((h) => h.includes('paypal-help'))).toEqual([]);
+      expect(unescapeHtml((await agent.get(status!).expect(200)).text)).toContain(pageNotice);
+
+      await agent
+        .post(confirm!)
+        .type('form')
+        .send({ _csrf: csrfFrom(page.text) })
+        .expect(303);
+      const confirmed = await agent.get(status!).expect(200);
+      expect(confirmed.text).toContain('data-state="ready"');
+      expect(unescapeHtml(confirmed.text)).not.toContain(pageNotice);
+    });
+  });
 });
