@@ -1,7 +1,16 @@
+import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 import { createServices } from './services';
+
+/** The address a browser on this machine reaches the server at: localhost when it listens on every interface. */
+function listeningAt(address: AddressInfo | string | null, host: string): string {
+  if (!address || typeof address === 'string') return `http://${host}`;
+  const wildcard = ['0.0.0.0', '::', ''].includes(address.address);
+  const name = wildcard ? 'localhost' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${name}:${address.port}`;
+}
 
 function start(): void {
   let config;
@@ -24,7 +33,11 @@ function start(): void {
       : config.env === 'production'
         ? `captured in ${config.mailDir} (MAIL_CAPTURE=true): none is delivered`
         : `captured in ${config.mailDir}, shown at ${config.baseUrl}/dev/mailbox`;
-    logger.info(`Undersigned listening on ${config.baseUrl} (database ${config.databasePath}; mail ${mail})`);
+    // Where it listens, and where links in mail point when that is elsewhere (a proxy, or a BASE_URL
+    // left over from another port): a mismatch shows here, not only in a mail that leads nowhere.
+    const here = listeningAt(server.address(), config.host);
+    const links = here === config.baseUrl ? '' : `; links in mail point to ${config.baseUrl}`;
+    logger.info(`Undersigned listening on ${here}${links} (database ${config.databasePath}; mail ${mail})`);
     if (!config.smtpUrl && config.env === 'production') logger.warn('MAIL_CAPTURE=true: no mail leaves this server');
   });
   const shutdown = () => {

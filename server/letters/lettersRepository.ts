@@ -115,7 +115,7 @@ export function lettersRepository(db: Database) {
   const rewrite = db.prepare(
     `UPDATE letters SET delivery = @delivery, name = @name, email = @email, town = @town, lang = @lang,
        locale = @locale, copy_requested = @copyRequested, fingerprint = @fingerprint, ip_hash = @ipHash,
-       mails_sent = mails_sent + 1, created_at = max(@now, created_at + 1), updated_at = @now
+       mails_sent = mails_sent + @mailed, created_at = max(@now, created_at + 1), updated_at = @now
      WHERE id = @id AND state = 'pending'`,
   );
   const rewriteText = db.prepare('UPDATE letter_texts SET own_words = ?, body = ? WHERE letter_id = ?');
@@ -135,6 +135,9 @@ export function lettersRepository(db: Database) {
     .pluck();
   const stateOf = db.prepare('SELECT state, demand_id AS demandId, country_code AS country FROM letters WHERE id = ?');
   const countMail = db.prepare('UPDATE letters SET mails_sent = mails_sent + 1 WHERE id = ?');
+  const mailsToAddress = db
+    .prepare('SELECT coalesce(sum(mails_sent), 0) FROM letters WHERE email_canonical = ? AND day = ?')
+    .pluck();
   const touch = db.prepare('UPDATE letters SET updated_at = ? WHERE id = ?');
   const moves = new Map<string, ReturnType<Database['prepare']>>();
   const bump = {
@@ -231,12 +234,14 @@ export function lettersRepository(db: Database) {
       return id;
     },
     /**
-     * Replaces a letter nobody has confirmed yet with a new version, counting one more mail; false if
-     * it is no longer pending. The caller keeps the same demand, target, canonical email and day.
+     * Replaces a letter nobody has confirmed yet with a new version, counting one more mail when one
+     * is `mailed`; false if it is no longer pending. The caller keeps the same demand, target,
+     * canonical email and day.
      */
-    rewrite(id: number, letter: NewLetter, bandKeys: number[]): boolean {
+    rewrite(id: number, letter: NewLetter, bandKeys: number[], mailed: boolean): boolean {
       const { ownWords, body, ...row } = letter;
-      if (rewrite.run({ ...row, id, copyRequested: row.copyRequested ? 1 : 0 }).changes !== 1) return false;
+      const changes = rewrite.run({ ...row, id, copyRequested: row.copyRequested ? 1 : 0, mailed: mailed ? 1 : 0 });
+      if (changes.changes !== 1) return false;
       rewriteText.run(ownWords, body, id);
       dropBands.run(id);
       for (const key of bandKeys) insertBand.run(letter.demandId, key, id, letter.now);
@@ -271,6 +276,10 @@ export function lettersRepository(db: Database) {
     /** Only what settling a sent letter needs (not its text). */
     stateOf(id: number): Pick<Letter, 'state' | 'demandId' | 'country'> | undefined {
       return stateOf.get(id) as Pick<Letter, 'state' | 'demandId' | 'country'> | undefined;
+    },
+    /** How many letter mails a canonical address was sent on a day, whatever the demand and target. */
+    mailsToAddress(emailCanonical: string, day: string): number {
+      return mailsToAddress.get(emailCanonical, day) as number;
     },
     countMailSent(id: number): void {
       countMail.run(id);

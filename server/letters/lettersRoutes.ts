@@ -221,6 +221,8 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
       form: selfPending,
       ...page,
       selfPending,
+      // Until it is confirmed, or marked sent, from its mailbox, the text may be a stranger's.
+      unconfirmed: letter.state === 'pending',
       stateLabelKey: `letters.status.label.${state}`,
       stateTextKey: `letters.status.${state}`,
       sentDate: letter.sentAt

@@ -22,6 +22,12 @@ import { bands, fromBlob, jaccard, ownContribution, toBlob } from './similarity'
 const day = 24 * 60 * 60 * 1000;
 /** Near-duplicates are looked for among the letters of the last 7 days. */
 const similarityWindow = 7 * day;
+/**
+ * Letter mails (links to confirm or send, reminders) to one canonical address per UTC day, whatever
+ * the demand and delegation: beyond it a letter is answered as usual and nothing is mailed, so that
+ * nobody can have the platform mail-bomb an address (5 demands × 32 delegations × 5 mails otherwise).
+ */
+const maxMailsPerAddress = 10;
 
 // English names that take "the" in running text ("I ask the Netherlands to…").
 const withArticle: Record<string, string> = {
@@ -416,7 +422,9 @@ export function createLettersService(deps: LettersServiceDeps) {
      * One letter per canonical email per target per demand per day. Written again while still
      * unconfirmed, it is replaced by the new version, whose link alone works: someone else writing
      * with an address first does not keep its owner from writing that day. Once confirmed (which
-     * takes the owner's mailbox), trying again mails a reminder with its link. At most 5 mails.
+     * takes the owner's mailbox), trying again mails a reminder with its link. At most 5 mails a
+     * letter, and 10 letter mails an address a day: over either, the letter is still replaced (or
+     * written) and answered alike, and nothing is mailed.
      */
     async submit(
       demand: Demand,
@@ -477,13 +485,26 @@ export function createLettersService(deps: LettersServiceDeps) {
       };
       try {
         await group.run(() => {
+          // One address gets at most so many letter mails a day, whatever the demand and delegation;
+          // read on every path, so that its cost tells nothing either.
+          const addressMailable = repo.mailsToAddress(emailCanonical, today) < maxMailsPerAddress;
           const existing = repo.findSameDay(demand.id, target.id, emailCanonical, today);
-          if (!existing) return mailLink(repo.insert(letter, bands(own), 1));
-          // Over the cap nothing is mailed, but the answer takes a write like any other: no timing tells.
-          if (existing.mailsSent >= rules.maxMailsPerLetter) return repo.touch(existing.id, now);
-          if (existing.state === 'pending' && !isExpired(existing, now)) {
-            if (repo.rewrite(existing.id, letter, bands(own))) return mailLink(existing.id);
+          if (!existing) {
+            const id = repo.insert(letter, bands(own), addressMailable ? 1 : 0);
+            if (addressMailable) mailLink(id);
+            return;
           }
+          const mailable = addressMailable && existing.mailsSent < rules.maxMailsPerLetter;
+          // Still unconfirmed, it becomes the new version even over the caps, and every link mailed
+          // before stops working: nothing a stranger wrote with this address can then be confirmed
+          // from its mailbox, though over the caps its owner gets no link until the next day.
+          const pending = existing.state === 'pending' && !isExpired(existing, now);
+          if (pending && repo.rewrite(existing.id, letter, bands(own), mailable)) {
+            if (mailable) mailLink(existing.id);
+            return;
+          }
+          // Over the caps nothing is mailed, but the answer takes a write like any other: no timing tells.
+          if (!mailable) return repo.touch(existing.id, now);
           queueReminder(existing, target);
           repo.countMailSent(existing.id);
         });

@@ -11,9 +11,23 @@
 const controlChars = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
 // Dots that browsers and mail programs read as the dot between a domain's labels (UTS 46 maps them
-// to "."); the one-dot leader and small full stop become "." under NFKC, as full-width letters
-// become plain ones.
-const otherDots = /[\u3002\uff0e\uff61]/g;
+// to "."), and marks that look like one: the Arabic, Syriac and raised full stops, the hyphenation
+// point, the dot and bullet operators, runic and word-separator dots. None of them sits inside a word
+// of anyone's name. The one-dot leader, small and full-width full stops become "." under NFKC.
+const otherDots = /[\u0701\u0702\u06d4\u16eb\u2027\u2219\u22c5\u2e31\u2e33\u3002\uff61]/g;
+// Middle dots that do sit inside words: the Catalan ela geminada (Marcel·lí, Gal·la; "ŀ" is "l·" under
+// NFKC), the katakana middle dot between the parts of a foreign name (ジョン・スミス), the Lisu tone
+// mark and the syllabics final dot. Before a Latin letter, outside "l·l", they are a dot in disguise.
+const middleDots = /(.?)[\u00b7\u30fb\ua4f8\u1427](?=(\p{Script=Latin})?)/gu;
+const dotUnlessCatalan = (dot: string, before: string, after: string | undefined) =>
+  !after || (/^l$/i.test(before) && /^l$/i.test(after)) ? dot : `${before}.`;
+// A dot written so that no program links it but every reader can put it back: "paypal-help[.]de",
+// "paypal-help (dot) de", "{.}", "<dot>".
+const bracketedDot = /\s*[[({<]\s*(?:\.|dot)\s*[\])}>]\s*/giu;
+// "paypal-help dot de": spelled out between two words, before a country code or a common top-level
+// domain ("Dot" alone stays a first name, as in "Dot Cotton").
+const spelledDot =
+  /(?<=[\p{L}\p{N}])\s+dot\s+(?=(?:\p{L}{2}|com|net|org|info|biz|xyz|top|online|site|shop|store|club|app|dev|link|live|click|icu|vip|win|bond|tech|pro|help|email)(?![\p{L}\p{N}]))/giu;
 // Invisible characters (zero-width space, soft hyphen…) that would split "evil.com" for this check only.
 const invisible = /\p{Default_Ignorable_Code_Point}/gu;
 // A label, a dot, and two letters or more with no space between: "bit.ly", "paypal-help.de", "t.me",
@@ -31,7 +45,13 @@ export type PlaceProblem = 'control' | 'url';
 
 /** Whether text holds a domain, a link or an address in any form a mail program might link. */
 export function holdsLink(text: string): boolean {
-  const folded = text.normalize('NFKC').replace(invisible, '').replace(otherDots, '.');
+  const folded = text
+    .normalize('NFKC')
+    .replace(invisible, '')
+    .replace(otherDots, '.')
+    .replace(middleDots, dotUnlessCatalan)
+    .replace(bracketedDot, '.')
+    .replace(spelledDot, '.');
   return domain.test(folded) || ipv4.test(folded) || linkWords.test(folded);
 }
 

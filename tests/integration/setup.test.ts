@@ -1,12 +1,16 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import request from 'supertest';
 import { addValidatedSignatures, setTargetEmail } from '../helpers/factories';
 import { password } from '../helpers/admin';
 import { root, runCli } from '../helpers/cli';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
-import { createTestApp, type TestApp } from '../helpers/testApp';
+import { freePort } from '../helpers/server';
+import { createTestApp, sign, type TestApp } from '../helpers/testApp';
+import { until } from '../helpers/until';
 
 describe('the .env file', () => {
   let t: TestApp;
@@ -72,6 +76,70 @@ describe('the .env file', () => {
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain(`Created the admin account env@example.org in ${t.services.config.databasePath}`);
     expect(t.services.admin.accounts.list().map((a) => a.email)).toContain('env@example.org');
+  });
+});
+
+describe('npm start with .env copied from .env.example', () => {
+  let folder: string;
+  let smtp: SmtpSink;
+  const stops: Array<() => Promise<unknown>> = [];
+  beforeEach(async () => {
+    folder = fs.mkdtempSync(path.join(os.tmpdir(), 'undersigned-start-'));
+    fs.copyFileSync(path.join(root, '.env.example'), path.join(folder, '.env'));
+    smtp = await startSmtpSink();
+  });
+  afterEach(async () => {
+    for (const stop of stops.splice(0)) await stop();
+    await smtp.close();
+    fs.rmSync(folder, { recursive: true, force: true });
+  });
+
+  /** server/main.ts in its own process, started in the folder holding the .env; resolves once it listens. */
+  async function start(env: Record<string, string>) {
+    const child = spawn(
+      process.execPath,
+      ['--import', pathToFileURL(require.resolve('tsx')).href, path.join(root, 'server', 'main.ts')],
+      {
+        cwd: folder,
+        env: {
+          PATH: process.env.PATH,
+          DATABASE_PATH: path.join(folder, 'undersigned.db'),
+          DATA_DIR: folder,
+          SMTP_URL: smtp.url,
+          ...env,
+        },
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    stops.push(() => (child.kill('SIGTERM'), exited));
+    await until(() => output.includes('listening on'), 'the server to listen', { timeoutMs: 30_000, everyMs: 50 });
+    return () => output.split('\n').find((line) => line.includes('listening on'))!;
+  }
+
+  it('listens on PORT, says where, and links to it in mail', async () => {
+    const port = await freePort();
+    const listening = await start({ PORT: String(port) }); // as in `PORT=4102 npm start`
+    expect(listening()).toContain(`Undersigned listening on http://localhost:${port} (database`);
+    expect(listening()).not.toContain(':3000');
+    const res = await sign(request.agent(`http://127.0.0.1:${port}`), 'fund-defence-fairly');
+    expect(res.status).toBe(303);
+    const [mail] = await smtp.waitFor(1);
+    expect(mail!.text).toContain(`http://localhost:${port}/signatures/`);
+    expect(mail!.text).not.toContain('localhost:3000');
+  });
+
+  it('says where links in mail point when BASE_URL names another address, and not when it is where it listens', async () => {
+    const port = await freePort();
+    const elsewhere = await start({ HOST: '127.0.0.1', PORT: String(port), BASE_URL: 'https://sign.example' });
+    expect(elsewhere()).toContain(
+      `Undersigned listening on http://127.0.0.1:${port}; links in mail point to https://sign.example`,
+    );
+    const other = await freePort();
+    const same = await start({ HOST: '127.0.0.1', PORT: String(other), BASE_URL: `http://127.0.0.1:${other}` });
+    expect(same()).toContain(`Undersigned listening on http://127.0.0.1:${other} (database`);
   });
 });
 

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from '../../server/config';
+import path from 'node:path';
+import { ConfigError, loadConfig, loadEnvFile } from '../../server/config';
 
 describe('loadConfig', () => {
   it('refuses to start in production without a SECRET, and says why', () => {
@@ -65,5 +66,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SECRET: 's', PORT: 'abc' })).toThrow(/PORT/);
     expect(() => loadConfig({ SECRET: 's', BASE_URL: 'not a url' })).toThrow(/BASE_URL/);
     expect(() => loadConfig({ SECRET: 's', SMTP_URL: 'mail.example' })).toThrow(/SMTP_URL/);
+  });
+
+  it('changes no default when .env.example is copied to .env: BASE_URL still follows PORT', () => {
+    const example = path.join(__dirname, '..', '..', '.env.example');
+    const fromFile = { SECRET: 's', PORT: '4102' };
+    loadEnvFile(example, fromFile);
+    expect(loadConfig(fromFile)).toEqual(loadConfig({ SECRET: 's', PORT: '4102' }));
+    expect(loadConfig(fromFile)).toMatchObject({ port: 4102, baseUrl: 'http://localhost:4102' });
   });
 });

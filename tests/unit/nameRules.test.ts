@@ -16,6 +16,21 @@ describe('nameProblem', () => {
     ['Şükrü Saracoğlu'],
     ['İsmet İnönü'],
     ['Marcel·lí Domènech'], // the Catalan middle dot is not a full stop
+    ['Gal·la Placídia'],
+    ['Pau Paral·lel'],
+    ['MARCEL·LÍ DOMÈNECH'],
+    ['Marceŀlí Domènech'], // the ela geminada as one character (U+0140)
+    ['Dot Cotton'], // Dot is a first name
+    ['Mary Dot Cotton'],
+    ['José María Aznar-López'],
+    ['Françoise d’Eaubonne'],
+    ['Νίκος Καζαντζάκης'],
+    ['Пётр Ильич Чайковский'],
+    ['Ольга А. Иванова'],
+    ['Ilgın Çağ'],
+    ['Ayşe Gül Öztürk'],
+    ['ジョン・スミス'], // the katakana middle dot between the parts of a name
+    ['Αθηνά Ιω. Δημητρίου'],
     ['محمد علي'],
     ['山田 太郎'],
   ])('accepts %j', (name) => {
@@ -32,6 +47,26 @@ describe('nameProblem', () => {
     ['evil․com', 'url'], // one dot leader
     ['evil﹒com', 'url'], // small full stop
     ['evil.\u200bcom', 'url'], // a zero-width space after the dot
+    ['paypal-help dot de', 'url'],
+    ['Claim it at paypal-help DOT com now', 'url'],
+    ['paypal-help[.]de', 'url'],
+    ['paypal-help [.] de', 'url'],
+    ['paypal-help(.)de', 'url'],
+    ['paypal-help {.} de', 'url'],
+    ['paypal-help (dot) de', 'url'],
+    ['paypal-help[dot]com', 'url'],
+    ['paypal-help\ua4f8de', 'url'], // Lisu letter tone mya ti
+    ['paypal-help\u0701de', 'url'], // Syriac supralinear full stop
+    ['paypal-help\u06d4de', 'url'], // Arabic full stop
+    ['paypal-help\u2e33de', 'url'], // raised dot
+    ['paypal-help\u2024de', 'url'], // one dot leader
+    ['paypal-help\ufe52de', 'url'], // small full stop
+    ['paypal-help\uff0ede', 'url'], // full-width full stop
+    ['paypal-help\u2027de', 'url'], // hyphenation point
+    ['paypal-help\u22c5de', 'url'], // dot operator
+    ['paypal-help\u00b7de', 'url'], // a middle dot outside the Catalan l·l
+    ['paypal-help\u0387com', 'url'], // Greek ano teleia, a middle dot under NFKC
+    ['paypal-help\u30fbcom', 'url'], // katakana middle dot before Latin letters
     ['ｅｖｉｌ.ｃｏｍ', 'url'], // full-width letters
     ['Ivan пример.рф', 'url'],
     ['Ada win.bond', 'url'],
@@ -67,6 +102,7 @@ describe('placeProblem', () => {
     ['SW1A 1AA'],
     ['İzmir'],
     ['Θεσσαλονίκη'],
+    ['Sant Cugat del Vallès · Col·legi'],
     ['Санкт-Петербург'],
   ])('accepts %j', (place) => {
     expect(placeProblem(place)).toBeUndefined();
@@ -76,6 +112,9 @@ describe('placeProblem', () => {
     ['paypal-help.de', 'url'],
     ['London t.me/x', 'url'],
     ['evil。com', 'url'],
+    ['paypal-help dot de', 'url'],
+    ['paypal-help[.]de', 'url'],
+    ['paypal-help\u06d4de', 'url'],
     ['London\u202e', 'control'],
     ['London\r\nBcc: x', 'control'],
   ])('refuses %j (%s)', (place, problem) => {
