@@ -8,7 +8,7 @@ import { greetingName } from '../security/nameRules';
 import { hashIp, signToken, tokenId, verifyToken } from '../security/tokens';
 import type { SignFormValues } from './signForm';
 import { consentVersion } from './consent';
-import { canonicalEmail, EmailDomains, IpRanges, RateWindow } from './rules';
+import { canonicalEmail, EmailDomains, IpRanges, RateWindow, rateKey } from './rules';
 import type { Signature, SignaturesRepository } from './signaturesRepository';
 
 const day = 24 * 60 * 60 * 1000;
@@ -85,7 +85,7 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
     async sign(petition: Petition, values: SignFormValues, ip: string | undefined, lang: Lang): Promise<void> {
       const now = clock();
       const ipHash = ip ? hashIp(config.secret, ip) : null;
-      const reason = fraudReason(values, ip, `${ipHash}:${petition.id}`, now);
+      const reason = fraudReason(values, ip, rateKey(config.secret, ip, petition.id), now);
       const signature = {
         petitionId: petition.id,
         name: values.name,
