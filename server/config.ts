@@ -39,8 +39,12 @@ export interface Config {
     rateLimits: RateLimitWindow[];
     allowedIpRanges: string[];
     blockedIpRanges: string[];
+    /** Domains, each with its subdomains. */
     allowedEmailDomains: string[];
     blockedEmailDomains: string[];
+    /** Whole addresses, matched by canonical email. */
+    allowedEmails: string[];
+    blockedEmails: string[];
     maxMailsPerSignature: number;
     tokenTtlDays: number;
   };
@@ -99,6 +103,34 @@ function list(value: string | undefined): string[] {
     .split(',')
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean);
+}
+
+/**
+ * A list of email domains. An address there would never match a domain: it is refused, naming the
+ * list it belongs in, rather than silently ignored. (`@example.org` and `*.example.org` are domains.)
+ */
+function domains(env: Env, name: string, addressesName: string): string[] {
+  const entries = list(env[name]);
+  const address = entries.find((entry) => entry.replace(/^[*@.]+/, '').includes('@'));
+  if (address) {
+    throw new ConfigError(
+      `${name} holds the address "${address}": list whole addresses in ${addressesName}, and domains in ${name}.`,
+    );
+  }
+  return entries;
+}
+
+/** A list of whole email addresses; a domain there is refused, naming the list it belongs in. */
+function addresses(env: Env, name: string, domainsName: string): string[] {
+  const entries = list(env[name]);
+  const notAddress = entries.find((entry) => !/^[^@\s]+@[^@\s]+$/.test(entry));
+  if (notAddress !== undefined) {
+    throw new ConfigError(
+      `${name} holds "${notAddress}", which is not an email address: list whole addresses in ${name}, ` +
+        `and domains (each with its subdomains) in ${domainsName}.`,
+    );
+  }
+  return entries;
 }
 
 function int(env: Env, name: string, fallback: number): number {
@@ -276,8 +308,10 @@ export function loadConfig(given?: Env): Config {
       ],
       allowedIpRanges: list(env.ALLOWED_IP_RANGES),
       blockedIpRanges: list(env.BLOCKED_IP_RANGES),
-      allowedEmailDomains: list(env.ALLOWED_EMAIL_DOMAINS),
-      blockedEmailDomains: list(env.BLOCKED_EMAIL_DOMAINS),
+      allowedEmailDomains: domains(env, 'ALLOWED_EMAIL_DOMAINS', 'ALLOWED_EMAILS'),
+      blockedEmailDomains: domains(env, 'BLOCKED_EMAIL_DOMAINS', 'BLOCKED_EMAILS'),
+      allowedEmails: addresses(env, 'ALLOWED_EMAILS', 'ALLOWED_EMAIL_DOMAINS'),
+      blockedEmails: addresses(env, 'BLOCKED_EMAILS', 'BLOCKED_EMAIL_DOMAINS'),
       maxMailsPerSignature: 5,
       tokenTtlDays: int(env, 'CONFIRMATION_TTL_DAYS', 30),
     },

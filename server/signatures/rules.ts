@@ -74,6 +74,30 @@ export class EmailDomains {
   }
 }
 
+/**
+ * An allow or block list: whole addresses, matched by canonical email (blocking j.doe@gmail.com
+ * blocks jdoe+x@googlemail.com), and domains with their subdomains (see EmailDomains).
+ */
+export class EmailList {
+  private readonly domains: EmailDomains;
+  private readonly addresses: Set<string>;
+
+  constructor(domains: string[], addresses: string[] = []) {
+    this.domains = new EmailDomains(domains);
+    this.addresses = new Set(addresses.map(canonicalEmail));
+  }
+
+  /** Whether the address is listed itself, or its domain is (or a domain above it). */
+  match(email: string): 'address' | 'domain' | undefined {
+    if (this.addresses.size > 0 && this.addresses.has(canonicalEmail(email))) return 'address';
+    return this.domains.has(email) ? 'domain' : undefined;
+  }
+
+  has(email: string): boolean {
+    return this.match(email) !== undefined;
+  }
+}
+
 /** Lower-case, without the dots a domain may be written with at either end ("example.org." is example.org). */
 function bareDomain(domain: string): string {
   return domain

@@ -8,7 +8,7 @@ import { greetingName } from '../security/nameRules';
 import { hashIp, signToken, tokenId, verifyToken } from '../security/tokens';
 import type { SignFormValues } from './signForm';
 import { consentVersion } from './consent';
-import { canonicalEmail, EmailDomains, IpRanges, RateWindow, rateKey } from './rules';
+import { canonicalEmail, EmailList, IpRanges, RateWindow, rateKey } from './rules';
 import type { Signature, SignaturesRepository } from './signaturesRepository';
 
 const day = 24 * 60 * 60 * 1000;
@@ -38,8 +38,8 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
   const rate = new RateWindow(rules.rateLimits);
   const allowedIps = new IpRanges(rules.allowedIpRanges);
   const blockedIps = new IpRanges(rules.blockedIpRanges);
-  const allowedDomains = new EmailDomains(rules.allowedEmailDomains);
-  const blockedDomains = new EmailDomains(rules.blockedEmailDomains);
+  const allowedEmails = new EmailList(rules.allowedEmailDomains, rules.allowedEmails);
+  const blockedEmails = new EmailList(rules.blockedEmailDomains, rules.blockedEmails);
 
   const unsubscribeToken = (s: Pick<Signature, 'id' | 'createdAt'>) =>
     signToken(config.secret, 'unsubscribe', s.id, s.createdAt);
@@ -70,8 +70,9 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
 
   function fraudReason(values: SignFormValues, ip: string | undefined, key: string, now: number): string | null {
     if (blockedIps.has(ip)) return 'blocked_ip';
-    if (blockedDomains.has(values.email)) return 'blocked_domain';
-    if (allowedIps.has(ip) || allowedDomains.has(values.email)) return null;
+    const blocked = blockedEmails.match(values.email);
+    if (blocked) return blocked === 'address' ? 'blocked_email' : 'blocked_domain';
+    if (allowedIps.has(ip) || allowedEmails.has(values.email)) return null;
     return rate.hit(key, now) ? 'rate_limit' : null;
   }
 

@@ -104,6 +104,35 @@ describe('loadConfig', () => {
     expect(() => express().set('trust proxy', trustProxy)).not.toThrow();
   });
 
+  it('reads blocked and allowed addresses apart from domains', () => {
+    const { signing } = loadConfig({
+      SECRET: 's',
+      BLOCKED_EMAILS: 'Spammer@Gmail.com, bot@example.org',
+      ALLOWED_EMAILS: 'press@example.org',
+      BLOCKED_EMAIL_DOMAINS: 'mailinator.com,@spam.example,*.junk.example',
+    });
+    expect(signing).toMatchObject({
+      blockedEmails: ['spammer@gmail.com', 'bot@example.org'],
+      allowedEmails: ['press@example.org'],
+      blockedEmailDomains: ['mailinator.com', '@spam.example', '*.junk.example'],
+      allowedEmailDomains: [],
+    });
+  });
+
+  it.each([
+    [
+      'BLOCKED_EMAIL_DOMAINS',
+      'mailinator.com,bot@example.org',
+      /"bot@example.org": list whole addresses in BLOCKED_EMAILS/,
+    ],
+    ['ALLOWED_EMAIL_DOMAINS', 'press@example.org', /"press@example.org": list whole addresses in ALLOWED_EMAILS/],
+    ['BLOCKED_EMAILS', 'mailinator.com', /"mailinator.com", which is not an email address.*BLOCKED_EMAIL_DOMAINS/],
+    ['ALLOWED_EMAILS', '@uni.example', /"@uni.example", which is not an email address.*ALLOWED_EMAIL_DOMAINS/],
+  ])('refuses %s=%j rather than ignore an entry of the wrong kind', (name, value, message) => {
+    expect(() => loadConfig({ SECRET: 's', [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ SECRET: 's', [name]: value })).toThrow(message);
+  });
+
   it('rejects malformed values with a message naming the variable', () => {
     expect(() => loadConfig({ SECRET: 's', PORT: 'abc' })).toThrow(/PORT/);
     expect(() => loadConfig({ SECRET: 's', BASE_URL: 'not a url' })).toThrow(/BASE_URL/);
