@@ -45,7 +45,9 @@ export interface Config {
     /** Whole addresses, matched by canonical email. */
     allowedEmails: string[];
     blockedEmails: string[];
+    /** At most this many mails per signature in a window of `mailWindowMs` from the first. */
     maxMailsPerSignature: number;
+    mailWindowMs: number;
     tokenTtlDays: number;
   };
   delivery: {
@@ -313,6 +315,7 @@ export function loadConfig(given?: Env): Config {
       allowedEmails: addresses(env, 'ALLOWED_EMAILS', 'ALLOWED_EMAIL_DOMAINS'),
       blockedEmails: addresses(env, 'BLOCKED_EMAILS', 'BLOCKED_EMAIL_DOMAINS'),
       maxMailsPerSignature: 5,
+      mailWindowMs: 24 * 60 * 60 * 1000,
       tokenTtlDays: int(env, 'CONFIRMATION_TTL_DAYS', 30),
     },
     delivery: {

@@ -13,10 +13,20 @@ import type { Signature, SignaturesRepository } from './signaturesRepository';
 
 const day = 24 * 60 * 60 * 1000;
 
+/** What confirming would record: shown before the Confirm button, since a stranger may have typed it. */
+export interface SignerDetails {
+  name: string;
+  country: string;
+  postcode: string | null;
+  showPublicly: boolean;
+  updates: boolean;
+}
+
 export type ConfirmationStatus =
   | { status: 'unknown' }
   | { status: 'expired'; petitionId: number }
-  | { status: 'pending' | 'validated'; petitionId: number };
+  | { status: 'pending'; petitionId: number; signer: SignerDetails }
+  | { status: 'validated'; petitionId: number };
 
 export interface SignaturesServiceDeps {
   db: Database;
@@ -112,14 +122,19 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
           queueConfirmation({ id, createdAt: now, name: values.name, email: values.email }, petition, lang);
           return;
         }
-        // Signing again re-sends the confirmation, up to a cap, so a lost mail is not a dead end.
-        if (existing.mailsSent >= rules.maxMailsPerSignature) return;
+        // Signing again re-sends the confirmation, so a lost mail is not a dead end: at most 5 mails in
+        // a window of 24 hours from the first. Capped for ever, a stranger's five attempts would keep
+        // the address's owner from ever signing; per window, they delay the owner by a day at most,
+        // and the mailbox gets at most 5 of these mails per petition in each window.
+        const windowFrom = now - rules.mailWindowMs;
+        const mailsInWindow = existing.mailWindowAt > windowFrom ? existing.mailsSent : 0;
+        if (mailsInWindow >= rules.maxMailsPerSignature) return;
         if (existing.state === 'pending') {
           // The newest attempt wins, whoever made it: a stranger who typed this address first can
-          // neither keep its owner out nor have the owner confirm the stranger's name, since only
-          // the newest mail's link works and it confirms what that attempt said. An expired link
-          // is renewed the same way.
-          repo.replacePending(existing.id, signature);
+          // neither keep its owner out nor have the owner confirm the stranger's name unknowingly,
+          // since only the newest mail's link works and its page shows what that attempt said. An
+          // expired link is renewed the same way.
+          repo.replacePending(existing.id, signature, windowFrom);
           queueConfirmation(
             { id: existing.id, createdAt: now, name: values.name, email: values.email },
             petition,
@@ -141,7 +156,7 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
             },
           });
         } else return;
-        repo.countMailSent(existing.id);
+        repo.countMailSent(existing.id, now, windowFrom);
       });
     },
 
@@ -153,7 +168,14 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
       if (s.state === 'validated') return { status: 'validated', petitionId: s.petitionId };
       if (s.state !== 'pending') return { status: 'unknown' };
       if (clock() - s.createdAt > rules.tokenTtlDays * day) return { status: 'expired', petitionId: s.petitionId };
-      return { status: 'pending', petitionId: s.petitionId };
+      const signer = {
+        name: s.name,
+        country: s.country,
+        postcode: s.postcode,
+        showPublicly: s.showPublicly === 1,
+        updates: s.updatesOptIn === 1,
+      };
+      return { status: 'pending', petitionId: s.petitionId, signer };
     },
 
     /** pending → validated, counted at once. A replay, or a wrong or expired token, changes nothing. */
