@@ -62,6 +62,7 @@ export function signaturesRepository(db: Database) {
   );
   const byId = db.prepare(`SELECT ${columns} FROM signatures WHERE id = ?`);
   const countMail = db.prepare(`UPDATE signatures SET ${countOneMail} WHERE id = @id`);
+  const touch = db.prepare('UPDATE signatures SET attempted_at = ? WHERE id = ?');
   const replacePending = db.prepare(
     `UPDATE signatures SET name = @name, email = @email, country_code = @country, postcode = @postcode,
        show_publicly = @showPublicly, updates_opt_in = @updatesOptIn, consent_version = @consentVersion,
@@ -108,6 +109,10 @@ export function signaturesRepository(db: Database) {
     /** One more mail for the signature, in its current window of the cap or a new one from `now`. */
     countMailSent(id: number, now: number, windowFrom: number): void {
       countMail.run({ id, now, windowFrom });
+    },
+    /** An attempt that changes nothing else is recorded all the same: every answer writes alike. */
+    touch(id: number, now: number): void {
+      touch.run(now, id);
     },
     /**
      * A pending signature takes the details of the newest attempt and its time: the links mailed

@@ -128,7 +128,9 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
         // and the mailbox gets at most 5 of these mails per petition in each window.
         const windowFrom = now - rules.mailWindowMs;
         const mailsInWindow = existing.mailWindowAt > windowFrom ? existing.mailsSent : 0;
-        if (mailsInWindow >= rules.maxMailsPerSignature) return;
+        // Whatever the outcome, the attempt is written, in the same commit: no timing tells an
+        // address that signed (capped, invalidated) from a new one.
+        if (mailsInWindow >= rules.maxMailsPerSignature) return repo.touch(existing.id, now);
         if (existing.state === 'pending') {
           // The newest attempt wins, whoever made it: a stranger who typed this address first can
           // neither keep its owner out nor have the owner confirm the stranger's name unknowingly,
@@ -155,7 +157,7 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
               petitionUrl: `${config.baseUrl}/petitions/${petition.slug}`,
             },
           });
-        } else return;
+        } else return repo.touch(existing.id, now); // invalidated: nothing to mail
         repo.countMailSent(existing.id, now, windowFrom);
       });
     },

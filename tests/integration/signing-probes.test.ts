@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import type { ParsedMail } from 'mailparser';
 import { decodeHtml } from '../helpers/forms';
 import { aSigner, confirm, confirmPath, countOn, createTestApp, sign, type TestApp } from '../helpers/testApp';
@@ -104,5 +105,53 @@ describe('signing with an address one does not own', () => {
     expect(own).toMatch(/<dt>Country<\/dt>\s*<dd>United Kingdom<\/dd>/);
     expect(own).not.toContain('Postcode or town');
     await owner.get(confirmPath(theirs!.text)).expect(404); // the stranger's link no longer works
+  });
+});
+
+/**
+ * SECURITY 17 again, by timing: an answer that writes nothing comes back in half the time of one that
+ * commits (the commit's sync to disk is most of the work), which tells an address that signed from
+ * one that never did. Timing cannot be measured reliably here, so this checks its cause: every answer
+ * commits a write to the database, seen from another connection as PRAGMA data_version changing.
+ */
+describe('every answer to signing commits a write, whatever the address did before', () => {
+  let t: TestApp;
+  let observer: Database.Database;
+  beforeEach(async () => {
+    t = await createTestApp({ env: { SIGN_LIMIT_PER_MINUTE: '100', SIGN_LIMIT_PER_5_MINUTES: '100' } });
+    observer = new Database(t.services.config.databasePath, { readonly: true });
+  });
+  afterEach(async () => {
+    observer.close();
+    await t.close();
+  });
+
+  const dataVersion = () => observer.pragma('data_version', { simple: true }) as number;
+
+  /** Signs with `email` once the mail sender is idle, and says whether the database changed meanwhile. */
+  async function writes(email: string): Promise<boolean> {
+    await t.services.sender.idle();
+    await t.services.sender.drain();
+    const before = dataVersion();
+    const res = await sign(t.agent(), slug, { ...aSigner, email });
+    expect(res.headers.location).toBe(`/petitions/${slug}/check-email`);
+    return dataVersion() !== before;
+  }
+
+  it('writes for a new address, a pending one, and one whose mail cap is spent', async () => {
+    expect(await writes('new@example.org')).toBe(true);
+    for (let i = 0; i < 4; i++) expect(await writes('new@example.org')).toBe(true);
+    expect(await writes('new@example.org')).toBe(true); // over the cap: nothing mailed
+  });
+
+  it('writes for a confirmed address, over its cap too, and for an invalidated one', async () => {
+    const agent = t.agent();
+    await sign(agent, slug, { ...aSigner, email: 'done@example.org' });
+    await confirm(agent, confirmPath((await t.smtp!.waitFor(1))[0]!.text));
+    for (let i = 0; i < 5; i++) expect(await writes('done@example.org')).toBe(true); // reminders, then the cap
+
+    await sign(agent, slug, { ...aSigner, email: 'gone@example.org' });
+    t.services.admin.signatureAdmin.invalidate({ emailCanonical: 'gone@example.org' });
+    expect(await writes('gone@example.org')).toBe(true);
   });
 });
