@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import util from 'node:util';
+import ipaddr from 'ipaddr.js';
 
 /** The project root: where views/, templates/ and db/ live, whether running from server/ or dist/server/. */
 export const appRoot = (() => {
@@ -38,9 +39,15 @@ export interface Config {
     rateLimits: RateLimitWindow[];
     allowedIpRanges: string[];
     blockedIpRanges: string[];
+    /** Domains, each with its subdomains. */
     allowedEmailDomains: string[];
     blockedEmailDomains: string[];
+    /** Whole addresses, matched by canonical email. */
+    allowedEmails: string[];
+    blockedEmails: string[];
+    /** At most this many mails per signature in a window of `mailWindowMs` from the first. */
     maxMailsPerSignature: number;
+    mailWindowMs: number;
     tokenTtlDays: number;
   };
   delivery: {
@@ -100,6 +107,34 @@ function list(value: string | undefined): string[] {
     .filter(Boolean);
 }
 
+/**
+ * A list of email domains. An address there would never match a domain: it is refused, naming the
+ * list it belongs in, rather than silently ignored. (`@example.org` and `*.example.org` are domains.)
+ */
+function domains(env: Env, name: string, addressesName: string): string[] {
+  const entries = list(env[name]);
+  const address = entries.find((entry) => entry.replace(/^[*@.]+/, '').includes('@'));
+  if (address) {
+    throw new ConfigError(
+      `${name} holds the address "${address}": list whole addresses in ${addressesName}, and domains in ${name}.`,
+    );
+  }
+  return entries;
+}
+
+/** A list of whole email addresses; a domain there is refused, naming the list it belongs in. */
+function addresses(env: Env, name: string, domainsName: string): string[] {
+  const entries = list(env[name]);
+  const notAddress = entries.find((entry) => !/^[^@\s]+@[^@\s]+$/.test(entry));
+  if (notAddress !== undefined) {
+    throw new ConfigError(
+      `${name} holds "${notAddress}", which is not an email address: list whole addresses in ${name}, ` +
+        `and domains (each with its subdomains) in ${domainsName}.`,
+    );
+  }
+  return entries;
+}
+
 function int(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -108,19 +143,49 @@ function int(env: Env, name: string, fallback: number): number {
   return n;
 }
 
-function trustProxy(raw: string | undefined): false | number | string {
-  if (raw === undefined || raw === '' || raw === 'false') return false;
+const proxyNames = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** Why a TRUST_PROXY entry (an address, a CIDR range or a name) cannot be used, or undefined when it can. */
+function proxyEntryProblem(entry: string): string | undefined {
+  if (proxyNames.has(entry)) return undefined;
+  const [address = '', bits, ...rest] = entry.split('/');
+  // Only the usual notations: ipaddr.js would also read "1" as 0.0.0.1.
+  const v4 = ipaddr.IPv4.isValidFourPartDecimal(address);
+  if (rest.length || !(v4 || (ipaddr.IPv6.isValid(address) && !address.includes('%')))) {
+    return `"${entry}" is not an address, a CIDR range or one of loopback, linklocal, uniquelocal`;
+  }
+  if (bits === undefined) return undefined;
+  const max = v4 ? 32 : 128;
+  if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) return `"${entry}" has a prefix length outside 0–${max}`;
+  if (Number(bits) === 0) return `"${entry}" covers every address, so any client could write its own`;
+  return undefined;
+}
+
+/**
+ * A hop count, or the proxies' addresses and ranges, checked here: Express would otherwise fail at
+ * start with a stack trace, or read a stray "1 " as the address 0.0.0.1.
+ */
+function trustProxy(given: string | undefined): false | number | string {
+  const raw = (given ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'false' || raw === '0') return false;
+  const instead =
+    'Set the number of proxies in front of the server (TRUST_PROXY=1 for one reverse proxy), or their ' +
+    'addresses or ranges (TRUST_PROXY=loopback, or 10.0.0.1,10.0.0.2, or 10.0.0.0/8).';
   // Express would then take the leftmost X-Forwarded-For entry, which the client writes: anyone
   // could pick their own rate-limit bucket (SECURITY 3).
-  if (/^true$/i.test(raw.trim())) {
+  if (raw === 'true') {
     throw new ConfigError(
       'TRUST_PROXY=true would trust every X-Forwarded-For entry, including those the client writes, so anyone ' +
-        'could choose the address the rate limits count. Set the number of proxies in front of the server ' +
-        '(TRUST_PROXY=1 for one reverse proxy), or their addresses (TRUST_PROXY=loopback, or 10.0.0.1,10.0.0.2).',
+        `could choose the address the rate limits count. ${instead}`,
     );
   }
   if (/^\d+$/.test(raw)) return Number(raw);
-  return raw; // e.g. "loopback" or a list of addresses, as Express understands them
+  const entries = raw.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    const problem = proxyEntryProblem(entry);
+    if (problem) throw new ConfigError(`TRUST_PROXY: ${problem}. ${instead}`);
+  }
+  return entries.join(',');
 }
 
 /** In development the secret is generated once and kept under the data folder, so tokens survive restarts. */
@@ -245,9 +310,12 @@ export function loadConfig(given?: Env): Config {
       ],
       allowedIpRanges: list(env.ALLOWED_IP_RANGES),
       blockedIpRanges: list(env.BLOCKED_IP_RANGES),
-      allowedEmailDomains: list(env.ALLOWED_EMAIL_DOMAINS),
-      blockedEmailDomains: list(env.BLOCKED_EMAIL_DOMAINS),
+      allowedEmailDomains: domains(env, 'ALLOWED_EMAIL_DOMAINS', 'ALLOWED_EMAILS'),
+      blockedEmailDomains: domains(env, 'BLOCKED_EMAIL_DOMAINS', 'BLOCKED_EMAILS'),
+      allowedEmails: addresses(env, 'ALLOWED_EMAILS', 'ALLOWED_EMAIL_DOMAINS'),
+      blockedEmails: addresses(env, 'BLOCKED_EMAILS', 'BLOCKED_EMAIL_DOMAINS'),
       maxMailsPerSignature: 5,
+      mailWindowMs: 24 * 60 * 60 * 1000,
       tokenTtlDays: int(env, 'CONFIRMATION_TTL_DAYS', 30),
     },
     delivery: {

@@ -68,6 +68,8 @@ export interface DB {
     invalidated_at: number | null;
     unsubscribed_at: number | null;
     anonymised_at: number | null;
+    mail_window_at: Generated<number>;
+    attempted_at: Generated<number>;
   };
   petition_counts: { petition_id: number; validated: Generated<number> };
   petition_country_counts: { petition_id: number; country_code: string; validated: Generated<number> };

@@ -14,13 +14,17 @@ export interface Render {
   html(req: Request, res: Response, page: string, context?: Record<string, unknown>): string;
 }
 
-/** The address asked for, without any `lang` parameter (there may be several), for the language links. */
-function withoutLang(originalUrl: string): string {
-  const mark = originalUrl.indexOf('?');
-  // Always a path on this site: `//evil.example` (or `/\\evil.example`) would be a link to another host.
-  const path = (mark < 0 ? originalUrl : originalUrl.slice(0, mark)).replace(/^[/\\]+/, '/');
+/**
+ * The address asked for, as a path on this site without any `lang` parameter (there may be several),
+ * for the language links. The path is the one Express routed on, never the request target as
+ * written: an absolute-form target (`GET http://evil.example//x`) names a host, and `//evil.example`
+ * (or `/\\evil.example`) would be read by a browser as one.
+ */
+function withoutLang(req: Request): string {
+  const path = '/' + (req.baseUrl + req.path).replace(/^[/\\]+/, '');
+  const mark = req.originalUrl.indexOf('?');
   if (mark < 0) return path;
-  const params = new URLSearchParams(originalUrl.slice(mark + 1));
+  const params = new URLSearchParams(req.originalUrl.slice(mark + 1));
   params.delete('lang');
   const query = params.toString();
   return query ? `${path}?${query}` : path;
@@ -33,7 +37,7 @@ function withoutLang(originalUrl: string): string {
 export function createRender(views: Views, options: { baseUrl: string; devMailbox: boolean }): Render {
   const html: Render['html'] = (req, res, page, context = {}) => {
     const lang = res.locals.lang as Lang;
-    const path = typeof context.languagePath === 'string' ? context.languagePath : withoutLang(req.originalUrl);
+    const path = typeof context.languagePath === 'string' ? context.languagePath : withoutLang(req);
     const sep = path.includes('?') ? '&' : '?';
     return views.page(page, {
       lang,

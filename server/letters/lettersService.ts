@@ -10,7 +10,7 @@ import { UnsendableMail } from '../mail/mailer';
 import type { OutboxHook } from '../mail/outboxSender';
 import { greetingName } from '../security/nameRules';
 import { hashIp, signToken, tokenId, verifyToken } from '../security/tokens';
-import { canonicalEmail, EmailDomains, IpRanges, RateWindow } from '../signatures/rules';
+import { canonicalEmail, EmailList, IpRanges, RateWindow, rateKey } from '../signatures/rules';
 import type { Target, TargetsRepository } from '../targets/targetsRepository';
 import type { LetterFormValues } from './letterForm';
 import { IllegalTransitionError, transition, type LetterState } from './letterStates';
@@ -114,8 +114,8 @@ export function createLettersService(deps: LettersServiceDeps) {
   const rate = new RateWindow(rules.rateLimits);
   const allowedIps = new IpRanges(config.signing.allowedIpRanges);
   const blockedIps = new IpRanges(config.signing.blockedIpRanges);
-  const allowedDomains = new EmailDomains(config.signing.allowedEmailDomains);
-  const blockedDomains = new EmailDomains(config.signing.blockedEmailDomains);
+  const allowedDomains = new EmailList(config.signing.allowedEmailDomains, config.signing.allowedEmails);
+  const blockedDomains = new EmailList(config.signing.blockedEmailDomains, config.signing.blockedEmails);
   let sweepTimer: NodeJS.Timeout | undefined;
 
   const confirmToken = (l: Pick<Letter, 'id' | 'createdAt'>) =>
@@ -451,7 +451,7 @@ export function createLettersService(deps: LettersServiceDeps) {
 
       const ipHash = ip ? hashIp(config.secret, ip) : null;
       // Flagged attempts (blocked lists, over the per-IP limit) look the same and leave nothing behind.
-      if (flagged(values.email, ip, `${ipHash}:${demand.id}`, now)) {
+      if (flagged(values.email, ip, rateKey(config.secret, ip, demand.id), now)) {
         deps.logger?.info({ demand: demand.slug }, 'letter attempt flagged');
         return { kind: 'check-email' };
       }

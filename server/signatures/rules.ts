@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { hashIp } from '../security/tokens';
 
 /**
  * One signature per petition per canonical email, as on the UK Parliament petitions site:
@@ -73,6 +74,30 @@ export class EmailDomains {
   }
 }
 
+/**
+ * An allow or block list: whole addresses, matched by canonical email (blocking j.doe@gmail.com
+ * blocks jdoe+x@googlemail.com), and domains with their subdomains (see EmailDomains).
+ */
+export class EmailList {
+  private readonly domains: EmailDomains;
+  private readonly addresses: Set<string>;
+
+  constructor(domains: string[], addresses: string[] = []) {
+    this.domains = new EmailDomains(domains);
+    this.addresses = new Set(addresses.map(canonicalEmail));
+  }
+
+  /** Whether the address is listed itself, or its domain is (or a domain above it). */
+  match(email: string): 'address' | 'domain' | undefined {
+    if (this.addresses.size > 0 && this.addresses.has(canonicalEmail(email))) return 'address';
+    return this.domains.has(email) ? 'domain' : undefined;
+  }
+
+  has(email: string): boolean {
+    return this.match(email) !== undefined;
+  }
+}
+
 /** Lower-case, without the dots a domain may be written with at either end ("example.org." is example.org). */
 function bareDomain(domain: string): string {
   return domain
@@ -101,8 +126,27 @@ export class IpRanges {
 }
 
 /**
- * A sliding window per key (IP × petition), in memory: the limits are soft, and the rows keep the
- * hashed IP should a second look be needed. Bounded: the oldest keys go first when it is full.
+ * Whose rate-limit bucket an address falls in: an IPv4 address is its own (written as IPv4 when it
+ * came as ::ffff:a.b.c.d), an IPv6 address shares its /64's, because a subscriber is given a whole
+ * /64 and may use any of its 2^64 addresses.
+ */
+export function rateBucket(ip: string): string {
+  if (!ipaddr.isValid(ip)) return ip;
+  const addr = ipaddr.process(ip);
+  if (addr.kind() === 'ipv4') return addr.toString();
+  const parts = (addr as ipaddr.IPv6).parts.slice(0, 4);
+  return `${new ipaddr.IPv6([...parts, 0, 0, 0, 0]).toString()}/64`;
+}
+
+/** The rate-limit key of a request from `ip` about `scope` (a petition, a demand): its bucket, hashed. */
+export function rateKey(secret: string, ip: string | undefined, scope: number): string {
+  return `${ip ? hashIp(secret, rateBucket(ip)) : null}:${scope}`;
+}
+
+/**
+ * A sliding window per key (see rateKey: an IPv4 address or an IPv6 /64, × petition), in memory: the
+ * limits are soft, and the rows keep the hashed IP should a second look be needed. Bounded: the oldest
+ * keys go first when it is full.
  */
 export class RateWindow {
   private readonly hits = new Map<string, number[]>();

@@ -25,33 +25,48 @@ export interface Signature {
   name: string;
   email: string;
   country: string;
+  postcode: string | null;
+  showPublicly: 0 | 1;
+  updatesOptIn: 0 | 1;
   state: SignatureState;
   locale: string;
+  /** Mails sent in the window that began at `mailWindowAt`. */
   mailsSent: number;
+  mailWindowAt: number;
   createdAt: number;
 }
 
-const columns = `id, petition_id AS petitionId, name, email, country_code AS country, state, locale,
-  mails_sent AS mailsSent, created_at AS createdAt`;
+const columns = `id, petition_id AS petitionId, name, email, country_code AS country, postcode,
+  show_publicly AS showPublicly, updates_opt_in AS updatesOptIn, state, locale, mails_sent AS mailsSent,
+  mail_window_at AS mailWindowAt, created_at AS createdAt`;
+
+/**
+ * One more mail counted: in the current window if it began after @windowFrom, else as the first of a
+ * window that begins now. Both CASEs read the row as it was, in SQLite and PostgreSQL alike.
+ */
+const countOneMail = `mails_sent = CASE WHEN mail_window_at > @windowFrom THEN mails_sent + 1 ELSE 1 END,
+  mail_window_at = CASE WHEN mail_window_at > @windowFrom THEN mail_window_at ELSE @now END, attempted_at = @now`;
 
 export type SignaturesRepository = ReturnType<typeof signaturesRepository>;
 
 export function signaturesRepository(db: Database) {
   const insert = db.prepare(
     `INSERT INTO signatures (petition_id, name, email, email_canonical, country_code, postcode, show_publicly,
-       updates_opt_in, consent_version, consent_at, ip_hash, locale, state, fraud_reason, mails_sent, created_at)
+       updates_opt_in, consent_version, consent_at, ip_hash, locale, state, fraud_reason, mails_sent, mail_window_at,
+       attempted_at, created_at)
      VALUES (@petitionId, @name, @email, @emailCanonical, @country, @postcode, @showPublicly, @updatesOptIn,
-       @consentVersion, @now, @ipHash, @locale, @state, @fraudReason, @mailsSent, @now)`,
+       @consentVersion, @now, @ipHash, @locale, @state, @fraudReason, @mailsSent, @now, @now, @now)`,
   );
   const active = db.prepare(
     `SELECT ${columns} FROM signatures WHERE petition_id = ? AND email_canonical = ? AND state <> 'fraudulent'`,
   );
   const byId = db.prepare(`SELECT ${columns} FROM signatures WHERE id = ?`);
-  const countMail = db.prepare('UPDATE signatures SET mails_sent = mails_sent + 1 WHERE id = ?');
+  const countMail = db.prepare(`UPDATE signatures SET ${countOneMail} WHERE id = @id`);
+  const touch = db.prepare('UPDATE signatures SET attempted_at = ? WHERE id = ?');
   const replacePending = db.prepare(
     `UPDATE signatures SET name = @name, email = @email, country_code = @country, postcode = @postcode,
        show_publicly = @showPublicly, updates_opt_in = @updatesOptIn, consent_version = @consentVersion,
-       consent_at = @now, ip_hash = @ipHash, locale = @locale, created_at = @now, mails_sent = mails_sent + 1
+       consent_at = @now, ip_hash = @ipHash, locale = @locale, created_at = @now, ${countOneMail}
      WHERE id = @id AND state = 'pending'`,
   );
   const validate = db.prepare(
@@ -91,18 +106,25 @@ export function signaturesRepository(db: Database) {
     findById(id: number): Signature | undefined {
       return byId.get(id) as Signature | undefined;
     },
-    countMailSent(id: number): void {
-      countMail.run(id);
+    /** One more mail for the signature, in its current window of the cap or a new one from `now`. */
+    countMailSent(id: number, now: number, windowFrom: number): void {
+      countMail.run({ id, now, windowFrom });
+    },
+    /** An attempt that changes nothing else is recorded all the same: every answer writes alike. */
+    touch(id: number, now: number): void {
+      touch.run(now, id);
     },
     /**
      * A pending signature takes the details of the newest attempt and its time: the links mailed
-     * before stop working (a token is bound to the time), so only the newest can be confirmed.
+     * before stop working (a token is bound to the time), so only the newest can be confirmed. Its
+     * mail is counted as countMailSent does.
      */
     replacePending(
       id: number,
       s: Omit<NewSignature, 'state' | 'fraudReason' | 'petitionId' | 'emailCanonical'>,
+      windowFrom: number,
     ): boolean {
-      const row = { ...s, id, showPublicly: s.showPublicly ? 1 : 0, updatesOptIn: s.updatesOptIn ? 1 : 0 };
+      const row = { ...s, id, windowFrom, showPublicly: s.showPublicly ? 1 : 0, updatesOptIn: s.updatesOptIn ? 1 : 0 };
       return replacePending.run(row).changes === 1;
     },
     /**

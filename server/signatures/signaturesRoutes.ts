@@ -63,7 +63,16 @@ export function signaturesRoutes(deps: {
     const result = signatures.status(req.params.token);
     if (result.status === 'unknown' || result.status === 'expired') return badLink(req, res, result.status);
     if (result.status === 'validated') return res.redirect(303, await thanksUrl(result.petitionId));
-    render(req, res, 'signatures/confirm', { form: true, token: req.params.token });
+    // What the button would confirm, since whoever typed this address may not be its owner.
+    const page = await petitions.page((await petitions.slugOf(result.petitionId)) ?? '', res.locals.lang as Lang);
+    if (!page) throw notFound();
+    render(req, res, 'signatures/confirm', {
+      form: true,
+      token: req.params.token,
+      title: page.petition.title,
+      petition: page.petition,
+      signer: result.signer,
+    });
   });
 
   router.post('/signatures/:token/confirm', async (req, res) => {

@@ -8,15 +8,25 @@ import { greetingName } from '../security/nameRules';
 import { hashIp, signToken, tokenId, verifyToken } from '../security/tokens';
 import type { SignFormValues } from './signForm';
 import { consentVersion } from './consent';
-import { canonicalEmail, EmailDomains, IpRanges, RateWindow } from './rules';
+import { canonicalEmail, EmailList, IpRanges, RateWindow, rateKey } from './rules';
 import type { Signature, SignaturesRepository } from './signaturesRepository';
 
 const day = 24 * 60 * 60 * 1000;
 
+/** What confirming would record: shown before the Confirm button, since a stranger may have typed it. */
+export interface SignerDetails {
+  name: string;
+  country: string;
+  postcode: string | null;
+  showPublicly: boolean;
+  updates: boolean;
+}
+
 export type ConfirmationStatus =
   | { status: 'unknown' }
   | { status: 'expired'; petitionId: number }
-  | { status: 'pending' | 'validated'; petitionId: number };
+  | { status: 'pending'; petitionId: number; signer: SignerDetails }
+  | { status: 'validated'; petitionId: number };
 
 export interface SignaturesServiceDeps {
   db: Database;
@@ -38,8 +48,8 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
   const rate = new RateWindow(rules.rateLimits);
   const allowedIps = new IpRanges(rules.allowedIpRanges);
   const blockedIps = new IpRanges(rules.blockedIpRanges);
-  const allowedDomains = new EmailDomains(rules.allowedEmailDomains);
-  const blockedDomains = new EmailDomains(rules.blockedEmailDomains);
+  const allowedEmails = new EmailList(rules.allowedEmailDomains, rules.allowedEmails);
+  const blockedEmails = new EmailList(rules.blockedEmailDomains, rules.blockedEmails);
 
   const unsubscribeToken = (s: Pick<Signature, 'id' | 'createdAt'>) =>
     signToken(config.secret, 'unsubscribe', s.id, s.createdAt);
@@ -70,8 +80,9 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
 
   function fraudReason(values: SignFormValues, ip: string | undefined, key: string, now: number): string | null {
     if (blockedIps.has(ip)) return 'blocked_ip';
-    if (blockedDomains.has(values.email)) return 'blocked_domain';
-    if (allowedIps.has(ip) || allowedDomains.has(values.email)) return null;
+    const blocked = blockedEmails.match(values.email);
+    if (blocked) return blocked === 'address' ? 'blocked_email' : 'blocked_domain';
+    if (allowedIps.has(ip) || allowedEmails.has(values.email)) return null;
     return rate.hit(key, now) ? 'rate_limit' : null;
   }
 
@@ -85,7 +96,7 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
     async sign(petition: Petition, values: SignFormValues, ip: string | undefined, lang: Lang): Promise<void> {
       const now = clock();
       const ipHash = ip ? hashIp(config.secret, ip) : null;
-      const reason = fraudReason(values, ip, `${ipHash}:${petition.id}`, now);
+      const reason = fraudReason(values, ip, rateKey(config.secret, ip, petition.id), now);
       const signature = {
         petitionId: petition.id,
         name: values.name,
@@ -111,14 +122,21 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
           queueConfirmation({ id, createdAt: now, name: values.name, email: values.email }, petition, lang);
           return;
         }
-        // Signing again re-sends the confirmation, up to a cap, so a lost mail is not a dead end.
-        if (existing.mailsSent >= rules.maxMailsPerSignature) return;
+        // Signing again re-sends the confirmation, so a lost mail is not a dead end: at most 5 mails in
+        // a window of 24 hours from the first. Capped for ever, a stranger's five attempts would keep
+        // the address's owner from ever signing; per window, they delay the owner by a day at most,
+        // and the mailbox gets at most 5 of these mails per petition in each window.
+        const windowFrom = now - rules.mailWindowMs;
+        const mailsInWindow = existing.mailWindowAt > windowFrom ? existing.mailsSent : 0;
+        // Whatever the outcome, the attempt is written, in the same commit: no timing tells an
+        // address that signed (capped, invalidated) from a new one.
+        if (mailsInWindow >= rules.maxMailsPerSignature) return repo.touch(existing.id, now);
         if (existing.state === 'pending') {
           // The newest attempt wins, whoever made it: a stranger who typed this address first can
-          // neither keep its owner out nor have the owner confirm the stranger's name, since only
-          // the newest mail's link works and it confirms what that attempt said. An expired link
-          // is renewed the same way.
-          repo.replacePending(existing.id, signature);
+          // neither keep its owner out nor have the owner confirm the stranger's name unknowingly,
+          // since only the newest mail's link works and its page shows what that attempt said. An
+          // expired link is renewed the same way.
+          repo.replacePending(existing.id, signature, windowFrom);
           queueConfirmation(
             { id: existing.id, createdAt: now, name: values.name, email: values.email },
             petition,
@@ -139,8 +157,8 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
               petitionUrl: `${config.baseUrl}/petitions/${petition.slug}`,
             },
           });
-        } else return;
-        repo.countMailSent(existing.id);
+        } else return repo.touch(existing.id, now); // invalidated: nothing to mail
+        repo.countMailSent(existing.id, now, windowFrom);
       });
     },
 
@@ -152,7 +170,14 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
       if (s.state === 'validated') return { status: 'validated', petitionId: s.petitionId };
       if (s.state !== 'pending') return { status: 'unknown' };
       if (clock() - s.createdAt > rules.tokenTtlDays * day) return { status: 'expired', petitionId: s.petitionId };
-      return { status: 'pending', petitionId: s.petitionId };
+      const signer = {
+        name: s.name,
+        country: s.country,
+        postcode: s.postcode,
+        showPublicly: s.showPublicly === 1,
+        updates: s.updatesOptIn === 1,
+      };
+      return { status: 'pending', petitionId: s.petitionId, signer };
     },
 
     /** pending → validated, counted at once. A replay, or a wrong or expired token, changes nothing. */

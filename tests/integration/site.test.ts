@@ -1,8 +1,26 @@
+import { once } from 'node:events';
+import net from 'node:net';
 import request from 'supertest';
 import { aSigner, confirm, confirmPath, createTestApp, csrfFrom, sign, type TestApp } from '../helpers/testApp';
 import { consentVersion } from '../../server/signatures/consent';
+import { until } from '../helpers/until';
 
 const slug = 'fund-defence-fairly';
+
+/** Sends `GET <target>` on a raw socket, as written, and returns the whole response. */
+async function rawGet(t: TestApp, target: string): Promise<string> {
+  const server = t.app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    socket.end(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+    let response = '';
+    for await (const chunk of socket) response += String(chunk);
+    return response;
+  } finally {
+    server.close();
+  }
+}
 
 describe('the public site', () => {
   let t: TestApp;
@@ -105,6 +123,28 @@ describe('the public site', () => {
       expect(res.text).not.toContain('href="//');
     });
 
+    it('keeps the language switch on this site when the request names a host (absolute-form target)', async () => {
+      // A browser never sends this, but a proxy or a script may: `GET http://evil.example//x HTTP/1.1`.
+      const notFound = await rawGet(t, 'http://evil.example//x');
+      expect(notFound).toMatch(/^HTTP\/1\.1 404/);
+      expect(notFound).toContain('href="/x?lang&#x3D;fr"');
+      expect(notFound).not.toContain('evil.example');
+
+      const petition = await rawGet(t, `http://evil.example/petitions/${slug}?lang=en&ref=x`);
+      expect(petition).toMatch(/^HTTP\/1\.1 200/);
+      expect(petition).toContain(`href="/petitions/${slug}?lang&#x3D;fr"`);
+      expect(petition).not.toContain('evil.example');
+
+      const errorPage = await rawGet(t, 'https://evil.example/unsubscribe/x?ref=1&lang=en');
+      expect(errorPage).toContain('href="/unsubscribe/x?ref&#x3D;1&amp;lang&#x3D;fr"');
+      expect(errorPage).not.toContain('evil.example');
+
+      // A page of a router mounted below the root keeps its whole path.
+      const login = await rawGet(t, 'http://evil.example/admin/login');
+      expect(login).toContain('href="/admin/login?lang&#x3D;fr"');
+      expect(login).not.toContain('evil.example');
+    });
+
     it('answers an unknown petition with a 404 page', async () => {
       const res = await t.agent().get('/petitions/no-such-thing').expect(404);
       expect(res.text).toContain('Page not found');
@@ -131,9 +171,12 @@ describe('the public site', () => {
   describe('GET /petitions/:slug.json', () => {
     it('gives the count, goal and counts by country, cacheable', async () => {
       const agent = t.agent();
-      const before = t.smtp!.mails.length;
       await sign(agent, slug, { ...aSigner, email: 'json@example.org', country: 'BE' });
-      const mail = (await t.smtp!.waitFor(before + 1)).find((m) => JSON.stringify(m.to).includes('json@example.org'));
+      // Mail from the tests before may still be arriving: wait for this one.
+      const mail = await until(
+        () => t.smtp!.mails.find((m) => JSON.stringify(m.to).includes('json@example.org')),
+        'the mail to json@example.org',
+      );
       await confirm(agent, confirmPath(mail!.text));
       const res = await agent.get(`/petitions/${slug}.json`).expect(200);
       expect(res.headers['cache-control']).toBe('public, max-age=60');

@@ -1,3 +1,5 @@
+import { formBody, formFields } from '../helpers/forms';
+import { aLetter, letterDemand } from '../helpers/letters';
 import { aSigner, createTestApp, csrfFrom, type TestApp } from '../helpers/testApp';
 
 const slug = 'fund-defence-fairly';
@@ -28,5 +30,62 @@ describe('behind a reverse proxy (TRUST_PROXY=1)', () => {
       { state: 'fraudulent', n: 5 },
       { state: 'pending', n: 5 },
     ]);
+  });
+
+  // A subscriber is given a whole /64: ten of its addresses are one person to the rate limits.
+  const sameSubnet = Array.from({ length: 10 }, (_, i) => `2001:db8:1:2::${(i + 1).toString(16)}`);
+
+  it('counts IPv6 signers by their /64, whichever of its addresses they use', async () => {
+    const agent = t.agent();
+    for (const [i, ip] of sameSubnet.entries()) {
+      const page = await agent.get(`/petitions/${slug}`).expect(200);
+      await agent
+        .post(`/petitions/${slug}/signatures`)
+        .set('X-Forwarded-For', ip)
+        .type('form')
+        .send({ ...aSigner, email: `v6-${i}@example.org`, _csrf: csrfFrom(page.text) })
+        .expect(303);
+    }
+    // Another /64, and an IPv4 client written the IPv6 way, are buckets of their own.
+    for (const [i, ip] of ['2001:db8:1:3::1', '::ffff:203.0.113.7'].entries()) {
+      const page = await agent.get(`/petitions/${slug}`).expect(200);
+      await agent
+        .post(`/petitions/${slug}/signatures`)
+        .set('X-Forwarded-For', ip)
+        .type('form')
+        .send({ ...aSigner, email: `other-${i}@example.org`, _csrf: csrfFrom(page.text) })
+        .expect(303);
+    }
+    const states = t.services.db.prepare(
+      "SELECT state, count(*) AS n FROM signatures WHERE email LIKE 'v6-%' GROUP BY state ORDER BY state",
+    );
+    expect(states.all()).toEqual([
+      { state: 'fraudulent', n: 5 },
+      { state: 'pending', n: 5 },
+    ]);
+    const others = t.services.db.prepare("SELECT DISTINCT state FROM signatures WHERE email LIKE 'other-%'");
+    expect(others.pluck().all()).toEqual(['pending']);
+  });
+
+  it('counts IPv6 letter writers by their /64 too', async () => {
+    const agent = t.agent();
+    for (const [i, ip] of sameSubnet.entries()) {
+      const form = await agent.get(`/demands/${letterDemand}/letters/new`).expect(200);
+      const fields = { ...aLetter, email: `v6-${i}@example.org`, _csrf: csrfFrom(form.text) };
+      const preview = await agent
+        .post(`/demands/${letterDemand}/letters/preview`)
+        .type('form')
+        .send(fields)
+        .expect(200);
+      const send = `/demands/${letterDemand}/letters`;
+      const res = await agent
+        .post(send)
+        .set('X-Forwarded-For', ip)
+        .type('form')
+        .send(formBody(formFields(preview.text, send)));
+      expect(res.status).toBe(303);
+    }
+    // Flagged letters leave nothing behind: five written, five refused silently.
+    expect(t.services.db.prepare('SELECT count(*) FROM letters').pluck().get()).toBe(5);
   });
 });

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import express from 'express';
 import { ConfigError, loadConfig, loadEnvFile } from '../../server/config';
 
 describe('loadConfig', () => {
@@ -60,6 +61,77 @@ describe('loadConfig', () => {
     expect(loadConfig({ SECRET: 's', TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(loadConfig({ SECRET: 's', TRUST_PROXY: 'loopback' }).trustProxy).toBe('loopback');
     expect(loadConfig({ SECRET: 's' }).trustProxy).toBe(false);
+  });
+
+  it('trims TRUST_PROXY: "1 " is one hop, not the address 0.0.0.1', () => {
+    expect(loadConfig({ SECRET: 's', TRUST_PROXY: '1 ' }).trustProxy).toBe(1);
+    expect(loadConfig({ SECRET: 's', TRUST_PROXY: ' 2\n' }).trustProxy).toBe(2);
+    expect(loadConfig({ SECRET: 's', TRUST_PROXY: ' Loopback , 10.0.0.1 ' }).trustProxy).toBe('loopback,10.0.0.1');
+    expect(loadConfig({ SECRET: 's', TRUST_PROXY: ' false ' }).trustProxy).toBe(false);
+    expect(loadConfig({ SECRET: 's', TRUST_PROXY: '0' }).trustProxy).toBe(false);
+  });
+
+  it.each([
+    ['yes', /"yes" is not an address/],
+    ['garbage', /"garbage" is not an address/],
+    ['1.5', /"1.5" is not an address/],
+    ['-1', /"-1" is not an address/],
+    ['1 2', /"1 2" is not an address/],
+    ['10.0.0', /"10.0.0" is not an address/],
+    ['loopback,,10.0.0.1', /"" is not an address/],
+    ['10.0.0.1/33', /prefix length outside 0–32/],
+    ['10.0.0.0/8/8', /is not an address/],
+    ['2001:db8::/129', /prefix length outside 0–128/],
+    ['0.0.0.0/0', /covers every address/],
+    ['::/0', /covers every address/],
+  ])('refuses TRUST_PROXY=%j with a ConfigError that says what to set', (value, reason) => {
+    const load = () => loadConfig({ SECRET: 's', TRUST_PROXY: value });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(reason);
+    expect(load).toThrow(/TRUST_PROXY=1 for one reverse proxy/);
+  });
+
+  it.each([
+    ['1', 1],
+    ['loopback', 'loopback'],
+    ['linklocal,uniquelocal', 'linklocal,uniquelocal'],
+    ['10.0.0.1, 10.0.0.2', '10.0.0.1,10.0.0.2'],
+    ['10.0.0.0/8', '10.0.0.0/8'],
+    ['2001:db8::/32,::1', '2001:db8::/32,::1'],
+    ['::ffff:10.0.0.1', '::ffff:10.0.0.1'],
+  ])('accepts TRUST_PROXY=%j, and Express takes what it becomes', (value, expected) => {
+    const { trustProxy } = loadConfig({ SECRET: 's', TRUST_PROXY: value });
+    expect(trustProxy).toBe(expected);
+    expect(() => express().set('trust proxy', trustProxy)).not.toThrow();
+  });
+
+  it('reads blocked and allowed addresses apart from domains', () => {
+    const { signing } = loadConfig({
+      SECRET: 's',
+      BLOCKED_EMAILS: 'Spammer@Gmail.com, bot@example.org',
+      ALLOWED_EMAILS: 'press@example.org',
+      BLOCKED_EMAIL_DOMAINS: 'mailinator.com,@spam.example,*.junk.example',
+    });
+    expect(signing).toMatchObject({
+      blockedEmails: ['spammer@gmail.com', 'bot@example.org'],
+      allowedEmails: ['press@example.org'],
+      blockedEmailDomains: ['mailinator.com', '@spam.example', '*.junk.example'],
+      allowedEmailDomains: [],
+    });
+  });
+
+  it.each([
+    [
+      'BLOCKED_EMAIL_DOMAINS',
+      'mailinator.com,bot@example.org',
+      /"bot@example.org": list whole addresses in BLOCKED_EMAILS/,
+    ],
+    ['ALLOWED_EMAIL_DOMAINS', 'press@example.org', /"press@example.org": list whole addresses in ALLOWED_EMAILS/],
+    ['BLOCKED_EMAILS', 'mailinator.com', /"mailinator.com", which is not an email address.*BLOCKED_EMAIL_DOMAINS/],
+    ['ALLOWED_EMAILS', '@uni.example', /"@uni.example", which is not an email address.*ALLOWED_EMAIL_DOMAINS/],
+  ])('refuses %s=%j rather than ignore an entry of the wrong kind', (name, value, message) => {
+    expect(() => loadConfig({ SECRET: 's', [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ SECRET: 's', [name]: value })).toThrow(message);
   });
 
   it('rejects malformed values with a message naming the variable', () => {

@@ -1,4 +1,4 @@
-import { canonicalEmail, EmailDomains, IpRanges, RateWindow } from '../../server/signatures/rules';
+import { canonicalEmail, EmailDomains, IpRanges, RateWindow, rateBucket } from '../../server/signatures/rules';
 
 describe('canonicalEmail', () => {
   it.each([
@@ -25,6 +25,19 @@ describe('IpRanges', () => {
     ['not an ip', false],
   ])('%s → %s', (ip, inside) => {
     expect(ranges.has(ip)).toBe(inside);
+  });
+});
+
+describe('rateBucket', () => {
+  it.each([
+    ['203.0.113.9', '203.0.113.9'],
+    ['::ffff:203.0.113.9', '203.0.113.9'],
+    ['2001:db8:1:2::1', '2001:db8:1:2::/64'],
+    ['2001:db8:1:2:ffff:ffff:ffff:ffff', '2001:db8:1:2::/64'],
+    ['2001:DB8:1:2:0:0:0:A', '2001:db8:1:2::/64'],
+    ['2001:db8:1:3::1', '2001:db8:1:3::/64'],
+  ])('%s counts in the bucket of %s', (ip, bucket) => {
+    expect(rateBucket(ip)).toBe(bucket);
   });
 });
 
