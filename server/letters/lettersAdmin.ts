@@ -3,9 +3,29 @@ import type { AdminRender } from '../admin/adminRender';
 import type { AuditLog } from '../admin/auditLog';
 import { currentOrganiser, requireRole } from '../admin/requireRole';
 import type { DashboardService } from '../console/dashboard/dashboardService';
+import type { Erasure } from '../console/signatures/erasure';
 import type { Lang } from '../i18n/i18n';
 import type { PetitionsRepository } from '../petitions/petitionsRepository';
+import type { LettersRepository } from './lettersRepository';
 import { NoAddressError, type LettersService } from './lettersService';
+
+/** How the audit log names a letter (the subject of a release or a drop). */
+export const letterRef = (id: number) => `letter #${id}`;
+
+/**
+ * An erasure request reaches the person's letters (their texts and similarity bands go with them),
+ * and the audit entries that name those letters.
+ */
+export function registerLettersErasure(erasure: Erasure, repo: LettersRepository): void {
+  erasure.addEraser({
+    table: 'letters',
+    identify(canonical) {
+      const { ids, names, emails } = repo.writerOf(canonical);
+      return { names, emails, refs: ids.map(letterRef) };
+    },
+    erase: (person) => repo.eraseByEmail(person.canonical, [person.email, ...person.emails]),
+  });
+}
 
 /** The dashboard shows the letters written about the petition's demand, by the target's country. */
 export function registerLettersDashboard(
@@ -69,7 +89,7 @@ export function lettersAdminRoutes(deps: { letters: LettersService; audit: Audit
         audit.record({
           organiserId: currentOrganiser(res)?.id ?? null,
           action: `letters.${action}`,
-          subject: `letter #${id}`,
+          subject: letterRef(id),
           details: { state, demand: held.demandSlug, country: held.country },
         });
       }

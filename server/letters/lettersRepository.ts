@@ -207,7 +207,7 @@ export function lettersRepository(db: Database) {
   const erase = db.prepare(
     `DELETE FROM letters WHERE email_canonical = @canonical OR lower(email) IN (SELECT value FROM json_each(@emails))`,
   );
-  const writer = db.prepare('SELECT DISTINCT name, email FROM letters WHERE email_canonical = ?');
+  const writer = db.prepare('SELECT id, name, email FROM letters WHERE email_canonical = ?');
 
   return {
     /**
@@ -217,10 +217,14 @@ export function lettersRepository(db: Database) {
     eraseByEmail(canonical: string, emails: string[]): number {
       return erase.run({ canonical, emails: JSON.stringify(emails) }).changes;
     },
-    /** The names and addresses (as typed) the letters of a canonical address carry. For an erasure request. */
-    writerOf(canonical: string): { names: string[]; emails: string[] } {
-      const rows = writer.all(canonical) as Array<{ name: string; email: string }>;
-      return { names: rows.map((r) => r.name), emails: rows.map((r) => r.email) };
+    /** The letters of a canonical address: their ids, and the names and addresses (as typed) they carry. For an erasure request. */
+    writerOf(canonical: string): { ids: number[]; names: string[]; emails: string[] } {
+      const rows = writer.all(canonical) as Array<{ id: number; name: string; email: string }>;
+      return {
+        ids: rows.map((r) => r.id),
+        names: [...new Set(rows.map((r) => r.name))],
+        emails: [...new Set(rows.map((r) => r.email))],
+      };
     },
     /** Inserts the letter and its similarity bands; returns its id. */
     insert(letter: NewLetter, bandKeys: number[], mailsSent: number): number {
