@@ -54,6 +54,13 @@ export function lettersAdminRoutes(deps: { letters: LettersService; audit: Audit
   const router = Router();
 
   function showHeld(req: Request, res: Response, error?: { key: string; target: string }) {
+    const held = letters.held();
+    // The list shows writers' names and own words: reading it is in the audit log, as the CLI's --held is.
+    audit.record({
+      organiserId: currentOrganiser(res)?.id ?? null,
+      action: 'letters.held',
+      details: { count: held.length },
+    });
     render(
       req,
       res,
@@ -61,7 +68,7 @@ export function lettersAdminRoutes(deps: { letters: LettersService; audit: Audit
       {
         titleKey: 'letters.admin.heldTitle',
         section: 'letters',
-        letters: letters.held().map((l) => ({ ...l, createdAt: new Date(l.createdAt).toISOString().slice(0, 16) })),
+        letters: held.map((l) => ({ ...l, createdAt: new Date(l.createdAt).toISOString().slice(0, 16) })),
         lang: res.locals.lang as Lang,
         error,
       },
