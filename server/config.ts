@@ -67,6 +67,12 @@ export interface Config {
     /** Failed logins in a row before an account is locked, and for how long (SECURITY 6). */
     maxFailedLogins: number;
     lockoutMs: number;
+    /**
+     * Failed logins from one client address (an IPv6 /64) within the window, past which the login form
+     * answers 429 and checks and records nothing: no one can fill the audit log from outside.
+     */
+    maxFailedLoginsPerClient: number;
+    clientWindowMs: number;
   };
   retention: {
     /** Signatures are anonymised this many days after their petition closes. */
@@ -271,6 +277,8 @@ export function loadConfig(given?: Env): Config {
       sessionAbsoluteMs: int(env, 'ADMIN_SESSION_HOURS', 12) * 3_600_000,
       maxFailedLogins: 5,
       lockoutMs: 15 * 60_000,
+      maxFailedLoginsPerClient: 10,
+      clientWindowMs: 15 * 60_000,
     },
     retention: {
       daysAfterClose: int(env, 'RETENTION_DAYS', 365),
