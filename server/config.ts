@@ -79,6 +79,8 @@ export interface Config {
     daysAfterClose: number;
     /** Mail to people is deleted this many days after it was sent or given up on (digests are kept). */
     mailDays: number;
+    /** Letters are anonymised this many days after they reached a final state (sent, expired, …). */
+    letterDays: number;
     intervalMs: number;
   };
   letters: {
@@ -283,6 +285,7 @@ export function loadConfig(given?: Env): Config {
     retention: {
       daysAfterClose: int(env, 'RETENTION_DAYS', 365),
       mailDays: int(env, 'OUTBOX_RETENTION_DAYS', 30),
+      letterDays: int(env, 'LETTER_RETENTION_DAYS', 365),
       intervalMs: 60 * 60 * 1000,
     },
     letters: {

@@ -117,6 +117,7 @@ export function adminRoutes(deps: {
       dashboard: admin.dashboard,
       retentionDays: config.retention.daysAfterClose,
       mailRetentionDays: config.retention.mailDays,
+      letterRetentionDays: config.retention.letterDays,
     }),
   );
   router.use(exportRoutes({ ...common, exports: admin.exports, petitions, dashboard: admin.dashboard }));

@@ -4,7 +4,9 @@ import type { AuditLog } from '../admin/auditLog';
 import { currentOrganiser, requireRole } from '../admin/requireRole';
 import type { DashboardService } from '../console/dashboard/dashboardService';
 import type { Erasure } from '../console/signatures/erasure';
+import type { Retention } from '../console/signatures/retention';
 import type { Lang } from '../i18n/i18n';
+import type { OutboxRepository } from '../mail/outboxRepository';
 import type { PetitionsRepository } from '../petitions/petitionsRepository';
 import type { LettersRepository } from './lettersRepository';
 import { NoAddressError, type LettersService } from './lettersService';
@@ -24,6 +26,47 @@ export function registerLettersErasure(erasure: Erasure, repo: LettersRepository
       return { names, emails, refs: ids.map(letterRef) };
     },
     erase: (person) => repo.eraseByEmail(person.canonical, [person.email, ...person.emails]),
+  });
+}
+
+const dayMs = 24 * 60 * 60 * 1000;
+
+/** The letter a mail is about: its `letterId`, or the letter its status or confirmation link names. */
+function letterOfMail(params: Record<string, unknown>): number | undefined {
+  if (typeof params.letterId === 'number') return params.letterId;
+  for (const url of [params.statusUrl, params.confirmUrl]) {
+    const id = typeof url === 'string' ? /\/letters\/(\d{1,15})\.[\w-]{27}(?:\/|$)/.exec(url)?.[1] : undefined;
+    if (id) return Number(id);
+  }
+  return undefined;
+}
+
+/**
+ * Letters are anonymised `days` after they reached a final state (SECURITY 19), with the retention
+ * run of the signatures; any mail still held about them (to the writer, or the letter itself) goes
+ * with them. States and the per-country counters stay: the public counts do not change.
+ */
+export function registerLettersRetention(
+  retention: Retention,
+  repo: LettersRepository,
+  outbox: OutboxRepository,
+  days: number,
+): void {
+  retention.addStep({
+    run(now) {
+      const ids = new Set(repo.anonymiseFinishedBefore(now - days * dayMs));
+      let mailDeleted = 0;
+      for (let after = 0; ids.size > 0;) {
+        const rows = outbox.page(after, 500);
+        if (rows.length === 0) break;
+        for (const row of rows) {
+          after = row.id;
+          const letterId = row.kind.startsWith('letter') ? letterOfMail(row.params) : undefined;
+          if (letterId !== undefined && ids.has(letterId) && outbox.remove(row.id)) mailDeleted++;
+        }
+      }
+      return { changed: ids.size, mailDeleted, details: { lettersAnonymised: ids.size, letterDays: days } };
+    },
   });
 }
 

@@ -1,6 +1,6 @@
 import type { Database } from '../db/database';
 import type { Lang } from '../i18n/i18n';
-import type { LetterState } from './letterStates';
+import { allowedTransitions, letterStates, type LetterState } from './letterStates';
 import { bandCount, fromBlob } from './similarity';
 
 export type Delivery = 'email' | 'self';
@@ -75,6 +75,9 @@ export interface SimilarCandidate {
   emailCanonical: string;
   fingerprint: Buffer;
 }
+
+/** States a letter never leaves (sent, self_sent, failed, expired, dropped): retention anonymises letters some time after. */
+const finalStates = letterStates.filter((state) => allowedTransitions[state].length === 0);
 
 /** A bound on the near-duplicate check, whatever happens to the bands. */
 const maxCandidates = 5000;
@@ -208,6 +211,19 @@ export function lettersRepository(db: Database) {
     `DELETE FROM letters WHERE email_canonical = @canonical OR lower(email) IN (SELECT value FROM json_each(@emails))`,
   );
   const writer = db.prepare('SELECT id, name, email FROM letters WHERE email_canonical = ?');
+  // Blanks what identifies the writer and what they wrote; keeps the demand, target, country, state,
+  // day and times. The canonical email becomes unique to the row, so the one-a-day index stays valid.
+  // A blank email marks a letter already anonymised.
+  const anonymise = db.prepare(
+    `UPDATE letters SET name = '', email = '', email_canonical = 'anonymised:' || id, town = NULL, ip_hash = NULL,
+       fingerprint = x''
+     WHERE state IN (${finalStates.map((st) => `'${st}'`).join(', ')}) AND updated_at <= ? AND email <> ''
+     RETURNING id`,
+  );
+  const blankTexts = db.prepare(
+    "UPDATE letter_texts SET own_words = '', body = '' WHERE letter_id IN (SELECT value FROM json_each(?))",
+  );
+  const dropBandsOf = db.prepare('DELETE FROM letter_bands WHERE letter_id IN (SELECT value FROM json_each(?))');
 
   return {
     /**
@@ -225,6 +241,21 @@ export function lettersRepository(db: Database) {
         names: [...new Set(rows.map((r) => r.name))],
         emails: [...new Set(rows.map((r) => r.email))],
       };
+    },
+    /**
+     * Anonymises every letter that reached a final state (its last change) at or before `cutoff`:
+     * name, addresses, town, IP hash, own words, text and similarity data go; the per-country
+     * counters never read these rows. Returns their ids. For retention.
+     */
+    anonymiseFinishedBefore(cutoff: number): number[] {
+      return db.transaction(() => {
+        const ids = anonymise.pluck().all(cutoff) as number[];
+        if (ids.length > 0) {
+          blankTexts.run(JSON.stringify(ids));
+          dropBandsOf.run(JSON.stringify(ids));
+        }
+        return ids;
+      })();
     },
     /** Inserts the letter and its similarity bands; returns its id. */
     insert(letter: NewLetter, bandKeys: number[], mailsSent: number): number {
