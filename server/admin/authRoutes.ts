@@ -42,7 +42,7 @@ export function loginRoutes(deps: {
     const password = typeof body.password === 'string' ? body.password.slice(0, 1000) : '';
     const target = safeNext(body.next);
     // Too many failures from this client: refused before any password is checked or anything written.
-    const waitMs = throttle.retryAfterMs(req.ip);
+    const waitMs = throttle.begin(req.ip);
     if (waitMs > 0) {
       const minutes = Math.ceil(waitMs / 60_000);
       res.set('Retry-After', String(Math.ceil(waitMs / 1000)));
@@ -57,13 +57,13 @@ export function loginRoutes(deps: {
     }
     const result = await accounts.login(email, password);
     if (!result.ok) {
-      throttle.failed(req.ip);
       audit.record({ organiserId: result.organiserId, action: 'login.failed', details: { reason: result.reason } });
       if (result.lockedNow) audit.record({ organiserId: result.organiserId, action: 'account.locked' });
       // One message whatever went wrong: it must not tell whether the address has an account.
       const again = { titleKey: 'admin.login.title', email, next: target, failed: true, csrfToken: token(req, res) };
       return render(req, res, 'login', again, 401);
     }
+    throttle.succeeded(req.ip);
     // A new session id at login, so an id planted before login is worth nothing after it.
     req.session.regenerate((error) => {
       if (error) return next(error);

@@ -48,23 +48,27 @@ export function createLoginThrottle(
   }
 
   return {
-    /** 0 when this address may try to log in now, else how many milliseconds until it may. */
-    retryAfterMs(ip: string | undefined): number {
-      const now = clock();
-      const w = current(clientKey(ip), now);
-      return w && w.failures >= settings.max ? w.since + settings.windowMs - now : 0;
-    },
-    /** Counts a failed login from this address. */
-    failed(ip: string | undefined): void {
+    /**
+     * Before a password is checked: 0, counting this attempt as a failure until `succeeded` says
+     * otherwise (so that a burst of simultaneous attempts cannot all pass), or how many milliseconds
+     * until this address may try again.
+     */
+    begin(ip: string | undefined): number {
       const now = clock();
       const key = clientKey(ip);
       const w = current(key, now);
-      if (w) {
-        w.failures++;
-        return;
+      if (w && w.failures >= settings.max) return w.since + settings.windowMs - now;
+      if (w) w.failures++;
+      else {
+        makeRoom(now);
+        windows.set(key, { since: now, failures: 1 });
       }
-      makeRoom(now);
-      windows.set(key, { since: now, failures: 1 });
+      return 0;
+    },
+    /** The attempt `begin` counted was a successful login after all. */
+    succeeded(ip: string | undefined): void {
+      const w = current(clientKey(ip), clock());
+      if (w && w.failures > 0) w.failures--;
     },
   };
 }
