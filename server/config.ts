@@ -74,12 +74,20 @@ export interface Config {
     /** Failed logins in a row before an account is locked, and for how long (SECURITY 6). */
     maxFailedLogins: number;
     lockoutMs: number;
+    /**
+     * Failed logins from one client address (an IPv6 /64) within the window, past which the login form
+     * answers 429 and checks and records nothing: no one can fill the audit log from outside.
+     */
+    maxFailedLoginsPerClient: number;
+    clientWindowMs: number;
   };
   retention: {
     /** Signatures are anonymised this many days after their petition closes. */
     daysAfterClose: number;
     /** Mail to people is deleted this many days after it was sent or given up on (digests are kept). */
     mailDays: number;
+    /** Letters are anonymised this many days after they reached a final state (sent, expired, …). */
+    letterDays: number;
     intervalMs: number;
   };
   letters: {
@@ -339,10 +347,13 @@ export function loadConfig(given?: Env): Config {
       sessionAbsoluteMs: int(env, 'ADMIN_SESSION_HOURS', 12) * 3_600_000,
       maxFailedLogins: 5,
       lockoutMs: 15 * 60_000,
+      maxFailedLoginsPerClient: 10,
+      clientWindowMs: 15 * 60_000,
     },
     retention: {
       daysAfterClose: int(env, 'RETENTION_DAYS', 365),
       mailDays: int(env, 'OUTBOX_RETENTION_DAYS', 30),
+      letterDays: int(env, 'LETTER_RETENTION_DAYS', 365),
       intervalMs: 60 * 60 * 1000,
     },
     letters: {

@@ -11,7 +11,7 @@ import type { Logger } from './logger';
 import crypto from 'node:crypto';
 import { deliveryRepository } from './delivery/deliveryRepository';
 import { registerDeliveryDashboard } from './delivery/deliveryAdmin';
-import { registerLettersDashboard } from './letters/lettersAdmin';
+import { registerLettersDashboard, registerLettersErasure, registerLettersRetention } from './letters/lettersAdmin';
 import { createDeliveryService } from './delivery/deliveryService';
 import { createMailTransport, type MailTransport } from './mail/mailer';
 import { createMailRenderer } from './mail/mailRenderer';
@@ -116,11 +116,8 @@ export function createServices(
   registerDeliveryDashboard(admin.dashboard, delivery, sender);
   registerLettersDashboard(admin.dashboard, letters, petitionsRepo);
   // An erasure request reaches the person's letters too (delivery's batch rows go with their signatures).
-  admin.erasure.addEraser({
-    table: 'letters',
-    identify: (canonical) => lettersRepo.writerOf(canonical),
-    erase: (person) => lettersRepo.eraseByEmail(person.canonical, [person.email, ...person.emails]),
-  });
+  registerLettersErasure(admin.erasure, lettersRepo);
+  registerLettersRetention(admin.retention, lettersRepo, outboxRepo, config.retention.letterDays);
   let deliveryTimer: NodeJS.Timeout | undefined;
   return {
     config,

@@ -81,7 +81,15 @@ export function adminRoutes(deps: {
 
   // The login form has no session to keep a token in: it uses the public forms' stateless kind.
   const loginCsrf = createCsrf(config.secret, production);
-  router.use(loginRoutes({ accounts: admin.accounts, audit: admin.audit, render, csrf: loginCsrf }));
+  router.use(
+    loginRoutes({
+      accounts: admin.accounts,
+      throttle: admin.loginThrottle,
+      audit: admin.audit,
+      render,
+      csrf: loginCsrf,
+    }),
+  );
   router.use(requireLogin);
   // The one file upload (targets CSV) is read before the CSRF check, which needs its `_csrf` field.
   router.use('/targets/import', multipartForm(512 * 1024));
@@ -109,6 +117,7 @@ export function adminRoutes(deps: {
       dashboard: admin.dashboard,
       retentionDays: config.retention.daysAfterClose,
       mailRetentionDays: config.retention.mailDays,
+      letterRetentionDays: config.retention.letterDays,
     }),
   );
   router.use(exportRoutes({ ...common, exports: admin.exports, petitions, dashboard: admin.dashboard }));

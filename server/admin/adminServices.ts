@@ -18,6 +18,7 @@ import { createExportService } from '../exports/exportService';
 import { accountsRepository } from './accountsRepository';
 import { createAccountsService } from './accountsService';
 import { createAuditLog } from './auditLog';
+import { createLoginThrottle } from './loginThrottle';
 import { SqliteSessionStore } from './sessionStore';
 
 export type AdminServices = ReturnType<typeof createAdminServices>;
@@ -55,6 +56,10 @@ export function createAdminServices(deps: {
   return {
     audit,
     accounts: createAccountsService({ repo: accountsRepository(db), settings: config.admin, clock }),
+    loginThrottle: createLoginThrottle(
+      { max: config.admin.maxFailedLoginsPerClient, windowMs: config.admin.clientWindowMs },
+      clock,
+    ),
     sessionStore,
     dashboard: createDashboardService(dashboardRepository(db), clock),
     petitionAdmin: createPetitionAdminService({ repo: petitionAdminRepository(db), petitions, clock }),

@@ -3,6 +3,7 @@ import type { createCsrf } from '../http/csrf';
 import { safeNext, type AdminRender } from './adminRender';
 import type { AccountsService } from './accountsService';
 import type { AuditLog } from './auditLog';
+import type { LoginThrottle } from './loginThrottle';
 import { currentOrganiser } from './requireRole';
 
 export const sessionCookieName = 'undersigned.sid';
@@ -14,11 +15,12 @@ export const sessionCookieName = 'undersigned.sid';
  */
 export function loginRoutes(deps: {
   accounts: AccountsService;
+  throttle: LoginThrottle;
   audit: AuditLog;
   render: AdminRender;
   csrf: ReturnType<typeof createCsrf>;
 }): Router {
-  const { accounts, audit, render, csrf } = deps;
+  const { accounts, throttle, audit, render, csrf } = deps;
   const router = Router();
   const checkToken: RequestHandler = (req, _res, next) =>
     next(csrf.validateRequest(req) ? undefined : csrf.invalidCsrfTokenError);
@@ -39,6 +41,20 @@ export function loginRoutes(deps: {
     const email = typeof body.email === 'string' ? body.email.slice(0, 300) : '';
     const password = typeof body.password === 'string' ? body.password.slice(0, 1000) : '';
     const target = safeNext(body.next);
+    // Too many failures from this client: refused before any password is checked or anything written.
+    const waitMs = throttle.begin(req.ip);
+    if (waitMs > 0) {
+      const minutes = Math.ceil(waitMs / 60_000);
+      res.set('Retry-After', String(Math.ceil(waitMs / 1000)));
+      const again = {
+        titleKey: 'admin.login.title',
+        email,
+        next: target,
+        throttled: minutes,
+        csrfToken: token(req, res),
+      };
+      return render(req, res, 'login', again, 429);
+    }
     const result = await accounts.login(email, password);
     if (!result.ok) {
       audit.record({ organiserId: result.organiserId, action: 'login.failed', details: { reason: result.reason } });
@@ -47,6 +63,7 @@ export function loginRoutes(deps: {
       const again = { titleKey: 'admin.login.title', email, next: target, failed: true, csrfToken: token(req, res) };
       return render(req, res, 'login', again, 401);
     }
+    throttle.succeeded(req.ip);
     // A new session id at login, so an id planted before login is worth nothing after it.
     req.session.regenerate((error) => {
       if (error) return next(error);

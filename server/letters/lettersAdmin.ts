@@ -3,9 +3,72 @@ import type { AdminRender } from '../admin/adminRender';
 import type { AuditLog } from '../admin/auditLog';
 import { currentOrganiser, requireRole } from '../admin/requireRole';
 import type { DashboardService } from '../console/dashboard/dashboardService';
+import type { Erasure } from '../console/signatures/erasure';
+import type { Retention } from '../console/signatures/retention';
 import type { Lang } from '../i18n/i18n';
+import type { OutboxRepository } from '../mail/outboxRepository';
 import type { PetitionsRepository } from '../petitions/petitionsRepository';
+import type { LettersRepository } from './lettersRepository';
 import { NoAddressError, type LettersService } from './lettersService';
+
+/** How the audit log names a letter (the subject of a release or a drop). */
+export const letterRef = (id: number) => `letter #${id}`;
+
+/**
+ * An erasure request reaches the person's letters (their texts and similarity bands go with them),
+ * and the audit entries that name those letters.
+ */
+export function registerLettersErasure(erasure: Erasure, repo: LettersRepository): void {
+  erasure.addEraser({
+    table: 'letters',
+    identify(canonical) {
+      const { ids, names, emails } = repo.writerOf(canonical);
+      return { names, emails, refs: ids.map(letterRef) };
+    },
+    erase: (person) => repo.eraseByEmail(person.canonical, [person.email, ...person.emails]),
+  });
+}
+
+const dayMs = 24 * 60 * 60 * 1000;
+
+/** The letter a mail is about: its `letterId`, or the letter its status or confirmation link names. */
+function letterOfMail(params: Record<string, unknown>): number | undefined {
+  if (typeof params.letterId === 'number') return params.letterId;
+  for (const url of [params.statusUrl, params.confirmUrl]) {
+    const id = typeof url === 'string' ? /\/letters\/(\d{1,15})\.[\w-]{27}(?:\/|$)/.exec(url)?.[1] : undefined;
+    if (id) return Number(id);
+  }
+  return undefined;
+}
+
+/**
+ * Letters are anonymised `days` after they reached a final state (SECURITY 19), with the retention
+ * run of the signatures; any mail still held about them (to the writer, or the letter itself) goes
+ * with them. States and the per-country counters stay: the public counts do not change.
+ */
+export function registerLettersRetention(
+  retention: Retention,
+  repo: LettersRepository,
+  outbox: OutboxRepository,
+  days: number,
+): void {
+  retention.addStep({
+    run(now) {
+      const ids = new Set(repo.anonymiseFinishedBefore(now - days * dayMs));
+      let mailDeleted = 0;
+      for (let after = 0; ids.size > 0;) {
+        const rows = outbox.page(after, 500);
+        if (rows.length === 0) break;
+        for (const row of rows) {
+          after = row.id;
+          const letterId = row.kind.startsWith('letter') ? letterOfMail(row.params) : undefined;
+          if (letterId !== undefined && ids.has(letterId) && outbox.remove(row.id)) mailDeleted++;
+        }
+      }
+      return { changed: ids.size, mailDeleted, details: { lettersAnonymised: ids.size, letterDays: days } };
+    },
+  });
+}
 
 /** The dashboard shows the letters written about the petition's demand, by the target's country. */
 export function registerLettersDashboard(
@@ -34,6 +97,13 @@ export function lettersAdminRoutes(deps: { letters: LettersService; audit: Audit
   const router = Router();
 
   function showHeld(req: Request, res: Response, error?: { key: string; target: string }) {
+    const held = letters.held();
+    // The list shows writers' names and own words: reading it is in the audit log, as the CLI's --held is.
+    audit.record({
+      organiserId: currentOrganiser(res)?.id ?? null,
+      action: 'letters.held',
+      details: { count: held.length },
+    });
     render(
       req,
       res,
@@ -41,7 +111,7 @@ export function lettersAdminRoutes(deps: { letters: LettersService; audit: Audit
       {
         titleKey: 'letters.admin.heldTitle',
         section: 'letters',
-        letters: letters.held().map((l) => ({ ...l, createdAt: new Date(l.createdAt).toISOString().slice(0, 16) })),
+        letters: held.map((l) => ({ ...l, createdAt: new Date(l.createdAt).toISOString().slice(0, 16) })),
         lang: res.locals.lang as Lang,
         error,
       },
@@ -69,7 +139,7 @@ export function lettersAdminRoutes(deps: { letters: LettersService; audit: Audit
         audit.record({
           organiserId: currentOrganiser(res)?.id ?? null,
           action: `letters.${action}`,
-          subject: `letter #${id}`,
+          subject: letterRef(id),
           details: { state, demand: held.demandSlug, country: held.country },
         });
       }

@@ -357,3 +357,52 @@ describe('npm run admin:create', () => {
     expect(t.services.admin.accounts.list().map((a) => a.email)).not.toContain('short@example.org');
   });
 });
+
+describe('failed logins from one client address (POST /admin/login)', () => {
+  it('records 10 in 15 minutes; past that it answers 429, checks no password and writes nothing', async () => {
+    let now = Date.now();
+    // Behind one proxy, so that each test client can have an address of its own.
+    const t = await createTestApp({ smtp: false, clock: () => now, env: { TRUST_PROXY: '1' } });
+    try {
+      await createAccount(t.services, 'ada@example.org', 'admin');
+      const attacker = t.agent();
+      // One form token, used again and again.
+      const token = csrfFrom((await attacker.get('/admin/login').expect(200)).text);
+      const attempt = (email: string, pass: string, ip = '203.0.113.7') =>
+        attacker
+          .post('/admin/login')
+          .set('X-Forwarded-For', ip)
+          .type('form')
+          .send({ _csrf: token, email, password: pass });
+      const written = () =>
+        t.services.db.prepare('SELECT (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM sessions)').pluck();
+
+      // Thirty at once, as a script would send them: none waits for another's password check.
+      const burst = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => attempt(`nobody${i}@example.org`, 'a guess')),
+      );
+      const statuses = burst.map((r) => r.status).sort();
+      expect(statuses).toEqual([...Array<number>(10).fill(401), ...Array<number>(20).fill(429)]);
+      const failures = t.services.db.prepare("SELECT count(*) FROM audit_log WHERE action = 'login.failed'").pluck();
+      expect(failures.get()).toBe(10);
+      const before = written().get();
+      // Even the right password waits: nothing is checked, so nothing can be guessed.
+      const refused = await attempt('ada@example.org', password);
+      expect(refused.status).toBe(429);
+      expect(refused.headers['retry-after']).toBe('900');
+      expect(refused.text).toContain('Too many logins have failed from your network. Wait 15 minutes and try again.');
+      expect(refused.text).toContain('value="ada@example.org"');
+      expect(written().get()).toBe(before);
+      expect(
+        t.services.db.prepare("SELECT failed_logins FROM organisers WHERE email = 'ada@example.org'").pluck().get(),
+      ).toBe(0);
+
+      // Another client logs in meanwhile; the first may again once its 15 minutes are over.
+      expect((await login(t.agent().set('X-Forwarded-For', '198.51.100.1'), 'ada@example.org')).status).toBe(303);
+      now += 15 * 60_000;
+      expect((await attempt('ada@example.org', password)).status).toBe(303);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -272,7 +272,14 @@ describe('retention', () => {
       expect(rows[1]).toMatchObject({ name: 'Open Signer', email: 'open@example.org', anonymised_at: null });
       expect(await countOn(t.agent(), slug)).toBe(1);
       const entry = t.services.db.prepare("SELECT details FROM audit_log WHERE action = 'retention.run'").pluck().get();
-      expect(JSON.parse(entry as string)).toEqual({ anonymised: 1, daysAfterClose: 0, mailDeleted: 0, mailDays: 30 });
+      expect(JSON.parse(entry as string)).toEqual({
+        anonymised: 1,
+        daysAfterClose: 0,
+        lettersAnonymised: 0,
+        letterDays: 365,
+        mailDeleted: 0,
+        mailDays: 30,
+      });
     } finally {
       await t.close();
     }

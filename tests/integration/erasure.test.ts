@@ -1,5 +1,5 @@
 import type TestAgent from 'supertest/lib/agent';
-import { consoleToken, createAccount, login } from '../helpers/admin';
+import { consoleToken, createAccount, login, password } from '../helpers/admin';
 import { writeLetter, aLetter } from '../helpers/letters';
 import { emailTracesOf, rowsMentioning, tracesOf } from '../helpers/traces';
 import { confirm, confirmPath, createTestApp, sign, type TestApp } from '../helpers/testApp';
@@ -93,5 +93,80 @@ describe('erasing a person (POST /admin/signatures/erase)', () => {
     expect(tracesOf(t.services.db, ['Ann Erased'])).toEqual([]);
     expect(others()).toEqual(before);
     expect(queued()).toEqual([{ state: 'queued', replyTo: 'joann@x.org' }]);
+  });
+  it("erases a stranger who took the console's words as names, and leaves every other audit entry as it was", async () => {
+    await start();
+    const stranger = 'stranger@example.org';
+    // The console's own words, as names: its roles, and parts of the organisers' addresses.
+    const names = ['admin', 'example', 'viewer'];
+    const petitions = ['fund-defence-fairly', 'protect-civil-society', 'halt-unlawful-arms-transfers'];
+    for (const [i, petition] of petitions.entries()) {
+      expect((await sign(t.agent(), petition, { name: names[i], email: stranger, country: 'FR' })).status).toBe(303);
+    }
+    // An admin creates a viewer; the viewer tries the exports; someone fails to log in as the admin.
+    await createAccount(t.services, 'admin@example.org', 'admin');
+    const admin = t.agent();
+    await login(admin, 'admin@example.org');
+    await admin
+      .post('/admin/accounts')
+      .type('form')
+      .send({ _csrf: await consoleToken(admin), email: 'viewer@example.org', password, role: 'viewer' })
+      .expect(303);
+    const viewer = t.agent();
+    await login(viewer, 'viewer@example.org');
+    await viewer.get('/admin/exports').expect(403);
+    expect((await login(t.agent(), 'admin@example.org', 'not the password at all')).status).toBe(401);
+    // Searches for someone else: the words are there, but they did not find the stranger.
+    await organiser.get('/admin/signatures?q=admin%40example.org').expect(200);
+    await organiser.get('/admin/signatures?q=Viewer%20Smith').expect(200);
+    // What concerns the stranger: a search by their address, one that found them by name, the look-up.
+    await organiser.get('/admin/signatures?q=Stranger%40example.org').expect(200);
+    await organiser.get('/admin/signatures?q=exam').expect(200);
+    await organiser.get('/admin/signatures/erase?email=stranger%40example.org').expect(200);
+
+    const audit = () =>
+      t.services.db
+        .prepare('SELECT id, at, organiser_id, action, subject, details FROM audit_log ORDER BY id')
+        .all() as Array<{
+        id: number;
+        action: string;
+        subject: string | null;
+        details: string;
+      }>;
+    const before = audit();
+    const theirs = (e: { action: string; details: string }) =>
+      e.action === 'person.lookup' || (e.action === 'signatures.search' && /stranger|exam"/i.test(e.details));
+    expect(before.filter(theirs)).toHaveLength(3);
+    expect(before.filter((e) => !theirs(e)).map((e) => [e.action, e.subject, e.details])).toEqual(
+      expect.arrayContaining([
+        ['account.create', 'viewer@example.org', '{"role":"viewer"}'],
+        ['request.refused', 'GET /admin/exports', '{"reason":"role","role":"viewer"}'],
+        ['login.failed', null, '{"reason":"password"}'],
+        ['signatures.search', null, '{"q":"admin@example.org"}'],
+        ['signatures.search', null, '{"q":"Viewer Smith"}'],
+      ]),
+    );
+
+    const entry = await erase(stranger);
+
+    expect(JSON.parse(entry)).toMatchObject({ rows: { signatures: 3 } });
+    const after = audit().filter((e) => e.action !== 'person.erase');
+    // Every entry that did not concern them, byte for byte.
+    expect(after.filter((e) => !before.find((b) => b.id === e.id && theirs(b)))).toEqual(
+      before.filter((e) => !theirs(e)),
+    );
+    // Theirs no longer say whom they were about.
+    expect(after.filter((e) => before.find((b) => b.id === e.id && theirs(b))).map((e) => e.details)).toEqual([
+      '{"q":"[erased]"}',
+      '{"q":"[erased]"}',
+      '{"email":"[erased]","signatures":3}',
+    ]);
+    expect(emailTracesOf(t.services.db, stranger)).toEqual([]);
+    expect(
+      t.services.db
+        .prepare("SELECT count(*) FROM signatures WHERE name IN ('admin', 'example', 'viewer')")
+        .pluck()
+        .get(),
+    ).toBe(0);
   });
 });

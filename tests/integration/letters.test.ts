@@ -1009,7 +1009,18 @@ describe('letters to the NATO delegations', () => {
         await crowd.services.sender.idle();
         expect(states()).toEqual(['sent', 'sent', 'dropped']);
         const actions = crowd.services.db.prepare("SELECT action FROM audit_log WHERE action LIKE 'letters.%'").pluck();
-        expect(actions.all()).toEqual(['letters.release', 'letters.drop']);
+        // Each look at the list (the viewer's, the organiser's) and each decision.
+        expect(actions.all()).toEqual(['letters.held', 'letters.held', 'letters.release', 'letters.drop']);
+        const viewed = crowd.services.db
+          .prepare(
+            `SELECT o.email, a.details FROM audit_log a JOIN organisers o ON o.id = a.organiser_id
+             WHERE a.action = 'letters.held' ORDER BY a.id`,
+          )
+          .all();
+        expect(viewed).toEqual([
+          { email: 'viewer@example.org', details: '{"count":2}' },
+          { email: 'organiser@example.org', details: '{"count":2}' },
+        ]);
 
         const petition = crowd.services.db
           .prepare('SELECT p.slug FROM petitions p JOIN demands d ON d.id = p.demand_id WHERE d.slug = ?')

@@ -1,5 +1,6 @@
 import { consoleToken, createAccount, login } from '../helpers/admin';
 import { addValidatedSignatures, setTargetEmail } from '../helpers/factories';
+import { aLetter, letterDemand, writeLetter } from '../helpers/letters';
 import { tracesOf } from '../helpers/traces';
 import { confirm, confirmPath, createTestApp, sign, type TestApp } from '../helpers/testApp';
 
@@ -103,5 +104,100 @@ describe('retention of personal data in mail', () => {
 
     expect(tracesOf(t.services.db, ['clara@example.org', 'Clara Closed'])).toEqual([]);
     expect(outbox()).toEqual([{ kind: 'signature_confirmation', state: 'sent', recipient: 'otto@example.org' }]);
+  });
+});
+
+describe('retention of letters (LETTER_RETENTION_DAYS)', () => {
+  let t: TestApp;
+  afterEach(() => t.close());
+
+  const ann = { ...aLetter, name: 'Ann Written', email: 'ann.written@example.org', town: 'Annecy', copy: 'on' };
+  const bea = { ...aLetter, name: 'Bea Unconfirmed', email: 'bea@example.org', town: 'Bayonne' };
+  const cai = { ...aLetter, name: 'Cai Recent', email: 'cai@example.org', town: 'Caen' };
+  const words = (who: string) => `As a nurse called ${who.split(' ')[0]}, I saw the wards close one by one.`;
+
+  it('anonymises letters a year after their final state, with the mail about them; states and counts stay', async () => {
+    const start = Date.UTC(2026, 0, 5, 9);
+    let now = start;
+    t = await createTestApp({
+      clock: () => now,
+      // Mail is kept longer than letters here: the letters' retention must delete it itself.
+      env: { LETTER_LIMIT_PER_MINUTE: '100', OUTBOX_RETENTION_DAYS: '1000' },
+    });
+    const db = t.services.db;
+    // Ann's letter is sent (with a copy to her), and she writes again the same day: a reminder links to it.
+    await writeLetter(t, { ...ann, ownWords: words(ann.name) });
+    await writeLetter(t, { ...ann, ownWords: words(ann.name) }, { confirm: false });
+    // Bea never confirms: her letter expires after 7 days.
+    await writeLetter(t, { ...bea, ownWords: words(bea.name) }, { confirm: false });
+    await t.services.sender.idle();
+    now += 8 * day;
+    expect(t.services.letters.expireStale()).toBe(1);
+    // Cai writes three weeks later.
+    now += 21 * day;
+    await writeLetter(t, { ...cai, ownWords: words(cai.name) });
+    await t.services.sender.idle();
+
+    const letters = () =>
+      db
+        .prepare(
+          `SELECT l.name, l.email, l.email_canonical AS canonical, l.town, l.ip_hash AS ipHash, length(l.fingerprint) AS print,
+             l.state, t.own_words AS ownWords, length(t.body) AS body
+           FROM letters l JOIN letter_texts t ON t.letter_id = l.id ORDER BY l.id`,
+        )
+        .all() as Array<Record<string, unknown>>;
+    const mailAbout = (who: { email: string }) =>
+      (db.prepare('SELECT kind, recipient, params FROM outbox ORDER BY id').all() as Array<Record<string, string>>)
+        .filter((m) => m.recipient === who.email || m.params!.includes(who.email))
+        .map((m) => m.kind);
+    const demandPage = async () =>
+      /<ul[\s\S]*?<\/table>/.exec((await t.agent().get(`/demands/${letterDemand}`).expect(200)).text)![0];
+    expect(letters().map((l) => l.state)).toEqual(['sent', 'expired', 'sent']);
+    expect(mailAbout(ann)).toEqual(['letter_confirmation', 'letter', 'letter_copy', 'letter_again']);
+    expect(mailAbout(bea)).toEqual(['letter_confirmation']);
+    const cais = mailAbout(cai);
+    expect(cais).toEqual(['letter_confirmation', 'letter']);
+    const page = await demandPage();
+    expect(page).toContain('<td>2</td>');
+    const annStatus = `/letters/${t.services.letters.statusToken(
+      db.prepare('SELECT id, created_at AS createdAt FROM letters WHERE id = 1').get() as {
+        id: number;
+        createdAt: number;
+      },
+    )}`;
+
+    // A day short of a year after Ann's letter was sent: nothing yet.
+    now = start + 364 * day;
+    t.services.admin.retention.run(null);
+    expect(tracesOf(db, [ann.name, ann.email, ann.town, 'nurse called Ann'])).not.toEqual([]);
+
+    // A year after Bea's letter expired: hers and Ann's are anonymised, Cai's is kept.
+    now = start + 8 * day + 365 * day;
+    t.services.admin.retention.run(null);
+
+    const [annRow, beaRow, caiRow] = letters();
+    for (const row of [annRow, beaRow]) {
+      expect(row).toMatchObject({ name: '', email: '', town: null, ipHash: null, print: 0, ownWords: '', body: 0 });
+      expect(row!.canonical).toMatch(/^anonymised:\d+$/);
+    }
+    expect(caiRow).toMatchObject({ name: cai.name, email: cai.email, town: 'Caen', state: 'sent' });
+    expect(letters().map((l) => l.state)).toEqual(['sent', 'expired', 'sent']);
+    expect(
+      tracesOf(db, [ann.name, ann.email, ann.town, 'nurse called Ann', bea.name, bea.email, bea.town, 'called Bea']),
+    ).toEqual([]);
+    expect(db.prepare('SELECT DISTINCT letter_id FROM letter_bands').pluck().all()).toEqual([3]);
+    expect(mailAbout(cai)).toEqual(cais);
+    expect(await demandPage()).toBe(page);
+    const status = await t.agent().get(annStatus).expect(200);
+    expect(status.text).not.toContain('nurse');
+    const entry = db
+      .prepare("SELECT details FROM audit_log WHERE action = 'retention.run' ORDER BY id DESC")
+      .pluck()
+      .get() as string;
+    expect(JSON.parse(entry)).toMatchObject({ lettersAnonymised: 2, letterDays: 365, mailDeleted: 5 });
+
+    // Done once: the next run finds nothing more.
+    t.services.admin.retention.run(null);
+    expect(db.prepare("SELECT count(*) FROM audit_log WHERE action = 'retention.run'").pluck().get()).toBe(1);
   });
 });

@@ -15,6 +15,8 @@ export interface Person {
   names: string[];
   postcodes: string[];
   signatureIds: number[];
+  /** How the audit log names their rows in an entry's subject: "signature #3", "letter #12". */
+  refs: string[];
 }
 
 /**
@@ -23,8 +25,11 @@ export interface Person {
  */
 export interface Eraser {
   table: string;
-  /** The names and addresses (as typed) this table holds for the canonical address, read before anything goes. */
-  identify?(canonical: string): { names: string[]; emails: string[] };
+  /**
+   * The names and addresses (as typed) this table holds for the canonical address, and how the audit
+   * log names those rows ("letter #12"), read before anything goes.
+   */
+  identify?(canonical: string): { names: string[]; emails: string[]; refs?: string[] };
   erase(person: Person): number;
 }
 
@@ -96,9 +101,35 @@ function outboxEraser(outbox: OutboxRepository): Eraser {
 }
 
 /**
- * The audit log keeps what organisers did, but not who it was done to: any address of the person
- * (in any form that is theirs once canonical) or name of theirs in an entry's subject or details
- * becomes "[erased]", and so does a search that found them (a part of their name, their postcode).
+ * Detail fields that hold codes or paths, not text anyone typed about a person: never rewritten, nor
+ * anything inside them (an account's role stays "viewer" even when someone calls themselves Viewer).
+ */
+const structuralFields = new Set([
+  'action',
+  'commandLine',
+  'country',
+  'demand',
+  'kind',
+  'lang',
+  'locale',
+  'method',
+  'path',
+  'petition',
+  'reason',
+  'role',
+  'state',
+]);
+
+/** A subject that is a code, not text: a request's method and path, or a row named by its id ("letter #12"). */
+const structuralSubject = /^(?:[A-Z]+ \/\S*|[a-z_]+ #\d+)$/;
+
+/**
+ * The audit log keeps what organisers did, but not who it was done to. Any address of the person (in
+ * any form that is theirs once canonical) becomes "[erased]" wherever it is: addresses are compared
+ * whole, so no one else's is touched. Their names and postcodes are words anyone else may use ("Viewer",
+ * "Example"): they are replaced only inside entries that concern the person — entries that mention
+ * their address or one of their rows ("letter #12"), and searches that found them — and never in a
+ * field that holds a code (a role, a path, an action). Every other entry stays byte for byte.
  */
 function auditEraser(db: Database): Eraser {
   const page = db.prepare('SELECT id, action, subject, details FROM audit_log WHERE id > ? ORDER BY id LIMIT 500');
@@ -108,19 +139,26 @@ function auditEraser(db: Database): Eraser {
     erase(person) {
       const names = person.names.filter((t) => t.trim().length > 0);
       // Whole words only, any case: erasing "Al" must not turn "Albania" into "[erased]bania".
-      const pattern =
+      const namePattern =
         names.length > 0
           ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${names.map(escapeRegExp).join('|')})(?![\\p{L}\\p{N}])`, 'giu')
           : undefined;
-      const cleanText = (text: string) => {
-        const withoutAddress = replaceAddress(text, person.canonical, placeholder);
-        return pattern ? withoutAddress.replace(pattern, placeholder) : withoutAddress;
+      const postcodes = new Set(person.postcodes.map((p) => p.trim().toLowerCase()).filter(Boolean));
+      const refs = new Set(person.refs);
+      const withoutAddress = (text: string) => replaceAddress(text, person.canonical, placeholder);
+      const withoutPerson = (text: string) => {
+        if (postcodes.has(text.trim().toLowerCase())) return placeholder;
+        const cleaned = withoutAddress(text);
+        return namePattern ? cleaned.replace(namePattern, placeholder) : cleaned;
       };
-      const clean = (value: unknown): unknown => {
-        if (typeof value === 'string') return cleanText(value);
-        if (Array.isArray(value)) return value.map(clean);
+      /** Every string of a value rewritten by `clean`, except under a structural field (addresses aside). */
+      const rewrite = (value: unknown, clean: (text: string) => string, structural = false): unknown => {
+        if (typeof value === 'string') return structural ? withoutAddress(value) : clean(value);
+        if (Array.isArray(value)) return value.map((v) => rewrite(v, clean, structural));
         if (value && typeof value === 'object') {
-          return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clean(v)]));
+          return Object.fromEntries(
+            Object.entries(value).map(([k, v]) => [k, rewrite(v, clean, structural || structuralFields.has(k))]),
+          );
         }
         return value;
       };
@@ -128,9 +166,13 @@ function auditEraser(db: Database): Eraser {
       const foundThem = (q: unknown) => {
         if (typeof q !== 'string' || q.trim() === '' || q.includes('@')) return false;
         const term = q.trim().toLowerCase();
+        return person.names.some((n) => n.toLowerCase().includes(term)) || postcodes.has(term);
+      };
+      const concernsThem = (row: { action: string; subject: string | null }, details: Record<string, unknown>) => {
+        const texts = [row.subject ?? '', ...stringsIn(details)];
         return (
-          person.names.some((n) => n.toLowerCase().includes(term)) ||
-          person.postcodes.some((p) => p.trim().toLowerCase() === term)
+          texts.some((text) => refs.has(text) || mentionsAddress(text, person.canonical)) ||
+          (row.action === 'signatures.search' && foundThem(details.q))
         );
       };
       let changed = 0;
@@ -140,10 +182,17 @@ function auditEraser(db: Database): Eraser {
         if (rows.length === 0) return changed;
         for (const row of rows) {
           after = row.id;
-          const subject = row.subject === null ? null : cleanText(row.subject);
-          const parsed = clean(JSON.parse(row.details)) as Record<string, unknown>;
-          if (row.action === 'signatures.search' && foundThem(parsed.q)) parsed.q = placeholder;
-          const details = JSON.stringify(parsed);
+          const parsed = JSON.parse(row.details) as Record<string, unknown>;
+          if (!concernsThem(row, parsed)) continue;
+          const subject =
+            row.subject === null
+              ? null
+              : structuralSubject.test(row.subject)
+                ? withoutAddress(row.subject)
+                : withoutPerson(row.subject);
+          const cleaned = rewrite(parsed, withoutPerson) as Record<string, unknown>;
+          if (row.action === 'signatures.search' && foundThem(parsed.q)) cleaned.q = placeholder;
+          const details = JSON.stringify(cleaned);
           if (subject !== row.subject || details !== row.details) {
             update.run(subject, details, row.id);
             changed++;
@@ -180,6 +229,7 @@ export function createErasure(db: Database, options: { outbox: OutboxRepository;
       names: [...new Set([...rows.map((r) => r.name), ...known.flatMap((k) => k.names)])],
       postcodes: [...new Set(rows.flatMap((r) => (r.postcode ? [r.postcode] : [])))],
       signatureIds: rows.map((r) => r.id),
+      refs: [...rows.map((r) => `signature #${r.id}`), ...known.flatMap((k) => k.refs ?? [])],
     };
   }
 

@@ -9,12 +9,21 @@ const dayMs = 24 * 60 * 60 * 1000;
 export type Retention = ReturnType<typeof createRetention>;
 
 /**
+ * Another table's retention (letters add theirs), run in the same transaction as the signatures'.
+ * `details` is what the audit entry of the run records of it: its counts and its setting.
+ */
+export interface RetentionStep {
+  run(now: number): { changed: number; mailDeleted: number; details: Record<string, number> };
+}
+
+/**
  * Anonymises the signatures of every petition closed more than `daysAfterClose` days ago (SECURITY
  * 16): names, addresses, postcodes and hashed IPs are blanked; states, countries and times stay, so
  * counts do not change. The mail about those signatures goes with them, and any mail to a person
  * (or written for one) is deleted `mailDays` after it was sent or given up on; a digest's row stays
- * with its batch, as the record of a delivery (it names no one). Runs on an unref'd timer in the
- * server, and on demand from the console.
+ * with its batch, as the record of a delivery (it names no one). Other tables add their step (letters
+ * anonymise theirs LETTER_RETENTION_DAYS after a final state), in the same transaction. Runs on an
+ * unref'd timer in the server, and on demand from the console.
  */
 export function createRetention(deps: {
   db: Database;
@@ -29,24 +38,41 @@ export function createRetention(deps: {
   clock?: () => number;
 }) {
   const clock = deps.clock ?? Date.now;
+  const steps: RetentionStep[] = [];
   let timer: NodeJS.Timeout | undefined;
 
   /** Returns how many signatures were anonymised. */
   function run(organiserId: number | null): number {
     const now = clock();
-    const { anonymised, mailDeleted } = deps.db.transaction(() => {
+    const { anonymised, others, mailDeleted, details } = deps.db.transaction(() => {
       const ids = deps.repo.anonymiseClosedBefore(now - deps.daysAfterClose * dayMs, now);
-      const forgotten = deps.outbox.forgetSignatures(ids);
+      let mail = deps.outbox.forgetSignatures(ids);
+      let changed = 0;
+      const stepDetails: Record<string, number> = {};
+      for (const step of steps) {
+        const result = step.run(now);
+        changed += result.changed;
+        mail += result.mailDeleted;
+        Object.assign(stepDetails, result.details);
+      }
       return {
         anonymised: ids.length,
-        mailDeleted: forgotten + deps.outbox.pruneFinished(now - deps.mailDays * dayMs),
+        others: changed,
+        mailDeleted: mail + deps.outbox.pruneFinished(now - deps.mailDays * dayMs),
+        details: stepDetails,
       };
     })();
-    if (anonymised > 0 || mailDeleted > 0 || organiserId !== null) {
+    if (anonymised > 0 || others > 0 || mailDeleted > 0 || organiserId !== null) {
       deps.audit.record({
         organiserId,
         action: 'retention.run',
-        details: { anonymised, daysAfterClose: deps.daysAfterClose, mailDeleted, mailDays: deps.mailDays },
+        details: {
+          anonymised,
+          daysAfterClose: deps.daysAfterClose,
+          ...details,
+          mailDeleted,
+          mailDays: deps.mailDays,
+        },
       });
     }
     if (anonymised > 0) deps.onChange?.();
@@ -55,6 +81,10 @@ export function createRetention(deps: {
 
   return {
     run,
+    /** Extension point: letters add the anonymising of theirs. */
+    addStep(step: RetentionStep): void {
+      steps.push(step);
+    },
     start(): void {
       const tick = () => {
         try {

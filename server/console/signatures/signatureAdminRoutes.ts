@@ -19,6 +19,7 @@ export function signatureAdminRoutes(deps: {
   render: AdminRender;
   retentionDays: number;
   mailRetentionDays: number;
+  letterRetentionDays: number;
 }): Router {
   const { signatureAdmin, erasure, retention, dashboard, audit, render } = deps;
   const router = Router();
@@ -38,6 +39,7 @@ export function signatureAdminRoutes(deps: {
       partial: found ? found.total > found.results.length : false,
       retentionDays: deps.retentionDays,
       mailRetentionDays: deps.mailRetentionDays,
+      letterRetentionDays: deps.letterRetentionDays,
     });
   });
 
