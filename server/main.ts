@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
+import { gracefulClose, stopOnSignal } from './ops/shutdown';
 import { createServices } from './services';
 
 /** The address a browser on this machine reaches the server at: localhost when it listens on every interface. */
@@ -40,15 +41,13 @@ function start(): void {
     logger.info(`Undersigned listening on ${here}${links} (database ${config.databasePath}; mail ${mail})`);
     if (!config.smtpUrl && config.env === 'production') logger.warn('MAIL_CAPTURE=true: no mail leaves this server');
   });
-  const shutdown = () => {
-    logger.info('shutting down');
-    server.close(() => {
-      void services.close().then(() => process.exit(0));
-    });
-    setTimeout(() => process.exit(0), 10_000).unref();
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  const http = gracefulClose(server, logger);
+  // SIGTERM: no new connections, the requests in flight answered, then the background work and the
+  // database closed (see services.close), and exit 0.
+  stopOnSignal(logger, 'Undersigned', async () => {
+    await http.close();
+    await services.close();
+  });
 }
 
 start();

@@ -155,12 +155,22 @@ export function createServices(
     },
     targets,
     letters,
+    /**
+     * Stops the background work, commits the writes still queued for the group commit (their
+     * callers are answered), stops the outbox sender (the mail in hand is recorded, the rest of
+     * what it claimed goes back to the queue), then closes the database.
+     */
     async close(): Promise<void> {
       if (deliveryTimer) clearInterval(deliveryTimer);
       letters.stopSweep();
-      await sender.stop();
+      // The sender claims nothing more from here (a commit below would otherwise wake it).
+      const senderStopped = sender.stop();
+      const written = group.close();
+      if (written > 0) logger.info({ written }, 'group commit: the writes still queued are committed');
+      await senderStopped;
       admin.close();
       db.close();
+      logger.info('database closed');
     },
   };
 }

@@ -6,6 +6,7 @@
  */
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
+import { stopOnSignal } from './ops/shutdown';
 import { createServices } from './services';
 
 function start(): void {
@@ -26,17 +27,12 @@ function start(): void {
   // socket does): this one keeps the worker running until it is told to stop.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   logger.info(`Undersigned worker running (database ${config.databasePath})`);
-  let stopping = false;
-  const shutdown = () => {
-    if (stopping) return;
-    stopping = true;
+  // SIGTERM: the mail the relay has is recorded, the rest of what was claimed goes back to the
+  // queue, and the database is closed (see services.close).
+  stopOnSignal(logger, 'Undersigned worker', async () => {
     clearInterval(keepAlive);
-    logger.info('worker stopping: finishing the mails in hand');
-    void services.close().then(() => process.exit(0));
-    setTimeout(() => process.exit(1), 30_000).unref();
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+    await services.close();
+  });
 }
 
 start();

@@ -15,6 +15,7 @@ interface Pending {
 export class GroupCommit {
   private queue: Pending[] = [];
   private scheduled = false;
+  private closed = false;
   private readonly afterCommit: Array<() => void> = [];
   /** Runs one unit in a savepoint of the group's transaction (built once: it is called per signature). */
   private readonly savepoint: (work: () => unknown) => unknown;
@@ -28,6 +29,7 @@ export class GroupCommit {
 
   run<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      if (this.closed) return reject(new Error('the database is closing: nothing more is written'));
       this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
@@ -41,10 +43,29 @@ export class GroupCommit {
     this.afterCommit.push(listener);
   }
 
+  /**
+   * Commits, and answers, every write still queued, then refuses new ones: called before the
+   * database is closed, so that no write a caller is waiting for is lost. Returns how many it wrote.
+   */
+  close(): number {
+    this.closed = true;
+    const queued = this.queue.length;
+    while (this.queue.length > 0) this.commit();
+    return queued;
+  }
+
   private flush(): void {
-    const group = this.queue.splice(0, this.maxGroup);
+    if (this.queue.length === 0) {
+      this.scheduled = false;
+      return;
+    }
+    this.commit();
     this.scheduled = this.queue.length > 0;
     if (this.scheduled) setImmediate(() => this.flush());
+  }
+
+  private commit(): void {
+    const group = this.queue.splice(0, this.maxGroup);
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
       // IMMEDIATE: take the write lock up front, so that a unit that reads before it writes cannot

@@ -24,6 +24,11 @@ export interface MailTransport {
   send(mail: OutgoingMail): Promise<SendResult>;
   /** Resolves when mail can go out: the relay accepts a connection and our credentials (for /readyz). */
   verify?(): Promise<void>;
+  /**
+   * How many mails it takes at once: one on each of its pool's connections and one waiting for each,
+   * so that no connection waits for its next mail. Unset, as many as it is given.
+   */
+  readonly concurrency?: number;
   close(): void;
 }
 
@@ -90,10 +95,11 @@ function toNodemailer(mail: OutgoingMail) {
 
 /** A pooled SMTP transport: one connection pool for the whole process. */
 export function smtpTransport(url: string): MailTransport {
+  const maxConnections = 5;
   const transporter = nodemailer.createTransport({
     url,
     pool: true,
-    maxConnections: 5,
+    maxConnections,
     maxMessages: Infinity,
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
@@ -108,6 +114,7 @@ export function smtpTransport(url: string): MailTransport {
     async verify() {
       await transporter.verify();
     },
+    concurrency: maxConnections * 2,
     close: () => transporter.close(),
   };
 }

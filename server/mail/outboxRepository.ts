@@ -110,6 +110,11 @@ export function outboxRepository(db: Database) {
   const requeue = db.prepare(
     `UPDATE outbox SET state = 'queued', attempts = attempts - 1, lease_until = NULL, last_error = @error WHERE ${held}`,
   );
+  // Only the rows this claim still holds: a lease names one claim (see claimDue).
+  const release = db.prepare(
+    `UPDATE outbox SET state = 'queued', attempts = attempts - 1, lease_until = NULL
+     WHERE state = 'sending' AND lease_until = @lease AND id IN (SELECT value FROM json_each(@ids))`,
+  );
   const pause = db.prepare(
     `INSERT INTO outbox_pause (id, reason, paused_at, relay) VALUES (1, @reason, @now, @relay)
      ON CONFLICT (id) DO NOTHING`,
@@ -161,6 +166,13 @@ export function outboxRepository(db: Database) {
     /** Puts a claimed row back as it was, the attempt not counted (it never reached the relay's judgement). */
     requeue(id: number, lease: number, error: string): boolean {
       return requeue.run({ id, lease, error }).changes === 1;
+    },
+    /**
+     * Gives back rows a claim took and never handed to the relay (its sender is stopping): queued,
+     * due at once, the attempt not counted, for any sender to claim. Returns how many it released.
+     */
+    release(lease: number, ids: readonly number[]): number {
+      return ids.length === 0 ? 0 : release.run({ lease, ids: JSON.stringify(ids) }).changes;
     },
     /** Stops all sending until resumed: the relay refused our credentials, so every mail would fail. */
     pause(reason: string, now: number, relay: string | null): void {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Database } from '../db/database';
-import { classifyFailure, describeFailure, UnsendableMail, type MailTransport } from './mailer';
+import { classifyFailure, describeFailure, UnsendableMail, type MailTransport, type OutgoingMail } from './mailer';
 import type { MailRenderer } from './mailRenderer';
 import type { OutboxRepository, OutboxRow } from './outboxRepository';
 
@@ -44,7 +44,10 @@ export interface OutboxHook {
    * Read-only, outside any transaction; what it returns is merged into the row's params.
    */
   params?(row: OutboxRow): Record<string, unknown>;
-  /** The send's outcome was not recorded (another claim holds the row now): forget what it prepared. */
+  /**
+   * The send's outcome was not recorded (another claim holds the row now), or the mail was given
+   * back unsent (the sender is stopping): forget what it prepared.
+   */
   dropped?(row: OutboxRow): void;
 }
 
@@ -56,6 +59,13 @@ const recordWithinMs = 20;
 
 type Outcome = { ok: true; response: string } | { ok: false; error: unknown };
 type Recorded = 'sent' | 'retried' | 'failed' | 'paused' | 'dropped';
+
+/** A claimed, rendered mail waiting for the transport to take it. */
+interface Waiting {
+  row: OutboxRow;
+  lease: number;
+  go: (send: boolean) => void;
+}
 
 interface Settling {
   row: OutboxRow;
@@ -69,6 +79,9 @@ interface Settling {
  * any transaction, and records each outcome as soon as the relay answers, for the claim that still
  * holds the row (what arrives together shares a transaction). Temporary failures back off
  * exponentially up to a cap of attempts, then the row is dead; permanent ones fail at once.
+ * Mails are handed to the transport only as fast as it sends them (see MailTransport.concurrency), so
+ * that a sender told to stop knows which mails are in hand (it waits for them) and which it can give
+ * back unsent.
  */
 export class OutboxSender {
   private timer: NodeJS.Timeout | undefined;
@@ -79,6 +92,11 @@ export class OutboxSender {
   private readonly hooks = new Map<string, OutboxHook>();
   /** Rows this sender has claimed and not yet recorded: it never claims them again meanwhile. */
   private readonly inFlight = new Set<number>();
+  /** Mails handed to the transport and not yet answered: never more than it takes at once. */
+  private sendsInHand = 0;
+  private waiting: Waiting[] = [];
+  /** Every batch under way, whoever started it (a pass, the deliver CLI): stop() waits for them. */
+  private readonly batches = new Set<Promise<unknown>>();
   private settling: Settling[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly recordGroup: (group: Settling[], now: number) => Array<Recorded | 'error'>;
@@ -181,8 +199,16 @@ export class OutboxSender {
     }
   }
 
-  async runBatch(): Promise<{ claimed: number; summary: SendSummary }> {
+  runBatch(): Promise<{ claimed: number; summary: SendSummary }> {
+    const batch = this.sendBatch();
+    this.batches.add(batch);
+    void batch.finally(() => this.batches.delete(batch)).catch(() => undefined);
+    return batch;
+  }
+
+  private async sendBatch(): Promise<{ claimed: number; summary: SendSummary }> {
     const { repo, settings } = this.deps;
+    if (this.stopped) return { claimed: 0, summary: { sent: 0, retried: 0, failed: 0 } };
     const pause = repo.paused();
     if (pause) return { claimed: 0, summary: { sent: 0, retried: 0, failed: 0, paused: pause.reason } };
     const { lease, rows } = repo.claimDue(this.clock(), settings.leaseMs, settings.batchSize, [...this.inFlight]);
@@ -191,7 +217,8 @@ export class OutboxSender {
     await Promise.all(
       rows.map(async (row) => {
         try {
-          const outcome = await this.sendOne(row);
+          const outcome = await this.sendOne(row, lease);
+          if (!outcome) return; // given back unsent: the sender is stopping
           const result = await this.record(row, lease, outcome);
           if (result === 'paused' && !outcome.ok) summary.paused = describeFailure(outcome.error);
           else if (result === 'sent' || result === 'retried' || result === 'failed') summary[result]++;
@@ -203,22 +230,74 @@ export class OutboxSender {
     return { claimed: rows.length, summary };
   }
 
-  private async sendOne(row: OutboxRow): Promise<Outcome> {
+  /** Renders a mail at once, and sends it once the transport takes it: undefined if given back unsent. */
+  private async sendOne(row: OutboxRow, lease: number): Promise<Outcome | undefined> {
+    let mail: OutgoingMail;
     try {
-      const hook = this.hooks.get(row.kind);
-      let current = row;
-      if (hook?.recipient) {
-        const to = hook.recipient(row);
-        if (!to) throw new UnsendableMail('the addressee has no email address any more', 'no_address');
-        if (to !== row.recipient) current = { ...current, recipient: to };
-      }
-      if (hook?.params) current = { ...current, params: { ...current.params, ...hook.params(row) } };
-      const mail = await this.deps.render(current);
+      mail = await this.render(row);
+    } catch (error) {
+      return { ok: false, error };
+    }
+    if (!(await this.connection(row, lease))) return undefined;
+    try {
       const { response } = await this.deps.transport.send(mail);
       return { ok: true, response };
     } catch (error) {
       return { ok: false, error };
+    } finally {
+      this.sendsInHand--;
+      const next = this.waiting.shift();
+      if (next) {
+        this.sendsInHand++;
+        next.go(true);
+      }
     }
+  }
+
+  private async render(row: OutboxRow): Promise<OutgoingMail> {
+    const hook = this.hooks.get(row.kind);
+    let current = row;
+    if (hook?.recipient) {
+      const to = hook.recipient(row);
+      if (!to) throw new UnsendableMail('the addressee has no email address any more', 'no_address');
+      if (to !== row.recipient) current = { ...current, recipient: to };
+    }
+    if (hook?.params) current = { ...current, params: { ...current.params, ...hook.params(row) } };
+    return await this.deps.render(current);
+  }
+
+  /** Resolves true when the mail may be handed to the transport, false when it was given back. */
+  private connection(row: OutboxRow, lease: number): boolean | Promise<boolean> {
+    if (this.sendsInHand < (this.deps.transport.concurrency ?? Infinity)) {
+      this.sendsInHand++;
+      return true;
+    }
+    return new Promise((go) => this.waiting.push({ row, lease, go }));
+  }
+
+  /**
+   * Gives back the mails this sender claimed and has not handed to the relay: queued again, due at
+   * once, for any sender (this one after a restart, another worker now). Only rows each claim still
+   * holds are touched. Returns how many went back.
+   */
+  private releaseWaiting(): number {
+    const waiting = this.waiting.splice(0);
+    if (waiting.length === 0) return 0;
+    const byLease = new Map<number, number[]>();
+    for (const { row, lease } of waiting) byLease.set(lease, [...(byLease.get(lease) ?? []), row.id]);
+    let released = 0;
+    try {
+      this.deps.db.transaction(() => {
+        for (const [lease, ids] of byLease) released += this.deps.repo.release(lease, ids);
+      })();
+    } catch (error) {
+      this.deps.logger.error({ err: error }, 'giving back claimed mail failed: it is sent once its lease runs out');
+    }
+    for (const { row, go } of waiting) {
+      this.hooks.get(row.kind)?.dropped?.(row);
+      go(false);
+    }
+    return released;
   }
 
   /**
@@ -284,10 +363,25 @@ export class OutboxSender {
     return 'retried';
   }
 
+  /**
+   * Claims nothing more, gives back what was claimed and not yet handed to the transport, waits for
+   * the mails in hand and records their outcomes, then closes the transport.
+   */
   async stop(): Promise<void> {
+    const { logger } = this.deps;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    const released = this.releaseWaiting();
+    const inHand = this.sendsInHand;
+    if (released > 0 || inHand > 0) {
+      logger.info(
+        { released, inHand },
+        'outbox sender stopping: claimed mail not yet sent is back in the queue; waiting for the relay to answer the mail in hand',
+      );
+    }
     await this.running;
+    while (this.batches.size > 0) await Promise.allSettled([...this.batches]);
+    if (inHand > 0) logger.info({ inHand }, 'outbox sender stopped: the mail in hand is recorded');
     this.deps.transport.close();
   }
 }
