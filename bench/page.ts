@@ -47,7 +47,7 @@ async function seed(app: RunningApp): Promise<void> {
     )
     .all();
   for (const { id, createdAt } of pending) {
-    if (signatures.confirm(signToken(config.secret, 'confirm', id, createdAt)).status !== 'validated') {
+    if ((await signatures.confirm(signToken(config.secret, 'confirm', id, createdAt))).status !== 'validated') {
       throw new Error(`signature ${id} was not confirmed`);
     }
   }

@@ -3,6 +3,7 @@ import type { Config } from './config';
 import { seed } from './campaign/seed';
 import { migrate, openDatabase, type Database } from './db/database';
 import { GroupCommit } from './db/groupCommit';
+import { createGroupWriter } from './db/groupWriter';
 import { createI18n } from './i18n/i18n';
 import { loadLetterTemplates } from './letters/letterTemplates';
 import { lettersRepository } from './letters/lettersRepository';
@@ -20,7 +21,6 @@ import { outboxRepository } from './mail/outboxRepository';
 import { OutboxSender } from './mail/outboxSender';
 import { petitionsRepository } from './petitions/petitionsRepository';
 import { createPetitionsService } from './petitions/petitionsService';
-import { signaturesRepository } from './signatures/signaturesRepository';
 import { createSignaturesService } from './signatures/signaturesService';
 import { targetsRepository } from './targets/targetsRepository';
 import { createViews } from './views/views';
@@ -54,7 +54,9 @@ export function createServices(
   const views = createViews(i18n);
   // The new data layer (server/db/store.ts) on the same connection, for the repositories moved to it.
   const store = createSqliteStore(db);
+  // Group commit for the hot paths' writes: letters on the connection directly, signatures on the store.
   const group = new GroupCommit(db);
+  const writer = createGroupWriter(store);
   const outboxRepo = outboxRepository(db);
   const outbox = createOutbox(outboxRepo, config.mailFrom, clock);
   const petitionsRepo = petitionsRepository(store);
@@ -85,11 +87,11 @@ export function createServices(
   sender.on('digest', delivery.hook);
   // Mail queued by a committed group goes out at once rather than at the next poll.
   group.onCommit(() => sender.wake());
+  writer.onCommit(() => sender.wake());
   const petitions = createPetitionsService(petitionsRepo, { clock });
   const signatures = createSignaturesService({
-    db,
-    group,
-    repo: signaturesRepository(db),
+    store,
+    group: writer,
     outbox,
     config,
     onValidated: () => petitions.invalidate(),
@@ -165,7 +167,7 @@ export function createServices(
       letters.stopSweep();
       // The sender claims nothing more from here (a commit below would otherwise wake it).
       const senderStopped = sender.stop();
-      const written = group.close();
+      const written = group.close() + (await writer.close());
       if (written > 0) logger.info({ written }, 'group commit: the writes still queued are committed');
       await senderStopped;
       admin.close();

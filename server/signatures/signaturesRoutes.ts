@@ -60,7 +60,7 @@ export function signaturesRoutes(deps: {
   router.get('/signatures/:token/confirm', async (req, res) => {
     res.set('Cache-Control', 'no-store');
     res.set('Referrer-Policy', 'no-referrer');
-    const result = signatures.status(req.params.token);
+    const result = await signatures.status(req.params.token);
     if (result.status === 'unknown' || result.status === 'expired') return badLink(req, res, result.status);
     if (result.status === 'validated') return res.redirect(303, await thanksUrl(result.petitionId));
     // What the button would confirm, since whoever typed this address may not be its owner.
@@ -76,7 +76,7 @@ export function signaturesRoutes(deps: {
   });
 
   router.post('/signatures/:token/confirm', async (req, res) => {
-    const result = signatures.confirm(req.params.token);
+    const result = await signatures.confirm(req.params.token);
     if (result.status === 'unknown' || result.status === 'expired') return badLink(req, res, result.status);
     res.redirect(303, await thanksUrl(result.petitionId));
   });
@@ -91,8 +91,8 @@ export function signaturesRoutes(deps: {
     render(req, res, 'unsubscribe/ask', { token: req.params.token });
   });
 
-  router.post('/unsubscribe/:token', (req, res) => {
-    if (!signatures.unsubscribe(req.params.token)) return badLink(req, res, 'unknown');
+  router.post('/unsubscribe/:token', async (req, res) => {
+    if (!(await signatures.unsubscribe(req.params.token))) return badLink(req, res, 'unknown');
     render(req, res, 'unsubscribe/done', {});
   });
 

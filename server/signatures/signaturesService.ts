@@ -1,6 +1,6 @@
 import type { Config } from '../config';
-import type { Database } from '../db/database';
-import type { GroupCommit } from '../db/groupCommit';
+import type { GroupWriter } from '../db/groupWriter';
+import type { Store } from '../db/store';
 import type { Lang } from '../i18n/i18n';
 import type { Outbox } from '../mail/outbox';
 import type { Petition } from '../petitions/petitionsRepository';
@@ -9,7 +9,7 @@ import { hashIp, signToken, tokenId, verifyToken } from '../security/tokens';
 import type { SignFormValues } from './signForm';
 import { consentVersion } from './consent';
 import { canonicalEmail, EmailList, IpRanges, RateWindow, rateKey } from './rules';
-import type { Signature, SignaturesRepository } from './signaturesRepository';
+import { signaturesRepository, type Signature } from './signaturesRepository';
 
 const day = 24 * 60 * 60 * 1000;
 
@@ -29,9 +29,8 @@ export type ConfirmationStatus =
   | { status: 'validated'; petitionId: number };
 
 export interface SignaturesServiceDeps {
-  db: Database;
-  group: GroupCommit;
-  repo: SignaturesRepository;
+  store: Store;
+  group: GroupWriter;
   outbox: Outbox;
   config: Pick<Config, 'secret' | 'baseUrl' | 'signing'>;
   /** Called after a signature is validated, once its transaction has committed. */
@@ -42,7 +41,8 @@ export interface SignaturesServiceDeps {
 export type SignaturesService = ReturnType<typeof createSignaturesService>;
 
 export function createSignaturesService(deps: SignaturesServiceDeps) {
-  const { repo, outbox, config, group } = deps;
+  const { outbox, config, group } = deps;
+  const repo = signaturesRepository(deps.store);
   const clock = deps.clock ?? Date.now;
   const rules = config.signing;
   const rate = new RateWindow(rules.rateLimits);
@@ -111,14 +111,15 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
         locale: lang,
         now,
       };
-      await group.run(() => {
+      await group.run(async (tx) => {
+        const repo = signaturesRepository(tx);
         if (reason) {
-          repo.insert({ ...signature, state: 'fraudulent', fraudReason: reason }, 0);
+          await repo.insert({ ...signature, state: 'fraudulent', fraudReason: reason }, 0);
           return;
         }
-        const existing = repo.findActive(petition.id, signature.emailCanonical);
+        const existing = await repo.findActive(petition.id, signature.emailCanonical);
         if (!existing) {
-          const id = repo.insert({ ...signature, state: 'pending', fraudReason: null }, 1);
+          const id = await repo.insert({ ...signature, state: 'pending', fraudReason: null }, 1);
           queueConfirmation({ id, createdAt: now, name: values.name, email: values.email }, petition, lang);
           return;
         }
@@ -130,13 +131,13 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
         const mailsInWindow = existing.mailWindowAt > windowFrom ? existing.mailsSent : 0;
         // Whatever the outcome, the attempt is written, in the same commit: no timing tells an
         // address that signed (capped, invalidated) from a new one.
-        if (mailsInWindow >= rules.maxMailsPerSignature) return repo.touch(existing.id, now);
+        if (mailsInWindow >= rules.maxMailsPerSignature) return await repo.touch(existing.id, now);
         if (existing.state === 'pending') {
           // The newest attempt wins, whoever made it: a stranger who typed this address first can
           // neither keep its owner out nor have the owner confirm the stranger's name unknowingly,
           // since only the newest mail's link works and its page shows what that attempt said. An
           // expired link is renewed the same way.
-          repo.replacePending(existing.id, signature, windowFrom);
+          await repo.replacePending(existing.id, signature, windowFrom);
           queueConfirmation(
             { id: existing.id, createdAt: now, name: values.name, email: values.email },
             petition,
@@ -157,15 +158,15 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
               petitionUrl: `${config.baseUrl}/petitions/${petition.slug}`,
             },
           });
-        } else return repo.touch(existing.id, now); // invalidated: nothing to mail
-        repo.countMailSent(existing.id, now, windowFrom);
+        } else return await repo.touch(existing.id, now); // invalidated: nothing to mail
+        await repo.countMailSent(existing.id, now, windowFrom);
       });
     },
 
     /** What a confirmation link points at, without changing anything (a GET must never confirm). */
-    status(token: string): ConfirmationStatus {
+    async status(token: string): Promise<ConfirmationStatus> {
       const id = tokenId(token);
-      const s = id === undefined ? undefined : repo.findById(id);
+      const s = id === undefined ? undefined : await repo.findById(id);
       if (!s || !verifyToken(config.secret, 'confirm', token, s.createdAt)) return { status: 'unknown' };
       if (s.state === 'validated') return { status: 'validated', petitionId: s.petitionId };
       if (s.state !== 'pending') return { status: 'unknown' };
@@ -181,11 +182,12 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
     },
 
     /** pending → validated, counted at once. A replay, or a wrong or expired token, changes nothing. */
-    confirm(token: string): ConfirmationStatus {
-      const current = this.status(token);
+    async confirm(token: string): Promise<ConfirmationStatus> {
+      const current = await this.status(token);
       if (current.status !== 'pending') return current;
-      const s = repo.findById(tokenId(token)!)!;
-      const changed = deps.db.transaction(() => repo.validate(s, clock()))();
+      const s = (await repo.findById(tokenId(token)!))!;
+      // Validated only if still the version the link was mailed for (validate checks its time).
+      const changed = await deps.store.transaction((tx) => signaturesRepository(tx).validate(s, clock()));
       if (changed) deps.onValidated?.(s.petitionId);
       return { status: 'validated', petitionId: s.petitionId };
     },
@@ -196,9 +198,9 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
      * Queues a campaign update to every validated signer of a petition who opted in, each mail with
      * its own one-click unsubscribe link (List-Unsubscribe + List-Unsubscribe-Post, RFC 8058).
      */
-    queueCampaignUpdate(petitionId: number, update: { subject: string; message: string }): number {
-      return deps.db.transaction(() => {
-        const signers = repo.optedIn(petitionId);
+    queueCampaignUpdate(petitionId: number, update: { subject: string; message: string }): Promise<number> {
+      return deps.store.transaction(async (tx) => {
+        const signers = await signaturesRepository(tx).optedIn(petitionId);
         for (const s of signers) {
           outbox.enqueue({
             kind: 'campaign_update',
@@ -215,15 +217,15 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
           });
         }
         return signers.length;
-      })();
+      });
     },
 
     /** Stops campaign updates for the person behind the token. Works without a session or cookie (RFC 8058). */
-    unsubscribe(token: string): boolean {
+    async unsubscribe(token: string): Promise<boolean> {
       const id = tokenId(token);
-      const s = id === undefined ? undefined : repo.findById(id);
+      const s = id === undefined ? undefined : await repo.findById(id);
       if (!s || !verifyToken(config.secret, 'unsubscribe', token, s.createdAt)) return false;
-      repo.unsubscribe(s.id, clock());
+      await repo.unsubscribe(s.id, clock());
       return true;
     },
   };

@@ -187,7 +187,7 @@ describe('signatures in the console', () => {
       await signAndConfirm(name, email, 'BE', other);
       await signAndConfirm('Someone Else', 'else@example.org', 'BE');
       // Traces in other tables: a campaign update queued to them, organiser searches, an invalidation.
-      t.services.signatures.queueCampaignUpdate(1, { subject: 'News', message: 'Hello' });
+      await t.services.signatures.queueCampaignUpdate(1, { subject: 'News', message: 'Hello' });
       await organiser.get(`/admin/signatures?q=${encodeURIComponent(email)}`).expect(200);
       await organiser.get(`/admin/signatures?q=${encodeURIComponent('Yourcenar')}`).expect(200);
       await organiser

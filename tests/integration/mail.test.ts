@@ -25,7 +25,7 @@ describe('campaign updates and unsubscribing (RFC 8058)', () => {
     await signedUp('no@example.org', false);
     const petitionId = t.services.db.prepare('SELECT id FROM petitions WHERE slug = ?').pluck().get(slug) as number;
     expect(
-      t.services.signatures.queueCampaignUpdate(petitionId, { subject: 'News', message: 'We delivered it.' }),
+      await t.services.signatures.queueCampaignUpdate(petitionId, { subject: 'News', message: 'We delivered it.' }),
     ).toBe(1);
     await t.services.sender.drain();
     const update = (await t.smtp!.waitFor(3))[2]!;
@@ -43,12 +43,12 @@ describe('campaign updates and unsubscribing (RFC 8058)', () => {
     // A GET (a scanner, a preview) only asks.
     const ask = await request(t.app).get(unsubscribePath).expect(200);
     expect(ask.text).toContain('Unsubscribe');
-    expect(t.services.signatures.queueCampaignUpdate(petitionId, { subject: 'Again', message: '…' })).toBe(1);
+    expect(await t.services.signatures.queueCampaignUpdate(petitionId, { subject: 'Again', message: '…' })).toBe(1);
 
     // The mail provider's one-click POST: no cookie, no CSRF token.
     const done = await request(t.app).post(unsubscribePath).type('form').send('List-Unsubscribe=One-Click').expect(200);
     expect(done.text).toContain('You are unsubscribed');
-    expect(t.services.signatures.queueCampaignUpdate(petitionId, { subject: 'Again', message: '…' })).toBe(0);
+    expect(await t.services.signatures.queueCampaignUpdate(petitionId, { subject: 'Again', message: '…' })).toBe(0);
   });
 
   it('refuses a forged unsubscribe link', async () => {

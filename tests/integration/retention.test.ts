@@ -43,7 +43,7 @@ describe('retention of personal data in mail', () => {
     await t.services.sender.drain();
     // Mail still to send is never pruned, however old.
     await t.services.sender.stop();
-    t.services.signatures.queueCampaignUpdate(
+    await t.services.signatures.queueCampaignUpdate(
       t.services.db.prepare('SELECT id FROM petitions WHERE slug = ?').pluck().get(open) as number,
       { subject: 'News', message: 'Hello' },
     );
@@ -86,7 +86,7 @@ describe('retention of personal data in mail', () => {
     await signAndConfirm(open, 'Otto Open', 'otto@example.org');
     const petitionId = (slug: string) =>
       t.services.db.prepare('SELECT id FROM petitions WHERE slug = ?').pluck().get(slug) as number;
-    t.services.signatures.queueCampaignUpdate(petitionId(closing), { subject: 'News', message: 'Hello' });
+    await t.services.signatures.queueCampaignUpdate(petitionId(closing), { subject: 'News', message: 'Hello' });
     await t.services.sender.idle();
     expect(tracesOf(t.services.db, ['clara@example.org', 'Clara Closed'])).toContain(
       'outbox.recipient ~ clara@example.org',
