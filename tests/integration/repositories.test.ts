@@ -1,0 +1,163 @@
+import { createGroupWriter } from '../../server/db/groupWriter';
+import { petitionsRepository } from '../../server/petitions/petitionsRepository';
+import { signaturesRepository, type NewSignature } from '../../server/signatures/signaturesRepository';
+import { createTestStore, postgresUrl, type TestStore } from '../helpers/testStore';
+
+const engine = postgresUrl ? 'PostgreSQL' : 'SQLite';
+const at = Date.UTC(2026, 10, 30, 12);
+
+/**
+ * The repositories that run on the store, against the database the run points at: the same
+ * queries must mean the same on SQLite and on PostgreSQL.
+ */
+describe(`repositories on ${engine}`, () => {
+  let t: TestStore;
+  let petitionId: number;
+  beforeAll(async () => {
+    t = await createTestStore();
+    const { store } = t;
+    await store.run(
+      store.qb.insertInto('countries').values([
+        { code: 'DE', nato_member: 1 },
+        { code: 'FR', nato_member: 1 },
+        { code: 'IT', nato_member: 1 },
+        { code: 'CH', nato_member: 0 },
+      ]),
+    );
+    const campaign = await store.first(
+      store.qb
+        .insertInto('campaigns')
+        .values({ slug: 'c', source_author: 'A', source_title: 'T', source_publication: 'P', source_year: 2025 })
+        .returning('id'),
+    );
+    await store.run(
+      store.qb.insertInto('campaign_texts').values([
+        { campaign_id: campaign!.id, lang: 'en', title: 'Campaign', intro: 'Intro', source_role: 'Role' },
+        { campaign_id: campaign!.id, lang: 'fr', title: 'Campagne', intro: 'Intro fr', source_role: 'Rôle' },
+      ]),
+    );
+    const demand = await store.first(
+      store.qb.insertInto('demands').values({ campaign_id: campaign!.id, slug: 'demand', position: 1 }).returning('id'),
+    );
+    // English only: French readers fall back to it.
+    await store.run(
+      store.qb.insertInto('demand_texts').values({ demand_id: demand!.id, lang: 'en', title: 'Demand', summary: 'S' }),
+    );
+    const petition = await store.first(
+      store.qb
+        .insertInto('petitions')
+        .values({ demand_id: demand!.id, slug: 'the-petition', goal: 100, created_at: at })
+        .returning('id'),
+    );
+    petitionId = petition!.id;
+    await store.run(
+      store.qb.insertInto('petition_texts').values([
+        { petition_id: petitionId, lang: 'en', title: 'The petition', body: 'Body' },
+        { petition_id: petitionId, lang: 'fr', title: 'La pétition', body: 'Corps' },
+      ]),
+    );
+    await store.run(store.qb.insertInto('petition_counts').values({ petition_id: petitionId }));
+  });
+  afterAll(async () => t.close());
+
+  const signer = (over: Partial<NewSignature> = {}): NewSignature => ({
+    petitionId,
+    name: 'Ada Lovelace',
+    email: 'Ada@Example.org',
+    emailCanonical: 'ada@example.org',
+    country: 'DE',
+    postcode: null,
+    showPublicly: true,
+    updatesOptIn: false,
+    consentVersion: 'v1',
+    ipHash: null,
+    locale: 'en',
+    state: 'pending',
+    fraudReason: null,
+    now: at,
+    ...over,
+  });
+
+  it('reads texts in the language asked for, falling back to English', async () => {
+    const petitions = petitionsRepository(t.store);
+    expect((await petitions.findBySlug('the-petition', 'fr'))?.title).toBe('La pétition');
+    const fr = await petitions.findById(petitionId, 'fr');
+    expect(fr).toMatchObject({ slug: 'the-petition', demandSlug: 'demand', demandTitle: 'Demand', state: 'open' });
+    expect((await petitions.campaign('fr'))?.title).toBe('Campagne');
+    expect(await petitions.demands('fr')).toEqual([
+      expect.objectContaining({ slug: 'demand', title: 'Demand', petitionSlug: 'the-petition', count: 0 }),
+    ]);
+    expect(await petitions.findBySlug('nothing', 'en')).toBeUndefined();
+    expect((await petitions.countries()).find((c) => c.code === 'CH')).toEqual({ code: 'CH', nato: false });
+    expect(await petitions.slugsById()).toEqual(new Map([[petitionId, 'the-petition']]));
+  });
+
+  it('keeps one signature per canonical email, and validates only the version its link was for', async () => {
+    const signatures = signaturesRepository(t.store);
+    const id = await signatures.insert(signer(), 1);
+    await expect(signatures.insert(signer({ name: 'Someone Else' }), 1)).rejects.toThrow();
+    const first = (await signatures.findActive(petitionId, 'ada@example.org'))!;
+    expect(first).toMatchObject({ id, name: 'Ada Lovelace', country: 'DE', mailsSent: 1, createdAt: at });
+
+    // A newer attempt re-dates the row: the first version's confirmation changes nothing.
+    expect(
+      await signatures.replacePending(id, signer({ name: 'Ada King', country: 'FR', now: at + 1000 }), at - 1),
+    ).toBe(true);
+    expect(await signatures.validate(first, at + 2000)).toBe(false);
+    const second = (await signatures.findById(id))!;
+    expect(second).toMatchObject({ name: 'Ada King', country: 'FR', createdAt: at + 1000, mailsSent: 2 });
+    expect(await t.store.transaction((tx) => signaturesRepository(tx).validate(second, at + 3000))).toBe(true);
+    expect(await signatures.validate(second, at + 4000)).toBe(false); // a replay changes nothing
+
+    const petitions = petitionsRepository(t.store);
+    expect(await petitions.validatedCount(petitionId)).toBe(1);
+    expect(await petitions.countryCounts(petitionId)).toEqual([{ country: 'FR', count: 1 }]);
+    expect(await petitions.recentPublicSigners(petitionId, 10)).toEqual([
+      { firstName: 'Ada', country: 'FR', validatedAt: at + 3000 },
+    ]);
+  });
+
+  it('counts mail in a window: a mail past the window starts a new one', async () => {
+    const signatures = signaturesRepository(t.store);
+    const id = await signatures.insert(signer({ email: 'b@example.org', emailCanonical: 'b@example.org' }), 1);
+    await signatures.countMailSent(id, at + 10, at - 1); // window began at `at`: still open
+    expect((await signatures.findById(id))!).toMatchObject({ mailsSent: 2, mailWindowAt: at });
+    await signatures.countMailSent(id, at + 20, at + 5); // window from `at` is over: a new one
+    expect((await signatures.findById(id))!).toMatchObject({ mailsSent: 1, mailWindowAt: at + 20 });
+  });
+
+  it('adds to a country counter that exists, and unsubscribes a person from every petition', async () => {
+    const signatures = signaturesRepository(t.store);
+    const ids = await Promise.all(
+      ['c1', 'c2'].map((n) =>
+        signatures.insert(signer({ email: `${n}@x.org`, emailCanonical: `${n}@x.org`, country: 'IT' }), 1),
+      ),
+    );
+    for (const id of ids) expect(await signatures.validate((await signatures.findById(id))!, at + 5)).toBe(true);
+    expect(await petitionsRepository(t.store).countryCounts(petitionId)).toEqual([
+      { country: 'IT', count: 2 },
+      { country: 'FR', count: 1 },
+    ]);
+
+    const optIn = await signatures.insert(
+      signer({ email: 'u@x.org', emailCanonical: 'u@x.org', updatesOptIn: true, state: 'pending' }),
+      1,
+    );
+    expect(await signatures.validate((await signatures.findById(optIn))!, at + 6)).toBe(true);
+    expect((await signatures.optedIn(petitionId)).map((s) => s.id)).toEqual([optIn]);
+    expect(await signatures.unsubscribe(optIn, at + 7)).toBe(1);
+    expect(await signatures.optedIn(petitionId)).toEqual([]);
+  });
+
+  it('writes a burst through the group writer, one failing write rolled back alone', async () => {
+    const writer = createGroupWriter(t.store);
+    const write = (n: string) =>
+      writer.run((tx) => signaturesRepository(tx).insert(signer({ email: n, emailCanonical: n }), 1));
+    const results = await Promise.allSettled([write('g1@x.org'), write('g1@x.org'), write('g2@x.org')]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await writer.close()).toBe(0);
+    await expect(write('g3@x.org')).rejects.toThrow('closing');
+    const found = await signaturesRepository(t.store).findActive(petitionId, 'g2@x.org');
+    expect(found?.name).toBe('Ada Lovelace');
+  });
+});
