@@ -370,3 +370,16 @@ export function loadConfig(given?: Env): Config {
     },
   };
 }
+
+/**
+ * For the entry points (the server, the worker, every command-line tool): the configuration, or the
+ * reason it cannot be had handed to `fail`, which ends the process. Other errors are not ours to hide.
+ */
+export function loadConfigOr(fail: (message: string) => never): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+}

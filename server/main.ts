@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
-import { ConfigError, loadConfig } from './config';
+import { loadConfigOr } from './config';
 import { createLogger } from './logger';
 import { gracefulClose, stopOnSignal } from './ops/shutdown';
 import { createServices } from './services';
@@ -14,16 +14,10 @@ function listeningAt(address: AddressInfo | string | null, host: string): string
 }
 
 function start(): void {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`Undersigned cannot start: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOr((message) => {
+    console.error(`Undersigned cannot start: ${message}`);
+    process.exit(1);
+  });
   const logger = createLogger(config.logLevel);
   const services = createServices(config, logger);
   services.startBackground();

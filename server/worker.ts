@@ -4,22 +4,16 @@
  * processes run with DELIVERY_IN_SERVER=false, or a machine of its own sends the mail. Several
  * workers are safe: mails and batches are claimed with leases in the database.
  */
-import { ConfigError, loadConfig } from './config';
+import { loadConfigOr } from './config';
 import { createLogger } from './logger';
 import { stopOnSignal } from './ops/shutdown';
 import { createServices } from './services';
 
 function start(): void {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`Undersigned worker cannot start: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOr((message) => {
+    console.error(`Undersigned worker cannot start: ${message}`);
+    process.exit(1);
+  });
   const logger = createLogger(config.logLevel);
   const services = createServices(config, logger);
   services.startBackground({ delivery: true });

@@ -6,7 +6,7 @@
  * when it is. It never comes from the command line, where `ps` and shell history would keep it.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config';
+import { loadConfigOr } from '../config';
 import { migrate, openDatabase } from '../db/database';
 import { accountsRepository } from './accountsRepository';
 import { commandLineUser, createAuditLog } from './auditLog';
@@ -90,13 +90,7 @@ async function main(): Promise<void> {
       fail('No password on standard input (an unset variable piped in?). Run it in a terminal to be asked.');
   }
 
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) fail(error.message);
-    throw error;
-  }
+  const config = loadConfigOr(fail);
   const db = openDatabase(config.databasePath, config.synchronous);
   try {
     migrate(db);

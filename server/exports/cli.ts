@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { commandLineUser, createAuditLog } from '../admin/auditLog';
-import { ConfigError, loadConfig } from '../config';
+import { loadConfigOr } from '../config';
 import { migrate, openDatabase } from '../db/database';
 import { countOf } from '../i18n/plural';
 import { exportRepository } from './exportRepository';
@@ -60,13 +60,7 @@ async function main(): Promise<void> {
     fail(`${(error as Error).message}\n${usage}`);
   }
   if (!args.petition) fail(`Give a petition.\n${usage}`);
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) fail(error.message);
-    throw error;
-  }
+  const config = loadConfigOr(fail);
   if (!fs.existsSync(config.databasePath)) fail(`No database at ${config.databasePath} (set DATABASE_PATH).`);
   const db = openDatabase(config.databasePath, config.synchronous);
   migrate(db);

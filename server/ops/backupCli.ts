@@ -5,7 +5,7 @@
  * Exits 0 with a one-line summary on stderr, 1 with the reason.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config';
+import { loadConfigOr } from '../config';
 import { backupSqlite } from './backup';
 
 const usage = 'Usage: npm run backup -- --out FILE';
@@ -23,13 +23,7 @@ async function main(): Promise<void> {
     fail(`${(error as Error).message}\n${usage}`);
   }
   if (!out) fail(`Say where the copy goes.\n${usage}`);
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) fail(error.message);
-    throw error;
-  }
+  const config = loadConfigOr(fail);
   try {
     const result = await backupSqlite(config.databasePath, out);
     const mb = (result.bytes / 1024 / 1024).toFixed(1);

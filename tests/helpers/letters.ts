@@ -13,11 +13,9 @@ export const aLetter: Record<string, string> = {
   lang: 'auto',
 };
 
-/** The text inside the preview's textarea, with Handlebars' escaping undone. */
-function letterText(html: string): string {
-  const match = /<textarea id="field-body"[^>]*>([\s\S]*?)<\/textarea>/.exec(html);
-  if (!match) throw new Error('no letter on the page');
-  return match[1]!
+/** Text as the page shows it, HTML entities decoded (Handlebars escapes & < > " ' ` =). */
+export function unescapeHtml(html: string): string {
+  return html
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&quot;/g, '"')
@@ -25,6 +23,13 @@ function letterText(html: string): string {
     .replace(/&#x60;/g, '`')
     .replace(/&#x3D;/g, '=')
     .replace(/&amp;/g, '&');
+}
+
+/** The text inside the preview's textarea, with Handlebars' escaping undone. */
+function letterText(html: string): string {
+  const match = /<textarea id="field-body"[^>]*>([\s\S]*?)<\/textarea>/.exec(html);
+  if (!match) throw new Error('no letter on the page');
+  return unescapeHtml(match[1]!);
 }
 
 /**

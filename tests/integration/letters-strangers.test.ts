@@ -1,6 +1,7 @@
 import type { ParsedMail } from 'mailparser';
 import { createTestApp, csrfFrom, type TestApp } from '../helpers/testApp';
 import { until } from '../helpers/until';
+import { unescapeHtml } from '../helpers/letters';
 
 const italy = 'rappnat.mail@esteri.it';
 const minute = 60 * 1000;
@@ -23,17 +24,6 @@ const stranger = (i: number): Fields => ({
   town: '',
   ownWords: `Words that Ada never wrote, version ${i}.`,
 });
-
-function unescapeHtml(html: string): string {
-  return html
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#x27;/g, "'")
-    .replace(/&#x60;/g, '`')
-    .replace(/&#x3D;/g, '=')
-    .replace(/&amp;/g, '&');
-}
 
 /** Every link to one of our letter pages in a mail (to confirm one, or to open it). */
 function letterLinks(mail: ParsedMail): string[] {

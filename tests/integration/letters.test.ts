@@ -5,6 +5,7 @@ import { consoleToken, createAccount, login } from '../helpers/admin';
 import { runLettersCli } from '../../server/letters/cli';
 import { setTargetEmail } from '../helpers/factories';
 import { createTestApp, csrfFrom, type TestApp } from '../helpers/testApp';
+import { unescapeHtml } from '../helpers/letters';
 
 const slug = 'progressive-taxation';
 const demandTitle = 'Fund defence through fair taxes, not austerity';
@@ -23,18 +24,6 @@ const aWriter: Fields = {
   ownWords: 'My mother waited two years for an operation in a public hospital.',
   lang: 'auto',
 };
-
-/** Text as the page shows it, HTML entities decoded (Handlebars escapes & < > " ' ` =). */
-function unescapeHtml(html: string): string {
-  return html
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#x27;/g, "'")
-    .replace(/&#x60;/g, '`')
-    .replace(/&#x3D;/g, '=')
-    .replace(/&amp;/g, '&');
-}
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
