@@ -114,7 +114,7 @@ export function createServices(
   // A letter becomes sent in the very transaction that records the relay's acceptance; letter mail
   // refers to the letter's text, loaded when it is sent.
   for (const [kind, hook] of Object.entries(letters.outboxHooks)) sender.on(kind, hook);
-  const admin = createAdminServices({ db, config, petitions, logger, outbox: outboxRepo, clock });
+  const admin = createAdminServices({ db, store, config, petitions, logger, outbox: outboxRepo, clock });
   registerDeliveryDashboard(admin.dashboard, delivery, sender);
   registerLettersDashboard(admin.dashboard, letters, petitionsRepo);
   // An erasure request reaches the person's letters too (delivery's batch rows go with their signatures).

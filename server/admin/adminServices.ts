@@ -1,5 +1,6 @@
 import type { Config } from '../config';
 import type { Database } from '../db/database';
+import type { Store } from '../db/store';
 import type { Logger } from '../logger';
 import type { OutboxRepository } from '../mail/outboxRepository';
 import type { PetitionsService } from '../petitions/petitionsService';
@@ -26,6 +27,8 @@ export type AdminServices = ReturnType<typeof createAdminServices>;
 /** The organiser console's services: accounts, sessions, audit, and what organisers work on. */
 export function createAdminServices(deps: {
   db: Database;
+  /** The data layer, for the console repositories that have moved to it. */
+  store: Store;
   config: Config;
   petitions: PetitionsService;
   logger: Logger;
@@ -61,7 +64,7 @@ export function createAdminServices(deps: {
       clock,
     ),
     sessionStore,
-    dashboard: createDashboardService(dashboardRepository(db), clock),
+    dashboard: createDashboardService(dashboardRepository(deps.store), clock),
     petitionAdmin: createPetitionAdminService({ repo: petitionAdminRepository(db), petitions, clock }),
     targets: createTargetsService(targetsRepository(db), clock),
     signatureAdmin: createSignatureAdminService({ repo: signaturesRepo, petitions, secret: config.secret, clock }),

@@ -46,7 +46,7 @@ export function exportRoutes(deps: {
         section: 'exports',
         values,
         fields: errorList(errors, exportFields),
-        petitions: dashboard.list(lang).map((p) => ({ ...p, selected: p.slug === values.petition })),
+        petitions: (await dashboard.list(lang)).map((p) => ({ ...p, selected: p.slug === values.petition })),
         countries: [...choices.nato, ...choices.others].map((c) => ({ ...c, selected: c.code === values.country })),
         states: exportStates.map((s) => ({ state: s, selected: s === values.state })),
       },

@@ -1,3 +1,4 @@
+import { dashboardRepository } from '../../server/console/dashboard/dashboardRepository';
 import { createGroupWriter } from '../../server/db/groupWriter';
 import { petitionsRepository } from '../../server/petitions/petitionsRepository';
 import { signaturesRepository, type NewSignature } from '../../server/signatures/signaturesRepository';
@@ -159,5 +160,24 @@ describe(`repositories on ${engine}`, () => {
     await expect(write('g3@x.org')).rejects.toThrow('closing');
     const found = await signaturesRepository(t.store).findActive(petitionId, 'g2@x.org');
     expect(found?.name).toBe('Ada Lovelace');
+  });
+
+  it('gives the console its aggregates: petitions in a language, counts by state, by day and by country', async () => {
+    const dashboard = dashboardRepository(t.store);
+    expect(await dashboard.petitions('fr')).toEqual([
+      { id: petitionId, slug: 'the-petition', state: 'open', goal: 100, title: 'La pétition' },
+    ]);
+    const counts = await dashboard.stateCounts(petitionId);
+    expect(counts.validated).toBe(4); // Ada, the two Italians, the one who unsubscribed
+    expect(counts.pending).toBeGreaterThan(0);
+    expect(counts.fraudulent).toBe(0);
+    const day = Math.floor(at / 86_400_000);
+    expect(await dashboard.validatedPerDay(petitionId, at - 86_400_000)).toEqual([{ day, count: 4 }]);
+    expect(await dashboard.validatedPerDay(petitionId, at + 86_400_000)).toEqual([]);
+    expect(await dashboard.countryCounts(petitionId)).toEqual([
+      { country: 'IT', count: 2 },
+      { country: 'DE', count: 1 },
+      { country: 'FR', count: 1 },
+    ]);
   });
 });

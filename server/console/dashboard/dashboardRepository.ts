@@ -1,4 +1,5 @@
-import type { Database } from '../../db/database';
+import { sql } from 'kysely';
+import { prepared, type Executor, type Params } from '../../db/store';
 import type { Lang } from '../../i18n/i18n';
 import type { SignatureState } from '../../signatures/signaturesRepository';
 import type { DayCount } from './chart';
@@ -13,44 +14,54 @@ export interface PetitionSummary {
 
 const dayMs = 24 * 60 * 60 * 1000;
 
+const petitions = prepared(
+  (_qb, p: Params<{ lang: Lang }>) =>
+    sql<PetitionSummary>`SELECT p.id, p.slug, p.state, p.goal,
+       (SELECT title FROM petition_texts t WHERE t.petition_id = p.id
+        ORDER BY t.lang = ${p.lang} DESC, t.lang = 'en' DESC LIMIT 1) AS title
+     FROM petitions p LEFT JOIN demands d ON d.id = p.demand_id ORDER BY coalesce(d.position, 1000000000), p.id`,
+);
+const byState = prepared((qb, p: Params<{ petitionId: number }>) =>
+  qb
+    .selectFrom('signatures')
+    .select('state')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('petition_id', '=', p.petitionId)
+    .groupBy('state'),
+);
+const perDay = prepared(
+  (_qb, p: Params<{ petitionId: number; since: number }>) =>
+    sql<DayCount>`SELECT validated_at / ${sql.lit(dayMs)} AS day, count(*) AS count FROM signatures
+     WHERE petition_id = ${p.petitionId} AND state = 'validated' AND validated_at >= ${p.since}
+     GROUP BY validated_at / ${sql.lit(dayMs)}`,
+);
+const byCountry = prepared((qb, p: Params<{ petitionId: number }>) =>
+  qb
+    .selectFrom('petition_country_counts')
+    .select(['country_code as country', 'validated as count'])
+    .where('petition_id', '=', p.petitionId)
+    .where('validated', '>', 0)
+    .orderBy('validated', 'desc')
+    .orderBy('country_code'),
+);
+
 export type DashboardRepository = ReturnType<typeof dashboardRepository>;
 
 /**
  * The console's aggregates. Unlike public page views, these may count rows: an organiser page is
  * rare, and each query runs on an index (petition, state) or (petition, validated_at).
  */
-export function dashboardRepository(db: Database) {
-  const petitions = db.prepare(
-    `SELECT p.id, p.slug, p.state, p.goal,
-       (SELECT title FROM petition_texts t WHERE t.petition_id = p.id ORDER BY t.lang = @lang DESC, t.lang = 'en' DESC LIMIT 1) AS title
-     FROM petitions p LEFT JOIN demands d ON d.id = p.demand_id ORDER BY coalesce(d.position, 1e9), p.id`,
-  );
-  const byState = db.prepare('SELECT state, count(*) AS n FROM signatures WHERE petition_id = ? GROUP BY state');
-  const perDay = db.prepare(
-    `SELECT validated_at / ${dayMs} AS day, count(*) AS count FROM signatures
-     WHERE petition_id = ? AND state = 'validated' AND validated_at >= ? GROUP BY day`,
-  );
-  const byCountry = db.prepare(
-    `SELECT country_code AS country, validated AS count FROM petition_country_counts
-     WHERE petition_id = ? AND validated > 0 ORDER BY validated DESC, country_code`,
-  );
-
+export function dashboardRepository(db: Executor) {
   return {
-    petitions(lang: Lang): PetitionSummary[] {
-      return petitions.all({ lang }) as PetitionSummary[];
-    },
-    stateCounts(petitionId: number): Record<SignatureState, number> {
+    petitions: (lang: Lang): Promise<PetitionSummary[]> => db.all(petitions, { lang }),
+    async stateCounts(petitionId: number): Promise<Record<SignatureState, number>> {
       const counts = { pending: 0, validated: 0, fraudulent: 0, invalidated: 0 };
-      for (const row of byState.all(petitionId) as Array<{ state: SignatureState; n: number }>)
-        counts[row.state] = row.n;
+      for (const row of await db.all(byState, { petitionId })) counts[row.state] = row.n;
       return counts;
     },
-    validatedPerDay(petitionId: number, since: number): DayCount[] {
-      return perDay.all(petitionId, since) as DayCount[];
-    },
+    validatedPerDay: (petitionId: number, since: number): Promise<DayCount[]> => db.all(perDay, { petitionId, since }),
     /** From the counters the writer keeps. */
-    countryCounts(petitionId: number): Array<{ country: string; count: number }> {
-      return byCountry.all(petitionId) as Array<{ country: string; count: number }>;
-    },
+    countryCounts: (petitionId: number): Promise<Array<{ country: string; count: number }>> =>
+      db.all(byCountry, { petitionId }),
   };
 }

@@ -24,11 +24,12 @@ export function createDashboardService(repo: DashboardRepository, clock: () => n
   /** Extension point: letters and delivery register their sections here. */
   const sections: DashboardSection[] = [];
 
-  const withCounts = (p: PetitionSummary) => ({
+  const withCounts = async (p: PetitionSummary) => ({
     ...p,
     stateKey: `admin.petitionStates.${p.state}`,
-    counts: repo.stateCounts(p.id),
+    counts: await repo.stateCounts(p.id),
   });
+  const listed = async (lang: Lang) => Promise.all((await repo.petitions(lang)).map(withCounts));
 
   return {
     sections,
@@ -37,24 +38,22 @@ export function createDashboardService(repo: DashboardRepository, clock: () => n
     },
 
     /** Every petition with its counts by state. */
-    list(lang: Lang) {
-      return repo.petitions(lang).map(withCounts);
-    },
+    list: listed,
 
     /** Every petition with its counts by state, and the chosen one (or the first) in detail. */
     async overview(lang: Lang, options: { slug?: string; days: number }) {
-      const petitions = repo.petitions(lang).map(withCounts);
+      const petitions = await listed(lang);
       const current = petitions.find((p) => p.slug === options.slug) ?? petitions[0];
       if (!current) return { petitions, current: undefined };
       const today = dayNumber(clock());
       const since = (today - options.days + 1) * 24 * 60 * 60 * 1000;
-      const countries = repo.countryCounts(current.id);
+      const countries = await repo.countryCounts(current.id);
       const top = countries[0]?.count ?? 0;
       return {
         petitions,
         current: {
           ...current,
-          chart: barChart(repo.validatedPerDay(current.id, since), today, options.days),
+          chart: barChart(await repo.validatedPerDay(current.id, since), today, options.days),
           countries: countries.map((c) => ({ ...c, max: top })),
           sections: (
             await Promise.all(

@@ -92,12 +92,12 @@ export function petitionAdminRoutes(deps: {
     );
   }
 
-  router.get('/petitions', requireRole('viewer'), (req, res) => {
+  router.get('/petitions', requireRole('viewer'), async (req, res) => {
     const lang = res.locals.lang as Lang;
     render(req, res, 'petitions/index', {
       titleKey: 'admin.petitions.title',
       section: 'petitions',
-      petitions: dashboard.list(lang),
+      petitions: await dashboard.list(lang),
       demands: petitionAdmin.demands().map((d) => ({ slug: d.slug, title: d.texts[lang]?.title ?? d.texts.en?.title })),
     });
   });

@@ -43,13 +43,21 @@ export function signatureAdminRoutes(deps: {
     });
   });
 
-  function petitionChoices(res: Response, chosen: string) {
-    return dashboard
-      .list(res.locals.lang as Lang)
-      .map((p) => ({ slug: p.slug, title: p.title, selected: p.slug === chosen }));
+  async function petitionChoices(res: Response, chosen: string) {
+    return (await dashboard.list(res.locals.lang as Lang)).map((p) => ({
+      slug: p.slug,
+      title: p.title,
+      selected: p.slug === chosen,
+    }));
   }
 
-  function renderInvalidate(req: Request, res: Response, values: InvalidationFormValues, extra = {}, status = 200) {
+  async function renderInvalidate(
+    req: Request,
+    res: Response,
+    values: InvalidationFormValues,
+    extra = {},
+    status = 200,
+  ) {
     render(
       req,
       res,
@@ -58,7 +66,7 @@ export function signatureAdminRoutes(deps: {
         titleKey: 'admin.invalidate.title',
         section: 'signatures',
         values,
-        petitions: petitionChoices(res, values.petition),
+        petitions: await petitionChoices(res, values.petition),
         fields: errorList({}, criteriaFields),
         ...extra,
       },
@@ -74,7 +82,7 @@ export function signatureAdminRoutes(deps: {
     if (!parsed.ok)
       return renderInvalidate(req, res, values, { fields: errorList(parsed.errors, criteriaFields) }, 400);
     const counts = signatureAdmin.preview(parsed.criteria);
-    renderInvalidate(req, res, values, { preview: { ...counts, total: counts.pending + counts.validated } });
+    return renderInvalidate(req, res, values, { preview: { ...counts, total: counts.pending + counts.validated } });
   });
 
   router.post('/signatures/invalidate', requireRole('organiser'), async (req, res) => {
