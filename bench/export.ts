@@ -21,6 +21,7 @@ import { createAccountsService } from '../server/admin/accountsService';
 import { seed } from '../server/campaign/seed';
 import { loadConfig } from '../server/config';
 import { migrate, openDatabase } from '../server/db/database';
+import { createSqliteStore } from '../server/db/sqliteStore';
 import { exportQuery } from '../server/exports/exportRepository';
 
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -88,7 +89,10 @@ async function buildDatabase(file: string): Promise<number> {
 
 async function createAdmin(file: string): Promise<void> {
   const db = openDatabase(file);
-  const accounts = createAccountsService({ repo: accountsRepository(db), settings: loadConfig({ SECRET: 'x' }).admin });
+  const accounts = createAccountsService({
+    repo: accountsRepository(createSqliteStore(db)),
+    settings: loadConfig({ SECRET: 'x' }).admin,
+  });
   const result = await accounts.create({ email, password, role: 'organiser' });
   db.close();
   if (!result.ok) throw new Error(`could not create the account: ${JSON.stringify(result.errors)}`);

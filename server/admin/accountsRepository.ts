@@ -1,4 +1,5 @@
-import type { Database } from '../db/database';
+import { sql } from 'kysely';
+import { prepared, type Executor, type Params } from '../db/store';
 import type { Role } from './roles';
 
 export interface Organiser {
@@ -16,62 +17,89 @@ interface Row extends Omit<Organiser, 'disabled'> {
   disabled: number;
 }
 
-const columns = `id, email, password_hash AS passwordHash, role, failed_logins AS failedLogins,
-  locked_until AS lockedUntil, created_at AS createdAt, disabled`;
+const select = (qb: Parameters<Parameters<typeof prepared>[0]>[0]) =>
+  qb
+    .selectFrom('organisers')
+    .select([
+      'id',
+      'email',
+      'password_hash as passwordHash',
+      'role',
+      'failed_logins as failedLogins',
+      'locked_until as lockedUntil',
+      'created_at as createdAt',
+      'disabled',
+    ]);
 
 const toOrganiser = (row: Row | undefined): Organiser | undefined =>
   row ? { ...row, disabled: row.disabled === 1 } : undefined;
 
+const insert = prepared((qb, p: Params<{ email: string; passwordHash: string; role: Role; now: number }>) =>
+  qb
+    .insertInto('organisers')
+    .values({ email: p.email, password_hash: p.passwordHash, role: p.role, created_at: p.now })
+    .onConflict((oc) => oc.column('email').doNothing())
+    .returning('id'),
+);
+const byEmail = prepared((qb, p: Params<{ email: string }>) => select(qb).where('email', '=', p.email));
+const byId = prepared((qb, p: Params<{ id: number }>) => select(qb).where('id', '=', p.id));
+const all = prepared((qb) => select(qb).orderBy('email'));
+const failure = prepared(
+  (_qb, p: Params<{ id: number; max: number; lockUntil: number }>) =>
+    sql<{ failedLogins: number; lockedUntil: number | null }>`UPDATE organisers SET failed_logins = failed_logins + 1,
+       locked_until = CASE WHEN failed_logins + 1 >= ${p.max} THEN ${p.lockUntil} ELSE locked_until END
+     WHERE id = ${p.id} RETURNING failed_logins AS "failedLogins", locked_until AS "lockedUntil"`,
+);
+const reset = prepared((qb, p: Params<{ id: number }>) =>
+  qb.updateTable('organisers').set({ failed_logins: 0, locked_until: null }).where('id', '=', p.id),
+);
+const setRole = prepared((qb, p: Params<{ id: number; role: Role }>) =>
+  qb.updateTable('organisers').set({ role: p.role }).where('id', '=', p.id),
+);
+const setDisabled = prepared((qb, p: Params<{ id: number; disabled: 0 | 1 }>) =>
+  qb.updateTable('organisers').set({ disabled: p.disabled }).where('id', '=', p.id),
+);
+const setHash = prepared((qb, p: Params<{ id: number; passwordHash: string }>) =>
+  qb.updateTable('organisers').set({ password_hash: p.passwordHash }).where('id', '=', p.id),
+);
+
 export type AccountsRepository = ReturnType<typeof accountsRepository>;
 
-export function accountsRepository(db: Database) {
-  const insert = db.prepare(
-    `INSERT INTO organisers (email, password_hash, role, created_at) VALUES (@email, @passwordHash, @role, @now)
-     ON CONFLICT (email) DO NOTHING`,
-  );
-  const byEmail = db.prepare(`SELECT ${columns} FROM organisers WHERE email = ?`);
-  const byId = db.prepare(`SELECT ${columns} FROM organisers WHERE id = ?`);
-  const all = db.prepare(`SELECT ${columns} FROM organisers ORDER BY email`);
-  const failure = db.prepare(
-    `UPDATE organisers SET failed_logins = failed_logins + 1,
-       locked_until = CASE WHEN failed_logins + 1 >= @max THEN @now + @lockoutMs ELSE locked_until END
-     WHERE id = @id RETURNING failed_logins AS failedLogins, locked_until AS lockedUntil`,
-  );
-  const reset = db.prepare('UPDATE organisers SET failed_logins = 0, locked_until = NULL WHERE id = ?');
-  const setRole = db.prepare('UPDATE organisers SET role = ? WHERE id = ?');
-  const setDisabled = db.prepare('UPDATE organisers SET disabled = ? WHERE id = ?');
-  const setHash = db.prepare('UPDATE organisers SET password_hash = ? WHERE id = ?');
-
+export function accountsRepository(db: Executor) {
   return {
     /** The new id, or undefined when the address already has an account. */
-    create(account: { email: string; passwordHash: string; role: Role; now: number }): number | undefined {
-      const result = insert.run(account);
-      return result.changes === 1 ? Number(result.lastInsertRowid) : undefined;
+    async create(account: {
+      email: string;
+      passwordHash: string;
+      role: Role;
+      now: number;
+    }): Promise<number | undefined> {
+      return (await db.first(insert, account))?.id;
     },
-    findByEmail(email: string): Organiser | undefined {
-      return toOrganiser(byEmail.get(email) as Row | undefined);
+    async findByEmail(email: string): Promise<Organiser | undefined> {
+      return toOrganiser((await db.first(byEmail, { email })) as Row | undefined);
     },
-    findById(id: number): Organiser | undefined {
-      return toOrganiser(byId.get(id) as Row | undefined);
+    async findById(id: number): Promise<Organiser | undefined> {
+      return toOrganiser((await db.first(byId, { id })) as Row | undefined);
     },
-    list(): Organiser[] {
-      return (all.all() as Row[]).map((r) => toOrganiser(r)!);
+    async list(): Promise<Organiser[]> {
+      return ((await db.all(all)) as Row[]).map((r) => toOrganiser(r)!);
     },
     /** Counts a failed login; the account locks when the count reaches `max`. */
-    recordFailure(id: number, now: number, max: number, lockoutMs: number) {
-      return failure.get({ id, now, max, lockoutMs }) as { failedLogins: number; lockedUntil: number | null };
+    async recordFailure(id: number, now: number, max: number, lockoutMs: number) {
+      return (await db.first(failure, { id, max, lockUntil: now + lockoutMs }))!;
     },
-    resetFailures(id: number): void {
-      reset.run(id);
+    async resetFailures(id: number): Promise<void> {
+      await db.run(reset, { id });
     },
-    setRole(id: number, role: Role): void {
-      setRole.run(role, id);
+    async setRole(id: number, role: Role): Promise<void> {
+      await db.run(setRole, { id, role });
     },
-    setDisabled(id: number, disabled: boolean): void {
-      setDisabled.run(disabled ? 1 : 0, id);
+    async setDisabled(id: number, disabled: boolean): Promise<void> {
+      await db.run(setDisabled, { id, disabled: disabled ? 1 : 0 });
     },
-    setPasswordHash(id: number, passwordHash: string): void {
-      setHash.run(passwordHash, id);
+    async setPasswordHash(id: number, passwordHash: string): Promise<void> {
+      await db.run(setHash, { id, passwordHash });
     },
   };
 }

@@ -21,7 +21,7 @@ export function accountsRoutes(deps: {
   const router = Router();
   const admin = requireRole('admin');
 
-  function renderAccounts(
+  async function renderAccounts(
     req: Request,
     res: Response,
     values = { email: '', role: 'organiser' },
@@ -36,7 +36,7 @@ export function accountsRoutes(deps: {
       {
         titleKey: 'admin.accounts.title',
         section: 'accounts',
-        accounts: accounts.list().map((a) => ({
+        accounts: (await accounts.list()).map((a) => ({
           id: a.id,
           email: a.email,
           role: a.role,
@@ -73,23 +73,23 @@ export function accountsRoutes(deps: {
 
   // Role, disabled and unlock. An admin cannot change their own account here, so the console can
   // never be left without one.
-  router.post('/accounts/:id', admin, (req, res) => {
+  router.post('/accounts/:id', admin, async (req, res) => {
     const id = Number(req.params.id);
-    const account = Number.isInteger(id) ? accounts.find(id) : undefined;
+    const account = Number.isInteger(id) ? await accounts.find(id) : undefined;
     if (!account || account.id === currentOrganiser(res)!.id) throw notFound();
     const body = (req.body ?? {}) as Record<string, unknown>;
     const changes: Record<string, unknown> = {};
     if (isRole(body.role) && body.role !== account.role) {
-      accounts.setRole(id, body.role);
+      await accounts.setRole(id, body.role);
       changes.role = { from: account.role, to: body.role };
     }
     const disabled = body.disabled === 'on';
     if (disabled !== account.disabled) {
-      accounts.setDisabled(id, disabled);
+      await accounts.setDisabled(id, disabled);
       changes.disabled = { from: account.disabled, to: disabled };
     }
     if (body.unlock === 'on') {
-      accounts.unlock(id);
+      await accounts.unlock(id);
       changes.unlocked = true;
     }
     audit.record({

@@ -59,9 +59,9 @@ export function createAccountsService(deps: {
       if (problem) errors.password = problem;
       if (!isRole(input.role)) errors.role = 'admin.accounts.errors.roleInvalid';
       if (Object.keys(errors).length > 0) return { ok: false, errors };
-      if (repo.findByEmail(email)) return { ok: false, errors: { email: 'admin.accounts.errors.emailTaken' } };
+      if (await repo.findByEmail(email)) return { ok: false, errors: { email: 'admin.accounts.errors.emailTaken' } };
       const passwordHash = await hashPassword(input.password);
-      const id = repo.create({ email, passwordHash, role: input.role as Role, now: clock() });
+      const id = await repo.create({ email, passwordHash, role: input.role as Role, now: clock() });
       if (id === undefined) return { ok: false, errors: { email: 'admin.accounts.errors.emailTaken' } };
       return { ok: true, id };
     },
@@ -72,7 +72,7 @@ export function createAccountsService(deps: {
      * hashing time as known ones.
      */
     async login(emailInput: string, password: string): Promise<LoginResult> {
-      const organiser = repo.findByEmail(normaliseEmail(emailInput));
+      const organiser = await repo.findByEmail(normaliseEmail(emailInput));
       if (!organiser) {
         await verifyDummy(password);
         return { ok: false, reason: 'unknown', organiserId: null, lockedNow: false };
@@ -82,10 +82,10 @@ export function createAccountsService(deps: {
         await verifyDummy(password);
         return { ok: false, reason: 'locked', organiserId: organiser.id, lockedNow: false };
       }
-      if (organiser.lockedUntil !== null) repo.resetFailures(organiser.id); // the lock has been served
+      if (organiser.lockedUntil !== null) await repo.resetFailures(organiser.id); // the lock has been served
       const good = (await verifyPassword(organiser.passwordHash, password)) && !organiser.disabled;
       if (!good) {
-        const after = repo.recordFailure(organiser.id, clock(), settings.maxFailedLogins, settings.lockoutMs);
+        const after = await repo.recordFailure(organiser.id, clock(), settings.maxFailedLogins, settings.lockoutMs);
         return {
           ok: false,
           reason: organiser.disabled ? 'disabled' : 'password',
@@ -93,7 +93,7 @@ export function createAccountsService(deps: {
           lockedNow: after.lockedUntil !== null && after.lockedUntil > now,
         };
       }
-      if (organiser.failedLogins > 0) repo.resetFailures(organiser.id);
+      if (organiser.failedLogins > 0) await repo.resetFailures(organiser.id);
       return { ok: true, organiser };
     },
 

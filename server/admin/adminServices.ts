@@ -58,7 +58,7 @@ export function createAdminServices(deps: {
   });
   return {
     audit,
-    accounts: createAccountsService({ repo: accountsRepository(db), settings: config.admin, clock }),
+    accounts: createAccountsService({ repo: accountsRepository(deps.store), settings: config.admin, clock }),
     loginThrottle: createLoginThrottle(
       { max: config.admin.maxFailedLoginsPerClient, windowMs: config.admin.clientWindowMs },
       clock,

@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfigOr } from '../config';
 import { migrate, openDatabase } from '../db/database';
+import { createSqliteStore } from '../db/sqliteStore';
 import { accountsRepository } from './accountsRepository';
 import { commandLineUser, createAuditLog } from './auditLog';
 import { createAccountsService, passwordProblem } from './accountsService';
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
   const db = openDatabase(config.databasePath, config.synchronous);
   try {
     migrate(db);
-    const accounts = createAccountsService({ repo: accountsRepository(db), settings: config.admin });
+    const accounts = createAccountsService({ repo: accountsRepository(createSqliteStore(db)), settings: config.admin });
     const result = await accounts.create({ email: args.email, password, role: args.role });
     if (!result.ok)
       fail(

@@ -31,10 +31,10 @@ export function currentOrganiser(res: Response): CurrentOrganiser | undefined {
  * whose account is gone or disabled, is destroyed on the server.
  */
 export function loadOrganiser(accounts: AccountsService, absoluteMs: number, clock = Date.now): RequestHandler {
-  return (req, res, next) => {
+  return async (req, res, next) => {
     const id = req.session.organiserId;
     if (id === undefined) return next();
-    const organiser = accounts.find(id);
+    const organiser = await accounts.find(id);
     const expired = clock() - (req.session.loginAt ?? 0) > absoluteMs;
     if (!organiser || organiser.disabled || expired) {
       return req.session.destroy((error) => next(error));

@@ -354,7 +354,7 @@ describe('npm run admin:create', () => {
       code: 1,
       stderr: expect.stringContaining('at least 12 characters') as unknown,
     });
-    expect(t.services.admin.accounts.list().map((a) => a.email)).not.toContain('short@example.org');
+    expect((await t.services.admin.accounts.list()).map((a) => a.email)).not.toContain('short@example.org');
   });
 });
 

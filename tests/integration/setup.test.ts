@@ -75,7 +75,7 @@ describe('the .env file', () => {
     );
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain(`Created the admin account env@example.org in ${t.services.config.databasePath}`);
-    expect(t.services.admin.accounts.list().map((a) => a.email)).toContain('env@example.org');
+    expect((await t.services.admin.accounts.list()).map((a) => a.email)).toContain('env@example.org');
   });
 });
 
@@ -159,17 +159,17 @@ describe('npm run admin:create, as the README shows it', () => {
     SECRET: t.services.config.secret,
   });
 
-  it('creates the account when the scripted example is pasted into a shell', () => {
+  it('creates the account when the scripted example is pasted into a shell', async () => {
     const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
     const example = /From a script[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)![1]!;
     expect(example).toContain('npm run admin:create');
     const run = spawnSync('bash', ['-c', example], { cwd: root, env: env(), input: `${password}\n`, encoding: 'utf8' });
     expect(run.stdout).toContain('Created the admin account you@example.org');
     expect(run.status).toBe(0);
-    expect(t.services.admin.accounts.list().map((a) => a.email)).toContain('you@example.org');
+    expect((await t.services.admin.accounts.list()).map((a) => a.email)).toContain('you@example.org');
   });
 
-  it('says so when nothing was piped in, instead of calling the password too short', () => {
+  it('says so when nothing was piped in, instead of calling the password too short', async () => {
     const run = spawnSync(
       'bash',
       ['-c', `printf '%s\\n' "$PASSWORD" | npm run -s admin:create -- --email nobody@example.org`],
@@ -177,6 +177,6 @@ describe('npm run admin:create, as the README shows it', () => {
     );
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('No password on standard input');
-    expect(t.services.admin.accounts.list()).toHaveLength(0);
+    expect(await t.services.admin.accounts.list()).toHaveLength(0);
   });
 });

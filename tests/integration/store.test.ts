@@ -193,7 +193,14 @@ describe(`the group writer on ${engine}`, () => {
     group.onCommit(() => commits++);
     const write = (email: string) => group.run((tx) => tx.run(insert, { email }));
     const results = await Promise.allSettled([write('a@x.org'), write('a@x.org'), write('b@x.org')]);
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    // One of the two writes of the same address fails (which one, on PostgreSQL, is the race's to say).
+    expect(
+      results
+        .slice(0, 2)
+        .map((r) => r.status)
+        .sort(),
+    ).toEqual(['fulfilled', 'rejected']);
+    expect(results[2]!.status).toBe('fulfilled');
     expect(await emails()).toEqual(['a@x.org', 'b@x.org']);
     // SQLite shares one commit among them; PostgreSQL commits each (and groups them itself).
     expect(commits).toBe(postgresUrl ? 2 : 1);
