@@ -165,7 +165,11 @@ function proxyEntryProblem(entry: string): string | undefined {
   if (bits === undefined) return undefined;
   const max = v4 ? 32 : 128;
   if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) return `"${entry}" has a prefix length outside 0–${max}`;
-  if (Number(bits) === 0) return `"${entry}" covers every address, so any client could write its own`;
+  // A proxy sits at known addresses: a range wider than 10.0.0.0/8 (or an IPv6 /16) is nearer to
+  // trusting every client, as 0.0.0.0/1 and 128.0.0.0/1 together would.
+  if (Number(bits) < (v4 ? 8 : 16)) {
+    return `"${entry}" covers so many addresses that clients could write their own (the widest accepted is /${v4 ? 8 : 16})`;
+  }
   return undefined;
 }
 
@@ -187,7 +191,12 @@ function trustProxy(given: string | undefined): false | number | string {
         `could choose the address the rate limits count. ${instead}`,
     );
   }
-  if (/^\d+$/.test(raw)) return Number(raw);
+  if (/^\d+$/.test(raw)) {
+    // More hops than any real chain of proxies would let a client's own entries count as a proxy's.
+    if (Number(raw) > 5)
+      throw new ConfigError(`TRUST_PROXY=${raw} is more proxies than any real setup has. ${instead}`);
+    return Number(raw);
+  }
   const entries = raw.split(',').map((entry) => entry.trim());
   for (const entry of entries) {
     const problem = proxyEntryProblem(entry);

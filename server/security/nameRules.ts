@@ -14,7 +14,7 @@ const controlChars = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\
 // to "."), and marks that look like one: the Arabic, Syriac and raised full stops, the hyphenation
 // point, the dot and bullet operators, runic and word-separator dots. None of them sits inside a word
 // of anyone's name. The one-dot leader, small and full-width full stops become "." under NFKC.
-const otherDots = /[\u0701\u0702\u06d4\u16eb\u2027\u2219\u22c5\u2e31\u2e33\u3002\uff61]/g;
+const otherDots = /[\u02d9\u0660\u06f0\u0701\u0702\u06d4\u16eb\u2022\u2027\u2219\u22c5\u2e31\u2e33\u2e3c\u3002\uff61]/g;
 // Middle dots that do sit inside words: the Catalan ela geminada (Marcel·lí, Gal·la; "ŀ" is "l·" under
 // NFKC), the katakana middle dot between the parts of a foreign name (ジョン・スミス), the Lisu tone
 // mark and the syllabics final dot. Before a Latin letter, outside "l·l", they are a dot in disguise.
@@ -45,7 +45,9 @@ export type PlaceProblem = 'control' | 'url';
 
 /** Whether text holds a domain, a link or an address in any form a mail program might link. */
 export function holdsLink(text: string): boolean {
+  // Look-alike dots first: NFKC would turn some (the dot above) into a space and a combining mark.
   const folded = text
+    .replace(otherDots, '.')
     .normalize('NFKC')
     .replace(invisible, '')
     .replace(otherDots, '.')

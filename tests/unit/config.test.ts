@@ -82,8 +82,12 @@ describe('loadConfig', () => {
     ['10.0.0.1/33', /prefix length outside 0–32/],
     ['10.0.0.0/8/8', /is not an address/],
     ['2001:db8::/129', /prefix length outside 0–128/],
-    ['0.0.0.0/0', /covers every address/],
-    ['::/0', /covers every address/],
+    ['0.0.0.0/0', /covers so many addresses/],
+    ['::/0', /covers so many addresses/],
+    // Two halves that together cover every address, and a hop count no real chain of proxies has.
+    ['0.0.0.0/1,128.0.0.0/1', /"0.0.0.0\/1" covers so many addresses/],
+    ['2000::/3', /covers so many addresses/],
+    ['100', /more proxies than any real setup has/],
   ])('refuses TRUST_PROXY=%j with a ConfigError that says what to set', (value, reason) => {
     const load = () => loadConfig({ SECRET: 's', TRUST_PROXY: value });
     expect(load).toThrow(ConfigError);

@@ -64,6 +64,11 @@ describe('nameProblem', () => {
     ['paypal-help\uff0ede', 'url'], // full-width full stop
     ['paypal-help\u2027de', 'url'], // hyphenation point
     ['paypal-help\u22c5de', 'url'], // dot operator
+    ['paypal-help\u2022de', 'url'], // bullet
+    ['paypal-help\u0660de', 'url'], // Arabic-Indic digit zero, a dot to the eye
+    ['paypal-help\u06f0de', 'url'], // extended Arabic-Indic digit zero
+    ['paypal-help\u02d9de', 'url'], // dot above
+    ['paypal-help\u2e3cde', 'url'], // stenographic full stop
     ['paypal-help\u00b7de', 'url'], // a middle dot outside the Catalan l·l
     ['paypal-help\u0387com', 'url'], // Greek ano teleia, a middle dot under NFKC
     ['paypal-help\u30fbcom', 'url'], // katakana middle dot before Latin letters
