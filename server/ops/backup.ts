@@ -15,6 +15,12 @@ export interface BackupResult {
  * a failed or corrupt backup never replaces a good file of the same name.
  */
 export async function backupSqlite(source: string, out: string): Promise<BackupResult> {
+  // Renaming a copy over the database (or its journal) would cut the running server off its file.
+  const target = path.resolve(out);
+  const live = path.resolve(source);
+  if ([live, `${live}-wal`, `${live}-shm`, `${live}-journal`].includes(target)) {
+    throw new Error(`--out names the database itself (${live}) or its journal: choose another file`);
+  }
   const db = new BetterSqlite3(source, { fileMustExist: true });
   db.pragma('busy_timeout = 5000');
   const partial = path.join(path.dirname(out), `.${path.basename(out)}.partial-${process.pid}`);

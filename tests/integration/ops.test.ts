@@ -174,6 +174,13 @@ describe('npm run backup', () => {
     expect(ok.stderr).toMatch(/^backup: .+ copied to .+cli-copy\.db \([\d.]+ MB\), integrity ok\n$/);
     expect(ok.code).toBe(0);
     expect(fs.existsSync(out)).toBe(true);
+    const live = t.services.config.databasePath;
+    for (const itself of [live, `${live}-wal`]) {
+      const refused = await backupCli(['--out', itself]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('--out names the database itself');
+    }
+    expect(t.services.db.pragma('integrity_check', { simple: true })).toBe('ok');
     const missing = await backupCli([]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('Usage: npm run backup -- --out FILE');
