@@ -76,18 +76,24 @@ const countMail = prepared(
 const touch = prepared((qb, p: Params<{ id: number; now: number }>) =>
   qb.updateTable('signatures').set({ attempted_at: p.now }).where('id', '=', p.id),
 );
+type Replacement = Params<
+  Omit<Row, 'petitionId' | 'emailCanonical' | 'state' | 'fraudReason'> & { id: number; windowFrom: number }
+>;
+const replaced = (p: Replacement) =>
+  sql`name = ${p.name}, email = ${p.email}, country_code = ${p.country}, postcode = ${p.postcode},
+    show_publicly = ${p.showPublicly}, updates_opt_in = ${p.updatesOptIn}, consent_version = ${p.consentVersion},
+    consent_at = ${p.now}, ip_hash = ${p.ipHash}, locale = ${p.locale},
+    created_at = CASE WHEN created_at < ${p.now} THEN ${p.now} ELSE created_at + 1 END`;
 const replacePending = prepared(
-  (
-    _qb,
-    p: Params<
-      Omit<Row, 'petitionId' | 'emailCanonical' | 'state' | 'fraudReason'> & { id: number; windowFrom: number }
-    >,
-  ) =>
-    sql`UPDATE signatures SET name = ${p.name}, email = ${p.email}, country_code = ${p.country}, postcode = ${p.postcode},
-       show_publicly = ${p.showPublicly}, updates_opt_in = ${p.updatesOptIn}, consent_version = ${p.consentVersion},
-       consent_at = ${p.now}, ip_hash = ${p.ipHash}, locale = ${p.locale}, created_at = ${p.now},
-       ${countOneMail(p.now, p.windowFrom)}
-     WHERE id = ${p.id} AND state = 'pending'`,
+  (_qb, p: Replacement) =>
+    sql<{ createdAt: number }>`UPDATE signatures SET ${replaced(p)}, ${countOneMail(p.now, p.windowFrom)}
+     WHERE id = ${p.id} AND state = 'pending' RETURNING created_at AS "createdAt"`,
+);
+// Over the cap: replaced all the same, with no mail to count.
+const replacePendingUnmailed = prepared(
+  (_qb, p: Replacement) =>
+    sql<{ createdAt: number }>`UPDATE signatures SET ${replaced(p)}, attempted_at = ${p.now}
+     WHERE id = ${p.id} AND state = 'pending' RETURNING created_at AS "createdAt"`,
 );
 const validate = prepared((qb, p: Params<{ id: number; createdAt: number; now: number }>) =>
   qb
@@ -153,16 +159,19 @@ export function signaturesRepository(db: Executor) {
       await db.run(touch, { id, now });
     },
     /**
-     * A pending signature takes the details of the newest attempt and its time: the links mailed
-     * before stop working (a token is bound to the time), so only the newest can be confirmed. Its
-     * mail is counted as countMailSent does.
+     * A pending signature takes the details of the newest attempt and its time (later than the one
+     * it had, even within the same millisecond): the links mailed before stop working (a token is
+     * bound to the time), so only the newest can be confirmed. Its mail is counted as countMailSent
+     * does, unless it is not mailed. Answers the new time, or undefined when it was not pending.
      */
     async replacePending(
       id: number,
       s: Omit<NewSignature, 'state' | 'fraudReason' | 'petitionId' | 'emailCanonical'>,
       windowFrom: number,
-    ): Promise<boolean> {
-      return (await db.run(replacePending, { ...s, ...flags(s), id, windowFrom })) === 1;
+      options: { mailed: boolean } = { mailed: true },
+    ): Promise<number | undefined> {
+      const query = options.mailed ? replacePending : replacePendingUnmailed;
+      return (await db.first(query, { ...s, ...flags(s), id, windowFrom }))?.createdAt;
     },
     /**
      * pending → validated, and the counters with it, in the caller's transaction. False when the

@@ -131,18 +131,23 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
         const mailsInWindow = existing.mailWindowAt > windowFrom ? existing.mailsSent : 0;
         // Whatever the outcome, the attempt is written, in the same commit: no timing tells an
         // address that signed (capped, invalidated) from a new one.
-        if (mailsInWindow >= rules.maxMailsPerSignature) return await repo.touch(existing.id, now);
+        if (mailsInWindow >= rules.maxMailsPerSignature) {
+          // Past the cap nothing is mailed, but a pending signature still takes the newest details
+          // and time, as a letter does: every link mailed before stops working, so nothing a stranger
+          // typed can be confirmed from the owner's mailbox.
+          if (existing.state === 'pending') {
+            await repo.replacePending(existing.id, signature, windowFrom, { mailed: false });
+            return;
+          }
+          return await repo.touch(existing.id, now);
+        }
         if (existing.state === 'pending') {
           // The newest attempt wins, whoever made it: a stranger who typed this address first can
           // neither keep its owner out nor have the owner confirm the stranger's name unknowingly,
           // since only the newest mail's link works and its page shows what that attempt said. An
           // expired link is renewed the same way.
-          await repo.replacePending(existing.id, signature, windowFrom);
-          queueConfirmation(
-            { id: existing.id, createdAt: now, name: values.name, email: values.email },
-            petition,
-            lang,
-          );
+          const createdAt = (await repo.replacePending(existing.id, signature, windowFrom))!;
+          queueConfirmation({ id: existing.id, createdAt, name: values.name, email: values.email }, petition, lang);
           return;
         }
         if (existing.state === 'validated') {

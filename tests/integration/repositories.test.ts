@@ -108,10 +108,19 @@ describe(`repositories on ${engine}`, () => {
     // A newer attempt re-dates the row: the first version's confirmation changes nothing.
     expect(
       await signatures.replacePending(id, signer({ name: 'Ada King', country: 'FR', now: at + 1000 }), at - 1),
-    ).toBe(true);
+    ).toBe(at + 1000);
+    // Within the same millisecond, still a later time: the link just mailed must stop working too.
+    expect(
+      await signatures.replacePending(id, signer({ name: 'Ada King', country: 'FR', now: at + 1000 }), at - 1, {
+        mailed: false,
+      }),
+    ).toBe(at + 1001);
+    expect(
+      await signatures.replacePending(id, signer({ name: 'Ada King', country: 'FR', now: at + 1000 }), at - 1),
+    ).toBe(at + 1002);
     expect(await signatures.validate(first, at + 2000)).toBe(false);
     const second = (await signatures.findById(id))!;
-    expect(second).toMatchObject({ name: 'Ada King', country: 'FR', createdAt: at + 1000, mailsSent: 2 });
+    expect(second).toMatchObject({ name: 'Ada King', country: 'FR', createdAt: at + 1002, mailsSent: 3 });
     expect(await t.store.transaction((tx) => signaturesRepository(tx).validate(second, at + 3000))).toBe(true);
     expect(await signatures.validate(second, at + 4000)).toBe(false); // a replay changes nothing
 

@@ -41,6 +41,10 @@ describe('signing with an address one does not own', () => {
     const owner = t.agent();
     const ada = { ...aSigner, email: victim };
     expect((await sign(owner, slug, ada)).headers.location).toBe(`/petitions/${slug}/check-email`);
+    // …yet the owner's details replace the stranger's, and none of the stranger's links works any more.
+    for (const mail of t.smtp!.mails) await owner.get(confirmPath(mail.text)).expect(404);
+    const pending = t.services.db.prepare('SELECT name, country_code AS country, state FROM signatures').get();
+    expect(pending).toEqual({ name: 'Ada Lovelace', country: 'GB', state: 'pending' });
     now += 24 * hour - 60_000;
     await sign(owner, slug, ada);
     expect(await settled()).toHaveLength(5);
