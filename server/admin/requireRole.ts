@@ -32,7 +32,8 @@ export function currentOrganiser(res: Response): CurrentOrganiser | undefined {
  */
 export function loadOrganiser(accounts: AccountsService, absoluteMs: number, clock = Date.now): RequestHandler {
   return async (req, res, next) => {
-    const id = req.session.organiserId;
+    // No session where its cookie's path does not match (the path is case-sensitive: /ADMIN/…).
+    const id = req.session?.organiserId;
     if (id === undefined) return next();
     const organiser = await accounts.find(id);
     const expired = clock() - (req.session.loginAt ?? 0) > absoluteMs;

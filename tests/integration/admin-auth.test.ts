@@ -32,6 +32,15 @@ describe('organiser login, sessions and CSRF', () => {
       expect(res.headers['set-cookie']).toBeUndefined();
       expect(sessions()).toBe(before);
     });
+
+    it('treats the console under another capitalisation as a visitor with no session, never as an error', async () => {
+      const agent = t.agent();
+      await login(agent, 'ada@example.org');
+      for (const path of ['/ADMIN/audit', '/Admin/login', '/aDmIn/petitions']) {
+        const res = await agent.get(path);
+        expect([200, 303]).toContain(res.status);
+      }
+    });
   });
 
   describe('public pages', () => {
