@@ -20,7 +20,8 @@ import { accountsRepository } from './accountsRepository';
 import { createAccountsService } from './accountsService';
 import { createAuditLog } from './auditLog';
 import { createLoginThrottle } from './loginThrottle';
-import { SqliteSessionStore } from './sessionStore';
+import { DatabaseSessionStore } from './sessionStore';
+import { sessionsRepository } from './sessionsRepository';
 
 export type AdminServices = ReturnType<typeof createAdminServices>;
 
@@ -43,7 +44,7 @@ export function createAdminServices(deps: {
   const clock = deps.clock ?? Date.now;
   const audit = createAuditLog(db, clock);
   const signaturesRepo = signatureAdminRepository(db);
-  const sessionStore = new SqliteSessionStore(db);
+  const sessionStore = new DatabaseSessionStore(sessionsRepository(deps.store));
   const retention = createRetention({
     db,
     repo: signaturesRepo,

@@ -1,35 +1,30 @@
 import session from 'express-session';
-import type { Database } from '../db/database';
+import type { SessionsRepository } from './sessionsRepository';
 
 type Callback<T = void> = (error?: unknown, value?: T) => void;
 
+/** Settles an express-session callback from a promise. */
+function settle<T>(work: Promise<T>, callback?: Callback<T>): void {
+  work.then(
+    (value) => callback?.(null, value),
+    (error: unknown) => callback?.(error),
+  );
+}
+
 /**
- * express-session's store on the app's own SQLite file (the npm one is GPL and keeps the process
- * alive). A session past its expiry is never returned, whether or not the sweep has run; the sweep
- * only reclaims space, on an unref'd timer so it never holds the process open.
+ * express-session's store on the app's own database (the npm one for SQLite is GPL and keeps the
+ * process alive). A session past its expiry is never returned, whether or not the sweep has run; the
+ * sweep only reclaims space, on an unref'd timer so it never holds the process open.
  */
-export class SqliteSessionStore extends session.Store {
-  private readonly statements;
+export class DatabaseSessionStore extends session.Store {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    db: Database,
+    private readonly repo: SessionsRepository,
     private readonly options: { sweepIntervalMs?: number; clock?: () => number } = {},
   ) {
     super();
-    this.statements = {
-      get: db.prepare('SELECT data FROM sessions WHERE sid = ? AND expires_at > ?').pluck(),
-      set: db.prepare(
-        `INSERT INTO sessions (sid, data, expires_at) VALUES (@sid, @data, @expiresAt)
-         ON CONFLICT (sid) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
-      ),
-      touch: db.prepare('UPDATE sessions SET expires_at = ? WHERE sid = ?'),
-      destroy: db.prepare('DELETE FROM sessions WHERE sid = ?'),
-      sweep: db.prepare('DELETE FROM sessions WHERE expires_at <= ?'),
-      clear: db.prepare('DELETE FROM sessions'),
-      length: db.prepare('SELECT count(*) FROM sessions WHERE expires_at > ?').pluck(),
-    };
-    this.timer = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 10 * 60_000);
+    this.timer = setInterval(() => void this.sweep().catch(() => undefined), options.sweepIntervalMs ?? 10 * 60_000);
     this.timer.unref();
   }
 
@@ -43,61 +38,35 @@ export class SqliteSessionStore extends session.Store {
   }
 
   override get(sid: string, callback: Callback<session.SessionData | null>): void {
-    try {
-      const data = this.statements.get.get(sid, this.now()) as string | undefined;
-      callback(null, data ? (JSON.parse(data) as session.SessionData) : null);
-    } catch (error) {
-      callback(error);
-    }
+    settle(
+      this.repo.get(sid, this.now()).then((data) => (data ? (JSON.parse(data) as session.SessionData) : null)),
+      callback,
+    );
   }
 
   override set(sid: string, sess: session.SessionData, callback?: Callback): void {
-    try {
-      this.statements.set.run({ sid, data: JSON.stringify(sess), expiresAt: this.expiry(sess) });
-      callback?.();
-    } catch (error) {
-      callback?.(error);
-    }
+    settle(this.repo.set(sid, JSON.stringify(sess), this.expiry(sess)), callback);
   }
 
   override touch(sid: string, sess: session.SessionData, callback?: Callback): void {
-    try {
-      this.statements.touch.run(this.expiry(sess), sid);
-      callback?.();
-    } catch (error) {
-      callback?.(error);
-    }
+    settle(this.repo.touch(sid, this.expiry(sess)), callback);
   }
 
   override destroy(sid: string, callback?: Callback): void {
-    try {
-      this.statements.destroy.run(sid);
-      callback?.();
-    } catch (error) {
-      callback?.(error);
-    }
+    settle(this.repo.destroy(sid), callback);
   }
 
   override clear(callback?: Callback): void {
-    try {
-      this.statements.clear.run();
-      callback?.();
-    } catch (error) {
-      callback?.(error);
-    }
+    settle(this.repo.clear(), callback);
   }
 
   override length(callback: Callback<number>): void {
-    try {
-      callback(null, this.statements.length.get(this.now()) as number);
-    } catch (error) {
-      callback(error);
-    }
+    settle(this.repo.length(this.now()), callback);
   }
 
-  /** Deletes expired sessions; returns how many. */
-  sweep(): number {
-    return this.statements.sweep.run(this.now()).changes;
+  /** Deletes expired sessions; answers how many. */
+  sweep(): Promise<number> {
+    return this.repo.sweep(this.now());
   }
 
   close(): void {

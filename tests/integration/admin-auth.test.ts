@@ -198,11 +198,11 @@ describe('organiser login, sessions and CSRF', () => {
       expect(t.services.db.prepare('SELECT count(*) FROM sessions WHERE sid = ?').pluck().get(sid)).toBe(0);
     });
 
-    it('sweeps expired sessions from the table', () => {
+    it('sweeps expired sessions from the table', async () => {
       t.services.db
         .prepare("INSERT INTO sessions (sid, data, expires_at) VALUES ('stale', '{}', ?)")
         .run(Date.now() - 1);
-      expect(t.services.admin.sessionStore.sweep()).toBeGreaterThanOrEqual(1);
+      expect(await t.services.admin.sessionStore.sweep()).toBeGreaterThanOrEqual(1);
       expect(t.services.db.prepare("SELECT count(*) FROM sessions WHERE sid = 'stale'").pluck().get()).toBe(0);
     });
   });

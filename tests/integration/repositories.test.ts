@@ -1,4 +1,5 @@
 import { accountsRepository } from '../../server/admin/accountsRepository';
+import { sessionsRepository } from '../../server/admin/sessionsRepository';
 import { dashboardRepository } from '../../server/console/dashboard/dashboardRepository';
 import { createGroupWriter } from '../../server/db/groupWriter';
 import { petitionsRepository } from '../../server/petitions/petitionsRepository';
@@ -227,5 +228,20 @@ describe(`repositories on ${engine}`, () => {
     });
     expect((await accounts.list()).map((a) => a.email)).toEqual(['org@example.org']);
     expect(await accounts.findById(id! + 1000)).toBeUndefined();
+  });
+
+  it('keeps console sessions until they end: upsert, touch, sweep', async () => {
+    const sessions = sessionsRepository(t.store);
+    await sessions.set('a', '{"n":1}', at + 100);
+    await sessions.set('a', '{"n":2}', at + 200); // the same session saved again
+    await sessions.set('b', '{}', at + 50);
+    expect(await sessions.get('a', at)).toBe('{"n":2}');
+    expect(await sessions.get('b', at + 50)).toBeUndefined(); // ended, swept or not
+    expect(await sessions.length(at)).toBe(2);
+    await sessions.touch('a', at + 300);
+    expect(await sessions.get('a', at + 250)).toBe('{"n":2}');
+    expect(await sessions.sweep(at + 60)).toBe(1);
+    await sessions.destroy('a');
+    expect(await sessions.length(at)).toBe(0);
   });
 });
