@@ -32,3 +32,16 @@ export function runCli(
   child.stdin.end(options.stdin ?? '');
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
+
+/** The environment a tool run on the server gets: the test app's database, data folder and secret. */
+export function appEnv(t: {
+  dir: string;
+  services: { config: { databasePath: string; secret: string } };
+}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    DATABASE_PATH: t.services.config.databasePath,
+    DATA_DIR: t.dir,
+    SECRET: t.services.config.secret,
+  };
+}

@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type TestAgent from 'supertest/lib/agent';
 import { commandLineUser } from '../../server/admin/auditLog';
 import { consoleToken, createAccount, login, password, seedSignatures } from '../helpers/admin';
+import { appEnv, runCli } from '../helpers/cli';
 import { createTestApp, type TestApp } from '../helpers/testApp';
 
-const root = path.join(__dirname, '..', '..');
 const slug = 'fund-defence-fairly';
 
 interface Entry {
@@ -141,28 +140,11 @@ describe('the audit log', () => {
   });
 
   describe('the command-line tools', () => {
-    /** A tool as an operator runs it on the server: its own process, on the same database. */
-    function cli(script: string, args: string[], input = '') {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, script), ...args], {
-        cwd: root,
-        env: {
-          PATH: process.env.PATH,
-          NODE_ENV: 'test',
-          DATABASE_PATH: t.services.config.databasePath,
-          DATA_DIR: t.dir,
-          SECRET: t.services.config.secret,
-          BASE_URL: 'http://localhost:3000',
-        },
-      });
-      let output = '';
-      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      child.stdin.end(input);
-      return new Promise<string>((resolve, reject) =>
-        child.on('close', (code) =>
-          code === 0 ? resolve(output) : reject(new Error(`${script}: ${code}\n${output}`)),
-        ),
-      );
+    /** A tool run on the server; resolves with what it printed, fails unless it exits 0. */
+    async function cli(script: string, args: string[], input = '') {
+      const run = await runCli(script, args, { ...appEnv(t), BASE_URL: 'http://localhost:3000' }, { stdin: input });
+      if (run.code !== 0) throw new Error(`${script}: ${run.code}\n${run.stdout}${run.stderr}`);
+      return run.stdout + run.stderr;
     }
 
     it('records each run: who ran it (user@host), what it did', async () => {

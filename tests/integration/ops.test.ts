@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -7,10 +6,10 @@ import type { Request } from 'express';
 import { migrationFiles } from '../../server/db/postgresStore';
 import { backupSqlite } from '../../server/ops/backup';
 import { metricsAllowed } from '../../server/ops/opsRoutes';
+import { appEnv, root, runCli } from '../helpers/cli';
 import { confirm, confirmPath, createTestApp, sign, type TestApp } from '../helpers/testApp';
 
 const slug = 'fund-defence-fairly';
-const root = path.join(__dirname, '..', '..');
 
 /** A port on which nothing listens: a relay that is down. */
 async function closedPort(): Promise<number> {
@@ -148,25 +147,7 @@ describe('npm run backup', () => {
     expect(fs.readdirSync(path.dirname(out))).toEqual(['copy.db']); // no partial file left behind
   });
 
-  function backupCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(root, 'server', 'ops', 'backupCli.ts'), ...args],
-      {
-        cwd: root,
-        env: {
-          PATH: process.env.PATH,
-          NODE_ENV: 'test',
-          DATABASE_PATH: t.services.config.databasePath,
-          DATA_DIR: t.dir,
-          SECRET: t.services.config.secret,
-        },
-      },
-    );
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
-  }
+  const backupCli = (args: string[]) => runCli('server/ops/backupCli.ts', args, appEnv(t));
 
   it('from the command line: says where the copy went, or why there is none', async () => {
     const out = path.join(t.dir, 'cli-copy.db');
