@@ -62,7 +62,7 @@ export function accountsRoutes(deps: {
     const input = { email: str('email').trim(), password: str('password'), role: str('role') };
     const result = await accounts.create(input);
     if (!result.ok) return renderAccounts(req, res, { email: input.email, role: input.role }, result.errors, 400);
-    audit.record({
+    await audit.record({
       organiserId: currentOrganiser(res)!.id,
       action: 'account.create',
       subject: input.email.toLowerCase(),
@@ -92,7 +92,7 @@ export function accountsRoutes(deps: {
       await accounts.unlock(id);
       changes.unlocked = true;
     }
-    audit.record({
+    await audit.record({
       organiserId: currentOrganiser(res)!.id,
       action: 'account.update',
       subject: account.email,
@@ -101,10 +101,10 @@ export function accountsRoutes(deps: {
     res.redirect(303, '/admin/accounts?notice=accountSaved');
   });
 
-  router.get('/audit', admin, (req, res) => {
+  router.get('/audit', admin, async (req, res) => {
     const before = Number(req.query.before);
     const limit = 100;
-    const entries = audit.list({ before: Number.isInteger(before) && before > 0 ? before : undefined, limit });
+    const entries = await audit.list({ before: Number.isInteger(before) && before > 0 ? before : undefined, limit });
     render(req, res, 'audit', {
       titleKey: 'admin.audit.title',
       section: 'audit',

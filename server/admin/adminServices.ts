@@ -42,7 +42,7 @@ export function createAdminServices(deps: {
 }) {
   const { db, config, petitions, logger } = deps;
   const clock = deps.clock ?? Date.now;
-  const audit = createAuditLog(db, clock);
+  const audit = createAuditLog(deps.store, clock);
   const signaturesRepo = signatureAdminRepository(db);
   const sessionStore = new DatabaseSessionStore(sessionsRepository(deps.store));
   const retention = createRetention({

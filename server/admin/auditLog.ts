@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { Database } from '../db/database';
+import { prepared, type Executor, type Params } from '../db/store';
 
 export interface AuditEntry {
   id: number;
@@ -66,29 +66,49 @@ const commandLineKey = 'commandLine';
 
 export type AuditLog = ReturnType<typeof createAuditLog>;
 
-/** Every organiser action, for admins to read. */
-export function createAuditLog(db: Database, clock: () => number = Date.now) {
-  const insert = db.prepare(
-    'INSERT INTO audit_log (at, organiser_id, action, subject, details) VALUES (?, ?, ?, ?, ?)',
-  );
-  const page = db.prepare(
-    `SELECT a.id, a.at, a.organiser_id AS organiserId, o.email AS organiserEmail, a.action, a.subject, a.details
-     FROM audit_log a LEFT JOIN organisers o ON o.id = a.organiser_id
-     WHERE a.id < @before ORDER BY a.id DESC LIMIT @limit`,
-  );
+const insert = prepared(
+  (
+    qb,
+    p: Params<{ at: number; organiserId: number | null; action: string; subject: string | null; details: string }>,
+  ) =>
+    qb.insertInto('audit_log').values({
+      at: p.at,
+      organiser_id: p.organiserId,
+      action: p.action,
+      subject: p.subject,
+      details: p.details,
+    }),
+);
+const page = prepared((qb, p: Params<{ before: number; limit: number }>) =>
+  qb
+    .selectFrom('audit_log as a')
+    .leftJoin('organisers as o', 'o.id', 'a.organiser_id')
+    .select(['a.id', 'a.at', 'a.organiser_id as organiserId', 'o.email as organiserEmail', 'a.action', 'a.subject'])
+    .select('a.details')
+    .where('a.id', '<', p.before)
+    .orderBy('a.id', 'desc')
+    .limit(p.limit),
+);
 
+/** Every organiser action, for admins to read. */
+export function createAuditLog(store: Executor, clock: () => number = Date.now) {
   return {
-    record(entry: NewAuditEntry): void {
+    /** Records an entry, in the transaction `tx` when the action's own writes are in one. */
+    async record(entry: NewAuditEntry, tx: Executor = store): Promise<void> {
       // The command line's user rides in the details (the table has no column for it).
       const details = { ...(scrub(entry.details ?? {}) as Record<string, unknown>) };
       if (entry.commandLine) details[commandLineKey] = entry.commandLine;
-      insert.run(clock(), entry.organiserId, entry.action, entry.subject ?? null, JSON.stringify(details));
+      await tx.run(insert, {
+        at: clock(),
+        organiserId: entry.organiserId,
+        action: entry.action,
+        subject: entry.subject ?? null,
+        details: JSON.stringify(details),
+      });
     },
     /** Newest first, `limit` entries older than the entry `before`. */
-    list(options: { before?: number; limit: number }): AuditEntry[] {
-      const rows = page.all({ before: options.before ?? Number.MAX_SAFE_INTEGER, limit: options.limit }) as Array<
-        Omit<AuditEntry, 'details' | 'commandLine'> & { details: string }
-      >;
+    async list(options: { before?: number; limit: number }): Promise<AuditEntry[]> {
+      const rows = await store.all(page, { before: options.before ?? Number.MAX_SAFE_INTEGER, limit: options.limit });
       return rows.map((r) => {
         const { [commandLineKey]: commandLine, ...details } = JSON.parse(r.details) as Record<string, unknown>;
         return { ...r, commandLine: typeof commandLine === 'string' ? commandLine : null, details };

@@ -57,19 +57,23 @@ export function loginRoutes(deps: {
     }
     const result = await accounts.login(email, password);
     if (!result.ok) {
-      audit.record({ organiserId: result.organiserId, action: 'login.failed', details: { reason: result.reason } });
-      if (result.lockedNow) audit.record({ organiserId: result.organiserId, action: 'account.locked' });
+      await audit.record({
+        organiserId: result.organiserId,
+        action: 'login.failed',
+        details: { reason: result.reason },
+      });
+      if (result.lockedNow) await audit.record({ organiserId: result.organiserId, action: 'account.locked' });
       // One message whatever went wrong: it must not tell whether the address has an account.
       const again = { titleKey: 'admin.login.title', email, next: target, failed: true, csrfToken: token(req, res) };
       return render(req, res, 'login', again, 401);
     }
     throttle.succeeded(req.ip);
     // A new session id at login, so an id planted before login is worth nothing after it.
+    await audit.record({ organiserId: result.organiser.id, action: 'login' });
     req.session.regenerate((error) => {
       if (error) return next(error);
       req.session.organiserId = result.organiser.id;
       req.session.loginAt = Date.now();
-      audit.record({ organiserId: result.organiser.id, action: 'login' });
       req.session.save((saveError) => (saveError ? next(saveError) : res.redirect(303, target)));
     });
   });
@@ -79,9 +83,9 @@ export function loginRoutes(deps: {
 
 /** POST /admin/logout: the session ends on the server, not only in the browser. */
 export function logoutRoute(deps: { audit: AuditLog; secure: boolean }): RequestHandler {
-  return (req, res, next) => {
+  return async (req, res, next) => {
     const organiser = currentOrganiser(res);
-    if (organiser) deps.audit.record({ organiserId: organiser.id, action: 'logout' });
+    if (organiser) await deps.audit.record({ organiserId: organiser.id, action: 'logout' });
     req.session.destroy((error) => {
       if (error) return next(error);
       res.clearCookie(sessionCookieName, { path: '/admin', httpOnly: true, sameSite: 'lax', secure: deps.secure });

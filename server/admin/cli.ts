@@ -103,7 +103,7 @@ async function main(): Promise<void> {
           .map((key) => messages[key!] ?? key)
           .join(' '),
       );
-    createAuditLog(db).record({
+    await createAuditLog(createSqliteStore(db)).record({
       organiserId: null,
       commandLine: commandLineUser(),
       action: 'account.create',

@@ -75,11 +75,11 @@ export const readOnlyForViewers: RequestHandler = (req, res, next) => {
  * Refusals of anonymous requests are in the request log only: anyone could fill a table with them.
  */
 export function auditRefusals(audit: AuditLog): ErrorRequestHandler {
-  return (error: unknown, req, res, next) => {
+  return async (error: unknown, req, res, next) => {
     const organiser = currentOrganiser(res);
     const csrf = (error as { code?: unknown } | null)?.code === 'EBADCSRFTOKEN';
     if (organiser && (csrf || (error instanceof HttpError && error.status === 403))) {
-      audit.record({
+      await audit.record({
         organiserId: organiser.id,
         action: 'request.refused',
         // The path without its query, which may hold what was looked for (an address, say).

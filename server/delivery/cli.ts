@@ -52,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   const logger = pino({ level: process.env.LOG_LEVEL || 'warn' }, pino.destination(2));
   const services = createServices(config, logger);
-  services.admin.audit.record({
+  await services.admin.audit.record({
     organiserId: null,
     commandLine: commandLineUser(),
     action: 'delivery.run',

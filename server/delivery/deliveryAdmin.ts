@@ -32,9 +32,9 @@ export function registerDeliveryDashboard(
 
 export function deliveryAdminRoutes(deps: { sender: OutboxSender; audit: AuditLog; render: AdminRender }): Router {
   const router = Router();
-  router.post('/delivery/resume', requireRole('organiser'), (_req, res) => {
+  router.post('/delivery/resume', requireRole('organiser'), async (_req, res) => {
     const resumed = deps.sender.resume();
-    deps.audit.record({
+    await deps.audit.record({
       organiserId: currentOrganiser(res)?.id ?? null,
       action: 'delivery.resume',
       details: { resumed },

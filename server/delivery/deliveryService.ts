@@ -70,7 +70,7 @@ export function createDeliveryService(deps: {
       for (let from = 0; from < ids.length; from += settings.maxPerDigest) {
         const members = ids.slice(from, from + settings.maxPerDigest);
         const batchId = repo.createBatch(group.petitionId, group.targetId, members, now);
-        const { id: outboxId, messageId } = outbox.enqueue({
+        const { id: outboxId, messageId } = outbox.enqueueNow({
           kind: 'digest',
           to: group.targetEmail,
           template: 'digest',

@@ -5,6 +5,7 @@
  * cells), streamed to stdout or a file. Progress goes to stderr: a bar on a terminal, otherwise a
  * line every 10 %.
  */
+import { createSqliteStore } from '../db/sqliteStore';
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
     fail(problems.join(' '));
   }
 
-  createAuditLog(db).record({
+  await createAuditLog(createSqliteStore(db)).record({
     organiserId: null,
     commandLine: commandLineUser(),
     action: 'signatures.export',

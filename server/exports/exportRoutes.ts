@@ -68,7 +68,7 @@ export function exportRoutes(deps: {
       countries: await petitions.countryCodes(),
     });
     if (!parsed.ok) return renderForm(req, res, values, parsed.errors, 400);
-    audit.record({
+    await audit.record({
       organiserId: currentOrganiser(res)!.id,
       action: 'signatures.export',
       subject: values.petition || null,

@@ -96,10 +96,10 @@ export function lettersAdminRoutes(deps: { letters: LettersService; audit: Audit
   const { letters, audit, render } = deps;
   const router = Router();
 
-  function showHeld(req: Request, res: Response, error?: { key: string; target: string }) {
+  async function showHeld(req: Request, res: Response, error?: { key: string; target: string }) {
     const held = letters.held();
     // The list shows writers' names and own words: reading it is in the audit log, as the CLI's --held is.
-    audit.record({
+    await audit.record({
       organiserId: currentOrganiser(res)?.id ?? null,
       action: 'letters.held',
       details: { count: held.length },
@@ -122,7 +122,7 @@ export function lettersAdminRoutes(deps: { letters: LettersService; audit: Audit
   router.get('/letters/held', requireRole('viewer'), (req, res) => showHeld(req, res));
 
   for (const action of ['release', 'drop'] as const) {
-    router.post(`/letters/:id/${action}`, requireRole('organiser'), (req, res) => {
+    router.post(`/letters/:id/${action}`, requireRole('organiser'), async (req, res) => {
       const id = Number(req.params.id);
       const held = letters.held().find((l) => l.id === id);
       // Only held letters move from here: anything else was already decided.
@@ -136,7 +136,7 @@ export function lettersAdminRoutes(deps: { letters: LettersService; audit: Audit
             return showHeld(req, res, { key: 'letters.admin.releaseNoAddress', target: error.target });
           throw error;
         }
-        audit.record({
+        await audit.record({
           organiserId: currentOrganiser(res)?.id ?? null,
           action: `letters.${action}`,
           subject: letterRef(id),

@@ -215,7 +215,7 @@ export function createLettersService(deps: LettersServiceDeps) {
   }
 
   function queueConfirmation(letter: Letter, target: Target) {
-    outbox.enqueue({
+    outbox.enqueueNow({
       kind: 'letter_confirmation',
       to: letter.email,
       template: 'letter-confirm',
@@ -235,7 +235,7 @@ export function createLettersService(deps: LettersServiceDeps) {
 
   /** To a supporter sending the letter themselves: the link to say it is sent, and nothing of their text. */
   function queueSelfLink(letter: Letter, target: Target) {
-    outbox.enqueue({
+    outbox.enqueueNow({
       kind: 'letter_self',
       to: letter.email,
       template: 'letter-self',
@@ -251,7 +251,7 @@ export function createLettersService(deps: LettersServiceDeps) {
   }
 
   function queueReminder(letter: Letter, target: Target) {
-    outbox.enqueue({
+    outbox.enqueueNow({
       kind: 'letter_again',
       to: letter.email,
       template: 'letter-again',
@@ -271,7 +271,7 @@ export function createLettersService(deps: LettersServiceDeps) {
    * address read from the targets table at this moment. A copy to the supporter when they asked.
    */
   function queueDelivery(letter: Letter, target: Target & { email: string }) {
-    outbox.enqueue({
+    outbox.enqueueNow({
       kind: 'letter',
       to: target.email,
       template: 'letter',
@@ -286,7 +286,7 @@ export function createLettersService(deps: LettersServiceDeps) {
       },
     });
     if (letter.copyRequested) {
-      outbox.enqueue({
+      outbox.enqueueNow({
         kind: 'letter_copy',
         to: letter.email,
         template: 'letter-copy',

@@ -1,6 +1,7 @@
 import type { Lang } from '../i18n/i18n';
 import { newMessageId } from './mailer';
-import type { OutboxRepository } from './outboxRepository';
+import type { Executor } from '../db/store';
+import { insertOutboxRow, type OutboxRepository } from './outboxRepository';
 
 export interface QueuedMail {
   kind: string;
@@ -15,19 +16,25 @@ export type Outbox = ReturnType<typeof createOutbox>;
 
 /** The one way to send mail: a row written in the caller's transaction, sent later by the sender. */
 export function createOutbox(repo: OutboxRepository, mailFrom: string, clock: () => number = Date.now) {
+  const row = (mail: QueuedMail) => ({
+    kind: mail.kind,
+    recipient: mail.to,
+    template: mail.template,
+    params: mail.params,
+    locale: mail.locale,
+    messageId: newMessageId(mailFrom),
+    now: clock(),
+  });
   return {
-    enqueue(mail: QueuedMail): { id: number; messageId: string } {
-      const messageId = newMessageId(mailFrom);
-      const id = repo.enqueue({
-        kind: mail.kind,
-        recipient: mail.to,
-        template: mail.template,
-        params: mail.params,
-        locale: mail.locale,
-        messageId,
-        now: clock(),
-      });
-      return { id, messageId };
+    /** Queues `mail` in the transaction `tx` that causes it: sent only if that transaction commits. */
+    async enqueue(tx: Executor, mail: QueuedMail): Promise<{ id: number; messageId: string }> {
+      const queued = row(mail);
+      return { id: await insertOutboxRow(tx, queued), messageId: queued.messageId };
+    },
+    /** The same, synchronously on the SQLite connection, for the services not yet on the store. */
+    enqueueNow(mail: QueuedMail): { id: number; messageId: string } {
+      const queued = row(mail);
+      return { id: repo.enqueueNow(queued), messageId: queued.messageId };
     },
   };
 }

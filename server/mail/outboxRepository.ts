@@ -1,4 +1,5 @@
 import type { Database } from '../db/database';
+import { prepared, type Executor, type Params } from '../db/store';
 
 export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed' | 'dead';
 
@@ -63,6 +64,28 @@ export interface Claim {
 }
 
 export type OutboxRepository = ReturnType<typeof outboxRepository>;
+
+const insertRow = prepared((qb, p: Params<Omit<NewOutboxRow, 'params'> & { params: string }>) =>
+  qb
+    .insertInto('outbox')
+    .values({
+      kind: p.kind,
+      recipient: p.recipient,
+      template: p.template,
+      params: p.params,
+      locale: p.locale,
+      message_id: p.messageId,
+      next_attempt_at: p.now,
+      created_at: p.now,
+    })
+    .returning('id'),
+);
+
+/** Writes a mail to send in the caller's transaction (`tx`): the one way mail is queued. */
+export async function insertOutboxRow(tx: Executor, row: NewOutboxRow): Promise<number> {
+  const inserted = await tx.first(insertRow, { ...row, params: JSON.stringify(row.params) });
+  return Number(inserted!.id);
+}
 
 export function outboxRepository(db: Database) {
   const insert = db.prepare(
@@ -135,8 +158,11 @@ export function outboxRepository(db: Database) {
   );
 
   return {
-    /** Call inside the transaction that causes the mail. */
-    enqueue(row: NewOutboxRow): number {
+    /**
+     * Call inside the transaction that causes the mail. Synchronous, on the SQLite connection: kept
+     * only for the services not yet on the store (letters, delivery); new code uses insertOutboxRow.
+     */
+    enqueueNow(row: NewOutboxRow): number {
       return Number(insert.run({ ...row, params: JSON.stringify(row.params) }).lastInsertRowid);
     },
     find(id: number): OutboxRow | undefined {

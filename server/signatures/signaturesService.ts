@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import type { GroupWriter } from '../db/groupWriter';
-import type { Store } from '../db/store';
+import type { Executor, Store } from '../db/store';
 import type { Lang } from '../i18n/i18n';
 import type { Outbox } from '../mail/outbox';
 import type { Petition } from '../petitions/petitionsRepository';
@@ -57,11 +57,12 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
     signToken(config.secret, 'confirm', s.id, s.createdAt);
 
   function queueConfirmation(
+    tx: Executor,
     s: Pick<Signature, 'id' | 'createdAt' | 'name' | 'email'>,
     petition: Petition,
     lang: Lang,
   ) {
-    outbox.enqueue({
+    return outbox.enqueue(tx, {
       kind: 'signature_confirmation',
       to: s.email,
       template: 'confirm-signature',
@@ -120,7 +121,7 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
         const existing = await repo.findActive(petition.id, signature.emailCanonical);
         if (!existing) {
           const id = await repo.insert({ ...signature, state: 'pending', fraudReason: null }, 1);
-          queueConfirmation({ id, createdAt: now, name: values.name, email: values.email }, petition, lang);
+          await queueConfirmation(tx, { id, createdAt: now, name: values.name, email: values.email }, petition, lang);
           return;
         }
         // Signing again re-sends the confirmation, so a lost mail is not a dead end: at most 5 mails in
@@ -147,11 +148,16 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
           // since only the newest mail's link works and its page shows what that attempt said. An
           // expired link is renewed the same way.
           const createdAt = (await repo.replacePending(existing.id, signature, windowFrom))!;
-          queueConfirmation({ id: existing.id, createdAt, name: values.name, email: values.email }, petition, lang);
+          await queueConfirmation(
+            tx,
+            { id: existing.id, createdAt, name: values.name, email: values.email },
+            petition,
+            lang,
+          );
           return;
         }
         if (existing.state === 'validated') {
-          outbox.enqueue({
+          await outbox.enqueue(tx, {
             kind: 'signature_already_confirmed',
             to: existing.email,
             template: 'already-signed',
@@ -207,7 +213,7 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
       return deps.store.transaction(async (tx) => {
         const signers = await signaturesRepository(tx).optedIn(petitionId);
         for (const s of signers) {
-          outbox.enqueue({
+          await outbox.enqueue(tx, {
             kind: 'campaign_update',
             to: s.email,
             template: 'campaign-update',

@@ -114,7 +114,7 @@ describe('the audit log', () => {
       .type('form')
       .send({ _csrf: token, ...form, titleEn: 'Fund defence, fairly', targets: String(minister) })
       .expect(303);
-    t.services.admin.audit.record({
+    await t.services.admin.audit.record({
       organiserId: null,
       commandLine: 'ana@campaign-host',
       action: 'delivery.run',

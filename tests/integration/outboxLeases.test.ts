@@ -10,7 +10,7 @@ const leaseMs = 60_000;
 function queueMails(services: Services, count: number): void {
   services.db.transaction(() => {
     for (let i = 0; i < count; i++) {
-      services.outbox.enqueue({
+      services.outbox.enqueueNow({
         kind: 'test',
         to: `person${i}@example.org`,
         template: 'already-signed',

@@ -48,7 +48,7 @@ describe('the outbox sender keeps two batches in flight', () => {
   it('sends and records every mail once, claiming the next batch before the previous is recorded', async () => {
     services.db.transaction(() => {
       for (let i = 0; i < 120; i++) {
-        services.outbox.enqueue({
+        services.outbox.enqueueNow({
           kind: 'test',
           to: `person${i}@example.org`,
           template: 'already-signed',

@@ -56,11 +56,11 @@ describe('retention of personal data in mail', () => {
     ]);
 
     now += 29 * day;
-    t.services.admin.retention.run(null);
+    await t.services.admin.retention.run(null);
     expect(outbox()).toEqual(before);
 
     now += 2 * day;
-    t.services.admin.retention.run(null);
+    await t.services.admin.retention.run(null);
     expect(outbox()).toEqual([
       { kind: 'digest', state: 'sent', recipient: 'rappnat.mail@esteri.it' },
       { kind: 'campaign_update', state: 'queued', recipient: 'rosa@example.org' },
@@ -168,12 +168,12 @@ describe('retention of letters (LETTER_RETENTION_DAYS)', () => {
 
     // A day short of a year after Ann's letter was sent: nothing yet.
     now = start + 364 * day;
-    t.services.admin.retention.run(null);
+    await t.services.admin.retention.run(null);
     expect(tracesOf(db, [ann.name, ann.email, ann.town, 'nurse called Ann'])).not.toEqual([]);
 
     // A year after Bea's letter expired: hers and Ann's are anonymised, Cai's is kept.
     now = start + 8 * day + 365 * day;
-    t.services.admin.retention.run(null);
+    await t.services.admin.retention.run(null);
 
     const [annRow, beaRow, caiRow] = letters();
     for (const row of [annRow, beaRow]) {
@@ -197,7 +197,7 @@ describe('retention of letters (LETTER_RETENTION_DAYS)', () => {
     expect(JSON.parse(entry)).toMatchObject({ lettersAnonymised: 2, letterDays: 365, mailDeleted: 5 });
 
     // Done once: the next run finds nothing more.
-    t.services.admin.retention.run(null);
+    await t.services.admin.retention.run(null);
     expect(db.prepare("SELECT count(*) FROM audit_log WHERE action = 'retention.run'").pluck().get()).toBe(1);
   });
 });

@@ -297,7 +297,7 @@ describe('SIGTERM: the worker stops gracefully', () => {
     t = await createTestApp({ env: { DELIVERY_IN_SERVER: 'false' } });
     t.services.db.transaction(() => {
       for (let i = 0; i < 200; i++) {
-        t.services.outbox.enqueue({
+        t.services.outbox.enqueueNow({
           kind: 'test',
           to: `person${i}@example.org`,
           template: 'already-signed',

@@ -115,12 +115,12 @@ export function petitionAdminRoutes(deps: {
 
   router.get('/petitions/new', requireRole('organiser'), (req, res) => renderForm(req, res, 'new', blank));
 
-  router.post('/petitions', requireRole('organiser'), (req, res) => {
+  router.post('/petitions', requireRole('organiser'), async (req, res) => {
     const values = parsePetitionForm(req.body);
     const result = petitionAdmin.create(values);
     if (!result.ok) return renderForm(req, res, 'new', values, result.errors, 400);
     const created = forAudit(petitionAdmin.valuesOf(values.slug)!);
-    audit.record({
+    await audit.record({
       organiserId: organiserId(res),
       action: 'petition.create',
       subject: values.slug,
@@ -135,7 +135,7 @@ export function petitionAdminRoutes(deps: {
     renderForm(req, res, 'edit', values);
   });
 
-  router.post('/petitions/:slug', requireRole('organiser'), (req, res) => {
+  router.post('/petitions/:slug', requireRole('organiser'), async (req, res) => {
     const current = petitionAdmin.find(String(req.params.slug));
     if (!current) throw notFound();
     const values = { ...parsePetitionForm(req.body), slug: current.slug };
@@ -143,7 +143,7 @@ export function petitionAdminRoutes(deps: {
     const result = petitionAdmin.update(current.slug, values);
     if (!result.ok) return renderForm(req, res, 'edit', values, result.errors, 400);
     // What changed, each field before → after, as saved.
-    audit.record({
+    await audit.record({
       organiserId: organiserId(res),
       action: 'petition.update',
       subject: current.slug,
@@ -156,7 +156,7 @@ export function petitionAdminRoutes(deps: {
     const state = (req.body as Record<string, unknown> | undefined)?.state;
     if (state !== 'open' && state !== 'closed') throw notFound();
     if (!(await petitionAdmin.setState(String(req.params.slug), state))) throw notFound();
-    audit.record({
+    await audit.record({
       organiserId: organiserId(res),
       action: state === 'open' ? 'petition.open' : 'petition.close',
       subject: String(req.params.slug),
@@ -194,14 +194,14 @@ export function petitionAdminRoutes(deps: {
     renderDemand(req, res, demand.slug, demandValues(demand.slug)!);
   });
 
-  router.post('/demands/:slug', requireRole('organiser'), (req, res) => {
+  router.post('/demands/:slug', requireRole('organiser'), async (req, res) => {
     const demand = petitionAdmin.findDemand(String(req.params.slug));
     if (!demand) throw notFound();
     const values = parseDemandForm(req.body);
     const before = demandValues(demand.slug)!;
     const result = petitionAdmin.updateDemand(demand.slug, values);
     if (!result.ok) return renderDemand(req, res, demand.slug, values, result.errors, 400);
-    audit.record({
+    await audit.record({
       organiserId: organiserId(res),
       action: 'demand.update',
       subject: demand.slug,

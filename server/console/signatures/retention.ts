@@ -42,7 +42,7 @@ export function createRetention(deps: {
   let timer: NodeJS.Timeout | undefined;
 
   /** Returns how many signatures were anonymised. */
-  function run(organiserId: number | null): number {
+  async function run(organiserId: number | null): Promise<number> {
     const now = clock();
     const { anonymised, others, mailDeleted, details } = deps.db.transaction(() => {
       const ids = deps.repo.anonymiseClosedBefore(now - deps.daysAfterClose * dayMs, now);
@@ -63,7 +63,7 @@ export function createRetention(deps: {
       };
     })();
     if (anonymised > 0 || others > 0 || mailDeleted > 0 || organiserId !== null) {
-      deps.audit.record({
+      await deps.audit.record({
         organiserId,
         action: 'retention.run',
         details: {
@@ -86,17 +86,17 @@ export function createRetention(deps: {
       steps.push(step);
     },
     start(): void {
-      const tick = () => {
+      const tick = async () => {
         try {
-          const n = run(null);
+          const n = await run(null);
           if (n > 0) deps.logger.info({ anonymised: n }, 'retention: signatures anonymised');
         } catch (error) {
           deps.logger.error({ err: error }, 'retention run failed');
         }
       };
-      timer = setInterval(tick, deps.intervalMs);
+      timer = setInterval(() => void tick(), deps.intervalMs);
       timer.unref();
-      setImmediate(tick);
+      setImmediate(() => void tick());
     },
     stop(): void {
       clearInterval(timer);

@@ -25,11 +25,11 @@ export function signatureAdminRoutes(deps: {
   const router = Router();
   const organiserId = (res: Response) => currentOrganiser(res)!.id;
 
-  router.get('/signatures', requireRole('viewer'), (req, res) => {
+  router.get('/signatures', requireRole('viewer'), async (req, res) => {
     const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 200) : '';
     const found = q ? signatureAdmin.find(q) : undefined;
     // Looking someone up is an action too; an erasure later blanks the query here.
-    if (q) audit.record({ organiserId: organiserId(res), action: 'signatures.search', details: { q } });
+    if (q) await audit.record({ organiserId: organiserId(res), action: 'signatures.search', details: { q } });
     render(req, res, 'signatures/search', {
       titleKey: 'admin.signatures.title',
       section: 'signatures',
@@ -91,7 +91,7 @@ export function signatureAdminRoutes(deps: {
     if (!parsed.ok)
       return renderInvalidate(req, res, values, { fields: errorList(parsed.errors, criteriaFields) }, 400);
     const invalidated = signatureAdmin.invalidate(parsed.criteria);
-    audit.record({
+    await audit.record({
       organiserId: organiserId(res),
       action: 'signatures.invalidate',
       subject: values.petition || null,
@@ -100,13 +100,13 @@ export function signatureAdminRoutes(deps: {
     res.redirect(303, `/admin/signatures/invalidate?notice=invalidated&n=${invalidated}`);
   });
 
-  router.get('/signatures/erase', requireRole('organiser'), (req, res) => {
+  router.get('/signatures/erase', requireRole('organiser'), async (req, res) => {
     const email = typeof req.query.email === 'string' ? req.query.email.trim().slice(0, 300) : '';
     const person = email ? erasure.preview(email) : undefined;
     const found = person ? signatureAdmin.search(email).filter((s) => person.signatureIds.includes(s.id)) : [];
     // It lists a person's signatures: a look-up like a search (an erasure later blanks the address here).
     if (person) {
-      audit.record({
+      await audit.record({
         organiserId: organiserId(res),
         action: 'person.lookup',
         details: { email, signatures: person.signatureIds.length },
@@ -121,18 +121,18 @@ export function signatureAdminRoutes(deps: {
     });
   });
 
-  router.post('/signatures/erase', requireRole('organiser'), (req, res) => {
+  router.post('/signatures/erase', requireRole('organiser'), async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const email = typeof body.email === 'string' ? body.email.trim().slice(0, 300) : '';
     if (!email) return res.redirect(303, '/admin/signatures/erase');
     const counts = erasure.erase(email);
     // The entry says what was erased, never whose: it must not become the trace it removes.
-    audit.record({ organiserId: organiserId(res), action: 'person.erase', details: { rows: counts } });
+    await audit.record({ organiserId: organiserId(res), action: 'person.erase', details: { rows: counts } });
     res.redirect(303, `/admin/signatures/erase?notice=erased&n=${counts.signatures ?? 0}`);
   });
 
-  router.post('/signatures/retention', requireRole('organiser'), (_req, res) => {
-    const n = retention.run(organiserId(res));
+  router.post('/signatures/retention', requireRole('organiser'), async (_req, res) => {
+    const n = await retention.run(organiserId(res));
     res.redirect(303, `/admin/signatures?notice=retentionRun&n=${n}`);
   });
 

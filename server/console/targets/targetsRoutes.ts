@@ -64,21 +64,21 @@ export function targetsRoutes(deps: {
 
   router.get('/targets', requireRole('viewer'), (req, res) => renderIndex(req, res));
 
-  router.get('/targets.csv', requireRole('viewer'), (req, res) => {
-    audit.record({ organiserId: organiserId(res), action: 'targets.export' });
+  router.get('/targets.csv', requireRole('viewer'), async (req, res) => {
+    await audit.record({ organiserId: organiserId(res), action: 'targets.export' });
     const date = new Date().toISOString().slice(0, 10);
     res.set('Content-Disposition', `attachment; filename="targets-${date}.csv"`);
     res.type('text/csv; charset=utf-8').send(`\uFEFF${targets.exportCsv()}`);
   });
 
-  router.post('/targets/import', requireRole('organiser'), (req, res) => {
+  router.post('/targets/import', requireRole('organiser'), async (req, res) => {
     const file = (req.body as Record<string, unknown> | undefined)?.file;
     if (typeof file !== 'string' || file.trim() === '') {
       return renderIndex(req, res, { importErrors: [{ line: 0, messageKey: 'admin.targets.errors.csvMissing' }] }, 400);
     }
     const result = targets.importCsv(file);
     if (!result.ok) return renderIndex(req, res, { importErrors: result.errors }, 400);
-    audit.record({
+    await audit.record({
       organiserId: organiserId(res),
       action: 'targets.import',
       details: { created: result.created, updated: result.updated },
@@ -97,12 +97,12 @@ export function targetsRoutes(deps: {
 
   router.get('/targets/new', requireRole('organiser'), (req, res) => renderForm(req, res, undefined, blank));
 
-  router.post('/targets', requireRole('organiser'), (req, res) => {
+  router.post('/targets', requireRole('organiser'), async (req, res) => {
     const values = parseTargetForm(req.body);
     const result = targets.save(undefined, values);
     if (!result.ok) return renderForm(req, res, undefined, values, result.errors, 400);
     const { name, ...saved } = targets.valuesOf(result.id)!;
-    audit.record({ organiserId: organiserId(res), action: 'target.create', subject: name, details: saved });
+    await audit.record({ organiserId: organiserId(res), action: 'target.create', subject: name, details: saved });
     res.redirect(303, '/admin/targets?notice=targetSaved');
   });
 
@@ -117,7 +117,7 @@ export function targetsRoutes(deps: {
     return renderForm(req, res, id, targets.valuesOf(id)!);
   });
 
-  router.post('/targets/:id', requireRole('organiser'), (req, res) => {
+  router.post('/targets/:id', requireRole('organiser'), async (req, res) => {
     const id = idOf(req);
     const values = parseTargetForm(req.body);
     const before = targets.valuesOf(id)!;
@@ -125,7 +125,7 @@ export function targetsRoutes(deps: {
     if (!result.ok) return renderForm(req, res, id, values, result.errors, 400);
     // Named as it is now; what changed, each field before → after, as saved.
     const after = targets.valuesOf(id)!;
-    audit.record({
+    await audit.record({
       organiserId: organiserId(res),
       action: 'target.update',
       subject: after.name,
