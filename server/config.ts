@@ -24,6 +24,15 @@ export interface Config {
   host: string;
   baseUrl: string;
   databasePath: string;
+  /** PostgreSQL instead of the SQLite file at databasePath, when DATABASE_URL is set. */
+  databaseUrl: string | undefined;
+  /** How many web processes `npm start` runs (node:cluster); 1 runs the server in this process. */
+  webConcurrency: number;
+  /**
+   * When other processes write to the same database (WEB_CONCURRENCY > 1, or PostgreSQL): rate
+   * windows are counted in the database, and a cached page may be this old.
+   */
+  shared: { countRefreshMs: number } | undefined;
   synchronous: Synchronous;
   dataDir: string;
   smtpUrl: string | undefined;
@@ -303,6 +312,16 @@ export function loadConfig(given?: Env): Config {
   if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
     throw new ConfigError(`SQLITE_SYNCHRONOUS must be FULL or NORMAL, got "${synchronous}"`);
   }
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(
+      `DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@host:5432/undersigned, got "${databaseUrl.replace(/\/\/[^@]*@/, '//…@')}"`,
+    );
+  }
+  const webConcurrency = int(env, 'WEB_CONCURRENCY', 1);
+  if (!Number.isInteger(webConcurrency) || webConcurrency < 1 || webConcurrency > 64) {
+    throw new ConfigError(`WEB_CONCURRENCY must be a whole number from 1 to 64, got "${env.WEB_CONCURRENCY}"`);
+  }
   const host_ = new URL(baseUrl).hostname;
   return {
     env: mode,
@@ -310,6 +329,10 @@ export function loadConfig(given?: Env): Config {
     host,
     baseUrl,
     databasePath,
+    databaseUrl,
+    webConcurrency,
+    shared:
+      databaseUrl || webConcurrency > 1 ? { countRefreshMs: int(env, 'COUNT_REFRESH_SECONDS', 10) * 1000 } : undefined,
     synchronous,
     dataDir,
     smtpUrl,

@@ -1,7 +1,9 @@
+import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
 import { loadConfigOr } from './config';
 import { createLogger } from './logger';
+import { backgroundEnv, runPrimary } from './ops/cluster';
 import { gracefulClose, stopOnSignal } from './ops/shutdown';
 import { createServices } from './services';
 
@@ -19,8 +21,23 @@ function start(): void {
     process.exit(1);
   });
   const logger = createLogger(config.logLevel);
+  if (config.webConcurrency > 1 && cluster.isPrimary) {
+    // The database is migrated and seeded once, before the workers open it.
+    createServices(config, logger)
+      .close()
+      .then(
+        () => runPrimary(config.webConcurrency, logger),
+        (error: unknown) => {
+          logger.error({ err: error }, 'Undersigned cannot start');
+          process.exit(1);
+        },
+      );
+    return;
+  }
   const services = createServices(config, logger);
-  services.startBackground();
+  // In a cluster one worker runs the timers (the outbox's poll, retention, the sweep, the digests);
+  // every worker still sends the mail its own requests queued, at once, under the outbox's leases.
+  if (!cluster.isWorker || process.env[backgroundEnv] === '1') services.startBackground();
   const app = createApp(services);
   const server = app.listen(config.port, config.host, () => {
     const mail = config.smtpUrl
@@ -32,16 +49,25 @@ function start(): void {
     // left over from another port): a mismatch shows here, not only in a mail that leads nowhere.
     const here = listeningAt(server.address(), config.host);
     const links = here === config.baseUrl ? '' : `; links in mail point to ${config.baseUrl}`;
-    logger.info(`Undersigned listening on ${here}${links} (database ${config.databasePath}; mail ${mail})`);
+    const worker = cluster.isWorker ? `web worker ${cluster.worker!.id} ` : '';
+    logger.info(`Undersigned ${worker}listening on ${here}${links} (database ${config.databasePath}; mail ${mail})`);
     if (!config.smtpUrl && config.env === 'production') logger.warn('MAIL_CAPTURE=true: no mail leaves this server');
   });
   const http = gracefulClose(server, logger);
   // SIGTERM: no new connections, the requests in flight answered, then the background work and the
   // database closed (see services.close), and exit 0.
-  stopOnSignal(logger, 'Undersigned', async () => {
-    await http.close();
-    await services.close();
-  });
+  // A worker stops when its primary says so (SIGTERM): a Ctrl-C in the terminal reaches both, and
+  // the primary's word is the one that counts.
+  if (cluster.isWorker) process.on('SIGINT', () => undefined);
+  stopOnSignal(
+    logger,
+    cluster.isWorker ? `Undersigned web worker ${cluster.worker!.id}` : 'Undersigned',
+    async () => {
+      await http.close();
+      await services.close();
+    },
+    cluster.isWorker ? ['SIGTERM'] : ['SIGTERM', 'SIGINT'],
+  );
 }
 
 start();

@@ -28,6 +28,7 @@ import { createSqliteStore } from './db/sqliteStore';
 import { createMetrics } from './ops/metrics';
 import { opsRepository } from './ops/opsRepository';
 import { createReadiness } from './ops/readiness';
+import { databaseRateLimiter } from './security/rateLimiter';
 
 export type Services = ReturnType<typeof createServices>;
 
@@ -88,13 +89,15 @@ export function createServices(
   // Mail queued by a committed group goes out at once rather than at the next poll.
   group.onCommit(() => sender.wake());
   writer.onCommit(() => sender.wake());
-  const petitions = createPetitionsService(petitionsRepo, { clock });
+  const petitions = createPetitionsService(petitionsRepo, { clock, maxAgeMs: config.shared?.countRefreshMs });
   const signatures = createSignaturesService({
     store,
     group: writer,
     outbox,
     config,
     onValidated: () => petitions.invalidate(),
+    // Several processes sign at once: their rate windows must add up, so they are kept in the database.
+    rateLimiter: config.shared ? databaseRateLimiter(config.signing.rateLimits) : undefined,
     clock,
   });
   const targets = targetsRepository(db);

@@ -148,6 +148,7 @@ export interface DB {
     disabled: Generated<Flag>;
   };
   sessions: { sid: string; data: string; expires_at: number };
+  rate_hits: { key: string; bucket: number; hits: number };
   audit_log: {
     id: Generated<number>;
     at: number;

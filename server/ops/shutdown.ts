@@ -9,7 +9,12 @@ export const forceExitAfterMs = 25_000;
  * stop still running after `forceExitAfterMs`, exits at once with 1: what was unfinished is left as
  * a crash leaves it (a lease runs out and the mail is sent again; SQLite replays its journal).
  */
-export function stopOnSignal(logger: Logger, name: string, stop: () => Promise<void>): void {
+export function stopOnSignal(
+  logger: Logger,
+  name: string,
+  stop: () => Promise<void>,
+  signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'],
+): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -33,8 +38,7 @@ export function stopOnSignal(logger: Logger, name: string, stop: () => Promise<v
       },
     );
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  for (const signal of signals) process.on(signal, onSignal);
 }
 
 /**

@@ -15,13 +15,19 @@ export type PetitionsService = ReturnType<typeof createPetitionsService>;
 /**
  * Page views read the counters kept by the writer (never COUNT(*)), through a small cache that the
  * writer clears when it validates a signature. A page view writes nothing.
+ *
+ * When other processes write too (several web workers, or PostgreSQL shared by several machines),
+ * their validations cannot clear this process's cache: `maxAgeMs` then bounds how old a cached
+ * page, and so a count, may be.
  */
 export function createPetitionsService(
   repo: PetitionsRepository,
-  options: { recentSigners?: number; clock?: () => number } = {},
+  options: { recentSigners?: number; clock?: () => number; maxAgeMs?: number } = {},
 ) {
   const clock = options.clock ?? Date.now;
   const pages = new Map<string, PetitionPage | null>();
+  // When the oldest page in the cache was read (the cache is dropped whole once it is too old).
+  let readAt = Infinity;
   // Bumped whenever cached pages are dropped, so that caches built on them (rendered HTML) follow.
   let version = 0;
   // The countries never change while the app runs: read once.
@@ -44,9 +50,11 @@ export function createPetitionsService(
 
     async page(slug: string, lang: Lang): Promise<PetitionPage | undefined> {
       const key = `${lang}:${slug}`;
+      if (options.maxAgeMs !== undefined && clock() - readAt >= options.maxAgeMs) this.invalidate();
       const cached = pages.get(key);
       if (cached !== undefined) return cached ?? undefined;
       const at = version;
+      const started = clock();
       const petition = await repo.findBySlug(slug, lang);
       const page = petition
         ? {
@@ -62,6 +70,7 @@ export function createPetitionsService(
       if (at === version) {
         if (pages.size > 1000) pages.clear(); // unknown slugs must not grow it without bound
         pages.set(key, page);
+        readAt = Math.min(readAt, started);
       }
       return page ?? undefined;
     },
@@ -75,6 +84,7 @@ export function createPetitionsService(
     /** Drops cached pages after counts or texts change. */
     invalidate(): void {
       pages.clear();
+      readAt = Infinity;
       version++;
     },
 

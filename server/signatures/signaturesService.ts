@@ -8,7 +8,8 @@ import { greetingName } from '../security/nameRules';
 import { hashIp, signToken, tokenId, verifyToken } from '../security/tokens';
 import type { SignFormValues } from './signForm';
 import { consentVersion } from './consent';
-import { canonicalEmail, EmailList, IpRanges, RateWindow, rateKey } from './rules';
+import { canonicalEmail, EmailList, IpRanges, rateKey } from './rules';
+import { memoryRateLimiter, type RateLimiter } from '../security/rateLimiter';
 import { signaturesRepository, type Signature } from './signaturesRepository';
 
 const day = 24 * 60 * 60 * 1000;
@@ -35,6 +36,8 @@ export interface SignaturesServiceDeps {
   config: Pick<Config, 'secret' | 'baseUrl' | 'signing'>;
   /** Called after a signature is validated, once its transaction has committed. */
   onValidated?: (petitionId: number) => void;
+  /** Where the signing rate limits count: this process's memory unless other processes sign too. */
+  rateLimiter?: RateLimiter;
   clock?: () => number;
 }
 
@@ -45,7 +48,7 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
   const repo = signaturesRepository(deps.store);
   const clock = deps.clock ?? Date.now;
   const rules = config.signing;
-  const rate = new RateWindow(rules.rateLimits);
+  const rate = deps.rateLimiter ?? memoryRateLimiter(rules.rateLimits);
   const allowedIps = new IpRanges(rules.allowedIpRanges);
   const blockedIps = new IpRanges(rules.blockedIpRanges);
   const allowedEmails = new EmailList(rules.allowedEmailDomains, rules.allowedEmails);
@@ -79,12 +82,13 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
     });
   }
 
-  function fraudReason(values: SignFormValues, ip: string | undefined, key: string, now: number): string | null {
+  /** Why an attempt is not counted, from the lists alone; `undefined` when the rate limit decides. */
+  function listedReason(values: SignFormValues, ip: string | undefined): string | null | undefined {
     if (blockedIps.has(ip)) return 'blocked_ip';
     const blocked = blockedEmails.match(values.email);
     if (blocked) return blocked === 'address' ? 'blocked_email' : 'blocked_domain';
     if (allowedIps.has(ip) || allowedEmails.has(values.email)) return null;
-    return rate.hit(key, now) ? 'rate_limit' : null;
+    return undefined;
   }
 
   return {
@@ -97,7 +101,7 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
     async sign(petition: Petition, values: SignFormValues, ip: string | undefined, lang: Lang): Promise<void> {
       const now = clock();
       const ipHash = ip ? hashIp(config.secret, ip) : null;
-      const reason = fraudReason(values, ip, rateKey(config.secret, ip, petition.id), now);
+      const listed = listedReason(values, ip);
       const signature = {
         petitionId: petition.id,
         name: values.name,
@@ -114,6 +118,13 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
       };
       await group.run(async (tx) => {
         const repo = signaturesRepository(tx);
+        // The rate window's hit is written with the signature it judged (shared by every process).
+        const reason =
+          listed !== undefined
+            ? listed
+            : (await rate.hit(tx, rateKey(config.secret, ip, petition.id), now))
+              ? 'rate_limit'
+              : null;
         if (reason) {
           await repo.insert({ ...signature, state: 'fraudulent', fraudReason: reason }, 0);
           return;

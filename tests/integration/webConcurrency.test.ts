@@ -1,0 +1,183 @@
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ParsedMail } from 'mailparser';
+import request from 'supertest';
+import { createApp } from '../../server/app';
+import { openDatabase } from '../../server/db/database';
+import { createLogger } from '../../server/logger';
+import { createServices } from '../../server/services';
+import { freePort, spawnServer } from '../helpers/server';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
+import {
+  aSigner,
+  confirm,
+  confirmPath,
+  countOn,
+  createTestApp,
+  csrfFrom,
+  sign,
+  type TestApp,
+} from '../helpers/testApp';
+import { until } from '../helpers/until';
+
+const slug = 'fund-defence-fairly';
+
+/**
+ * Two web processes on one database, as WEB_CONCURRENCY=2 runs them: here two sets of services on
+ * the same SQLite file, each with its own connection and memory, so that what one process keeps to
+ * itself shows.
+ */
+describe('two web processes on one database', () => {
+  let now = Date.UTC(2026, 10, 30, 12);
+  const clock = () => now;
+  let a: TestApp;
+  let b: ReturnType<typeof createServices>;
+  let appB: ReturnType<typeof createApp>;
+  beforeAll(async () => {
+    a = await createTestApp({ clock, env: { WEB_CONCURRENCY: '2', SIGN_LIMIT_PER_MINUTE: '3' } });
+    b = createServices(a.services.config, createLogger('silent'), { clock });
+    appB = createApp(b);
+  });
+  afterAll(async () => {
+    await b.close();
+    await a.close();
+  });
+
+  it('count the signing rate limits together', async () => {
+    const states: string[] = [];
+    // Three from one address through each process: six in a minute, over the limit of three.
+    for (let i = 0; i < 6; i++) {
+      const agent = i % 2 === 0 ? a.agent() : request.agent(appB);
+      expect((await sign(agent, slug, { ...aSigner, email: `rate-${i}@example.org` })).status).toBe(303);
+      now += 1000;
+    }
+    const rows = a.services.db
+      .prepare("SELECT email, state FROM signatures WHERE email LIKE 'rate-%' ORDER BY id")
+      .all() as Array<{ email: string; state: string }>;
+    for (const row of rows) states.push(row.state);
+    expect(states).toEqual(['pending', 'pending', 'pending', 'fraudulent', 'fraudulent', 'fraudulent']);
+    // A minute later the window has moved on, for both.
+    now += 61_000;
+    expect((await sign(request.agent(appB), slug, { ...aSigner, email: 'rate-later@example.org' })).status).toBe(303);
+    expect(
+      a.services.db.prepare("SELECT state FROM signatures WHERE email = 'rate-later@example.org'").pluck().get(),
+    ).toBe('pending');
+  });
+
+  it('never show a count older than COUNT_REFRESH_SECONDS (10 s by default)', async () => {
+    const viewer = request.agent(appB);
+    const before = await countOn(viewer, slug);
+    const signer = a.agent();
+    expect((await sign(signer, slug, { ...aSigner, email: 'fresh@example.org' })).status).toBe(303);
+    const sentTo = (m: ParsedMail) => (m.to && 'text' in m.to ? m.to.text : '');
+    await until(() => a.smtp!.mails.some((m) => sentTo(m) === 'fresh@example.org'), 'the confirmation mail');
+    const mail = a.smtp!.mails.find((m) => sentTo(m) === 'fresh@example.org')!;
+    expect((await confirm(signer, confirmPath(mail.text))).status).toBe(303);
+    // The process that validated it shows it at once; the other within the refresh interval.
+    expect(await countOn(a.agent(), slug)).toBe(before + 1);
+    now += 9_000;
+    const meanwhile = await countOn(viewer, slug);
+    expect([before, before + 1]).toContain(meanwhile);
+    now += 1_000;
+    expect(await countOn(viewer, slug)).toBe(before + 1);
+  });
+});
+
+describe('WEB_CONCURRENCY=2 npm start', () => {
+  let dir: string;
+  let smtp: SmtpSink;
+  const children: ChildProcess[] = [];
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'undersigned-cluster-'));
+    smtp = await startSmtpSink();
+  });
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null && !child.signalCode) child.kill('SIGKILL');
+    await smtp.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves from two workers, stores every answered signature under load, and stops on SIGTERM', async () => {
+    const databasePath = path.join(dir, 'cluster.db');
+    const port = await freePort();
+    const server = spawnServer(port, {
+      NODE_ENV: 'test',
+      WEB_CONCURRENCY: '2',
+      DATABASE_PATH: databasePath,
+      DATA_DIR: dir,
+      SECRET: 'a-cluster-test-secret-that-is-long-enough',
+      SMTP_URL: smtp.url,
+      SIGN_LIMIT_PER_MINUTE: '1000000',
+      SIGN_LIMIT_PER_5_MINUTES: '1000000',
+      OUTBOX_POLL_MS: '100',
+      LOG_LEVEL: 'info',
+    });
+    children.push(server.child);
+    await server.ready;
+
+    const acknowledged: string[] = [];
+    const unexpected: string[] = [];
+    let signalled = false;
+    const signer = async (client: number) => {
+      for (let i = 0; ; i++) {
+        const email = `cluster-${client}-${i}@example.org`;
+        try {
+          // A new connection for each request: the primary hands connections to the workers in turn.
+          const page = await fetch(`${server.url}/petitions/${slug}`, { headers: { connection: 'close' } });
+          const cookie = page.headers
+            .getSetCookie()
+            .map((c) => c.split(';')[0])
+            .join('; ');
+          const form = new URLSearchParams({
+            _csrf: csrfFrom(await page.text()),
+            ...aSigner,
+            name: 'Cluster Signer',
+            email,
+          });
+          const res = await fetch(`${server.url}/petitions/${slug}/signatures`, {
+            method: 'POST',
+            redirect: 'manual',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, connection: 'close' },
+            body: form.toString(),
+          });
+          if (res.status === 303) acknowledged.push(email);
+          else unexpected.push(`${email}: ${res.status}`);
+        } catch (error) {
+          if (!signalled) unexpected.push(`${email}: ${String(error)} before SIGTERM`);
+          return;
+        }
+      }
+    };
+    const burst = Array.from({ length: 4 }, (_, c) => signer(c));
+    await until(() => acknowledged.length >= 60, 'a burst well under way', 30_000);
+    signalled = true;
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    await Promise.all(burst);
+    expect(unexpected).toEqual([]);
+
+    const log = server.output();
+    // Both workers answered requests, and both stopped cleanly.
+    const pids = new Set(
+      log
+        .split('\n')
+        .filter((line) => line.includes('"request completed"') && line.includes('/signatures'))
+        .map((line) => (JSON.parse(line) as { pid: number }).pid),
+    );
+    expect(pids.size).toBe(2);
+    expect(log).toContain('Undersigned web worker 1: stopped');
+    expect(log).toContain('Undersigned web worker 2: stopped');
+    expect(log).toContain('Undersigned: every web worker stopped');
+    expect(log).not.toContain('"level":50');
+
+    const db = openDatabase(databasePath);
+    try {
+      const perEmail = db.prepare('SELECT count(*) FROM signatures WHERE email = ?').pluck();
+      expect(acknowledged.filter((email) => perEmail.get(email) !== 1)).toEqual([]);
+    } finally {
+      db.close();
+    }
+  }, 120_000);
+});
