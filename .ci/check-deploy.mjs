@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import YAML from 'yaml';
 
 const top = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'undersigned-deploy-'));
@@ -136,6 +137,37 @@ for (const unit of ['undersigned-web.service', 'undersigned-worker.service']) {
   const text = fs.readFileSync(path.join(context, 'deploy', unit), 'utf8');
   const exec = /^ExecStart=\S+ (\S+)/m.exec(text)?.[1];
   if (!exec || !fs.existsSync(path.join(final.dir, exec))) fail(`${unit}: ExecStart names ${exec}, which the build does not produce`);
+}
+
+// The compose file: parsed as Docker Compose would (YAML with merge keys), and what it names exists.
+{
+  const file = path.join(context, 'deploy', 'compose.yaml');
+  let compose;
+  try {
+    compose = YAML.parse(fs.readFileSync(file, 'utf8'), { merge: true, strict: true, prettyErrors: true });
+  } catch (error) {
+    fail(`deploy/compose.yaml does not parse: ${error.message}`);
+  }
+  const services = compose?.services ?? {};
+  for (const name of ['web', 'worker', 'postgres', 'mailpit']) if (!services[name]) fail(`deploy/compose.yaml has no ${name} service`);
+  const build = services.web.build;
+  if (!build || !fs.existsSync(path.join(context, 'deploy', build.context, build.dockerfile))) {
+    fail('deploy/compose.yaml: the web service must build deploy/Dockerfile from the repository');
+  }
+  for (const name of ['web', 'worker']) {
+    const env = services[name].environment ?? {};
+    for (const key of ['DATABASE_URL', 'SECRET', 'BASE_URL', 'SMTP_URL', 'NODE_ENV']) {
+      if (!env[key]) fail(`deploy/compose.yaml: ${name} does not set ${key}`);
+    }
+    if (!/@postgres:5432\//.test(env.DATABASE_URL)) fail(`deploy/compose.yaml: ${name}'s DATABASE_URL must name the postgres service`);
+  }
+  const command = services.worker.command;
+  if (!Array.isArray(command) || !fs.existsSync(path.join(final.dir, command[1] ?? ''))) {
+    fail(`deploy/compose.yaml: the worker runs ${JSON.stringify(command)}, which the build does not produce`);
+  }
+  const published = (services.web.ports ?? []).map((p) => String(p).split(':').at(-1));
+  if (!published.includes(final.env.PORT)) fail(`deploy/compose.yaml: web must publish the image's PORT ${final.env.PORT}`);
+  log('deploy/compose.yaml parses; its services, build and commands exist');
 }
 
 const port = await new Promise((resolve) => {
