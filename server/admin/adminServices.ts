@@ -66,7 +66,7 @@ export function createAdminServices(deps: {
     sessionStore,
     dashboard: createDashboardService(dashboardRepository(deps.store), clock),
     petitionAdmin: createPetitionAdminService({ repo: petitionAdminRepository(db), petitions, clock }),
-    targets: createTargetsService(deps.store, db, clock),
+    targets: createTargetsService(deps.store, clock, db),
     signatureAdmin: createSignatureAdminService({ repo: signaturesRepo, petitions, secret: config.secret, clock }),
     erasure: createErasure(db, { outbox: deps.outbox, onErased: () => petitions.invalidate() }),
     retention,

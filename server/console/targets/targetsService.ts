@@ -56,9 +56,10 @@ function same(t: TargetFields, fields: TargetFields): boolean {
 
 export type TargetsService = ReturnType<typeof createTargetsService>;
 
-export function createTargetsService(store: Executor, db: Database, clock: () => number = Date.now) {
+/** `dbNow`, the SQLite connection under `store`, serves the listNow() shim only. */
+export function createTargetsService(store: Executor, clock: () => number = Date.now, dbNow?: Database) {
   const repo = targetsRepository(store);
-  const shims = targetsSyncShims(db);
+  let shims: ReturnType<typeof targetsSyncShims> | undefined;
   const e = (key: string) => `admin.targets.errors.${key}`;
 
   /** Checks one target's values; the same rules for the form and for each imported row. */
@@ -98,7 +99,10 @@ export function createTargetsService(store: Executor, db: Database, clock: () =>
   return {
     list: () => repo.list(),
     /** The same, synchronously: a shim for the console's petition routes until they move to the store. */
-    listNow: () => shims.listNow(),
+    listNow: () => {
+      if (!dbNow) throw new Error('listNow() reads the SQLite connection: none was given');
+      return (shims ??= targetsSyncShims(dbNow)).listNow();
+    },
     find: (id: number) => repo.findById(id),
     countriesWithoutAddress: () => repo.countriesWithoutAddress(),
 
