@@ -1,81 +1,12 @@
 import { sql } from 'kysely';
-import { prepared, type Executor, type Params } from '../db/store';
+import { prepared, type Executor, type Params, type Prepared } from '../db/store';
 import type { Lang } from '../i18n/i18n';
 import type { LetterState } from './letterStates';
 import { bandCount, fromBlob } from './similarity';
+import type { Demand, HeldLetter, Letter, LetterCountryCount, NewLetter, SimilarCandidate } from './letterTypes';
 
-export type Delivery = 'email' | 'self';
-
-export interface Letter {
-  id: number;
-  demandId: number;
-  targetId: number;
-  country: string;
-  delivery: Delivery;
-  name: string;
-  email: string;
-  emailCanonical: string;
-  town: string | null;
-  lang: Lang;
-  locale: Lang;
-  copyRequested: boolean;
-  state: LetterState;
-  holdReason: string | null;
-  mailsSent: number;
-  createdAt: number;
-  confirmedAt: number | null;
-  sentAt: number | null;
-}
-
-export interface NewLetter {
-  demandId: number;
-  targetId: number;
-  country: string;
-  delivery: Delivery;
-  name: string;
-  email: string;
-  emailCanonical: string;
-  town: string | null;
-  ownWords: string;
-  body: string;
-  lang: Lang;
-  locale: Lang;
-  copyRequested: boolean;
-  fingerprint: Buffer;
-  ipHash: string | null;
-  day: string;
-  now: number;
-}
-
-export interface Demand {
-  id: number;
-  slug: string;
-  title: string;
-  summary: string;
-  petitionSlug: string | null;
-}
-
-export interface LetterCountryCount {
-  country: string;
-  sent: number;
-  selfSent: number;
-}
-
-export interface HeldLetter {
-  id: number;
-  demandSlug: string;
-  country: string;
-  name: string;
-  ownWords: string;
-  holdReason: string | null;
-  createdAt: number;
-}
-
-export interface SimilarCandidate {
-  id: number;
-  emailCanonical: string;
-  fingerprint: Buffer;
-}
+// The types stay importable from here, where callers look for them.
+export type * from './letterTypes';
 
 /** A bound on the near-duplicate check, whatever happens to the bands. */
 const maxCandidates = 5000;
@@ -274,26 +205,26 @@ const demandBySlug = prepared((_qb, p: Params<{ slug: string; lang: Lang }>) =>
 const demandById = prepared((_qb, p: Params<{ id: number; lang: Lang }>) => demandWhere(sql`d.id = ${p.id}`, p.lang));
 
 /** The compare-and-set moves, one statement per (from, to), compiled when first used. */
-const moves = new Map<string, ReturnType<typeof moveQuery>>();
-function moveQuery(from: LetterState, to: LetterState) {
-  const stamp = stampOf[to];
-  return prepared((qb, p: Params<{ id: number; now: number; reason: string | null }>) =>
-    qb
-      .updateTable('letters')
-      .set({
-        state: to,
-        updated_at: p.now,
-        ...(stamp ? { [stamp]: p.now } : {}),
-        ...(to === 'held' ? { hold_reason: p.reason } : {}),
-      })
-      .where('id', '=', p.id)
-      .where('state', '=', from),
-  );
-}
+const moves = new Map<string, Prepared<{ id: number; now: number; reason: string | null }, unknown>>();
 function move(from: LetterState, to: LetterState) {
   const key = `${from}>${to}`;
+  const stamp = stampOf[to];
   let query = moves.get(key);
-  if (!query) moves.set(key, (query = moveQuery(from, to)));
+  if (!query) {
+    query = prepared((qb, p: Params<{ id: number; now: number; reason: string | null }>) =>
+      qb
+        .updateTable('letters')
+        .set({
+          state: to,
+          updated_at: p.now,
+          ...(stamp ? { [stamp]: p.now } : {}),
+          ...(to === 'held' ? { hold_reason: p.reason } : {}),
+        })
+        .where('id', '=', p.id)
+        .where('state', '=', from),
+    );
+    moves.set(key, query);
+  }
   return query;
 }
 
