@@ -151,7 +151,7 @@ async function main(): Promise<void> {
   const services = createServices(config, createLogger('silent'));
   services.sender.start();
   const { letters, db } = services;
-  const demand = letters.demand('progressive-taxation', 'en')!;
+  const demand = (await letters.demand('progressive-taxation', 'en'))!;
   const transport = bareTransport(sink);
   const mark = () => process.env.BENCH_MARKS && console.log(`mark ${process.hrtime.bigint() / 1000n}`);
 
@@ -224,7 +224,7 @@ async function main(): Promise<void> {
   async function sampleMail(): Promise<SendMailOptions> {
     const id = db.prepare("SELECT id FROM outbox WHERE kind = 'letter' ORDER BY id LIMIT 1").pluck().get() as number;
     const queued = outboxRepository(db).find(id)!;
-    const row = { ...queued, params: { ...queued.params, ...letters.outboxHooks.letter.params(queued) } };
+    const row = { ...queued, params: { ...queued.params, ...(await letters.outboxHooks.letter.params(queued)) } };
     const rendered = await createMailRenderer(services.views, services.i18n, config.mailFrom, config.baseUrl)(row);
     const { from, to, replyTo, subject, html, text } = rendered;
     return { from, to, replyTo, subject, html, text };

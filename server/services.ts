@@ -2,11 +2,10 @@ import { createAdminServices } from './admin/adminServices';
 import type { Config } from './config';
 import { seed } from './campaign/seed';
 import { migrate, openDatabase, type Database } from './db/database';
-import { GroupCommit } from './db/groupCommit';
 import { createGroupWriter } from './db/groupWriter';
 import { createI18n } from './i18n/i18n';
 import { loadLetterTemplates } from './letters/letterTemplates';
-import { lettersRepository } from './letters/lettersRepository';
+import { lettersSyncShims } from './letters/lettersSyncShims';
 import { createLettersService } from './letters/lettersService';
 import type { Logger } from './logger';
 import crypto from 'node:crypto';
@@ -18,7 +17,7 @@ import { createMailTransport, type MailTransport } from './mail/mailer';
 import { createMailRenderer } from './mail/mailRenderer';
 import { createOutbox } from './mail/outbox';
 import { outboxRepository } from './mail/outboxRepository';
-import { OutboxSender } from './mail/outboxSender';
+import { hookFromNow, OutboxSender } from './mail/outboxSender';
 import { petitionsRepository } from './petitions/petitionsRepository';
 import { createPetitionsService } from './petitions/petitionsService';
 import { createSignaturesService } from './signatures/signaturesService';
@@ -55,8 +54,7 @@ export function createServices(
   const views = createViews(i18n);
   // The new data layer (server/db/store.ts) on the same connection, for the repositories moved to it.
   const store = createSqliteStore(db);
-  // Group commit for the hot paths' writes: letters on the connection directly, signatures on the store.
-  const group = new GroupCommit(db);
+  // Group commit for the hot paths' writes (signatures, letters), on the store.
   const writer = createGroupWriter(store);
   const outboxRepo = outboxRepository(db);
   const outbox = createOutbox(outboxRepo, config.mailFrom, clock);
@@ -77,6 +75,7 @@ export function createServices(
   const ops = opsRepository(store);
   const sender = new OutboxSender({
     db,
+    store,
     repo: outboxRepo,
     transport,
     render: createMailRenderer(views, i18n, config.mailFrom, config.baseUrl, { digest: delivery.renderDigest }),
@@ -85,9 +84,8 @@ export function createServices(
     relayId: config.smtpUrl ? crypto.createHash('sha256').update(config.smtpUrl).digest('hex').slice(0, 16) : undefined,
     clock,
   });
-  sender.on('digest', delivery.hook);
+  sender.on('digest', hookFromNow(delivery.hook));
   // Mail queued by a committed group goes out at once rather than at the next poll.
-  group.onCommit(() => sender.wake());
   writer.onCommit(() => sender.wake());
   const petitions = createPetitionsService(petitionsRepo, { clock, maxAgeMs: config.shared?.countRefreshMs });
   const signatures = createSignaturesService({
@@ -97,21 +95,19 @@ export function createServices(
     config,
     onValidated: () => petitions.invalidate(),
     // Several processes sign at once: their rate windows must add up, so they are kept in the database.
-    rateLimiter: config.shared ? databaseRateLimiter(config.signing.rateLimits) : undefined,
+    rateLimiter: config.shared ? databaseRateLimiter('sign', config.signing.rateLimits) : undefined,
     clock,
   });
-  const targets = targetsRepository(db);
-  const lettersRepo = lettersRepository(db);
+  const targets = targetsRepository(store);
   const letters = createLettersService({
-    db,
-    group,
-    repo: lettersRepo,
-    targets,
+    store,
+    group: writer,
     outbox,
     templates: loadLetterTemplates(),
     i18n,
     config,
     logger,
+    rateLimiter: config.shared ? databaseRateLimiter('letters', config.letters.rateLimits) : undefined,
     clock,
   });
   // A letter becomes sent in the very transaction that records the relay's acceptance; letter mail
@@ -121,8 +117,10 @@ export function createServices(
   registerDeliveryDashboard(admin.dashboard, delivery, sender);
   registerLettersDashboard(admin.dashboard, letters, petitionsRepo);
   // An erasure request reaches the person's letters too (delivery's batch rows go with their signatures).
-  registerLettersErasure(admin.erasure, lettersRepo);
-  registerLettersRetention(admin.retention, lettersRepo, outboxRepo, config.retention.letterDays);
+  // Synchronous, inside the console's own transaction: shims until erasure and retention move.
+  const lettersNow = lettersSyncShims(db);
+  registerLettersErasure(admin.erasure, lettersNow);
+  registerLettersRetention(admin.retention, lettersNow, outboxRepo, config.retention.letterDays);
   let deliveryTimer: NodeJS.Timeout | undefined;
   return {
     config,
@@ -133,7 +131,6 @@ export function createServices(
     metrics: createMetrics(ops, options.clock),
     i18n,
     views,
-    group,
     outbox,
     sender,
     petitions,
@@ -170,7 +167,7 @@ export function createServices(
       letters.stopSweep();
       // The sender claims nothing more from here (a commit below would otherwise wake it).
       const senderStopped = sender.stop();
-      const written = group.close() + (await writer.close());
+      const written = await writer.close();
       if (written > 0) logger.info({ written }, 'group commit: the writes still queued are committed');
       await senderStopped;
       admin.close();

@@ -12,7 +12,6 @@ import { createErasure } from '../console/signatures/erasure';
 import { createRetention } from '../console/signatures/retention';
 import { signatureAdminRepository } from '../console/signatures/signatureAdminRepository';
 import { createSignatureAdminService } from '../console/signatures/signatureAdminService';
-import { targetsRepository } from '../targets/targetsRepository';
 import { createTargetsService } from '../console/targets/targetsService';
 import { exportRepository, openReader } from '../exports/exportRepository';
 import { createExportService } from '../exports/exportService';
@@ -67,7 +66,7 @@ export function createAdminServices(deps: {
     sessionStore,
     dashboard: createDashboardService(dashboardRepository(deps.store), clock),
     petitionAdmin: createPetitionAdminService({ repo: petitionAdminRepository(db), petitions, clock }),
-    targets: createTargetsService(targetsRepository(db), clock),
+    targets: createTargetsService(deps.store, clock, db),
     signatureAdmin: createSignatureAdminService({ repo: signaturesRepo, petitions, secret: config.secret, clock }),
     erasure: createErasure(db, { outbox: deps.outbox, onErased: () => petitions.invalidate() }),
     retention,

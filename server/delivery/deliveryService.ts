@@ -4,7 +4,7 @@ import type { Database } from '../db/database';
 import type { Lang } from '../i18n/i18n';
 import { UnsendableMail, type OutgoingMail } from '../mail/mailer';
 import type { Outbox } from '../mail/outbox';
-import type { OutboxHook } from '../mail/outboxSender';
+import type { OutboxHookNow as OutboxHook } from '../mail/outboxSender';
 import type { OutboxRow } from '../mail/outboxRepository';
 import type { PetitionsRepository } from '../petitions/petitionsRepository';
 import type { Views } from '../views/views';

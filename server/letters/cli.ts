@@ -19,19 +19,19 @@ function oneLine(text: string, max = 80): string {
  * Held letters from a terminal: the same service calls as the organiser console's, with no SQL to
  * type. Returns the process exit code.
  */
-export function runLettersCli(
+export async function runLettersCli(
   args: string[],
   letters: LettersService,
   print: (line: string) => void,
   audit?: AuditLog,
-): number {
+): Promise<number> {
   const [command, value] = args;
   // In the audit log as the console's actions are, done by whoever ran the command.
-  const record = (action: string, details: Record<string, unknown>, subject?: string) =>
+  const record = async (action: string, details: Record<string, unknown>, subject?: string) =>
     audit?.record({ organiserId: null, commandLine: commandLineUser(), action, subject, details });
   try {
     if (command === '--held') {
-      const held = letters.held();
+      const held = await letters.held();
       if (held.length === 0) print('No letters are held for review.');
       for (const l of held) {
         print(
@@ -39,19 +39,19 @@ export function runLettersCli(
             `${l.country}  ${l.name}  (${l.holdReason ?? 'held'})  “${oneLine(l.ownWords)}”`,
         );
       }
-      record('letters.held', { count: held.length });
+      await record('letters.held', { count: held.length });
       return 0;
     }
     if ((command === '--release' || command === '--drop') && value && /^\d+$/.test(value)) {
       const id = Number(value);
       if (command === '--release') {
-        const state = letters.release(id);
+        const state = await letters.release(id);
         print(state === 'ready' ? `Letter #${id} released: it is queued for delivery.` : `Letter #${id} is ${state}.`);
-        record('letters.release', { state }, `letter #${id}`);
+        await record('letters.release', { state }, `letter #${id}`);
       } else {
-        const state = letters.drop(id);
+        const state = await letters.drop(id);
         print(`Letter #${id} dropped: it will not be sent.`);
-        record('letters.drop', { state }, `letter #${id}`);
+        await record('letters.drop', { state }, `letter #${id}`);
       }
       return 0;
     }
@@ -67,15 +67,27 @@ export function runLettersCli(
   }
 }
 
-if (require.main === module) {
-  let code = 1;
+async function main(): Promise<number> {
+  const config = loadConfig();
+  const services = createServices(config, createLogger('warn'));
   try {
-    const config = loadConfig();
-    const services = createServices(config, createLogger('warn'));
-    code = runLettersCli(process.argv.slice(2), services.letters, (line) => console.log(line), services.admin.audit);
-    void services.close().then(() => process.exit(code));
-  } catch (error) {
-    console.error(error instanceof ConfigError ? `Cannot start: ${error.message}` : error);
-    process.exit(1);
+    return await runLettersCli(
+      process.argv.slice(2),
+      services.letters,
+      (line) => console.log(line),
+      services.admin.audit,
+    );
+  } finally {
+    await services.close();
   }
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error instanceof ConfigError ? `Cannot start: ${error.message}` : error);
+      process.exit(1);
+    },
+  );
 }

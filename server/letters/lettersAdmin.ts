@@ -8,7 +8,7 @@ import type { Retention } from '../console/signatures/retention';
 import type { Lang } from '../i18n/i18n';
 import type { OutboxRepository } from '../mail/outboxRepository';
 import type { PetitionsRepository } from '../petitions/petitionsRepository';
-import type { LettersRepository } from './lettersRepository';
+import type { LettersSyncShims } from './lettersSyncShims';
 import { NoAddressError, type LettersService } from './lettersService';
 
 /** How the audit log names a letter (the subject of a release or a drop). */
@@ -18,14 +18,14 @@ export const letterRef = (id: number) => `letter #${id}`;
  * An erasure request reaches the person's letters (their texts and similarity bands go with them),
  * and the audit entries that name those letters.
  */
-export function registerLettersErasure(erasure: Erasure, repo: LettersRepository): void {
+export function registerLettersErasure(erasure: Erasure, repo: LettersSyncShims): void {
   erasure.addEraser({
     table: 'letters',
     identify(canonical) {
-      const { ids, names, emails } = repo.writerOf(canonical);
+      const { ids, names, emails } = repo.writerOfNow(canonical);
       return { names, emails, refs: ids.map(letterRef) };
     },
-    erase: (person) => repo.eraseByEmail(person.canonical, [person.email, ...person.emails]),
+    erase: (person) => repo.eraseByEmailNow(person.canonical, [person.email, ...person.emails]),
   });
 }
 
@@ -48,13 +48,13 @@ function letterOfMail(params: Record<string, unknown>): number | undefined {
  */
 export function registerLettersRetention(
   retention: Retention,
-  repo: LettersRepository,
+  repo: LettersSyncShims,
   outbox: OutboxRepository,
   days: number,
 ): void {
   retention.addStep({
     run(now) {
-      const ids = new Set(repo.anonymiseFinishedBefore(now - days * dayMs));
+      const ids = new Set(repo.anonymiseFinishedBeforeNow(now - days * dayMs));
       let mailDeleted = 0;
       for (let after = 0; ids.size > 0;) {
         const rows = outbox.page(after, 500);
@@ -81,9 +81,9 @@ export function registerLettersDashboard(
     partial: 'admin/letters',
     async load(petition, lang) {
       const demandSlug = (await petitions.findById(petition.id, lang))?.demandSlug;
-      const data = demandSlug ? letters.demandLetters(demandSlug, lang) : undefined;
+      const data = demandSlug ? await letters.demandLetters(demandSlug, lang) : undefined;
       if (!data) return undefined;
-      return { ...data, held: letters.held().filter((l) => l.demandSlug === demandSlug).length };
+      return { ...data, held: (await letters.held()).filter((l) => l.demandSlug === demandSlug).length };
     },
   });
 }
@@ -97,7 +97,7 @@ export function lettersAdminRoutes(deps: { letters: LettersService; audit: Audit
   const router = Router();
 
   async function showHeld(req: Request, res: Response, error?: { key: string; target: string }) {
-    const held = letters.held();
+    const held = await letters.held();
     // The list shows writers' names and own words: reading it is in the audit log, as the CLI's --held is.
     await audit.record({
       organiserId: currentOrganiser(res)?.id ?? null,
@@ -124,12 +124,12 @@ export function lettersAdminRoutes(deps: { letters: LettersService; audit: Audit
   for (const action of ['release', 'drop'] as const) {
     router.post(`/letters/:id/${action}`, requireRole('organiser'), async (req, res) => {
       const id = Number(req.params.id);
-      const held = letters.held().find((l) => l.id === id);
+      const held = (await letters.held()).find((l) => l.id === id);
       // Only held letters move from here: anything else was already decided.
       if (held) {
         let state;
         try {
-          state = action === 'release' ? letters.release(id) : letters.drop(id);
+          state = action === 'release' ? await letters.release(id) : await letters.drop(id);
         } catch (error) {
           // Its target has no address (any more): say so; the letter stays held.
           if (error instanceof NoAddressError)

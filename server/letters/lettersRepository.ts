@@ -1,91 +1,20 @@
-import type { Database } from '../db/database';
+import { sql } from 'kysely';
+import { prepared, type Executor, type Params, type Prepared } from '../db/store';
 import type { Lang } from '../i18n/i18n';
-import { allowedTransitions, letterStates, type LetterState } from './letterStates';
+import type { LetterState } from './letterStates';
 import { bandCount, fromBlob } from './similarity';
+import type { Demand, HeldLetter, Letter, LetterCountryCount, NewLetter, SimilarCandidate } from './letterTypes';
 
-export type Delivery = 'email' | 'self';
-
-export interface Letter {
-  id: number;
-  demandId: number;
-  targetId: number;
-  country: string;
-  delivery: Delivery;
-  name: string;
-  email: string;
-  emailCanonical: string;
-  town: string | null;
-  lang: Lang;
-  locale: Lang;
-  copyRequested: boolean;
-  state: LetterState;
-  holdReason: string | null;
-  mailsSent: number;
-  createdAt: number;
-  confirmedAt: number | null;
-  sentAt: number | null;
-}
-
-export interface NewLetter {
-  demandId: number;
-  targetId: number;
-  country: string;
-  delivery: Delivery;
-  name: string;
-  email: string;
-  emailCanonical: string;
-  town: string | null;
-  ownWords: string;
-  body: string;
-  lang: Lang;
-  locale: Lang;
-  copyRequested: boolean;
-  fingerprint: Buffer;
-  ipHash: string | null;
-  day: string;
-  now: number;
-}
-
-export interface Demand {
-  id: number;
-  slug: string;
-  title: string;
-  summary: string;
-  petitionSlug: string | null;
-}
-
-export interface LetterCountryCount {
-  country: string;
-  sent: number;
-  selfSent: number;
-}
-
-export interface HeldLetter {
-  id: number;
-  demandSlug: string;
-  country: string;
-  name: string;
-  ownWords: string;
-  holdReason: string | null;
-  createdAt: number;
-}
-
-export interface SimilarCandidate {
-  id: number;
-  emailCanonical: string;
-  fingerprint: Buffer;
-}
-
-/** States a letter never leaves (sent, self_sent, failed, expired, dropped): retention anonymises letters some time after. */
-const finalStates = letterStates.filter((state) => allowedTransitions[state].length === 0);
+// The types stay importable from here, where callers look for them.
+export type * from './letterTypes';
 
 /** A bound on the near-duplicate check, whatever happens to the bands. */
 const maxCandidates = 5000;
 
-const columns = `id, demand_id AS demandId, target_id AS targetId, country_code AS country, delivery, name, email,
-  email_canonical AS emailCanonical, town, lang, locale, copy_requested AS copyRequested,
-  state, hold_reason AS holdReason, mails_sent AS mailsSent, created_at AS createdAt, confirmed_at AS confirmedAt,
-  sent_at AS sentAt`;
+const columns = sql`id, demand_id AS "demandId", target_id AS "targetId", country_code AS country, delivery, name,
+  email, email_canonical AS "emailCanonical", town, lang, locale, copy_requested AS "copyRequested", state,
+  hold_reason AS "holdReason", mails_sent AS "mailsSent", created_at AS "createdAt", confirmed_at AS "confirmedAt",
+  sent_at AS "sentAt"`;
 
 type RawLetter = Omit<Letter, 'copyRequested'> & { copyRequested: number };
 
@@ -99,173 +28,225 @@ const stampOf: Partial<Record<LetterState, 'confirmed_at' | 'sent_at'>> = {
   self_sent: 'sent_at',
 };
 
-// Texts are stored per language; a missing translation falls back to English.
-const demandText = `(SELECT t.rowid FROM demand_texts t WHERE t.demand_id = d.id
-  ORDER BY t.lang = @lang DESC, t.lang = 'en' DESC LIMIT 1)`;
+// Texts are stored per language; a missing translation falls back to English. The one chosen:
+const demandTextLang = (lang: unknown) =>
+  sql`(SELECT t.lang FROM demand_texts t WHERE t.demand_id = d.id
+       ORDER BY t.lang = ${lang} DESC, t.lang = 'en' DESC LIMIT 1)`;
 
-export type LettersRepository = ReturnType<typeof lettersRepository>;
+type Row = Omit<NewLetter, 'ownWords' | 'body' | 'copyRequested'> & { copyRequested: number };
 
-export function lettersRepository(db: Database) {
-  const insert = db.prepare(
-    `INSERT INTO letters (demand_id, target_id, country_code, delivery, name, email, email_canonical, town,
-       lang, locale, copy_requested, fingerprint, ip_hash, mails_sent, day, created_at, updated_at)
-     VALUES (@demandId, @targetId, @country, @delivery, @name, @email, @emailCanonical, @town,
-       @lang, @locale, @copyRequested, @fingerprint, @ipHash, @mailsSent, @day, @now, @now)`,
+const insert = prepared((qb, p: Params<Row & { mailsSent: number }>) =>
+  qb
+    .insertInto('letters')
+    .values({
+      demand_id: p.demandId,
+      target_id: p.targetId,
+      country_code: p.country,
+      delivery: p.delivery,
+      name: p.name,
+      email: p.email,
+      email_canonical: p.emailCanonical,
+      town: p.town,
+      lang: p.lang,
+      locale: p.locale,
+      copy_requested: p.copyRequested as 0 | 1,
+      fingerprint: p.fingerprint,
+      ip_hash: p.ipHash,
+      mails_sent: p.mailsSent,
+      day: p.day,
+      created_at: p.now,
+      updated_at: p.now,
+    })
+    .returning('id'),
+);
+const insertText = prepared((qb, p: Params<{ id: number; ownWords: string; body: string }>) =>
+  qb.insertInto('letter_texts').values({ letter_id: p.id, own_words: p.ownWords, body: p.body }),
+);
+// Written again before anyone confirmed it: new words, and a new moment, later than the last even
+// within the same millisecond, so that the links mailed before (signed over it) stop working.
+type Rewrite = Params<Omit<Row, 'demandId' | 'targetId' | 'country' | 'emailCanonical' | 'day'> & { id: number }>;
+const rewritten = (p: Rewrite) =>
+  sql`delivery = ${p.delivery}, name = ${p.name}, email = ${p.email}, town = ${p.town}, lang = ${p.lang},
+    locale = ${p.locale}, copy_requested = ${p.copyRequested}, fingerprint = ${p.fingerprint}, ip_hash = ${p.ipHash},
+    created_at = CASE WHEN created_at < ${p.now} THEN ${p.now} ELSE created_at + 1 END, updated_at = ${p.now}`;
+const rewrite = prepared(
+  (_qb, p: Rewrite) => sql`UPDATE letters SET ${rewritten(p)} WHERE id = ${p.id} AND state = 'pending'`,
+);
+// The same, counting the mail its new link goes out in (the count is not a parameter: PostgreSQL
+// wants to know a parameter's type before it adds it to anything).
+const rewriteMailed = prepared(
+  (_qb, p: Rewrite) =>
+    sql`UPDATE letters SET ${rewritten(p)}, mails_sent = mails_sent + 1 WHERE id = ${p.id} AND state = 'pending'`,
+);
+const rewriteText = prepared((qb, p: Params<{ id: number; ownWords: string; body: string }>) =>
+  qb.updateTable('letter_texts').set({ own_words: p.ownWords, body: p.body }).where('letter_id', '=', p.id),
+);
+const dropBands = prepared((qb, p: Params<{ id: number }>) =>
+  qb.deleteFrom('letter_bands').where('letter_id', '=', p.id),
+);
+const textOf = prepared(
+  (_qb, p: Params<{ id: number }>) =>
+    sql<{ ownWords: string; body: string }>`SELECT own_words AS "ownWords", body FROM letter_texts
+     WHERE letter_id = ${p.id}`,
+);
+// A fingerprint has exactly bandCount band keys: one statement writes them all.
+type BandRow = { demandId: number; id: number; now: number } & Record<`k${number}`, number>;
+const insertBands = prepared((qb, p: Params<BandRow>) =>
+  qb
+    .insertInto('letter_bands')
+    .values(
+      Array.from({ length: bandCount }, (_, i) => ({
+        demand_id: p.demandId,
+        band_key: p[`k${i}`]!,
+        letter_id: p.id,
+        created_at: p.now,
+      })),
+    )
+    .onConflict((oc) => oc.doNothing()),
+);
+const byId = prepared(
+  (_qb, p: Params<{ id: number }>) => sql<RawLetter>`SELECT ${columns} FROM letters WHERE id = ${p.id}`,
+);
+const withPrint = prepared(
+  (_qb, p: Params<{ id: number }>) =>
+    sql<RawLetter & { fingerprint: Buffer }>`SELECT ${columns}, fingerprint FROM letters WHERE id = ${p.id}`,
+);
+const sameDay = prepared(
+  (_qb, p: Params<{ demandId: number; targetId: number; emailCanonical: string; day: string }>) =>
+    sql<RawLetter>`SELECT ${columns} FROM letters
+     WHERE demand_id = ${p.demandId} AND target_id = ${p.targetId} AND email_canonical = ${p.emailCanonical}
+       AND day = ${p.day}`,
+);
+const bodyOf = prepared((qb, p: Params<{ id: number }>) =>
+  qb.selectFrom('letter_texts').select('body').where('letter_id', '=', p.id),
+);
+const targetEmailOf = prepared(
+  (_qb, p: Params<{ id: number }>) =>
+    sql<{ email: string | null }>`SELECT t.email FROM letters l JOIN targets t ON t.id = l.target_id
+     WHERE l.id = ${p.id}`,
+);
+const stateOf = prepared(
+  (_qb, p: Params<{ id: number }>) =>
+    sql<Pick<Letter, 'state' | 'demandId' | 'country'>>`SELECT state, demand_id AS "demandId",
+       country_code AS country FROM letters WHERE id = ${p.id}`,
+);
+const countMail = prepared(
+  (_qb, p: Params<{ id: number }>) => sql`UPDATE letters SET mails_sent = mails_sent + 1 WHERE id = ${p.id}`,
+);
+const mailsToAddress = prepared(
+  (_qb, p: Params<{ emailCanonical: string; day: string }>) =>
+    sql<{ n: number }>`SELECT coalesce(sum(mails_sent), 0) AS n FROM letters
+     WHERE email_canonical = ${p.emailCanonical} AND day = ${p.day}`,
+);
+const touch = prepared((qb, p: Params<{ id: number; now: number }>) =>
+  qb.updateTable('letters').set({ updated_at: p.now }).where('id', '=', p.id),
+);
+/** One more letter counted for its demand and the target's country, as sent or self-sent. */
+const bumpQuery = (column: 'sent' | 'self_sent') =>
+  prepared((qb, p: Params<{ demandId: number; country: string }>) =>
+    qb
+      .insertInto('letter_country_counts')
+      .values({ demand_id: p.demandId, country_code: p.country, [column]: 1 })
+      .onConflict((oc) =>
+        oc
+          .columns(['demand_id', 'country_code'])
+          .doUpdateSet((eb) => ({ [column]: eb(`letter_country_counts.${column}`, '+', 1) })),
+      ),
   );
-  const insertText = db.prepare('INSERT INTO letter_texts (letter_id, own_words, body) VALUES (?, ?, ?)');
-  // Written again before anyone confirmed it: new words, and a new moment, later than the last even
-  // within the same millisecond, so that the links mailed before (signed over it) stop working.
-  const rewrite = db.prepare(
-    `UPDATE letters SET delivery = @delivery, name = @name, email = @email, town = @town, lang = @lang,
-       locale = @locale, copy_requested = @copyRequested, fingerprint = @fingerprint, ip_hash = @ipHash,
-       mails_sent = mails_sent + @mailed, created_at = max(@now, created_at + 1), updated_at = @now
-     WHERE id = @id AND state = 'pending'`,
-  );
-  const rewriteText = db.prepare('UPDATE letter_texts SET own_words = ?, body = ? WHERE letter_id = ?');
-  const dropBands = db.prepare('DELETE FROM letter_bands WHERE letter_id = ?');
-  const textOf = db.prepare('SELECT own_words AS ownWords, body FROM letter_texts WHERE letter_id = ?');
-  const insertBand = db.prepare(
-    'INSERT OR IGNORE INTO letter_bands (demand_id, band_key, letter_id, created_at) VALUES (?, ?, ?, ?)',
-  );
-  const byId = db.prepare(`SELECT ${columns} FROM letters WHERE id = ?`);
-  const withPrint = db.prepare(`SELECT ${columns}, fingerprint FROM letters WHERE id = ?`);
-  const sameDay = db.prepare(
-    `SELECT ${columns} FROM letters WHERE demand_id = ? AND target_id = ? AND email_canonical = ? AND day = ?`,
-  );
-  const bodyOf = db.prepare('SELECT body FROM letter_texts WHERE letter_id = ?').pluck();
-  const targetEmailOf = db
-    .prepare('SELECT t.email FROM letters l JOIN targets t ON t.id = l.target_id WHERE l.id = ?')
-    .pluck();
-  const stateOf = db.prepare('SELECT state, demand_id AS demandId, country_code AS country FROM letters WHERE id = ?');
-  const countMail = db.prepare('UPDATE letters SET mails_sent = mails_sent + 1 WHERE id = ?');
-  const mailsToAddress = db
-    .prepare('SELECT coalesce(sum(mails_sent), 0) FROM letters WHERE email_canonical = ? AND day = ?')
-    .pluck();
-  const touch = db.prepare('UPDATE letters SET updated_at = ? WHERE id = ?');
-  const moves = new Map<string, ReturnType<Database['prepare']>>();
-  const bump = {
-    sent: db.prepare(
-      `INSERT INTO letter_country_counts (demand_id, country_code, sent) VALUES (?, ?, 1)
-       ON CONFLICT (demand_id, country_code) DO UPDATE SET sent = sent + 1`,
-    ),
-    self_sent: db.prepare(
-      `INSERT INTO letter_country_counts (demand_id, country_code, self_sent) VALUES (?, ?, 1)
-       ON CONFLICT (demand_id, country_code) DO UPDATE SET self_sent = self_sent + 1`,
-    ),
-  };
-  // Candidates share at least one band with the letter; the band index finds them without a scan.
-  // The limit is written into the SQL: bound as a parameter, it made this query twice as slow.
-  // A fingerprint has exactly bandCount band keys: bound one by one, they cost less than a JSON array.
-  const keyParams = Array.from({ length: bandCount }, (_, i) => `@k${i}`).join(', ');
-  const candidates = db.prepare(
-    `SELECT id, email_canonical AS emailCanonical, fingerprint FROM letters
+const bump = { sent: bumpQuery('sent'), self_sent: bumpQuery('self_sent') };
+// Candidates share at least one band with the letter; the band index finds them without a scan.
+// The limit is written into the SQL: bound as a parameter, it made this query twice as slow.
+// The bandCount keys are bound one by one, as they cost less than a list passed whole.
+type CandidateArgs = { demandId: number; since: number; id: number } & Record<`k${number}`, number>;
+const candidates = prepared(
+  (_qb, p: Params<CandidateArgs>) =>
+    sql<SimilarCandidate>`SELECT id, email_canonical AS "emailCanonical", fingerprint FROM letters
      WHERE id IN (SELECT letter_id FROM letter_bands
-                  WHERE demand_id = @demandId AND band_key IN (${keyParams})
-                    AND created_at >= @since)
-       AND id <> @id
+                  WHERE demand_id = ${p.demandId}
+                    AND band_key IN (${sql.join(Array.from({ length: bandCount }, (_, i) => p[`k${i}`]))})
+                    AND created_at >= ${p.since})
+       AND id <> ${p.id}
        -- Only letters their writers confirmed: unconfirmed ones from throwaway addresses must not be
        -- able to get real supporters' letters held.
        AND state IN ('ready', 'sent', 'failed', 'held', 'self_sent')
-     LIMIT ${maxCandidates}`,
-  );
-  const expire = db.prepare(
-    `UPDATE letters SET state = 'expired', updated_at = @now WHERE state = 'pending' AND created_at < @before`,
-  );
-  const pruneBands = db.prepare('DELETE FROM letter_bands WHERE created_at < ?');
-  const held = db.prepare(
-    `SELECT l.id, d.slug AS demandSlug, l.country_code AS country, l.name, t.own_words AS ownWords,
-            l.hold_reason AS holdReason, l.created_at AS createdAt
+     LIMIT ${sql.lit(maxCandidates)}`,
+);
+const expire = prepared((qb, p: Params<{ before: number; now: number }>) =>
+  qb
+    .updateTable('letters')
+    .set({ state: 'expired', updated_at: p.now })
+    .where('state', '=', 'pending')
+    .where('created_at', '<', p.before),
+);
+const pruneBands = prepared((qb, p: Params<{ before: number }>) =>
+  qb.deleteFrom('letter_bands').where('created_at', '<', p.before),
+);
+const held = prepared(
+  () =>
+    sql<HeldLetter>`SELECT l.id, d.slug AS "demandSlug", l.country_code AS country, l.name, t.own_words AS "ownWords",
+       l.hold_reason AS "holdReason", l.created_at AS "createdAt"
      FROM letters l JOIN demands d ON d.id = l.demand_id JOIN letter_texts t ON t.letter_id = l.id
-     WHERE l.state = 'held' ORDER BY l.created_at`,
-  );
-  const countryCounts = db.prepare(
-    `SELECT country_code AS country, sent, self_sent AS selfSent FROM letter_country_counts
-     WHERE demand_id = ? AND (sent > 0 OR self_sent > 0) ORDER BY sent + self_sent DESC, country_code`,
-  );
-  const demandBySlug = db.prepare(
-    `SELECT d.id, d.slug, dt.title, dt.summary, p.slug AS petitionSlug
-     FROM demands d JOIN demand_texts dt ON dt.rowid = ${demandText}
+     WHERE l.state = 'held' ORDER BY l.created_at, l.id`,
+);
+const countryCounts = prepared(
+  (_qb, p: Params<{ demandId: number }>) =>
+    sql<LetterCountryCount>`SELECT country_code AS country, sent, self_sent AS "selfSent" FROM letter_country_counts
+     WHERE demand_id = ${p.demandId} AND (sent > 0 OR self_sent > 0)
+     ORDER BY sent + self_sent DESC, country_code`,
+);
+const demandWhere = (where: ReturnType<typeof sql>, lang: unknown) =>
+  sql<Demand>`SELECT d.id, d.slug, dt.title, dt.summary, p.slug AS "petitionSlug"
+     FROM demands d JOIN demand_texts dt ON dt.demand_id = d.id AND dt.lang = ${demandTextLang(lang)}
      LEFT JOIN petitions p ON p.demand_id = d.id
-     WHERE d.slug = @slug`,
-  );
-  const demandById = db.prepare(
-    `SELECT d.id, d.slug, dt.title, dt.summary, p.slug AS petitionSlug
-     FROM demands d JOIN demand_texts dt ON dt.rowid = ${demandText}
-     LEFT JOIN petitions p ON p.demand_id = d.id
-     WHERE d.id = @id`,
-  );
+     WHERE ${where}`;
+const demandBySlug = prepared((_qb, p: Params<{ slug: string; lang: Lang }>) =>
+  demandWhere(sql`d.slug = ${p.slug}`, p.lang),
+);
+const demandById = prepared((_qb, p: Params<{ id: number; lang: Lang }>) => demandWhere(sql`d.id = ${p.id}`, p.lang));
 
-  function moveStatement(from: LetterState, to: LetterState) {
-    const key = `${from}>${to}`;
-    let statement = moves.get(key);
-    if (!statement) {
-      const stamp = stampOf[to];
-      statement = db.prepare(
-        `UPDATE letters SET state = '${to}', updated_at = @now${stamp ? `, ${stamp} = @now` : ''}
-           ${to === 'held' ? ', hold_reason = @reason' : ''}
-         WHERE id = @id AND state = '${from}'`,
-      );
-      moves.set(key, statement);
-    }
-    return statement;
+/** The compare-and-set moves, one statement per (from, to), compiled when first used. */
+const moves = new Map<string, Prepared<{ id: number; now: number; reason: string | null }, unknown>>();
+function move(from: LetterState, to: LetterState) {
+  const key = `${from}>${to}`;
+  const stamp = stampOf[to];
+  let query = moves.get(key);
+  if (!query) {
+    query = prepared((qb, p: Params<{ id: number; now: number; reason: string | null }>) =>
+      qb
+        .updateTable('letters')
+        .set({
+          state: to,
+          updated_at: p.now,
+          ...(stamp ? { [stamp]: p.now } : {}),
+          ...(to === 'held' ? { hold_reason: p.reason } : {}),
+        })
+        .where('id', '=', p.id)
+        .where('state', '=', from),
+    );
+    moves.set(key, query);
+  }
+  return query;
+}
+
+const keyArgs = (keys: number[]) => Object.fromEntries(keys.map((key, i) => [`k${i}`, key]));
+
+export type LettersRepository = ReturnType<typeof lettersRepository>;
+
+/** Letters on the store: on the database, or inside a caller's transaction. */
+export function lettersRepository(db: Executor) {
+  async function writeBands(demandId: number, id: number, bandKeys: number[], now: number): Promise<void> {
+    if (bandKeys.length === 0) return; // an empty fingerprint has no bands
+    if (bandKeys.length !== bandCount) throw new Error(`expected ${bandCount} band keys, got ${bandKeys.length}`);
+    await db.run(insertBands, { demandId, id, now, ...keyArgs(bandKeys) } as BandRow);
   }
 
-  const erase = db.prepare(
-    `DELETE FROM letters WHERE email_canonical = @canonical OR lower(email) IN (SELECT value FROM json_each(@emails))`,
-  );
-  const writer = db.prepare('SELECT id, name, email FROM letters WHERE email_canonical = ?');
-  // Blanks what identifies the writer and what they wrote; keeps the demand, target, country, state,
-  // day and times. The canonical email becomes unique to the row, so the one-a-day index stays valid.
-  // A blank email marks a letter already anonymised.
-  const anonymise = db.prepare(
-    `UPDATE letters SET name = '', email = '', email_canonical = 'anonymised:' || id, town = NULL, ip_hash = NULL,
-       fingerprint = x''
-     WHERE state IN (${finalStates.map((st) => `'${st}'`).join(', ')}) AND updated_at <= ? AND email <> ''
-     RETURNING id`,
-  );
-  const blankTexts = db.prepare(
-    "UPDATE letter_texts SET own_words = '', body = '' WHERE letter_id IN (SELECT value FROM json_each(?))",
-  );
-  const dropBandsOf = db.prepare('DELETE FROM letter_bands WHERE letter_id IN (SELECT value FROM json_each(?))');
-
   return {
-    /**
-     * Deletes every letter a person wrote (their texts and similarity bands go with them); the
-     * per-country counters, which name nobody, stay. For an erasure request.
-     */
-    eraseByEmail(canonical: string, emails: string[]): number {
-      return erase.run({ canonical, emails: JSON.stringify(emails) }).changes;
-    },
-    /** The letters of a canonical address: their ids, and the names and addresses (as typed) they carry. For an erasure request. */
-    writerOf(canonical: string): { ids: number[]; names: string[]; emails: string[] } {
-      const rows = writer.all(canonical) as Array<{ id: number; name: string; email: string }>;
-      return {
-        ids: rows.map((r) => r.id),
-        names: [...new Set(rows.map((r) => r.name))],
-        emails: [...new Set(rows.map((r) => r.email))],
-      };
-    },
-    /**
-     * Anonymises every letter that reached a final state (its last change) at or before `cutoff`:
-     * name, addresses, town, IP hash, own words, text and similarity data go; the per-country
-     * counters never read these rows. Returns their ids. For retention.
-     */
-    anonymiseFinishedBefore(cutoff: number): number[] {
-      return db.transaction(() => {
-        const ids = anonymise.pluck().all(cutoff) as number[];
-        if (ids.length > 0) {
-          blankTexts.run(JSON.stringify(ids));
-          dropBandsOf.run(JSON.stringify(ids));
-        }
-        return ids;
-      })();
-    },
     /** Inserts the letter and its similarity bands; returns its id. */
-    insert(letter: NewLetter, bandKeys: number[], mailsSent: number): number {
+    async insert(letter: NewLetter, bandKeys: number[], mailsSent: number): Promise<number> {
       const { ownWords, body, ...row } = letter;
-      const id = Number(insert.run({ ...row, copyRequested: row.copyRequested ? 1 : 0, mailsSent }).lastInsertRowid);
-      insertText.run(id, ownWords, body);
-      for (const key of bandKeys) insertBand.run(letter.demandId, key, id, letter.now);
+      const { id } = (await db.first(insert, { ...row, copyRequested: row.copyRequested ? 1 : 0, mailsSent }))!;
+      await db.run(insertText, { id, ownWords, body });
+      await writeBands(letter.demandId, id, bandKeys, letter.now);
       return id;
     },
     /**
@@ -273,91 +254,83 @@ export function lettersRepository(db: Database) {
      * is `mailed`; false if it is no longer pending. The caller keeps the same demand, target,
      * canonical email and day.
      */
-    rewrite(id: number, letter: NewLetter, bandKeys: number[], mailed: boolean): boolean {
+    async rewrite(id: number, letter: NewLetter, bandKeys: number[], mailed: boolean): Promise<boolean> {
       const { ownWords, body, ...row } = letter;
-      const changes = rewrite.run({ ...row, id, copyRequested: row.copyRequested ? 1 : 0, mailed: mailed ? 1 : 0 });
-      if (changes.changes !== 1) return false;
-      rewriteText.run(ownWords, body, id);
-      dropBands.run(id);
-      for (const key of bandKeys) insertBand.run(letter.demandId, key, id, letter.now);
+      const args = { ...row, id, copyRequested: row.copyRequested ? 1 : 0 };
+      if ((await db.run(mailed ? rewriteMailed : rewrite, args)) !== 1) return false;
+      await db.run(rewriteText, { id, ownWords, body });
+      await db.run(dropBands, { id });
+      await writeBands(letter.demandId, id, bandKeys, letter.now);
       return true;
     },
-    findById(id: number): Letter | undefined {
-      const row = byId.get(id) as RawLetter | undefined;
+    async findById(id: number): Promise<Letter | undefined> {
+      const row = await db.first(byId, { id });
       return row && toLetter(row);
     },
     /** The letter and its fingerprint, in one read (for a confirmation). */
-    findWithFingerprint(id: number): { letter: Letter; print: Uint32Array } | undefined {
-      const row = withPrint.get(id) as (RawLetter & { fingerprint: Buffer }) | undefined;
+    async findWithFingerprint(id: number): Promise<{ letter: Letter; print: Uint32Array } | undefined> {
+      const row = await db.first(withPrint, { id });
       if (!row) return undefined;
       const { fingerprint, ...letter } = row;
       return { letter: toLetter(letter), print: fromBlob(fingerprint) };
     },
-    findSameDay(demandId: number, targetId: number, emailCanonical: string, day: string): Letter | undefined {
-      const row = sameDay.get(demandId, targetId, emailCanonical, day) as RawLetter | undefined;
+    async findSameDay(
+      demandId: number,
+      targetId: number,
+      emailCanonical: string,
+      day: string,
+    ): Promise<Letter | undefined> {
+      const row = await db.first(sameDay, { demandId, targetId, emailCanonical, day });
       return row && toLetter(row);
     },
     /** The supporter's own words and the letter's full text. */
-    textOf(id: number): { ownWords: string; body: string } | undefined {
-      return textOf.get(id) as { ownWords: string; body: string } | undefined;
-    },
-    bodyOf(id: number): string | undefined {
-      return bodyOf.get(id) as string | undefined;
-    },
+    textOf: (id: number): Promise<{ ownWords: string; body: string } | undefined> => db.first(textOf, { id }),
+    bodyOf: async (id: number): Promise<string | undefined> => (await db.first(bodyOf, { id }))?.body,
     /** The address of the letter's target as it is now (null when it has none). */
-    targetEmailOf(id: number): string | null {
-      return ((targetEmailOf.get(id) as string | null | undefined) ?? '').trim() || null;
+    async targetEmailOf(id: number): Promise<string | null> {
+      return ((await db.first(targetEmailOf, { id }))?.email ?? '').trim() || null;
     },
     /** Only what settling a sent letter needs (not its text). */
-    stateOf(id: number): Pick<Letter, 'state' | 'demandId' | 'country'> | undefined {
-      return stateOf.get(id) as Pick<Letter, 'state' | 'demandId' | 'country'> | undefined;
-    },
+    stateOf: (id: number): Promise<Pick<Letter, 'state' | 'demandId' | 'country'> | undefined> =>
+      db.first(stateOf, { id }),
     /** How many letter mails a canonical address was sent on a day, whatever the demand and target. */
-    mailsToAddress(emailCanonical: string, day: string): number {
-      return mailsToAddress.get(emailCanonical, day) as number;
+    async mailsToAddress(emailCanonical: string, day: string): Promise<number> {
+      return (await db.first(mailsToAddress, { emailCanonical, day }))!.n;
     },
-    countMailSent(id: number): void {
-      countMail.run(id);
+    async countMailSent(id: number): Promise<void> {
+      await db.run(countMail, { id });
     },
     /** An attempt that changes nothing else is still a write (and a commit on disk), as every other is. */
-    touch(id: number, now: number): void {
-      touch.run(now, id);
+    async touch(id: number, now: number): Promise<void> {
+      await db.run(touch, { id, now });
     },
     /**
      * Compare-and-set: moves the letter only if it is still in `from`. The caller has checked the move
      * against the transition table; false means someone else moved it first.
      */
-    move(id: number, from: LetterState, to: LetterState, now: number, reason: string | null = null): boolean {
-      return moveStatement(from, to).run(to === 'held' ? { id, now, reason } : { id, now }).changes === 1;
+    async move(id: number, from: LetterState, to: LetterState, now: number, reason: string | null = null) {
+      return (await db.run(move(from, to), { id, now, reason })) === 1;
     },
-    countSent(demandId: number, country: string, how: 'sent' | 'self_sent'): void {
-      bump[how].run(demandId, country);
+    async countSent(demandId: number, country: string, how: 'sent' | 'self_sent'): Promise<void> {
+      await db.run(bump[how], { demandId, country });
     },
     /** Letters of the demand since `since` sharing a band with these keys, at most 5,000. */
-    similarCandidates(q: { demandId: number; keys: number[]; since: number; excludeId: number }): SimilarCandidate[] {
+    similarCandidates(q: {
+      demandId: number;
+      keys: number[];
+      since: number;
+      excludeId: number;
+    }): Promise<SimilarCandidate[]> {
       if (q.keys.length !== bandCount) throw new Error(`expected ${bandCount} band keys, got ${q.keys.length}`);
-      const params: Record<string, number> = { demandId: q.demandId, since: q.since, id: q.excludeId };
-      q.keys.forEach((key, i) => (params[`k${i}`] = key));
-      return candidates.all(params) as SimilarCandidate[];
+      const args = { demandId: q.demandId, since: q.since, id: q.excludeId, ...keyArgs(q.keys) };
+      return db.all(candidates, args as CandidateArgs);
     },
     /** Every letter still pending from before `before` becomes expired; returns how many. */
-    expirePending(before: number, now: number): number {
-      return expire.run({ before, now }).changes;
-    },
-    pruneBands(before: number): number {
-      return pruneBands.run(before).changes;
-    },
-    held(): HeldLetter[] {
-      return held.all() as HeldLetter[];
-    },
-    countryCounts(demandId: number): LetterCountryCount[] {
-      return countryCounts.all(demandId) as LetterCountryCount[];
-    },
-    demand(slug: string, lang: Lang): Demand | undefined {
-      return demandBySlug.get({ slug, lang }) as Demand | undefined;
-    },
-    demandById(id: number, lang: Lang): Demand | undefined {
-      return demandById.get({ id, lang }) as Demand | undefined;
-    },
+    expirePending: (before: number, now: number): Promise<number> => db.run(expire, { before, now }),
+    pruneBands: (before: number): Promise<number> => db.run(pruneBands, { before }),
+    held: (): Promise<HeldLetter[]> => db.all(held),
+    countryCounts: (demandId: number): Promise<LetterCountryCount[]> => db.all(countryCounts, { demandId }),
+    demand: (slug: string, lang: Lang): Promise<Demand | undefined> => db.first(demandBySlug, { slug, lang }),
+    demandById: (id: number, lang: Lang): Promise<Demand | undefined> => db.first(demandById, { id, lang }),
   };
 }

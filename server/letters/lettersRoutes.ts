@@ -46,8 +46,8 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
   const { letters, render } = deps;
   const router = Router();
 
-  function demandOf(req: Request, res: Response): Demand {
-    const demand = letters.demand(String(req.params.slug), res.locals.lang as Lang);
+  async function demandOf(req: Request, res: Response): Promise<Demand> {
+    const demand = await letters.demand(String(req.params.slug), res.locals.lang as Lang);
     if (!demand) throw notFound();
     return demand;
   }
@@ -60,7 +60,7 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
     res.redirect(303, `/demands/${demand.slug}/letters/check-email?to=${target.id}`);
   }
 
-  function showForm(
+  async function showForm(
     req: Request,
     res: Response,
     demand: Demand,
@@ -76,8 +76,8 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
       {
         title: demand.title,
         demand,
-        countries: letters.countries(lang),
-        frenchCountries: letters.frenchCountries(lang),
+        countries: await letters.countries(lang),
+        frenchCountries: await letters.frenchCountries(lang),
         form: { values, ...errorView(errors) },
       },
       status,
@@ -123,29 +123,30 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
     );
   }
 
-  router.get('/demands/:slug', (req, res) => {
-    const page = letters.demandLetters(req.params.slug, res.locals.lang as Lang);
+  router.get('/demands/:slug', async (req, res) => {
+    const page = await letters.demandLetters(req.params.slug, res.locals.lang as Lang);
     if (!page) throw notFound();
     render(req, res, 'letters/demand', { title: page.demand.title, ...page });
   });
 
-  router.get('/demands/:slug/letters/new', (req, res) => {
-    const demand = demandOf(req, res);
+  router.get('/demands/:slug/letters/new', async (req, res) => {
+    const demand = await demandOf(req, res);
     const country = typeof req.query.country === 'string' ? req.query.country.toUpperCase() : '';
-    showForm(req, res, demand, { ...blankForm, country: letters.countryCodes().has(country) ? country : '' });
+    const known = (await letters.countryCodes()).has(country);
+    await showForm(req, res, demand, { ...blankForm, country: known ? country : '' });
   });
 
   // "Change my details" on the preview: the form again, with what was typed.
-  router.post('/demands/:slug/letters/new', (req, res) => {
-    const demand = demandOf(req, res);
-    showForm(req, res, demand, parseLetterForm(req.body, letters.countryCodes()).values);
+  router.post('/demands/:slug/letters/new', async (req, res) => {
+    const demand = await demandOf(req, res);
+    await showForm(req, res, demand, parseLetterForm(req.body, await letters.countryCodes()).values);
   });
 
-  router.post('/demands/:slug/letters/preview', (req, res) => {
-    const demand = demandOf(req, res);
-    const form = parseLetterForm(req.body, letters.countryCodes());
+  router.post('/demands/:slug/letters/preview', async (req, res) => {
+    const demand = await demandOf(req, res);
+    const form = parseLetterForm(req.body, await letters.countryCodes());
     if (!form.ok) return showForm(req, res, demand, form.values, form.errors, 400);
-    const draft = letters.draft(demand, form.values);
+    const draft = await letters.draft(demand, form.values);
     if (!draft) return showForm(req, res, demand, form.values, { country: 'letters.errors.countryInvalid' }, 400);
     // The honeypot is on this first form only: a bot that fills it goes no further, told as everyone is.
     if (form.honeypot) return checkEmail(res, demand, draft.target);
@@ -153,10 +154,10 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
   });
 
   router.post('/demands/:slug/letters', async (req, res) => {
-    const demand = demandOf(req, res);
-    const form = parseLetterForm(req.body, letters.countryCodes());
+    const demand = await demandOf(req, res);
+    const form = parseLetterForm(req.body, await letters.countryCodes());
     if (!form.ok) return showForm(req, res, demand, form.values, form.errors, 400);
-    const draft = letters.draft(demand, form.values);
+    const draft = await letters.draft(demand, form.values);
     if (!draft) return showForm(req, res, demand, form.values, { country: 'letters.errors.countryInvalid' }, 400);
     const body = parseLetterBody(req.body);
     if (!body.ok) return showPreview(req, res, demand, form.values, draft, body.body, body.error, 400);
@@ -173,10 +174,10 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
     router.get(path, (req, res) => res.redirect(303, `/demands/${req.params.slug}/letters/new`));
   }
 
-  router.get('/demands/:slug/letters/check-email', (req, res) => {
-    const demand = demandOf(req, res);
+  router.get('/demands/:slug/letters/check-email', async (req, res) => {
+    const demand = await demandOf(req, res);
     // Which target was written to, from the form (not from anything stored): its wording only.
-    const to = typeof req.query.to === 'string' ? letters.target(req.query.to) : undefined;
+    const to = typeof req.query.to === 'string' ? await letters.target(req.query.to) : undefined;
     render(req, res, 'letters/check-email', { title: demand.title, demand, target: to, selfSend: to && !to.email });
   });
 
@@ -191,12 +192,12 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
   }
 
   // A GET only shows a Confirm button: mail scanners fetch links, and must not send anything.
-  router.get('/letters/:token/confirm', (req, res) => {
+  router.get('/letters/:token/confirm', async (req, res) => {
     privatePage(res);
-    const result = letters.linkStatus(req.params.token);
+    const result = await letters.linkStatus(req.params.token);
     if (result.status === 'unknown' || result.status === 'expired') return badLink(req, res, result.status);
     if (result.status === 'done') return res.redirect(303, `/letters/${result.statusToken}`);
-    const page = letters.page(letters.statusToken(result.letter), res.locals.lang as Lang)!;
+    const page = (await letters.page(letters.statusToken(result.letter), res.locals.lang as Lang))!;
     render(req, res, 'letters/confirm', { title: page.demand.title, form: true, token: req.params.token, ...page });
   });
 
@@ -208,9 +209,9 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
     res.redirect(303, `/letters/${result.statusToken}`);
   });
 
-  router.get('/letters/:token', (req, res) => {
+  router.get('/letters/:token', async (req, res) => {
     privatePage(res);
-    const page = letters.page(req.params.token, res.locals.lang as Lang);
+    const page = await letters.page(req.params.token, res.locals.lang as Lang);
     if (!page) return badLink(req, res, 'unknown');
     const { letter } = page;
     const lang = res.locals.lang as Lang;
@@ -232,17 +233,17 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
     });
   });
 
-  router.get('/letters/:token/print', (req, res) => {
+  router.get('/letters/:token/print', async (req, res) => {
     privatePage(res);
-    const page = letters.page(req.params.token, res.locals.lang as Lang);
+    const page = await letters.page(req.params.token, res.locals.lang as Lang);
     if (!page) return badLink(req, res, 'unknown');
     render(req, res, 'letters/print', { title: page.subject, ...page });
   });
 
-  router.post('/letters/:token/self-sent', (req, res) => {
+  router.post('/letters/:token/self-sent', async (req, res) => {
     privatePage(res);
-    if (!letters.markSelfSent(req.params.token)) {
-      const page = letters.page(req.params.token, res.locals.lang as Lang);
+    if (!(await letters.markSelfSent(req.params.token))) {
+      const page = await letters.page(req.params.token, res.locals.lang as Lang);
       if (!page) return badLink(req, res, 'unknown');
     }
     res.redirect(303, `/letters/${req.params.token}`);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Database } from '../db/database';
+import type { Executor, Store } from '../db/store';
 import { classifyFailure, describeFailure, UnsendableMail, type MailTransport, type OutgoingMail } from './mailer';
 import type { MailRenderer } from './mailRenderer';
 import type { OutboxRepository, OutboxRow } from './outboxRepository';
@@ -15,6 +16,8 @@ export interface SendSummary {
 
 export interface OutboxSenderDeps {
   db: Database;
+  /** The store on the same connection: outcomes are recorded in its transactions, as hooks write on them. */
+  store: Store;
   repo: OutboxRepository;
   transport: MailTransport;
   render: MailRenderer;
@@ -27,28 +30,42 @@ export interface OutboxSenderDeps {
 
 /**
  * What a feature does when one of its mails is settled (a letter becomes `sent`, a batch is marked
- * delivered). Runs inside the transaction that records the outcome, so the two never disagree.
+ * delivered). `sent` and `failed` write on `tx`, the transaction that records the outcome, so the two
+ * never disagree. `recipient` reads the address when the mail is sent (corrected since, it is used;
+ * removed, null, the mail is unsendable); `params` loads what the mail renders from but the row only
+ * refers to (a letter's text by its id), read-only, merged into the row's params; `dropped` forgets
+ * what was prepared when the outcome was not recorded (another claim holds the row) or the mail was
+ * given back unsent. `cause` is what was thrown or answered: an UnsendableMail says why.
  */
 export interface OutboxHook {
-  sent?(row: OutboxRow, now: number): void;
-  /** `cause` is what was thrown or answered: an UnsendableMail says why the mail could not go. */
-  failed?(row: OutboxRow, state: 'failed' | 'dead', error: string, cause: unknown): void;
-  /**
-   * The address the mail goes to, read when it is sent: an addressee's address corrected since the
-   * mail was queued is used, and one removed (null) makes the mail unsendable.
-   */
-  recipient?(row: OutboxRow): string | null;
-  /**
-   * Loads, when the mail is sent, what it renders from but the row only refers to (a letter's text
-   * by its id), so that big texts are not copied into every outbox row and rewritten at each claim.
-   * Read-only, outside any transaction; what it returns is merged into the row's params.
-   */
-  params?(row: OutboxRow): Record<string, unknown>;
-  /**
-   * The send's outcome was not recorded (another claim holds the row now), or the mail was given
-   * back unsent (the sender is stopping): forget what it prepared.
-   */
+  sent?(tx: Executor, row: OutboxRow, now: number): Promise<void>;
+  failed?(tx: Executor, row: OutboxRow, state: 'failed' | 'dead', error: string, cause: unknown): Promise<void>;
+  recipient?(row: OutboxRow): Promise<string | null>;
+  params?(row: OutboxRow): Promise<Record<string, unknown>>;
   dropped?(row: OutboxRow): void;
+}
+
+/**
+ * The hooks as they were, synchronous on the SQLite connection, for a feature not yet on the store
+ * (delivery's digests): a shim, until that feature moves.
+ */
+export interface OutboxHookNow {
+  sent?(row: OutboxRow, now: number): void;
+  failed?(row: OutboxRow, state: 'failed' | 'dead', error: string, cause: unknown): void;
+  recipient?(row: OutboxRow): string | null;
+  params?(row: OutboxRow): Record<string, unknown>;
+  dropped?(row: OutboxRow): void;
+}
+
+/** A synchronous hook behind the new contract: on SQLite its writes run inside the same transaction. */
+export function hookFromNow(hook: OutboxHookNow): OutboxHook {
+  return {
+    sent: hook.sent && (async (_tx, row, now) => hook.sent!(row, now)),
+    failed: hook.failed && (async (_tx, row, state, error, cause) => hook.failed!(row, state, error, cause)),
+    recipient: hook.recipient && (async (row) => hook.recipient!(row)),
+    params: hook.params && (async (row) => hook.params!(row)),
+    dropped: hook.dropped && ((row) => hook.dropped!(row)),
+  };
 }
 
 /**
@@ -99,25 +116,29 @@ export class OutboxSender {
   private readonly batches = new Set<Promise<unknown>>();
   private settling: Settling[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
-  private readonly recordGroup: (group: Settling[], now: number) => Array<Recorded | 'error'>;
 
   constructor(private readonly deps: OutboxSenderDeps) {
     this.clock = deps.clock ?? Date.now;
-    // Each outcome in a savepoint of the group's transaction: a hook that throws undoes its own
-    // outcome only, and that row is sent again once its lease runs out.
-    const savepoint = deps.db.transaction((item: Settling, now: number) => this.apply(item, now));
-    const recordGroup = deps.db.transaction((group: Settling[], now: number) =>
-      group.map((item) => {
+  }
+
+  /**
+   * Each outcome in a savepoint of the group's transaction: a hook that throws undoes its own
+   * outcome only, and that row is sent again once its lease runs out.
+   */
+  private recordGroup(group: Settling[], now: number): Promise<Array<Recorded | 'error'>> {
+    const { store, logger } = this.deps;
+    return store.transaction(async (tx) => {
+      const results: Array<Recorded | 'error'> = [];
+      for (const item of group) {
         try {
-          return savepoint(item, now);
+          results.push(await tx.transaction((savepoint) => this.apply(savepoint, item, now)));
         } catch (error) {
-          deps.logger.error({ err: error, outboxId: item.row.id }, 'recording a mail outcome failed');
-          return 'error' as const;
+          logger.error({ err: error, outboxId: item.row.id }, 'recording a mail outcome failed');
+          results.push('error');
         }
-      }),
-    );
-    // IMMEDIATE: take the write lock up front, as group commit does (another process may be writing).
-    this.recordGroup = (group, now) => recordGroup.immediate(group, now);
+      }
+      return results;
+    });
   }
 
   /** Why delivery is paused, if it is. */
@@ -258,11 +279,11 @@ export class OutboxSender {
     const hook = this.hooks.get(row.kind);
     let current = row;
     if (hook?.recipient) {
-      const to = hook.recipient(row);
+      const to = await hook.recipient(row);
       if (!to) throw new UnsendableMail('the addressee has no email address any more', 'no_address');
       if (to !== row.recipient) current = { ...current, recipient: to };
     }
-    if (hook?.params) current = { ...current, params: { ...current.params, ...hook.params(row) } };
+    if (hook?.params) current = { ...current, params: { ...current.params, ...(await hook.params(row)) } };
     return await this.deps.render(current);
   }
 
@@ -307,19 +328,19 @@ export class OutboxSender {
   private record(row: OutboxRow, lease: number, outcome: Outcome): Promise<Recorded | 'error'> {
     return new Promise((done) => {
       this.settling.push({ row, lease, outcome, done });
-      if (this.settling.length >= this.deps.settings.batchSize) this.flush();
-      else this.flushTimer ??= setTimeout(() => this.flush(), recordWithinMs);
+      if (this.settling.length >= this.deps.settings.batchSize) void this.flush();
+      else this.flushTimer ??= setTimeout(() => void this.flush(), recordWithinMs);
     });
   }
 
-  private flush(): void {
+  private async flush(): Promise<void> {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const group = this.settling;
     this.settling = [];
     let results: Array<Recorded | 'error'>;
     try {
-      results = this.recordGroup(group, this.clock());
+      results = await this.recordGroup(group, this.clock());
     } catch (error) {
       // Nothing was recorded: the rows are sent again once their lease runs out.
       this.deps.logger.error({ err: error }, 'recording mail outcomes failed');
@@ -329,7 +350,7 @@ export class OutboxSender {
   }
 
   /** Applies one outcome, only if its claim still holds the row; the kind's hooks run only then. */
-  private apply({ row, lease, outcome }: Settling, now: number): Recorded {
+  private async apply(tx: Executor, { row, lease, outcome }: Settling, now: number): Promise<Recorded> {
     const { repo, settings, logger } = this.deps;
     const hook = this.hooks.get(row.kind);
     const dropped = (what: string): Recorded => {
@@ -339,7 +360,7 @@ export class OutboxSender {
     };
     if (outcome.ok) {
       if (!repo.markSent(row.id, lease, outcome.response, now)) return dropped('sent');
-      hook?.sent?.(row, now);
+      await hook?.sent?.(tx, row, now);
       return 'sent';
     }
     const { error } = outcome;
@@ -355,7 +376,7 @@ export class OutboxSender {
     if (kind === 'permanent' || row.attempts >= settings.maxAttempts) {
       const state = kind === 'permanent' ? 'failed' : 'dead';
       if (!repo.markFailed(row.id, lease, state, message)) return dropped(message);
-      hook?.failed?.(row, state, message, error);
+      await hook?.failed?.(tx, row, state, message, error);
       return 'failed';
     }
     const backoff = Math.min(settings.backoffBaseMs * 2 ** (row.attempts - 1), settings.backoffCapMs);

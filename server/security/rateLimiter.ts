@@ -40,9 +40,10 @@ const prune = prepared((qb, p: Params<{ before: number }>) =>
 /**
  * The window kept in the database (table rate_hits, one row per key and second), shared by every
  * process that writes to it: several web workers, or several machines on PostgreSQL. A limit over N
- * seconds counts the hits of the last N seconds, to the second.
+ * seconds counts the hits of the last N seconds, to the second. `name` keeps each limiter's keys
+ * apart (signing and letters both key by IP × an id).
  */
-export function databaseRateLimiter(limits: RateLimit[]): RateLimiter {
+export function databaseRateLimiter(name: string, limits: RateLimit[]): RateLimiter {
   const longest = Math.max(1, ...limits.map((l) => l.seconds));
   // One row of sums, one column per limit (n0, n1…): sum(hits) over the buckets inside each limit's
   // window, which starts after bucket f0, f1….
@@ -59,6 +60,7 @@ export function databaseRateLimiter(limits: RateLimit[]): RateLimiter {
     async hit(tx, key, now) {
       if (limits.length === 0) return false;
       const bucket = Math.floor(now / bucketMs);
+      key = `${name}:${key}`;
       await tx.run(add, { key, bucket });
       if (++hits % pruneEvery === 0) await tx.run(prune, { before: bucket - longest });
       const args: Record<string, string | number> = { key, oldest: bucket - longest };

@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import type { Database } from '../db/database';
+import { prepared, type Executor, type Params } from '../db/store';
 
 export const targetKinds = ['nato_delegation', 'parliamentary_assembly', 'minister'] as const;
 export type TargetKind = (typeof targetKinds)[number];
@@ -47,75 +49,98 @@ const toTarget = (r: Row): Target => ({
   email: r.email || null,
 });
 
-const columns = `id, kind, country_code AS country, name, name_is_placeholder AS namePlaceholder, languages, email,
-  website, is_default AS isDefault`;
+const columns = sql`id, kind, country_code AS country, name, name_is_placeholder AS "namePlaceholder", languages,
+  email, website, is_default AS "isDefault"`;
 
-export type TargetsRepository = ReturnType<typeof targetsRepository>;
+const all = prepared(() => sql<Row>`SELECT ${columns} FROM targets ORDER BY country_code, is_default DESC, name, id`);
+const byId = prepared((_qb, p: Params<{ id: number }>) => sql<Row>`SELECT ${columns} FROM targets WHERE id = ${p.id}`);
+const byCountry = prepared(
+  (_qb, p: Params<{ country: string }>) =>
+    sql<Row>`SELECT ${columns} FROM targets WHERE country_code = ${p.country} ORDER BY is_default DESC, id`,
+);
+const defaults = prepared(() => sql<Row>`SELECT ${columns} FROM targets WHERE is_default = 1 ORDER BY country_code`);
 
-/** The one place with SQL for targets: the letters journey reads them, the console edits them. */
-export function targetsRepository(db: Database) {
-  const all = db.prepare(`SELECT ${columns} FROM targets ORDER BY country_code, is_default DESC, name, id`);
-  const byId = db.prepare(`SELECT ${columns} FROM targets WHERE id = ?`);
-  const byCountry = db.prepare(`SELECT ${columns} FROM targets WHERE country_code = ? ORDER BY is_default DESC, id`);
-  const defaults = db.prepare(`SELECT ${columns} FROM targets WHERE is_default = 1 ORDER BY country_code`);
-  const insert = db.prepare(
-    `INSERT INTO targets (kind, country_code, name, languages, email, website, is_default, created_at, updated_at)
-     VALUES (@kind, @country, @name, @languages, @email, @website, 0, @now, @now)`,
-  );
-  // An organiser's name replaces a placeholder one.
-  const update = db.prepare(
-    `UPDATE targets SET kind = @kind, country_code = @country, name = @name,
-       name_is_placeholder = CASE WHEN name = @name THEN name_is_placeholder ELSE 0 END,
-       languages = @languages, email = @email, website = @website, updated_at = @now
-     WHERE id = @id`,
-  );
-  const setEmail = db.prepare('UPDATE targets SET email = @email, updated_at = @now WHERE id = @id');
-  const countries = db.prepare('SELECT code FROM countries').pluck();
-  const withoutAddress = db.prepare(
-    `SELECT c.code FROM countries c
+type Values = Omit<TargetFields, 'languages'> & { languages: string; now: number };
+const insert = prepared((qb, p: Params<Values>) =>
+  qb
+    .insertInto('targets')
+    .values({
+      kind: p.kind,
+      country_code: p.country,
+      name: p.name,
+      languages: p.languages,
+      email: p.email,
+      website: p.website,
+      is_default: 0,
+      created_at: p.now,
+      updated_at: p.now,
+    })
+    .returning('id'),
+);
+// An organiser's name replaces a placeholder one.
+const update = prepared(
+  (_qb, p: Params<Values & { id: number }>) =>
+    sql`UPDATE targets SET kind = ${p.kind}, country_code = ${p.country}, name = ${p.name},
+       name_is_placeholder = CASE WHEN name = ${p.name} THEN name_is_placeholder ELSE 0 END,
+       languages = ${p.languages}, email = ${p.email}, website = ${p.website}, updated_at = ${p.now}
+     WHERE id = ${p.id}`,
+);
+const setEmail = prepared((qb, p: Params<{ id: number; email: string | null; now: number }>) =>
+  qb.updateTable('targets').set({ email: p.email, updated_at: p.now }).where('id', '=', p.id),
+);
+const countries = prepared((qb) => qb.selectFrom('countries').select('code'));
+const withoutAddress = prepared(
+  () =>
+    sql<{ code: string }>`SELECT c.code FROM countries c
      WHERE c.nato_member = 1 AND NOT EXISTS (
        SELECT 1 FROM targets t WHERE t.country_code = c.code AND t.is_default = 1 AND coalesce(t.email, '') <> '')
      ORDER BY c.code`,
-  );
+);
 
-  const params = (t: TargetFields, now: number) => ({ ...t, languages: t.languages.join(','), now });
+const values = (t: TargetFields, now: number): Values => ({ ...t, languages: t.languages.join(','), now });
 
+export type TargetsRepository = ReturnType<typeof targetsRepository>;
+
+/**
+ * The one place with SQL for targets: the letters journey reads them, the console edits them. On the
+ * store, or inside a caller's transaction (an import is applied whole: see the console's service).
+ */
+export function targetsRepository(db: Executor) {
   return {
-    list(): Target[] {
-      return (all.all() as Row[]).map(toTarget);
-    },
-    findById(id: number): Target | undefined {
-      const row = byId.get(id) as Row | undefined;
+    list: async (): Promise<Target[]> => (await db.all(all)).map(toTarget),
+    async findById(id: number): Promise<Target | undefined> {
+      const row = await db.first(byId, { id });
       return row && toTarget(row);
     },
     /** A country's targets, its default first. */
-    forCountry(country: string): Target[] {
-      return (byCountry.all(country) as Row[]).map(toTarget);
-    },
+    forCountry: async (country: string): Promise<Target[]> => (await db.all(byCountry, { country })).map(toTarget),
     /** Each country's default target: the 32 delegations to NATO. */
-    defaults(): Target[] {
-      return (defaults.all() as Row[]).map(toTarget);
-    },
+    defaults: async (): Promise<Target[]> => (await db.all(defaults)).map(toTarget),
     /** Adds a further (non-default) target, e.g. a country's delegation to the Parliamentary Assembly. */
-    create(t: TargetFields, now = Date.now()): number {
-      return Number(insert.run(params(t, now)).lastInsertRowid);
+    async create(t: TargetFields, now = Date.now()): Promise<number> {
+      return (await db.first(insert, values(t, now)))!.id;
     },
-    update(id: number, t: TargetFields, now = Date.now()): boolean {
-      return update.run({ id, ...params(t, now) }).changes === 1;
+    async update(id: number, t: TargetFields, now = Date.now()): Promise<boolean> {
+      return (await db.run(update, { ...values(t, now), id })) === 1;
     },
-    setEmail(id: number, email: string | null, now = Date.now()): boolean {
-      return setEmail.run({ id, email, now }).changes === 1;
+    async setEmail(id: number, email: string | null, now = Date.now()): Promise<boolean> {
+      return (await db.run(setEmail, { id, email, now })) === 1;
     },
-    countryCodes(): Set<string> {
-      return new Set(countries.all() as string[]);
-    },
+    countryCodes: async (): Promise<Set<string>> => new Set((await db.all(countries)).map((r) => r.code)),
     /** NATO members whose delegation (the default target) has no email address yet. */
-    countriesWithoutAddress(): string[] {
-      return withoutAddress.pluck().all() as string[];
-    },
-    /** Runs `work` in one transaction: an import is applied whole or not at all. */
-    transaction<T>(work: () => T): T {
-      return db.transaction(work)();
-    },
+    countriesWithoutAddress: async (): Promise<string[]> => (await db.all(withoutAddress)).map((r) => r.code),
+  };
+}
+
+/**
+ * Targets read synchronously on the SQLite connection, for a caller not yet on the store (the
+ * console's petition form names a petition's addressees while it builds its audit entry): a shim,
+ * until that caller moves.
+ */
+export function targetsSyncShims(db: Database) {
+  const { sql: text } = all.compileFor('sqlite');
+  const list = db.prepare(text);
+  return {
+    listNow: (): Target[] => (list.all() as Row[]).map(toTarget),
   };
 }

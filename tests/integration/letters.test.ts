@@ -298,7 +298,7 @@ describe('letters to the NATO delegations', () => {
     });
 
     it('writes in French by default to a French-speaking delegation, and in the language asked otherwise', async () => {
-      t.services.targets.setEmail(t.services.targets.forCountry('BE')[0]!.id, 'nato.be@example.org');
+      await t.services.targets.setEmail((await t.services.targets.forCountry('BE'))[0]!.id, 'nato.be@example.org');
       const agent = t.agent();
       const fr = await preview(agent, { ...aWriter, country: 'BE' });
       expect(letterTextOn(fr.text)).toMatch(
@@ -318,7 +318,7 @@ describe('letters to the NATO delegations', () => {
     });
 
     it('lets the supporter pick another target of the same country, still only from our table', async () => {
-      const pa = t.services.targets.create({
+      const pa = await t.services.targets.create({
         kind: 'parliamentary_assembly',
         country: 'IT',
         name: 'Delegazione italiana presso l’Assemblea parlamentare della NATO',
@@ -335,7 +335,7 @@ describe('letters to the NATO delegations', () => {
       await t.smtp!.waitFor(2);
       expect(mailsTo('pa.it@example.org')).toHaveLength(1);
       // A target of another country cannot be smuggled in: the country's default is used instead.
-      const france = t.services.targets.forCountry('FR')[0]!.id;
+      const france = (await t.services.targets.forCountry('FR'))[0]!.id;
       const other = await preview(t.agent(), { ...aWriter, email: 'b@example.org', target: String(france) });
       expect(letterTextOn(other.text)).toMatch(/^Dear Rappresentanza/);
     });
@@ -715,7 +715,7 @@ describe('letters to the NATO delegations', () => {
         const [mail] = await t.smtp!.waitFor(1);
         const token = confirmPath(mail).split('/')[2]!;
         const { letters } = t.services;
-        const demand = letters.demand(slug, 'en')!;
+        const demand = (await letters.demand(slug, 'en'))!;
         const probe = {
           country: 'IT',
           target: '',
@@ -726,11 +726,18 @@ describe('letters to the NATO delegations', () => {
           lang: 'en' as const,
           copy: false,
         };
-        // The stranger's letter reaches the database first, in the same transaction as Ada's Confirm.
-        const [, confirmed] = await Promise.all([
-          letters.submit(demand, probe, undefined, '192.0.2.1', 'en'),
-          letters.confirm(token),
-        ]);
+        // The stranger's letter reaches the database first, in the same instant as Ada's Confirm: while
+        // another transaction holds the database, the stranger's write queues up, then Ada's Confirm
+        // reads the letter (outside any transaction) and queues its own, after the stranger's.
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        const holding = t.services.store.transaction(() => held);
+        const submitted = letters.submit(demand, probe, undefined, '192.0.2.1', 'en');
+        await new Promise((resolve) => setImmediate(resolve));
+        const confirming = letters.confirm(token);
+        await new Promise((resolve) => setImmediate(resolve));
+        release();
+        const [, , confirmed] = await Promise.all([holding, submitted, confirming]);
         expect(confirmed).toEqual({ status: 'unknown' });
         await settle();
         expect(mailsTo(italy)).toHaveLength(0);
@@ -769,7 +776,7 @@ describe('letters to the NATO delegations', () => {
       expect(stateOn(status.text)).toBe('expired');
       // The sweep expires the others without anyone looking.
       expect(letterRows().map((l) => l.state)).toEqual(['expired', 'pending']);
-      expect(t.services.letters.expireStale()).toBe(1);
+      expect(await t.services.letters.expireStale()).toBe(1);
       expect(letterRows().map((l) => l.state)).toEqual(['expired', 'expired']);
       await settle();
       expect(t.smtp!.mails).toHaveLength(2);
@@ -865,15 +872,15 @@ describe('letters to the NATO delegations', () => {
       expect(stateOn((await different.agent.get(different.status)).text)).toBe('sent');
 
       const out: string[] = [];
-      expect(runLettersCli(['--held'], crowd.services.letters, (l) => out.push(l))).toBe(0);
+      expect(await runLettersCli(['--held'], crowd.services.letters, (l) => out.push(l))).toBe(0);
       expect(out).toHaveLength(2);
       expect(out[0]).toMatch(/^#6 .* progressive-taxation {2}IT {2}Ada Lovelace {2}\(similar\) {2}“stop the cuts now/);
 
-      expect(runLettersCli(['--release', '6'], crowd.services.letters, (l) => out.push(l))).toBe(0);
-      expect(runLettersCli(['--drop', '8'], crowd.services.letters, (l) => out.push(l))).toBe(0);
-      expect(runLettersCli(['--release', '8'], crowd.services.letters, (l) => out.push(l))).toBe(1);
-      expect(runLettersCli(['--release', '1'], crowd.services.letters, (l) => out.push(l))).toBe(1);
-      expect(runLettersCli(['--bogus'], crowd.services.letters, (l) => out.push(l))).toBe(2);
+      expect(await runLettersCli(['--release', '6'], crowd.services.letters, (l) => out.push(l))).toBe(0);
+      expect(await runLettersCli(['--drop', '8'], crowd.services.letters, (l) => out.push(l))).toBe(0);
+      expect(await runLettersCli(['--release', '8'], crowd.services.letters, (l) => out.push(l))).toBe(1);
+      expect(await runLettersCli(['--release', '1'], crowd.services.letters, (l) => out.push(l))).toBe(1);
+      expect(await runLettersCli(['--bogus'], crowd.services.letters, (l) => out.push(l))).toBe(2);
       expect(out.slice(2)).toEqual([
         'Letter #6 released: it is queued for delivery.',
         'Letter #8 dropped: it will not be sent.',

@@ -132,7 +132,7 @@ describe('retention of letters (LETTER_RETENTION_DAYS)', () => {
     await writeLetter(t, { ...bea, ownWords: words(bea.name) }, { confirm: false });
     await t.services.sender.idle();
     now += 8 * day;
-    expect(t.services.letters.expireStale()).toBe(1);
+    expect(await t.services.letters.expireStale()).toBe(1);
     // Cai writes three weeks later.
     now += 21 * day;
     await writeLetter(t, { ...cai, ownWords: words(cai.name) });

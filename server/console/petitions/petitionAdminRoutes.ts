@@ -32,7 +32,7 @@ export function petitionAdminRoutes(deps: {
 
   /** A petition as its audit entries record it: addressees by name, not by id. */
   function forAudit(values: PetitionFormValues) {
-    const names = new Map(targets.list().map((t) => [t.id, t.name]));
+    const names = new Map(targets.listNow().map((t) => [t.id, t.name]));
     return {
       goal: Number(values.goal),
       demand: values.demand,
@@ -84,7 +84,7 @@ export function petitionAdminRoutes(deps: {
         })),
         // "Each signer's own delegation" is always addressed; these are the fixed extra addressees.
         fixedTargets: targets
-          .list()
+          .listNow()
           .filter((t) => !t.isDefault)
           .map((t) => ({ ...t, checked: chosen.has(t.id) })),
       },

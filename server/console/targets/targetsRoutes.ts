@@ -20,7 +20,7 @@ export function targetsRoutes(deps: {
   const router = Router();
   const organiserId = (res: Response) => currentOrganiser(res)!.id;
 
-  function renderIndex(req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) {
+  async function renderIndex(req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) {
     render(
       req,
       res,
@@ -28,8 +28,8 @@ export function targetsRoutes(deps: {
       {
         titleKey: 'admin.targets.title',
         section: 'targets',
-        targets: targets.list(),
-        withoutAddress: targets.countriesWithoutAddress().map((code) => ({ code })),
+        targets: await targets.list(),
+        withoutAddress: (await targets.countriesWithoutAddress()).map((code) => ({ code })),
         ...extra,
       },
       status,
@@ -68,7 +68,7 @@ export function targetsRoutes(deps: {
     await audit.record({ organiserId: organiserId(res), action: 'targets.export' });
     const date = new Date().toISOString().slice(0, 10);
     res.set('Content-Disposition', `attachment; filename="targets-${date}.csv"`);
-    res.type('text/csv; charset=utf-8').send(`\uFEFF${targets.exportCsv()}`);
+    res.type('text/csv; charset=utf-8').send(`\uFEFF${await targets.exportCsv()}`);
   });
 
   router.post('/targets/import', requireRole('organiser'), async (req, res) => {
@@ -76,7 +76,7 @@ export function targetsRoutes(deps: {
     if (typeof file !== 'string' || file.trim() === '') {
       return renderIndex(req, res, { importErrors: [{ line: 0, messageKey: 'admin.targets.errors.csvMissing' }] }, 400);
     }
-    const result = targets.importCsv(file);
+    const result = await targets.importCsv(file);
     if (!result.ok) return renderIndex(req, res, { importErrors: result.errors }, 400);
     await audit.record({
       organiserId: organiserId(res),
@@ -99,32 +99,32 @@ export function targetsRoutes(deps: {
 
   router.post('/targets', requireRole('organiser'), async (req, res) => {
     const values = parseTargetForm(req.body);
-    const result = targets.save(undefined, values);
+    const result = await targets.save(undefined, values);
     if (!result.ok) return renderForm(req, res, undefined, values, result.errors, 400);
-    const { name, ...saved } = targets.valuesOf(result.id)!;
+    const { name, ...saved } = (await targets.valuesOf(result.id))!;
     await audit.record({ organiserId: organiserId(res), action: 'target.create', subject: name, details: saved });
     res.redirect(303, '/admin/targets?notice=targetSaved');
   });
 
-  const idOf = (req: Request) => {
+  const idOf = async (req: Request) => {
     const id = Number(req.params.id);
-    if (!Number.isInteger(id) || !targets.find(id)) throw notFound();
+    if (!Number.isInteger(id) || !(await targets.find(id))) throw notFound();
     return id;
   };
 
-  router.get('/targets/:id/edit', requireRole('organiser'), (req, res) => {
-    const id = idOf(req);
-    return renderForm(req, res, id, targets.valuesOf(id)!);
+  router.get('/targets/:id/edit', requireRole('organiser'), async (req, res) => {
+    const id = await idOf(req);
+    return renderForm(req, res, id, (await targets.valuesOf(id))!);
   });
 
   router.post('/targets/:id', requireRole('organiser'), async (req, res) => {
-    const id = idOf(req);
+    const id = await idOf(req);
     const values = parseTargetForm(req.body);
-    const before = targets.valuesOf(id)!;
-    const result = targets.save(id, values);
+    const before = (await targets.valuesOf(id))!;
+    const result = await targets.save(id, values);
     if (!result.ok) return renderForm(req, res, id, values, result.errors, 400);
     // Named as it is now; what changed, each field before → after, as saved.
-    const after = targets.valuesOf(id)!;
+    const after = (await targets.valuesOf(id))!;
     await audit.record({
       organiserId: organiserId(res),
       action: 'target.update',

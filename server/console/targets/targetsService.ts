@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import { csvRow, parseCsv, unneutralise } from '../../exports/csv';
+import type { Database } from '../../db/database';
+import type { Executor } from '../../db/store';
 import {
   targetKinds,
+  targetsRepository,
+  targetsSyncShims,
   type TargetFields,
   type TargetKind,
-  type TargetsRepository,
 } from '../../targets/targetsRepository';
 
 export interface TargetFormValues {
@@ -53,7 +56,10 @@ function same(t: TargetFields, fields: TargetFields): boolean {
 
 export type TargetsService = ReturnType<typeof createTargetsService>;
 
-export function createTargetsService(repo: TargetsRepository, clock: () => number = Date.now) {
+/** `dbNow`, the SQLite connection under `store`, serves the listNow() shim only. */
+export function createTargetsService(store: Executor, clock: () => number = Date.now, dbNow?: Database) {
+  const repo = targetsRepository(store);
+  let shims: ReturnType<typeof targetsSyncShims> | undefined;
   const e = (key: string) => `admin.targets.errors.${key}`;
 
   /** Checks one target's values; the same rules for the form and for each imported row. */
@@ -92,11 +98,16 @@ export function createTargetsService(repo: TargetsRepository, clock: () => numbe
 
   return {
     list: () => repo.list(),
+    /** The same, synchronously: a shim for the console's petition routes until they move to the store. */
+    listNow: () => {
+      if (!dbNow) throw new Error('listNow() reads the SQLite connection: none was given');
+      return (shims ??= targetsSyncShims(dbNow)).listNow();
+    },
     find: (id: number) => repo.findById(id),
     countriesWithoutAddress: () => repo.countriesWithoutAddress(),
 
-    valuesOf(id: number): TargetFormValues | undefined {
-      const t = repo.findById(id);
+    async valuesOf(id: number): Promise<TargetFormValues | undefined> {
+      const t = await repo.findById(id);
       if (!t) return undefined;
       return {
         kind: t.kind,
@@ -108,23 +119,22 @@ export function createTargetsService(repo: TargetsRepository, clock: () => numbe
       };
     },
 
-    save(
+    async save(
       id: number | undefined,
       values: TargetFormValues,
-    ): { ok: true; id: number } | { ok: false; errors: TargetErrors } {
-      const { fields, errors } = check(values, repo.countryCodes());
+    ): Promise<{ ok: true; id: number } | { ok: false; errors: TargetErrors }> {
+      const { fields, errors } = check(values, await repo.countryCodes());
       if (!fields) return { ok: false, errors };
-      if (id === undefined) return { ok: true, id: repo.create(fields, clock()) };
-      if (!repo.update(id, fields, clock())) return { ok: false, errors: {} };
+      if (id === undefined) return { ok: true, id: await repo.create(fields, clock()) };
+      if (!(await repo.update(id, fields, clock()))) return { ok: false, errors: {} };
       return { ok: true, id };
     },
 
     /** Every target as CSV text (small: one row per addressee). */
-    exportCsv(): string {
+    async exportCsv(): Promise<string> {
       return (
         csvRow([...targetColumns]) +
-        repo
-          .list()
+        (await repo.list())
           .map((t) =>
             csvRow([
               t.id,
@@ -145,11 +155,12 @@ export function createTargetsService(repo: TargetsRepository, clock: () => numbe
      * Applies a CSV in the export's format: a row with an id updates that target, a row without one
      * adds a target. Every row is checked first; one bad row and nothing changes.
      */
-    importCsv(
+    async importCsv(
       text: string,
-    ):
+    ): Promise<
       | { ok: true; created: number; updated: number }
-      | { ok: false; errors: Array<{ line: number; messageKey: string; field?: string }> } {
+      | { ok: false; errors: Array<{ line: number; messageKey: string; field?: string }> }
+    > {
       let rows: string[][];
       try {
         rows = parseCsv(text.replace(/^\uFEFF/, ''));
@@ -161,14 +172,16 @@ export function createTargetsService(repo: TargetsRepository, clock: () => numbe
       const missing = targetColumns.filter((c) => c !== 'default' && c !== 'id' && !header?.includes(c));
       if (!header || missing.length > 0) return { ok: false, errors: [{ line: 1, messageKey: e('csvHeader') }] };
       const at = (row: string[], column: string) => unneutralise(row[header.indexOf(column)] ?? '').trim();
-      const countries = repo.countryCodes();
+      const countries = await repo.countryCodes();
+      // Read once: an import is at most a few hundred rows, and every one is checked against these.
+      const existing = new Map((await repo.list()).map((t) => [t.id, t]));
       const errors: Array<{ line: number; messageKey: string; field?: string }> = [];
       const changes: Array<{ id: number | undefined; fields: TargetFields }> = [];
       rows.forEach((row, i) => {
         const line = i + 2;
         const idText = header.includes('id') ? at(row, 'id') : '';
         const id = idText ? Number(idText) : undefined;
-        if (idText && (!Number.isInteger(id) || !repo.findById(id!))) {
+        if (idText && (!Number.isInteger(id) || !existing.has(id!))) {
           errors.push({ line, messageKey: e('csvUnknownId') });
           return;
         }
@@ -185,19 +198,21 @@ export function createTargetsService(repo: TargetsRepository, clock: () => numbe
         );
         if (!result.fields) {
           for (const [field, messageKey] of Object.entries(result.errors)) errors.push({ line, field, messageKey });
-        } else if (id === undefined || !same(repo.findById(id)!, result.fields))
+        } else if (id === undefined || !same(existing.get(id)!, result.fields))
           changes.push({ id, fields: result.fields });
       });
       if (errors.length > 0) return { ok: false, errors: errors.slice(0, 50) };
       const now = clock();
       let created = 0;
       let updated = 0;
-      repo.transaction(() => {
+      // Applied whole or not at all.
+      await store.transaction(async (tx) => {
+        const targets = targetsRepository(tx);
         for (const change of changes) {
           if (change.id === undefined) {
-            repo.create(change.fields, now);
+            await targets.create(change.fields, now);
             created++;
-          } else if (repo.update(change.id, change.fields, now)) updated++;
+          } else if (await targets.update(change.id, change.fields, now)) updated++;
         }
       });
       return { ok: true, created, updated };

@@ -1,0 +1,101 @@
+import type { Executor } from '../db/store';
+import { targetsRepository } from '../targets/targetsRepository';
+import { day, type LettersContext } from './letterContext';
+import type { LetterMail } from './letterMail';
+import { IllegalTransitionError, transition, type LetterState } from './letterStates';
+import { lettersRepository, type HeldLetter, type Letter } from './lettersRepository';
+import { bands, fromBlob, jaccard } from './similarity';
+
+/** Near-duplicates are looked for among the letters of the last 7 days. */
+export const similarityWindow = 7 * day;
+
+/** A held letter cannot be released while its target has no email address. */
+export class NoAddressError extends Error {
+  constructor(readonly target: string) {
+    super(`${target} has no email address`);
+    this.name = 'NoAddressError';
+  }
+}
+
+export type LetterHolds = ReturnType<typeof letterHolds>;
+
+/**
+ * Where a confirmed letter goes: ready and queued, or held for an organiser (near-duplicates of many
+ * others, or a target that lost its address), who releases or drops it.
+ */
+export function letterHolds(ctx: LettersContext, mail: LetterMail) {
+  const { repo, rules, clock } = ctx;
+
+  /** How many other people (distinct canonical emails) sent near-identical words on this demand lately. */
+  async function similarOthers(letter: Letter, print: Uint32Array, now: number): Promise<number> {
+    const keys = bands(print);
+    if (keys.length === 0) return 0;
+    const people = new Set<string>();
+    const candidates = await repo.similarCandidates({
+      demandId: letter.demandId,
+      keys,
+      since: now - similarityWindow,
+      excludeId: letter.id,
+    });
+    for (const c of candidates) {
+      if (c.emailCanonical === letter.emailCanonical || people.has(c.emailCanonical)) continue;
+      if (jaccard(print, fromBlob(c.fingerprint)) >= rules.similarity) people.add(c.emailCanonical);
+    }
+    return people.size;
+  }
+
+  /**
+   * ready (and queued), or held: the decision made when a letter is confirmed or released, in the
+   * transaction `tx`. For a confirmation, `similar` is the near-duplicate count, read before it.
+   */
+  async function dispatch(
+    tx: Executor,
+    letter: Letter,
+    from: 'pending' | 'held',
+    now: number,
+    similar = 0,
+  ): Promise<LetterState> {
+    const letters = lettersRepository(tx);
+    const target = await targetsRepository(tx).findById(letter.targetId);
+    if (!target?.email) {
+      // The address was removed after the letter was written: an organiser has to look at it.
+      if (from === 'held') throw new NoAddressError(target?.name ?? String(letter.targetId));
+      return ctx.moveOr(letters, letter, from, 'held', now, 'no_address');
+    }
+    if (from === 'pending' && similar >= rules.holdThreshold) {
+      return ctx.moveOr(letters, letter, from, 'held', now, 'similar');
+    }
+    // The moves are compare-and-set: if someone moved the letter first, it is left as they made it.
+    const state = await ctx.moveOr(letters, letter, from, 'ready', now);
+    if (state !== 'ready') return state;
+    await mail.queueDelivery(tx, letters, letter, { ...target, email: target.email });
+    return 'ready';
+  }
+
+  return {
+    similarOthers,
+    dispatch,
+
+    /** Letters held for review, oldest first. */
+    held: (): Promise<HeldLetter[]> => repo.held(),
+
+    /** held → ready: queues the letter (and the copy) as a confirmation would. */
+    release(id: number): Promise<LetterState> {
+      return ctx.store.transaction(async (tx) => {
+        const letter = await lettersRepository(tx).findById(id);
+        if (!letter) throw new Error(`There is no letter ${id}.`);
+        // Releasing is the held → ready move only (a pending letter is released by its owner's Confirm).
+        if (letter.state !== 'held') throw new IllegalTransitionError(letter.state, 'ready');
+        return dispatch(tx, letter, 'held', clock());
+      });
+    },
+
+    /** held → dropped: never sent. */
+    async drop(id: number): Promise<LetterState> {
+      const letter = await repo.findById(id);
+      if (!letter) throw new Error(`There is no letter ${id}.`);
+      await repo.move(id, letter.state, transition(letter.state, 'dropped'), clock());
+      return 'dropped';
+    },
+  };
+}

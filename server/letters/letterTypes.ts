@@ -1,0 +1,76 @@
+import type { Lang } from '../i18n/i18n';
+import type { LetterState } from './letterStates';
+
+/** Letters as the repository reads and writes them. */
+export type Delivery = 'email' | 'self';
+
+export interface Letter {
+  id: number;
+  demandId: number;
+  targetId: number;
+  country: string;
+  delivery: Delivery;
+  name: string;
+  email: string;
+  emailCanonical: string;
+  town: string | null;
+  lang: Lang;
+  locale: Lang;
+  copyRequested: boolean;
+  state: LetterState;
+  holdReason: string | null;
+  mailsSent: number;
+  createdAt: number;
+  confirmedAt: number | null;
+  sentAt: number | null;
+}
+
+export interface NewLetter {
+  demandId: number;
+  targetId: number;
+  country: string;
+  delivery: Delivery;
+  name: string;
+  email: string;
+  emailCanonical: string;
+  town: string | null;
+  ownWords: string;
+  body: string;
+  lang: Lang;
+  locale: Lang;
+  copyRequested: boolean;
+  fingerprint: Buffer;
+  ipHash: string | null;
+  day: string;
+  now: number;
+}
+
+export interface Demand {
+  id: number;
+  slug: string;
+  title: string;
+  summary: string;
+  petitionSlug: string | null;
+}
+
+export interface LetterCountryCount {
+  country: string;
+  sent: number;
+  selfSent: number;
+}
+
+export interface HeldLetter {
+  id: number;
+  demandSlug: string;
+  country: string;
+  name: string;
+  ownWords: string;
+  holdReason: string | null;
+  createdAt: number;
+}
+
+export interface SimilarCandidate {
+  id: number;
+  emailCanonical: string;
+  fingerprint: Buffer;
+}
