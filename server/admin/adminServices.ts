@@ -6,7 +6,6 @@ import type { OutboxRepository } from '../mail/outboxRepository';
 import type { PetitionsService } from '../petitions/petitionsService';
 import { dashboardRepository } from '../console/dashboard/dashboardRepository';
 import { createDashboardService } from '../console/dashboard/dashboardService';
-import { petitionAdminRepository } from '../console/petitions/petitionAdminRepository';
 import { createPetitionAdminService } from '../console/petitions/petitionAdminService';
 import { createErasure } from '../console/signatures/erasure';
 import { createRetention } from '../console/signatures/retention';
@@ -66,7 +65,7 @@ export function createAdminServices(deps: {
     ),
     sessionStore,
     dashboard: createDashboardService(dashboardRepository(deps.store), clock),
-    petitionAdmin: createPetitionAdminService({ repo: petitionAdminRepository(db), petitions, clock }),
+    petitionAdmin: createPetitionAdminService({ store: deps.store, petitions, clock }),
     targets: createTargetsService(targetsRepository(db), clock),
     signatureAdmin: createSignatureAdminService({ repo: signaturesRepo, petitions, secret: config.secret, clock }),
     erasure: createErasure(db, { outbox: deps.outbox, onErased: () => petitions.invalidate() }),
