@@ -98,7 +98,10 @@ export function petitionAdminRoutes(deps: {
       titleKey: 'admin.petitions.title',
       section: 'petitions',
       petitions: await dashboard.list(lang),
-      demands: (await petitionAdmin.demands()).map((d) => ({ slug: d.slug, title: d.texts[lang]?.title ?? d.texts.en?.title })),
+      demands: (await petitionAdmin.demands()).map((d) => ({
+        slug: d.slug,
+        title: d.texts[lang]?.title ?? d.texts.en?.title,
+      })),
     });
   });
 
