@@ -9,7 +9,6 @@ import { createDashboardService } from '../console/dashboard/dashboardService';
 import { createPetitionAdminService } from '../console/petitions/petitionAdminService';
 import { createErasure } from '../console/signatures/erasure';
 import { createRetention } from '../console/signatures/retention';
-import { signatureAdminRepository } from '../console/signatures/signatureAdminRepository';
 import { createSignatureAdminService } from '../console/signatures/signatureAdminService';
 import { targetsRepository } from '../targets/targetsRepository';
 import { createTargetsService } from '../console/targets/targetsService';
@@ -32,7 +31,8 @@ export function createAdminServices(deps: {
   config: Config;
   petitions: PetitionsService;
   logger: Logger;
-  outbox: OutboxRepository;
+  /** No longer read: erasure and retention reach the outbox through the store (mail/outboxErasure). */
+  outbox?: OutboxRepository;
   /**
    * The time every console service reads. Sessions keep the system clock: express-session dates
    * their cookies by it, and a session's idle and absolute ends must agree.
@@ -42,12 +42,9 @@ export function createAdminServices(deps: {
   const { db, config, petitions, logger } = deps;
   const clock = deps.clock ?? Date.now;
   const audit = createAuditLog(deps.store, clock);
-  const signaturesRepo = signatureAdminRepository(db);
   const sessionStore = new DatabaseSessionStore(sessionsRepository(deps.store));
   const retention = createRetention({
-    db,
-    repo: signaturesRepo,
-    outbox: deps.outbox,
+    store: deps.store,
     audit,
     logger,
     daysAfterClose: config.retention.daysAfterClose,
@@ -67,8 +64,8 @@ export function createAdminServices(deps: {
     dashboard: createDashboardService(dashboardRepository(deps.store), clock),
     petitionAdmin: createPetitionAdminService({ store: deps.store, petitions, clock }),
     targets: createTargetsService(targetsRepository(db), clock),
-    signatureAdmin: createSignatureAdminService({ repo: signaturesRepo, petitions, secret: config.secret, clock }),
-    erasure: createErasure(db, { outbox: deps.outbox, onErased: () => petitions.invalidate() }),
+    signatureAdmin: createSignatureAdminService({ store: deps.store, petitions, secret: config.secret, clock }),
+    erasure: createErasure(deps.store, { onErased: () => petitions.invalidate() }),
     retention,
     // Each export reads through its own connection: see exportRepository.
     exports: createExportService(exportRepository(() => openReader(config.databasePath))),
