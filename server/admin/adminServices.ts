@@ -12,7 +12,7 @@ import { createRetention } from '../console/signatures/retention';
 import { createSignatureAdminService } from '../console/signatures/signatureAdminService';
 import { targetsRepository } from '../targets/targetsRepository';
 import { createTargetsService } from '../console/targets/targetsService';
-import { exportRepository, openReader } from '../exports/exportRepository';
+import { exportRepository } from '../exports/exportRepository';
 import { createExportService } from '../exports/exportService';
 import { accountsRepository } from './accountsRepository';
 import { createAccountsService } from './accountsService';
@@ -67,8 +67,8 @@ export function createAdminServices(deps: {
     signatureAdmin: createSignatureAdminService({ store: deps.store, petitions, secret: config.secret, clock }),
     erasure: createErasure(deps.store, { onErased: () => petitions.invalidate() }),
     retention,
-    // Each export reads through its own connection: see exportRepository.
-    exports: createExportService(exportRepository(() => openReader(config.databasePath))),
+    // Page by page on the store: see exportRepository.
+    exports: createExportService(exportRepository(deps.store)),
     close(): void {
       retention.stop();
       sessionStore.close();
