@@ -45,8 +45,8 @@ export interface ExportRow {
   updatesOptIn: number;
 }
 
-/** Rows a page reads: small enough to keep memory flat, large enough that a million rows take a thousand queries. */
-export const exportPageSize = 1000;
+/** Rows a page reads: a megabyte or two, so memory stays flat; a million rows take two hundred queries. */
+export const exportPageSize = 5000;
 
 function filtered<O>(query: SelectQueryBuilder<DB, 'signatures', O>, filters: ExportFilters) {
   return query.where((eb: ExpressionBuilder<DB, 'signatures'>) => {

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { csvRow } from './csv';
+import { csvRow, safeCell } from './csv';
 import { exportColumns, type ExportFilters, type ExportRepository, type ExportRow } from './exportRepository';
 
 export const exportStates = ['validated', 'pending', 'fraudulent', 'invalidated', 'all'] as const;
@@ -126,17 +126,10 @@ export async function writeSignaturesCsv(
     for (const row of rows) {
       let slug = slugs.get(row.petitionId);
       if (slug === undefined) slugs.set(row.petitionId, (slug = options.slugOf(row.petitionId)));
-      chunk += csvRow([
-        slug,
-        row.name,
-        row.email,
-        row.country,
+      // The cells of exportColumns, in order; slugs, countries, states and times need no quoting.
+      chunk += `${safeCell(slug)},${safeCell(row.name)},${safeCell(row.email)},${safeCell(row.country)},${safeCell(
         row.postcode,
-        row.state,
-        isoSeconds(row.createdAt),
-        isoSeconds(row.validatedAt),
-        row.updatesOptIn === 1 ? 'yes' : 'no',
-      ]);
+      )},${row.state},${isoSeconds(row.createdAt)},${isoSeconds(row.validatedAt)},${row.updatesOptIn === 1 ? 'yes' : 'no'}\r\n`;
       count++;
       if (chunk.length >= chunkSize) {
         if (out.destroyed) return count;
