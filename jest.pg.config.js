@@ -13,5 +13,6 @@ module.exports = {
     '<rootDir>/tests/integration/store.test.ts',
     '<rootDir>/tests/integration/repositories.test.ts',
     '<rootDir>/tests/integration/consoleRepositories.test.ts',
+    '<rootDir>/tests/integration/consoleErasure.test.ts',
   ],
 };
