@@ -14,5 +14,7 @@ module.exports = {
     '<rootDir>/tests/integration/repositories.test.ts',
     '<rootDir>/tests/integration/rateLimiter.test.ts',
     '<rootDir>/tests/integration/lettersRepositories.test.ts',
+    '<rootDir>/tests/integration/consoleRepositories.test.ts',
+    '<rootDir>/tests/integration/consoleErasure.test.ts',
   ],
 };

@@ -6,14 +6,12 @@ import type { OutboxRepository } from '../mail/outboxRepository';
 import type { PetitionsService } from '../petitions/petitionsService';
 import { dashboardRepository } from '../console/dashboard/dashboardRepository';
 import { createDashboardService } from '../console/dashboard/dashboardService';
-import { petitionAdminRepository } from '../console/petitions/petitionAdminRepository';
 import { createPetitionAdminService } from '../console/petitions/petitionAdminService';
 import { createErasure } from '../console/signatures/erasure';
 import { createRetention } from '../console/signatures/retention';
-import { signatureAdminRepository } from '../console/signatures/signatureAdminRepository';
 import { createSignatureAdminService } from '../console/signatures/signatureAdminService';
 import { createTargetsService } from '../console/targets/targetsService';
-import { exportRepository, openReader } from '../exports/exportRepository';
+import { exportRepository } from '../exports/exportRepository';
 import { createExportService } from '../exports/exportService';
 import { accountsRepository } from './accountsRepository';
 import { createAccountsService } from './accountsService';
@@ -32,7 +30,8 @@ export function createAdminServices(deps: {
   config: Config;
   petitions: PetitionsService;
   logger: Logger;
-  outbox: OutboxRepository;
+  /** No longer read: erasure and retention reach the outbox through the store (mail/outboxErasure). */
+  outbox?: OutboxRepository;
   /**
    * The time every console service reads. Sessions keep the system clock: express-session dates
    * their cookies by it, and a session's idle and absolute ends must agree.
@@ -42,12 +41,9 @@ export function createAdminServices(deps: {
   const { db, config, petitions, logger } = deps;
   const clock = deps.clock ?? Date.now;
   const audit = createAuditLog(deps.store, clock);
-  const signaturesRepo = signatureAdminRepository(db);
   const sessionStore = new DatabaseSessionStore(sessionsRepository(deps.store));
   const retention = createRetention({
-    db,
-    repo: signaturesRepo,
-    outbox: deps.outbox,
+    store: deps.store,
     audit,
     logger,
     daysAfterClose: config.retention.daysAfterClose,
@@ -65,13 +61,13 @@ export function createAdminServices(deps: {
     ),
     sessionStore,
     dashboard: createDashboardService(dashboardRepository(deps.store), clock),
-    petitionAdmin: createPetitionAdminService({ repo: petitionAdminRepository(db), petitions, clock }),
+    petitionAdmin: createPetitionAdminService({ store: deps.store, petitions, clock }),
     targets: createTargetsService(deps.store, clock, db),
-    signatureAdmin: createSignatureAdminService({ repo: signaturesRepo, petitions, secret: config.secret, clock }),
-    erasure: createErasure(db, { outbox: deps.outbox, onErased: () => petitions.invalidate() }),
+    signatureAdmin: createSignatureAdminService({ store: deps.store, petitions, secret: config.secret, clock }),
+    erasure: createErasure(deps.store, { onErased: () => petitions.invalidate() }),
     retention,
-    // Each export reads through its own connection: see exportRepository.
-    exports: createExportService(exportRepository(() => openReader(config.databasePath))),
+    // Page by page on the store: see exportRepository.
+    exports: createExportService(exportRepository(deps.store)),
     close(): void {
       retention.stop();
       sessionStore.close();

@@ -13,6 +13,7 @@ import { commandLineUser, createAuditLog } from '../admin/auditLog';
 import { loadConfigOr } from '../config';
 import { migrate, openDatabase } from '../db/database';
 import { countOf } from '../i18n/plural';
+import { petitionsRepository } from '../petitions/petitionsRepository';
 import { exportRepository } from './exportRepository';
 import { exportFilters, exportStates, writeSignaturesCsv } from './exportService';
 
@@ -65,9 +66,11 @@ async function main(): Promise<void> {
   if (!fs.existsSync(config.databasePath)) fail(`No database at ${config.databasePath} (set DATABASE_PATH).`);
   const db = openDatabase(config.databasePath, config.synchronous);
   migrate(db);
-  const petitionIds = db.prepare('SELECT id FROM petitions WHERE slug = ?').pluck();
-  const slugs = db.prepare('SELECT slug FROM petitions WHERE id = ?').pluck();
-  const countries = new Set(db.prepare('SELECT code FROM countries').pluck().all() as string[]);
+  const store = createSqliteStore(db);
+  const petitions = petitionsRepository(store);
+  const slugs = await petitions.slugsById();
+  const petitionIds = new Map([...slugs].map(([id, slug]) => [slug, id]));
+  const countries = new Set((await petitions.countries()).map((c) => c.code));
   const parsed = exportFilters(
     {
       petition: args.petition,
@@ -77,7 +80,7 @@ async function main(): Promise<void> {
       to: '',
       optedIn: false,
     },
-    { petitionId: (slug) => petitionIds.get(slug) as number | undefined, countries },
+    { petitionId: (slug) => petitionIds.get(slug), countries },
   );
   if (!parsed.ok) {
     const problems = Object.keys(parsed.errors).map((field) =>
@@ -90,34 +93,28 @@ async function main(): Promise<void> {
     fail(problems.join(' '));
   }
 
-  await createAuditLog(createSqliteStore(db)).record({
+  await createAuditLog(store).record({
     organiserId: null,
     commandLine: commandLineUser(),
     action: 'signatures.export',
     subject: args.petition,
     details: { petition: args.petition, country: args.country ?? '', state: args.state, output: args.out ?? 'stdout' },
   });
-  // The CLI is its own process: its one connection can stay busy with the iterator.
-  const repo = exportRepository(() => db, { closeAfter: false });
-  const total = repo.count(parsed.filters);
-  const report = progress(total);
+  // The rows that exist now, counted for the progress and then read page by page.
+  const repo = exportRepository(store);
+  const upTo = await repo.highestId();
+  const report = progress(await repo.count(parsed.filters, upTo));
   const out: Writable = args.out ? fs.createWriteStream(args.out) : process.stdout;
-  const cursor = repo.iterate(parsed.filters);
-  let rows: number;
-  try {
-    rows = await writeSignaturesCsv(cursor.rows, out, {
-      slugOf: (id) => slugs.get(id) as string,
-      onProgress: (n) => report(n),
-    });
-  } finally {
-    cursor.close();
-  }
+  const rows = await writeSignaturesCsv(repo.pages(parsed.filters, { upTo }), out, {
+    slugOf: (id) => slugs.get(id) ?? String(id),
+    onProgress: (n) => report(n),
+  });
   report(rows, true);
   if (args.out)
     await new Promise<void>((resolve, reject) =>
       out.end((error?: Error | null) => (error ? reject(error) : resolve())),
     );
-  db.close();
+  await store.close();
   if (args.out) process.stderr.write(`export: ${countOf(rows, 'row')} written to ${args.out}\n`);
 }
 

@@ -57,8 +57,8 @@ export function exportRoutes(deps: {
   router.get('/exports', requireRole('organiser'), (req, res) => renderForm(req, res, readExportForm({})));
 
   /**
-   * The CSV streams to the browser row by row as SQLite reads them (never built in memory), with
-   * backpressure: when the connection is slow, reading waits.
+   * The CSV streams to the browser a page of rows at a time (never built in memory), with
+   * backpressure: when the connection is slow, reading the next page waits.
    */
   router.get('/exports/signatures.csv', requireRole('organiser'), async (req, res) => {
     const values = readExportForm(req.query as Record<string, unknown>);
@@ -78,13 +78,8 @@ export function exportRoutes(deps: {
     res.status(200);
     res.set('Content-Type', 'text/csv; charset=utf-8');
     res.set('Content-Disposition', `attachment; filename="${filename}"`);
-    const cursor = exports.open(parsed.filters);
-    try {
-      const slugs = await petitions.slugsById();
-      await writeSignaturesCsv(cursor.rows, res, { slugOf: (id) => slugs.get(id) ?? String(id) });
-    } finally {
-      cursor.close();
-    }
+    const slugs = await petitions.slugsById();
+    await writeSignaturesCsv(exports.pages(parsed.filters), res, { slugOf: (id) => slugs.get(id) ?? String(id) });
     res.end();
   });
 

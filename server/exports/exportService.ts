@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
-import { csvRow } from './csv';
-import { exportColumns, type ExportFilters, type ExportRepository } from './exportRepository';
+import { csvRow, safeCell } from './csv';
+import { exportColumns, type ExportFilters, type ExportRepository, type ExportRow } from './exportRepository';
 
 export const exportStates = ['validated', 'pending', 'fraudulent', 'invalidated', 'all'] as const;
 
@@ -108,12 +108,13 @@ export function isoSeconds(ms: number | null): string {
 }
 
 /**
- * Writes rows as CSV to `out` in chunks of about 16 K characters, waiting whenever the stream asks to
- * (backpressure), so memory stays flat whatever the number of rows. Stops early if `out` is
- * destroyed (the browser went away). Does not end `out`. Returns the number of rows written.
+ * Writes pages of rows as CSV to `out` in chunks of about 16 K characters, waiting whenever the
+ * stream asks to (backpressure), so memory stays flat whatever the number of rows. Stops early, and
+ * reads no further page, if `out` is destroyed (the browser went away). Does not end `out`. Returns
+ * the number of rows written.
  */
 export async function writeSignaturesCsv(
-  rows: Iterator<unknown[]>,
+  pages: AsyncIterable<readonly ExportRow[]>,
   out: Writable,
   options: { slugOf(petitionId: number): string; onProgress?: (rows: number) => void },
 ): Promise<number> {
@@ -121,28 +122,24 @@ export async function writeSignaturesCsv(
   let chunk = `\uFEFF${csvRow(exportColumns)}`;
   let count = 0;
   const slugs = new Map<number, string>();
-  for (;;) {
-    const next = rows.next();
-    if (next.done) break;
-    // petition_id, name, email, country_code, postcode, state, created_at, validated_at, updates_opt_in
-    const row = next.value;
-    const id = row[0] as number;
-    let slug = slugs.get(id);
-    if (slug === undefined) slugs.set(id, (slug = options.slugOf(id)));
-    row[0] = slug;
-    row[6] = isoSeconds(row[6] as number);
-    row[7] = isoSeconds(row[7] as number | null);
-    row[8] = row[8] === 1 ? 'yes' : 'no';
-    chunk += csvRow(row);
-    count++;
-    if (chunk.length >= chunkSize) {
-      if (out.destroyed) return count;
-      const more = out.write(chunk);
-      chunk = '';
-      options.onProgress?.(count);
-      if (!more) {
-        await drained(out);
+  for await (const rows of pages) {
+    for (const row of rows) {
+      let slug = slugs.get(row.petitionId);
+      if (slug === undefined) slugs.set(row.petitionId, (slug = options.slugOf(row.petitionId)));
+      // The cells of exportColumns, in order; slugs, countries, states and times need no quoting.
+      chunk += `${safeCell(slug)},${safeCell(row.name)},${safeCell(row.email)},${safeCell(row.country)},${safeCell(
+        row.postcode,
+      )},${row.state},${isoSeconds(row.createdAt)},${isoSeconds(row.validatedAt)},${row.updatesOptIn === 1 ? 'yes' : 'no'}\r\n`;
+      count++;
+      if (chunk.length >= chunkSize) {
         if (out.destroyed) return count;
+        const more = out.write(chunk);
+        chunk = '';
+        options.onProgress?.(count);
+        if (!more) {
+          await drained(out);
+          if (out.destroyed) return count;
+        }
       }
     }
   }
@@ -155,7 +152,8 @@ export type ExportService = ReturnType<typeof createExportService>;
 
 export function createExportService(repo: ExportRepository) {
   return {
-    open: (filters: ExportFilters) => repo.iterate(filters),
+    /** The export's rows, page by page, as they stand when it begins (see exportRepository). */
+    pages: (filters: ExportFilters) => repo.pages(filters),
     count: (filters: ExportFilters) => repo.count(filters),
   };
 }

@@ -108,7 +108,7 @@ describe('the audit log', () => {
       .send({ _csrf: token, kind: 'minister', country: 'FR', name: 'Ministre des Armées', languages: 'fr' })
       .expect(303);
     const minister = t.services.db.prepare("SELECT id FROM targets WHERE name = 'Ministre des Armées'").pluck().get();
-    const form = t.services.admin.petitionAdmin.valuesOf(slug)!;
+    const form = (await t.services.admin.petitionAdmin.valuesOf(slug))!;
     await admin
       .post(`/admin/petitions/${slug}`)
       .type('form')

@@ -133,7 +133,7 @@ describe('batched delivery of signatures to the delegations', () => {
     t.services.db
       .prepare("UPDATE signatures SET state = 'invalidated', invalidated_at = ? WHERE id = ?")
       .run(Date.now(), fraud);
-    expect(t.services.admin.erasure.erase('erased@example.org')).toMatchObject({ signatures: 1 });
+    expect(await t.services.admin.erasure.erase('erased@example.org')).toMatchObject({ signatures: 1 });
     await t.services.sender.drain();
     const [first] = await t.smtp!.waitFor(1);
     expect(

@@ -1061,7 +1061,7 @@ describe('letters to the NATO delegations', () => {
       const counted = () => t.services.db.prepare('SELECT sum(sent) FROM letter_country_counts').pluck().get();
       expect(counted()).toBe(1);
 
-      const rows = t.services.admin.erasure.erase('hedy.erase@example.org');
+      const rows = await t.services.admin.erasure.erase('hedy.erase@example.org');
       expect(rows.letters).toBe(1);
 
       const db = t.services.db;

@@ -1,4 +1,5 @@
-import type { Database } from '../../db/database';
+import { sql } from 'kysely';
+import { prepared, type Executor, type Params } from '../../db/store';
 import type { Lang } from '../../i18n/i18n';
 
 export interface Texts {
@@ -24,117 +25,169 @@ export interface DemandRecord {
   texts: Partial<Record<Lang, { title: string; summary: string }>>;
 }
 
+const bySlug = prepared((qb, p: Params<{ slug: string }>) =>
+  qb
+    .selectFrom('petitions as p')
+    .leftJoin('demands as d', 'd.id', 'p.demand_id')
+    .select(['p.id', 'p.slug', 'p.goal', 'p.state', 'p.closed_at as closedAt', 'd.slug as demandSlug'])
+    .where('p.slug', '=', p.slug),
+);
+const texts = prepared((qb, p: Params<{ id: number }>) =>
+  qb.selectFrom('petition_texts').select(['lang', 'title', 'body']).where('petition_id', '=', p.id),
+);
+const targetIds = prepared((qb, p: Params<{ id: number }>) =>
+  qb.selectFrom('petition_targets').select('target_id').where('petition_id', '=', p.id).orderBy('target_id'),
+);
+const insert = prepared(
+  (_qb, p: Params<{ demandSlug: string | null; slug: string; goal: number; now: number }>) =>
+    sql<{ id: number }>`INSERT INTO petitions (demand_id, slug, goal, state, created_at)
+     VALUES ((SELECT id FROM demands WHERE slug = ${p.demandSlug}), ${p.slug}, ${p.goal}, 'closed', ${p.now})
+     RETURNING id`,
+);
+const insertCounts = prepared((qb, p: Params<{ id: number }>) =>
+  qb
+    .insertInto('petition_counts')
+    .values({ petition_id: p.id })
+    .onConflict((oc) => oc.doNothing()),
+);
+const updateGoal = prepared(
+  (_qb, p: Params<{ id: number; goal: number; demandSlug: string | null }>) =>
+    sql`UPDATE petitions SET goal = ${p.goal}, demand_id = (SELECT id FROM demands WHERE slug = ${p.demandSlug})
+     WHERE id = ${p.id}`,
+);
+const upsertText = prepared((qb, p: Params<{ id: number; lang: Lang; title: string; body: string }>) =>
+  qb
+    .insertInto('petition_texts')
+    .values({ petition_id: p.id, lang: p.lang, title: p.title, body: p.body })
+    .onConflict((oc) =>
+      oc.columns(['petition_id', 'lang']).doUpdateSet((eb) => ({
+        title: eb.ref('excluded.title'),
+        body: eb.ref('excluded.body'),
+      })),
+    ),
+);
+const deleteText = prepared((qb, p: Params<{ id: number; lang: Lang }>) =>
+  qb.deleteFrom('petition_texts').where('petition_id', '=', p.id).where('lang', '=', p.lang),
+);
+const clearTargets = prepared((qb, p: Params<{ id: number }>) =>
+  qb.deleteFrom('petition_targets').where('petition_id', '=', p.id),
+);
+const addTarget = prepared((qb, p: Params<{ id: number; targetId: number }>) =>
+  qb.insertInto('petition_targets').values({ petition_id: p.id, target_id: p.targetId }),
+);
+const slugTaken = prepared((qb, p: Params<{ slug: string }>) =>
+  qb.selectFrom('petitions').select('id').where('slug', '=', p.slug),
+);
+const demands = prepared(
+  () =>
+    sql<Omit<DemandRecord, 'texts'>>`SELECT d.id, d.slug,
+       (SELECT slug FROM petitions p WHERE p.demand_id = d.id ORDER BY p.id LIMIT 1) AS "petitionSlug"
+     FROM demands d ORDER BY d.position`,
+);
+const demandBySlug = prepared((qb, p: Params<{ slug: string }>) =>
+  qb.selectFrom('demands').select(['id', 'slug']).where('slug', '=', p.slug),
+);
+const demandTexts = prepared((qb, p: Params<{ id: number }>) =>
+  qb.selectFrom('demand_texts').select(['lang', 'title', 'summary']).where('demand_id', '=', p.id),
+);
+const upsertDemandText = prepared((qb, p: Params<{ id: number; lang: Lang; title: string; summary: string }>) =>
+  qb
+    .insertInto('demand_texts')
+    .values({ demand_id: p.id, lang: p.lang, title: p.title, summary: p.summary })
+    .onConflict((oc) =>
+      oc.columns(['demand_id', 'lang']).doUpdateSet((eb) => ({
+        title: eb.ref('excluded.title'),
+        summary: eb.ref('excluded.summary'),
+      })),
+    ),
+);
+
 export type PetitionAdminRepository = ReturnType<typeof petitionAdminRepository>;
 
-/** The console's writes to petitions, their texts and fixed targets, and to the demands' texts. */
-export function petitionAdminRepository(db: Database) {
-  const bySlug = db.prepare(
-    `SELECT p.id, p.slug, p.goal, p.state, p.closed_at AS closedAt, d.slug AS demandSlug
-     FROM petitions p LEFT JOIN demands d ON d.id = p.demand_id WHERE p.slug = ?`,
-  );
-  const texts = db.prepare('SELECT lang, title, body FROM petition_texts WHERE petition_id = ?');
-  const targetIds = db
-    .prepare('SELECT target_id FROM petition_targets WHERE petition_id = ? ORDER BY target_id')
-    .pluck();
-  const insert = db.prepare(
-    `INSERT INTO petitions (demand_id, slug, goal, state, created_at)
-     VALUES ((SELECT id FROM demands WHERE slug = @demandSlug), @slug, @goal, 'closed', @now)`,
-  );
-  const insertCounts = db.prepare('INSERT INTO petition_counts (petition_id) VALUES (?) ON CONFLICT DO NOTHING');
-  const updateGoal = db.prepare(
-    'UPDATE petitions SET goal = @goal, demand_id = (SELECT id FROM demands WHERE slug = @demandSlug) WHERE id = @id',
-  );
-  const upsertText = db.prepare(
-    `INSERT INTO petition_texts (petition_id, lang, title, body) VALUES (@id, @lang, @title, @body)
-     ON CONFLICT (petition_id, lang) DO UPDATE SET title = excluded.title, body = excluded.body`,
-  );
-  const deleteText = db.prepare('DELETE FROM petition_texts WHERE petition_id = ? AND lang = ?');
-  const clearTargets = db.prepare('DELETE FROM petition_targets WHERE petition_id = ?');
-  const addTarget = db.prepare(
-    'INSERT INTO petition_targets (petition_id, target_id) SELECT ?, id FROM targets WHERE id = ? AND is_default = 0',
-  );
-  const slugTaken = db.prepare('SELECT 1 FROM petitions WHERE slug = ?').pluck();
-  const demands = db.prepare(
-    `SELECT d.id, d.slug, (SELECT slug FROM petitions p WHERE p.demand_id = d.id ORDER BY p.id LIMIT 1) AS petitionSlug
-     FROM demands d ORDER BY d.position`,
-  );
-  const demandBySlug = db.prepare('SELECT id, slug FROM demands WHERE slug = ?');
-  const demandTexts = db.prepare('SELECT lang, title, summary FROM demand_texts WHERE demand_id = ?');
-  const upsertDemandText = db.prepare(
-    `INSERT INTO demand_texts (demand_id, lang, title, summary) VALUES (@id, @lang, @title, @summary)
-     ON CONFLICT (demand_id, lang) DO UPDATE SET title = excluded.title, summary = excluded.summary`,
-  );
-
-  function demandTextsOf(id: number): DemandRecord['texts'] {
-    const rows = demandTexts.all(id) as Array<{ lang: Lang; title: string; summary: string }>;
+/**
+ * The console's writes to petitions, their texts and fixed targets, and to the demands' texts.
+ * `create`, `update` and `updateDemand` write several rows: call them on a transaction.
+ */
+export function petitionAdminRepository(db: Executor) {
+  async function demandTextsOf(id: number): Promise<DemandRecord['texts']> {
+    const rows = await db.all(demandTexts, { id });
     return Object.fromEntries(rows.map((r) => [r.lang, { title: r.title, summary: r.summary }]));
   }
 
-  function writeTexts(id: number, all: Partial<Record<Lang, Texts>>) {
+  async function writeTexts(id: number, all: Partial<Record<Lang, Texts>>) {
     for (const lang of ['en', 'fr'] as const) {
       const t = all[lang];
-      if (t) upsertText.run({ id, lang, ...t });
-      else deleteText.run(id, lang); // no French text: the page falls back to English
+      if (t) await db.run(upsertText, { id, lang, ...t });
+      else await db.run(deleteText, { id, lang }); // no French text: the page falls back to English
     }
   }
 
-  function writeTargets(id: number, ids: number[]) {
-    clearTargets.run(id);
-    for (const targetId of ids) addTarget.run(id, targetId);
+  /** Only fixed addressees: a default target (each signer's own delegation) is never attached. */
+  async function writeTargets(id: number, ids: number[]) {
+    await db.run(clearTargets, { id });
+    const wanted = [...new Set(ids)];
+    for (let i = 0; i < wanted.length; i += 500) {
+      const fixed = await db.all(
+        db.qb
+          .selectFrom('targets')
+          .select('id')
+          .where('id', 'in', wanted.slice(i, i + 500))
+          .where('is_default', '=', 0),
+      );
+      const known = new Set(fixed.map((t) => t.id));
+      for (const targetId of wanted.slice(i, i + 500)) {
+        if (known.has(targetId)) await db.run(addTarget, { id, targetId });
+      }
+    }
   }
 
   return {
-    find(slug: string): PetitionRecord | undefined {
-      const row = bySlug.get(slug) as Omit<PetitionRecord, 'texts' | 'targetIds'> | undefined;
+    async find(slug: string): Promise<PetitionRecord | undefined> {
+      const row = await db.first(bySlug, { slug });
       if (!row) return undefined;
-      const rows = texts.all(row.id) as Array<{ lang: Lang; title: string; body: string }>;
+      const rows = await db.all(texts, { id: row.id });
       return {
         ...row,
         texts: Object.fromEntries(rows.map((r) => [r.lang, { title: r.title, body: r.body }])),
-        targetIds: targetIds.all(row.id) as number[],
+        targetIds: (await db.all(targetIds, { id: row.id })).map((r) => r.target_id),
       };
     },
-    slugTaken(slug: string): boolean {
-      return slugTaken.get(slug) !== undefined;
+    async slugTaken(slug: string): Promise<boolean> {
+      return (await db.first(slugTaken, { slug })) !== undefined;
     },
     /** A new petition starts closed, so it can be read over before it is opened. */
-    create(p: {
+    async create(p: {
       slug: string;
       goal: number;
       demandSlug: string | null;
       texts: Partial<Record<Lang, Texts>>;
       targetIds: number[];
       now: number;
-    }): number {
-      return db.transaction(() => {
-        const id = Number(insert.run(p).lastInsertRowid);
-        insertCounts.run(id);
-        writeTexts(id, p.texts);
-        writeTargets(id, p.targetIds);
-        return id;
-      })();
+    }): Promise<number> {
+      const { id } = (await db.first(insert, p))!;
+      await db.run(insertCounts, { id });
+      await writeTexts(id, p.texts);
+      await writeTargets(id, p.targetIds);
+      return id;
     },
-    update(
+    async update(
       id: number,
       p: { goal: number; demandSlug: string | null; texts: Partial<Record<Lang, Texts>>; targetIds: number[] },
-    ): void {
-      db.transaction(() => {
-        updateGoal.run({ id, goal: p.goal, demandSlug: p.demandSlug });
-        writeTexts(id, p.texts);
-        writeTargets(id, p.targetIds);
-      })();
+    ): Promise<void> {
+      await db.run(updateGoal, { id, goal: p.goal, demandSlug: p.demandSlug });
+      await writeTexts(id, p.texts);
+      await writeTargets(id, p.targetIds);
     },
-    demands(): DemandRecord[] {
-      return (demands.all() as Array<Omit<DemandRecord, 'texts'>>).map((d) => ({ ...d, texts: demandTextsOf(d.id) }));
+    async demands(): Promise<DemandRecord[]> {
+      const rows = await db.all(demands);
+      return Promise.all(rows.map(async (d) => ({ ...d, texts: await demandTextsOf(d.id) })));
     },
-    findDemand(slug: string): DemandRecord | undefined {
-      const d = demandBySlug.get(slug) as { id: number; slug: string } | undefined;
-      return d ? { ...d, petitionSlug: null, texts: demandTextsOf(d.id) } : undefined;
+    async findDemand(slug: string): Promise<DemandRecord | undefined> {
+      const d = await db.first(demandBySlug, { slug });
+      return d ? { ...d, petitionSlug: null, texts: await demandTextsOf(d.id) } : undefined;
     },
-    updateDemand(id: number, all: Record<Lang, { title: string; summary: string }>): void {
-      db.transaction(() => {
-        for (const lang of ['en', 'fr'] as const) upsertDemandText.run({ id, lang, ...all[lang] });
-      })();
+    async updateDemand(id: number, all: Record<Lang, { title: string; summary: string }>): Promise<void> {
+      for (const lang of ['en', 'fr'] as const) await db.run(upsertDemandText, { id, lang, ...all[lang] });
     },
   };
 }

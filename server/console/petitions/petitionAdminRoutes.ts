@@ -44,8 +44,8 @@ export function petitionAdminRoutes(deps: {
     };
   }
 
-  function demandValues(slug: string): DemandFormValues | undefined {
-    const demand = petitionAdmin.findDemand(slug);
+  async function demandValues(slug: string): Promise<DemandFormValues | undefined> {
+    const demand = await petitionAdmin.findDemand(slug);
     if (!demand) return undefined;
     return {
       titleEn: demand.texts.en?.title ?? '',
@@ -55,7 +55,7 @@ export function petitionAdminRoutes(deps: {
     };
   }
 
-  function renderForm(
+  async function renderForm(
     req: Request,
     res: Response,
     mode: 'new' | 'edit',
@@ -63,7 +63,7 @@ export function petitionAdminRoutes(deps: {
     errors: PetitionErrors = {},
     status = 200,
   ) {
-    const petition = mode === 'edit' ? petitionAdmin.find(values.slug) : undefined;
+    const petition = mode === 'edit' ? await petitionAdmin.find(values.slug) : undefined;
     const chosen = new Set(values.targets);
     render(
       req,
@@ -76,7 +76,7 @@ export function petitionAdminRoutes(deps: {
         petition,
         values,
         fields: errorList(errors, petitionFields),
-        demands: petitionAdmin.demands().map((d) => ({
+        demands: (await petitionAdmin.demands()).map((d) => ({
           slug: d.slug,
           title: d.texts[res.locals.lang as Lang]?.title ?? d.texts.en?.title ?? d.slug,
           selected: d.slug === values.demand,
@@ -98,7 +98,10 @@ export function petitionAdminRoutes(deps: {
       titleKey: 'admin.petitions.title',
       section: 'petitions',
       petitions: await dashboard.list(lang),
-      demands: petitionAdmin.demands().map((d) => ({ slug: d.slug, title: d.texts[lang]?.title ?? d.texts.en?.title })),
+      demands: (await petitionAdmin.demands()).map((d) => ({
+        slug: d.slug,
+        title: d.texts[lang]?.title ?? d.texts.en?.title,
+      })),
     });
   });
 
@@ -117,9 +120,9 @@ export function petitionAdminRoutes(deps: {
 
   router.post('/petitions', requireRole('organiser'), async (req, res) => {
     const values = parsePetitionForm(req.body);
-    const result = petitionAdmin.create(values);
+    const result = await petitionAdmin.create(values);
     if (!result.ok) return renderForm(req, res, 'new', values, result.errors, 400);
-    const created = forAudit(petitionAdmin.valuesOf(values.slug)!);
+    const created = forAudit((await petitionAdmin.valuesOf(values.slug))!);
     await audit.record({
       organiserId: organiserId(res),
       action: 'petition.create',
@@ -129,25 +132,25 @@ export function petitionAdminRoutes(deps: {
     res.redirect(303, `/admin/petitions/${values.slug}/edit?notice=petitionCreated`);
   });
 
-  router.get('/petitions/:slug/edit', requireRole('organiser'), (req, res) => {
-    const values = petitionAdmin.valuesOf(String(req.params.slug));
+  router.get('/petitions/:slug/edit', requireRole('organiser'), async (req, res) => {
+    const values = await petitionAdmin.valuesOf(String(req.params.slug));
     if (!values) throw notFound();
-    renderForm(req, res, 'edit', values);
+    await renderForm(req, res, 'edit', values);
   });
 
   router.post('/petitions/:slug', requireRole('organiser'), async (req, res) => {
-    const current = petitionAdmin.find(String(req.params.slug));
+    const current = await petitionAdmin.find(String(req.params.slug));
     if (!current) throw notFound();
     const values = { ...parsePetitionForm(req.body), slug: current.slug };
-    const before = forAudit(petitionAdmin.valuesOf(current.slug)!);
-    const result = petitionAdmin.update(current.slug, values);
+    const before = forAudit((await petitionAdmin.valuesOf(current.slug))!);
+    const result = await petitionAdmin.update(current.slug, values);
     if (!result.ok) return renderForm(req, res, 'edit', values, result.errors, 400);
     // What changed, each field before → after, as saved.
     await audit.record({
       organiserId: organiserId(res),
       action: 'petition.update',
       subject: current.slug,
-      details: changes(before, forAudit(petitionAdmin.valuesOf(current.slug)!)),
+      details: changes(before, forAudit((await petitionAdmin.valuesOf(current.slug))!)),
     });
     res.redirect(303, `/admin/petitions/${current.slug}/edit?notice=petitionSaved`);
   });
@@ -188,24 +191,24 @@ export function petitionAdminRoutes(deps: {
     );
   }
 
-  router.get('/demands/:slug/edit', requireRole('organiser'), (req, res) => {
-    const demand = petitionAdmin.findDemand(String(req.params.slug));
+  router.get('/demands/:slug/edit', requireRole('organiser'), async (req, res) => {
+    const demand = await petitionAdmin.findDemand(String(req.params.slug));
     if (!demand) throw notFound();
-    renderDemand(req, res, demand.slug, demandValues(demand.slug)!);
+    renderDemand(req, res, demand.slug, (await demandValues(demand.slug))!);
   });
 
   router.post('/demands/:slug', requireRole('organiser'), async (req, res) => {
-    const demand = petitionAdmin.findDemand(String(req.params.slug));
+    const demand = await petitionAdmin.findDemand(String(req.params.slug));
     if (!demand) throw notFound();
     const values = parseDemandForm(req.body);
-    const before = demandValues(demand.slug)!;
-    const result = petitionAdmin.updateDemand(demand.slug, values);
+    const before = (await demandValues(demand.slug))!;
+    const result = await petitionAdmin.updateDemand(demand.slug, values);
     if (!result.ok) return renderDemand(req, res, demand.slug, values, result.errors, 400);
     await audit.record({
       organiserId: organiserId(res),
       action: 'demand.update',
       subject: demand.slug,
-      details: changes(before, demandValues(demand.slug)!),
+      details: changes(before, (await demandValues(demand.slug))!),
     });
     res.redirect(303, `/admin/petitions?notice=demandSaved`);
   });

@@ -1,6 +1,7 @@
+import type { Executor } from '../../db/store';
 import type { Lang } from '../../i18n/i18n';
 import type { PetitionsService } from '../../petitions/petitionsService';
-import type { PetitionAdminRepository, Texts } from './petitionAdminRepository';
+import { petitionAdminRepository, type Texts } from './petitionAdminRepository';
 
 export interface PetitionFormValues {
   slug: string;
@@ -62,26 +63,31 @@ export function parseDemandForm(body: unknown): DemandFormValues {
 export type PetitionAdminService = ReturnType<typeof createPetitionAdminService>;
 
 export function createPetitionAdminService(deps: {
-  repo: PetitionAdminRepository;
+  store: Executor;
   petitions: PetitionsService;
   clock?: () => number;
 }) {
-  const { repo, petitions } = deps;
+  const { store, petitions } = deps;
+  const repo = petitionAdminRepository(store);
   const clock = deps.clock ?? Date.now;
   const e = (key: string) => `admin.petitions.errors.${key}`;
 
-  function check(values: PetitionFormValues, creating: boolean, currentDemand: string | null): PetitionErrors {
+  async function check(
+    values: PetitionFormValues,
+    creating: boolean,
+    currentDemand: string | null,
+  ): Promise<PetitionErrors> {
     const errors: PetitionErrors = {};
     if (creating) {
       if (!values.slug) errors.slug = e('slugBlank');
       else if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(values.slug) || values.slug.length > 80) errors.slug = e('slugFormat');
-      else if (repo.slugTaken(values.slug)) errors.slug = e('slugTaken');
+      else if (await repo.slugTaken(values.slug)) errors.slug = e('slugTaken');
     }
     const goal = Number(values.goal);
     if (!values.goal) errors.goal = e('goalBlank');
     else if (!/^\d+$/.test(values.goal) || goal < 1 || goal > 100_000_000) errors.goal = e('goalRange');
     if (values.demand) {
-      const demand = repo.demands().find((d) => d.slug === values.demand);
+      const demand = (await repo.demands()).find((d) => d.slug === values.demand);
       if (!demand) errors.demand = e('demandUnknown');
       else if (demand.petitionSlug && values.demand !== currentDemand) errors.demand = e('demandTaken');
     }
@@ -110,8 +116,8 @@ export function createPetitionAdminService(deps: {
     demands: () => repo.demands(),
     findDemand: (slug: string) => repo.findDemand(slug),
 
-    valuesOf(slug: string): PetitionFormValues | undefined {
-      const p = repo.find(slug);
+    async valuesOf(slug: string): Promise<PetitionFormValues | undefined> {
+      const p = await repo.find(slug);
       if (!p) return undefined;
       return {
         slug: p.slug,
@@ -125,32 +131,39 @@ export function createPetitionAdminService(deps: {
       };
     },
 
-    create(values: PetitionFormValues): { ok: true } | { ok: false; errors: PetitionErrors } {
-      const errors = check(values, true, null);
+    async create(values: PetitionFormValues): Promise<{ ok: true } | { ok: false; errors: PetitionErrors }> {
+      const errors = await check(values, true, null);
       if (Object.keys(errors).length > 0) return { ok: false, errors };
-      repo.create({
-        slug: values.slug,
-        goal: Number(values.goal),
-        demandSlug: values.demand || null,
-        texts: texts(values),
-        targetIds: values.targets,
-        now: clock(),
-      });
+      await store.transaction((tx) =>
+        petitionAdminRepository(tx).create({
+          slug: values.slug,
+          goal: Number(values.goal),
+          demandSlug: values.demand || null,
+          texts: texts(values),
+          targetIds: values.targets,
+          now: clock(),
+        }),
+      );
       petitions.invalidate();
       return { ok: true };
     },
 
-    update(slug: string, values: PetitionFormValues): { ok: true } | { ok: false; errors: PetitionErrors } {
-      const current = repo.find(slug);
+    async update(
+      slug: string,
+      values: PetitionFormValues,
+    ): Promise<{ ok: true } | { ok: false; errors: PetitionErrors }> {
+      const current = await repo.find(slug);
       if (!current) return { ok: false, errors: {} };
-      const errors = check(values, false, current.demandSlug);
+      const errors = await check(values, false, current.demandSlug);
       if (Object.keys(errors).length > 0) return { ok: false, errors };
-      repo.update(current.id, {
-        goal: Number(values.goal),
-        demandSlug: values.demand || null,
-        texts: texts(values),
-        targetIds: values.targets,
-      });
+      await store.transaction((tx) =>
+        petitionAdminRepository(tx).update(current.id, {
+          goal: Number(values.goal),
+          demandSlug: values.demand || null,
+          texts: texts(values),
+          targetIds: values.targets,
+        }),
+      );
       petitions.invalidate();
       return { ok: true };
     },
@@ -159,8 +172,11 @@ export function createPetitionAdminService(deps: {
       return petitions.setState(slug, state);
     },
 
-    updateDemand(slug: string, values: DemandFormValues): { ok: true } | { ok: false; errors: DemandErrors } {
-      const demand = repo.findDemand(slug);
+    async updateDemand(
+      slug: string,
+      values: DemandFormValues,
+    ): Promise<{ ok: true } | { ok: false; errors: DemandErrors }> {
+      const demand = await repo.findDemand(slug);
       if (!demand) return { ok: false, errors: {} };
       const errors: DemandErrors = {};
       for (const key of ['titleEn', 'summaryEn', 'titleFr', 'summaryFr'] as const) {
@@ -169,10 +185,12 @@ export function createPetitionAdminService(deps: {
         else if (key.startsWith('title') && values[key].length > 200) errors[key] = e('titleTooLong');
       }
       if (Object.keys(errors).length > 0) return { ok: false, errors };
-      repo.updateDemand(demand.id, {
-        en: { title: values.titleEn, summary: values.summaryEn },
-        fr: { title: values.titleFr, summary: values.summaryFr },
-      });
+      await store.transaction((tx) =>
+        petitionAdminRepository(tx).updateDemand(demand.id, {
+          en: { title: values.titleEn, summary: values.summaryEn },
+          fr: { title: values.titleFr, summary: values.summaryFr },
+        }),
+      );
       petitions.invalidate();
       return { ok: true };
     },

@@ -1,6 +1,7 @@
-import type { Database } from '../../db/database';
-import type { OutboxRepository } from '../../mail/outboxRepository';
+import type { Executor } from '../../db/store';
+import { outboxPage, removeMail } from '../../mail/outboxErasure';
 import { canonicalEmail, mentionsAddress, replaceAddress } from '../../signatures/rules';
+import { erasureRepository } from './erasureRepository';
 
 /**
  * Everything known to identify the person whose data is erased, found from their signatures and
@@ -20,8 +21,10 @@ export interface Person {
 }
 
 /**
- * Removes or blanks one table's traces of a person, inside the erasure's transaction, and says how
- * many rows it touched. Features with tables of their own (letters, delivery batches) add an eraser.
+ * Removes or blanks one table's traces of a person, inside the erasure's transaction `tx`, and says
+ * how many rows it touched. Features with tables of their own (letters, delivery batches) add an
+ * eraser. Either method may answer at once or with a promise, so a feature can move to the store
+ * without a change here.
  */
 export interface Eraser {
   table: string;
@@ -29,8 +32,14 @@ export interface Eraser {
    * The names and addresses (as typed) this table holds for the canonical address, and how the audit
    * log names those rows ("letter #12"), read before anything goes.
    */
-  identify?(canonical: string): { names: string[]; emails: string[]; refs?: string[] };
-  erase(person: Person): number;
+  identify?(canonical: string, db: Executor): Known | Promise<Known>;
+  erase(person: Person, tx: Executor): number | Promise<number>;
+}
+
+interface Known {
+  names: string[];
+  emails: string[];
+  refs?: string[];
 }
 
 const placeholder = '[erased]';
@@ -40,32 +49,15 @@ function escapeRegExp(s: string): string {
 }
 
 /** Signatures go last, and every eraser added later runs before them (rows that refer to signatures). */
-function signaturesEraser(db: Database): Eraser {
-  const rows = db.prepare(
-    'SELECT id, petition_id AS petitionId, country_code AS country, state FROM signatures WHERE id = ?',
-  );
-  const decrement = db.prepare('UPDATE petition_counts SET validated = validated - 1 WHERE petition_id = ?');
-  const decrementCountry = db.prepare(
-    'UPDATE petition_country_counts SET validated = validated - 1 WHERE petition_id = ? AND country_code = ?',
-  );
-  const remove = db.prepare('DELETE FROM signatures WHERE id = ?');
-  return {
-    table: 'signatures',
-    erase(person) {
-      for (const id of person.signatureIds) {
-        const s = rows.get(id) as { petitionId: number; country: string; state: string } | undefined;
-        if (!s) continue;
-        // A validated signature was counted: the counters lose it in the same transaction.
-        if (s.state === 'validated') {
-          decrement.run(s.petitionId);
-          decrementCountry.run(s.petitionId, s.country);
-        }
-        remove.run(id);
-      }
-      return person.signatureIds.length;
-    },
-  };
-}
+const signaturesEraser: Eraser = {
+  table: 'signatures',
+  async erase(person, tx) {
+    const repo = erasureRepository(tx);
+    // A validated signature was counted: the counters lose it in the same transaction.
+    for (const id of person.signatureIds) await repo.deleteSignature(id);
+    return person.signatureIds.length;
+  },
+};
 
 /** Every string inside a value (a mail's parameters, an audit entry's details), however deep. */
 function stringsIn(value: unknown): string[] {
@@ -80,25 +72,23 @@ function stringsIn(value: unknown): string[] {
  * delegation is Reply-To them), compared as canonical addresses, whole: erasing ann@x.org leaves the
  * mail of joann@x.org alone.
  */
-function outboxEraser(outbox: OutboxRepository): Eraser {
-  return {
-    table: 'outbox',
-    erase(person) {
-      let removed = 0;
-      for (let after = 0; ;) {
-        const rows = outbox.page(after, 500);
-        if (rows.length === 0) return removed;
-        for (const row of rows) {
-          after = row.id;
-          // A digest concerns a batch of signatures, not a person, and its batch refers to it.
-          if (row.kind === 'digest') continue;
-          const theirs = [row.recipient, ...stringsIn(row.params)].some((s) => mentionsAddress(s, person.canonical));
-          if (theirs && outbox.remove(row.id)) removed++;
-        }
+const outboxEraser: Eraser = {
+  table: 'outbox',
+  async erase(person, tx) {
+    let removed = 0;
+    for (let after = 0; ;) {
+      const rows = await outboxPage(tx, after, 500);
+      if (rows.length === 0) return removed;
+      for (const row of rows) {
+        after = row.id;
+        // A digest concerns a batch of signatures, not a person, and its batch refers to it.
+        if (row.kind === 'digest') continue;
+        const theirs = [row.recipient, ...stringsIn(row.params)].some((s) => mentionsAddress(s, person.canonical));
+        if (theirs && (await removeMail(tx, row.id))) removed++;
       }
-    },
-  };
-}
+    }
+  },
+};
 
 /**
  * Detail fields that hold codes or paths, not text anyone typed about a person: never rewritten, nor
@@ -131,95 +121,91 @@ const structuralSubject = /^(?:[A-Z]+ \/\S*|[a-z_]+ #\d+)$/;
  * their address or one of their rows ("letter #12"), and searches that found them — and never in a
  * field that holds a code (a role, a path, an action). Every other entry stays byte for byte.
  */
-function auditEraser(db: Database): Eraser {
-  const page = db.prepare('SELECT id, action, subject, details FROM audit_log WHERE id > ? ORDER BY id LIMIT 500');
-  const update = db.prepare('UPDATE audit_log SET subject = ?, details = ? WHERE id = ?');
-  return {
-    table: 'audit_log',
-    erase(person) {
-      const names = person.names.filter((t) => t.trim().length > 0);
-      // Whole words only, any case: erasing "Al" must not turn "Albania" into "[erased]bania".
-      const namePattern =
-        names.length > 0
-          ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${names.map(escapeRegExp).join('|')})(?![\\p{L}\\p{N}])`, 'giu')
-          : undefined;
-      const postcodes = new Set(person.postcodes.map((p) => p.trim().toLowerCase()).filter(Boolean));
-      const refs = new Set(person.refs);
-      const withoutAddress = (text: string) => replaceAddress(text, person.canonical, placeholder);
-      const withoutPerson = (text: string) => {
-        if (postcodes.has(text.trim().toLowerCase())) return placeholder;
-        const cleaned = withoutAddress(text);
-        return namePattern ? cleaned.replace(namePattern, placeholder) : cleaned;
-      };
-      /** Every string of a value rewritten by `clean`, except under a structural field (addresses aside). */
-      const rewrite = (value: unknown, clean: (text: string) => string, structural = false): unknown => {
-        if (typeof value === 'string') return structural ? withoutAddress(value) : clean(value);
-        if (Array.isArray(value)) return value.map((v) => rewrite(v, clean, structural));
-        if (value && typeof value === 'object') {
-          return Object.fromEntries(
-            Object.entries(value).map(([k, v]) => [k, rewrite(v, clean, structural || structuralFields.has(k))]),
-          );
-        }
-        return value;
-      };
-      // What the console's search matches without an @: a part of a name, or a whole postcode.
-      const foundThem = (q: unknown) => {
-        if (typeof q !== 'string' || q.trim() === '' || q.includes('@')) return false;
-        const term = q.trim().toLowerCase();
-        return person.names.some((n) => n.toLowerCase().includes(term)) || postcodes.has(term);
-      };
-      const concernsThem = (row: { action: string; subject: string | null }, details: Record<string, unknown>) => {
-        const texts = [row.subject ?? '', ...stringsIn(details)];
-        return (
-          texts.some((text) => refs.has(text) || mentionsAddress(text, person.canonical)) ||
-          (row.action === 'signatures.search' && foundThem(details.q))
+const auditEraser: Eraser = {
+  table: 'audit_log',
+  async erase(person, tx) {
+    const repo = erasureRepository(tx);
+    const names = person.names.filter((t) => t.trim().length > 0);
+    // Whole words only, any case: erasing "Al" must not turn "Albania" into "[erased]bania".
+    const namePattern =
+      names.length > 0
+        ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${names.map(escapeRegExp).join('|')})(?![\\p{L}\\p{N}])`, 'giu')
+        : undefined;
+    const postcodes = new Set(person.postcodes.map((p) => p.trim().toLowerCase()).filter(Boolean));
+    const refs = new Set(person.refs);
+    const withoutAddress = (text: string) => replaceAddress(text, person.canonical, placeholder);
+    const withoutPerson = (text: string) => {
+      if (postcodes.has(text.trim().toLowerCase())) return placeholder;
+      const cleaned = withoutAddress(text);
+      return namePattern ? cleaned.replace(namePattern, placeholder) : cleaned;
+    };
+    /** Every string of a value rewritten by `clean`, except under a structural field (addresses aside). */
+    const rewrite = (value: unknown, clean: (text: string) => string, structural = false): unknown => {
+      if (typeof value === 'string') return structural ? withoutAddress(value) : clean(value);
+      if (Array.isArray(value)) return value.map((v) => rewrite(v, clean, structural));
+      if (value && typeof value === 'object') {
+        return Object.fromEntries(
+          Object.entries(value).map(([k, v]) => [k, rewrite(v, clean, structural || structuralFields.has(k))]),
         );
-      };
-      let changed = 0;
-      let after = 0;
-      for (;;) {
-        const rows = page.all(after) as Array<{ id: number; action: string; subject: string | null; details: string }>;
-        if (rows.length === 0) return changed;
-        for (const row of rows) {
-          after = row.id;
-          const parsed = JSON.parse(row.details) as Record<string, unknown>;
-          if (!concernsThem(row, parsed)) continue;
-          const subject =
-            row.subject === null
-              ? null
-              : structuralSubject.test(row.subject)
-                ? withoutAddress(row.subject)
-                : withoutPerson(row.subject);
-          const cleaned = rewrite(parsed, withoutPerson) as Record<string, unknown>;
-          if (row.action === 'signatures.search' && foundThem(parsed.q)) cleaned.q = placeholder;
-          const details = JSON.stringify(cleaned);
-          if (subject !== row.subject || details !== row.details) {
-            update.run(subject, details, row.id);
-            changed++;
-          }
+      }
+      return value;
+    };
+    // What the console's search matches without an @: a part of a name, or a whole postcode.
+    const foundThem = (q: unknown) => {
+      if (typeof q !== 'string' || q.trim() === '' || q.includes('@')) return false;
+      const term = q.trim().toLowerCase();
+      return person.names.some((n) => n.toLowerCase().includes(term)) || postcodes.has(term);
+    };
+    const concernsThem = (row: { action: string; subject: string | null }, details: Record<string, unknown>) => {
+      const texts = [row.subject ?? '', ...stringsIn(details)];
+      return (
+        texts.some((text) => refs.has(text) || mentionsAddress(text, person.canonical)) ||
+        (row.action === 'signatures.search' && foundThem(details.q))
+      );
+    };
+    let changed = 0;
+    let after = 0;
+    for (;;) {
+      const rows = await repo.auditPage(after, 500);
+      if (rows.length === 0) return changed;
+      for (const row of rows) {
+        after = row.id;
+        const parsed = JSON.parse(row.details) as Record<string, unknown>;
+        if (!concernsThem(row, parsed)) continue;
+        const subject =
+          row.subject === null
+            ? null
+            : structuralSubject.test(row.subject)
+              ? withoutAddress(row.subject)
+              : withoutPerson(row.subject);
+        const cleaned = rewrite(parsed, withoutPerson) as Record<string, unknown>;
+        if (row.action === 'signatures.search' && foundThem(parsed.q)) cleaned.q = placeholder;
+        const details = JSON.stringify(cleaned);
+        if (subject !== row.subject || details !== row.details) {
+          await repo.rewriteAudit(row.id, subject, details);
+          changed++;
         }
       }
-    },
-  };
-}
+    }
+  },
+};
 
 export type Erasure = ReturnType<typeof createErasure>;
 
 /**
  * Erases one person by email across every table (a GDPR erasure request). Each table has its eraser;
- * all run in one transaction, so an erasure is whole or does not happen.
+ * all run in one store transaction, so an erasure is whole or does not happen.
  */
-export function createErasure(db: Database, options: { outbox: OutboxRepository; onErased?: () => void }) {
-  const find = db.prepare(`SELECT id, name, email, postcode FROM signatures WHERE email_canonical = ?`);
-  const last = signaturesEraser(db);
+export function createErasure(store: Executor, options: { onErased?: () => void } = {}) {
   /** Extension point: letters and delivery insert their erasers here (they run before signatures). */
-  const erasers: Eraser[] = [outboxEraser(options.outbox), auditEraser(db)];
+  const erasers: Eraser[] = [outboxEraser, auditEraser];
 
-  function person(emailInput: string): Person {
+  async function person(db: Executor, emailInput: string): Promise<Person> {
     const email = emailInput.trim().toLowerCase();
     const canonical = canonicalEmail(email);
-    const rows = find.all(canonical) as Array<{ id: number; name: string; email: string; postcode: string | null }>;
-    const known = erasers.map((e) => e.identify?.(canonical) ?? { names: [], emails: [] });
+    const rows = await erasureRepository(db).signaturesOf(canonical);
+    const known: Known[] = [];
+    for (const e of erasers) known.push((await e.identify?.(canonical, db)) ?? { names: [], emails: [] });
     return {
       email,
       canonical,
@@ -239,17 +225,21 @@ export function createErasure(db: Database, options: { outbox: OutboxRepository;
       erasers.push(eraser);
     },
     /** What an erasure would find, to show before it runs. */
-    preview(email: string): Person {
-      return person(email);
+    preview(email: string): Promise<Person> {
+      return person(store, email);
     },
     /** Erases, and says how many rows each table lost or had blanked. */
-    erase(email: string): Record<string, number> {
-      const result = db.transaction(() => {
-        const p = person(email);
+    async erase(email: string): Promise<Record<string, number>> {
+      // letters' steps are synchronous until letters move: on SQLite they run on the connection the
+      // store shares, so inside this transaction.
+      const result = await store.transaction(async (tx) => {
+        const p = await person(tx, email);
         const counts: Record<string, number> = {};
-        for (const eraser of [...erasers, last]) counts[eraser.table] = (counts[eraser.table] ?? 0) + eraser.erase(p);
+        for (const eraser of [...erasers, signaturesEraser]) {
+          counts[eraser.table] = (counts[eraser.table] ?? 0) + (await eraser.erase(p, tx));
+        }
         return counts;
-      })();
+      });
       options.onErased?.();
       return result;
     },

@@ -1,19 +1,27 @@
 import type { AuditLog } from '../../admin/auditLog';
-import type { Database } from '../../db/database';
+import type { Executor } from '../../db/store';
 import type { Logger } from '../../logger';
-import type { OutboxRepository } from '../../mail/outboxRepository';
-import type { SignatureAdminRepository } from './signatureAdminRepository';
+import { forgetSignatureMail, pruneFinishedMail } from '../../mail/outboxErasure';
+import { signatureAdminRepository } from './signatureAdminRepository';
 
 const dayMs = 24 * 60 * 60 * 1000;
 
 export type Retention = ReturnType<typeof createRetention>;
 
+export interface StepResult {
+  changed: number;
+  mailDeleted: number;
+  details: Record<string, number>;
+}
+
 /**
- * Another table's retention (letters add theirs), run in the same transaction as the signatures'.
- * `details` is what the audit entry of the run records of it: its counts and its setting.
+ * Another table's retention (letters add theirs), run in the same transaction `tx` as the
+ * signatures'. `details` is what the audit entry of the run records of it: its counts and its
+ * setting. It may answer at once or with a promise, so a feature can move to the store without a
+ * change here.
  */
 export interface RetentionStep {
-  run(now: number): { changed: number; mailDeleted: number; details: Record<string, number> };
+  run(now: number, tx: Executor): StepResult | Promise<StepResult>;
 }
 
 /**
@@ -26,9 +34,7 @@ export interface RetentionStep {
  * unref'd timer in the server, and on demand from the console.
  */
 export function createRetention(deps: {
-  db: Database;
-  repo: SignatureAdminRepository;
-  outbox: OutboxRepository;
+  store: Executor;
   audit: AuditLog;
   logger: Logger;
   daysAfterClose: number;
@@ -44,13 +50,15 @@ export function createRetention(deps: {
   /** Returns how many signatures were anonymised. */
   async function run(organiserId: number | null): Promise<number> {
     const now = clock();
-    const { anonymised, others, mailDeleted, details } = deps.db.transaction(() => {
-      const ids = deps.repo.anonymiseClosedBefore(now - deps.daysAfterClose * dayMs, now);
-      let mail = deps.outbox.forgetSignatures(ids);
+    const { anonymised, others, mailDeleted, details } = await deps.store.transaction(async (tx) => {
+      const ids = await signatureAdminRepository(tx).anonymiseClosedBefore(now - deps.daysAfterClose * dayMs, now);
+      let mail = await forgetSignatureMail(tx, ids);
       let changed = 0;
       const stepDetails: Record<string, number> = {};
       for (const step of steps) {
-        const result = step.run(now);
+        // letters' steps are synchronous until letters move: on SQLite they run on the connection the
+        // store shares, so inside this transaction.
+        const result = await step.run(now, tx);
         changed += result.changed;
         mail += result.mailDeleted;
         Object.assign(stepDetails, result.details);
@@ -58,10 +66,10 @@ export function createRetention(deps: {
       return {
         anonymised: ids.length,
         others: changed,
-        mailDeleted: mail + deps.outbox.pruneFinished(now - deps.mailDays * dayMs),
+        mailDeleted: mail + (await pruneFinishedMail(tx, now - deps.mailDays * dayMs)),
         details: stepDetails,
       };
-    })();
+    });
     if (anonymised > 0 || others > 0 || mailDeleted > 0 || organiserId !== null) {
       await deps.audit.record({
         organiserId,

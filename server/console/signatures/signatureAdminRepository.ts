@@ -1,4 +1,6 @@
-import type { Database } from '../../db/database';
+import { sql, type ExpressionBuilder, type SqlBool, type Expression } from 'kysely';
+import type { DB } from '../../db/schema';
+import { prepared, type Executor, type Params } from '../../db/store';
 import { canonicalEmail } from '../../signatures/rules';
 import type { SignatureState } from '../../signatures/signaturesRepository';
 
@@ -26,138 +28,159 @@ export interface InvalidationCriteria {
   to?: number;
 }
 
-function whereOf(c: InvalidationCriteria): { sql: string; params: Record<string, unknown> } {
-  const where = ["state IN ('pending', 'validated')"];
-  const params: Record<string, unknown> = {};
-  if (c.petitionId !== undefined) {
-    where.push('petition_id = @petitionId');
-    params.petitionId = c.petitionId;
-  }
-  if (c.emailCanonical) {
-    where.push('email_canonical = @emailCanonical');
-    params.emailCanonical = c.emailCanonical;
-  }
-  if (c.domain) {
-    where.push("substr(email_canonical, instr(email_canonical, '@') + 1) = @domain");
-    params.domain = c.domain;
-  }
-  if (c.ipHashes?.length) {
-    where.push(`ip_hash IN (${c.ipHashes.map((_, i) => `@ip${i}`).join(', ')})`);
-    c.ipHashes.forEach((h, i) => (params[`ip${i}`] = h));
-  }
-  if (c.postcode) {
-    where.push('lower(trim(postcode)) = lower(@postcode)');
-    params.postcode = c.postcode;
-  }
-  if (c.from !== undefined) {
-    where.push('created_at >= @from');
-    params.from = c.from;
-  }
-  if (c.to !== undefined) {
-    where.push('created_at < @to');
-    params.to = c.to;
-  }
-  return { sql: where.join(' AND '), params };
+const likeEscape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** The criteria as one condition on `signatures`; only pending and validated signatures can be invalidated. */
+function whereOf(c: InvalidationCriteria) {
+  return (eb: ExpressionBuilder<DB, 'signatures'>): Expression<SqlBool> => {
+    const all: Array<Expression<SqlBool>> = [eb('state', 'in', ['pending', 'validated'])];
+    if (c.petitionId !== undefined) all.push(eb('petition_id', '=', c.petitionId));
+    if (c.emailCanonical) all.push(eb('email_canonical', '=', c.emailCanonical));
+    // The part after the @ (a domain has no @, % or _ of its own: see the service's check).
+    if (c.domain) all.push(sql<SqlBool>`email_canonical LIKE ${`%@${likeEscape(c.domain)}`} ESCAPE '\\'`);
+    if (c.ipHashes?.length) all.push(eb('ip_hash', 'in', c.ipHashes));
+    if (c.postcode) all.push(sql<SqlBool>`lower(trim(postcode)) = lower(${c.postcode})`);
+    if (c.from !== undefined) all.push(eb('created_at', '>=', c.from));
+    if (c.to !== undefined) all.push(eb('created_at', '<', c.to));
+    return eb.and(all);
+  };
+}
+
+const found = sql`SELECT s.id, p.slug AS "petitionSlug", s.name, s.email, s.country_code AS country, s.postcode,
+    s.state, s.created_at AS "createdAt", s.validated_at AS "validatedAt"
+  FROM signatures s JOIN petitions p ON p.id = s.petition_id`;
+// Case-insensitive on both databases: PostgreSQL's LIKE is case-sensitive, SQLite's is not (for ASCII).
+const emailMatches = (p: Params<{ canonical: string; lower: string }>) =>
+  sql`(s.email_canonical = ${p.canonical} OR lower(s.email) = ${p.lower})`;
+const textMatches = (p: Params<{ like: string; lower: string }>) =>
+  sql`(lower(s.name) LIKE lower(${p.like}) ESCAPE '\\' OR lower(s.postcode) = ${p.lower})`;
+
+const byEmail = prepared(
+  (_qb, p: Params<{ canonical: string; lower: string; limit: number }>) =>
+    sql<FoundSignature>`${found} WHERE ${emailMatches(p)} ORDER BY s.id DESC LIMIT ${p.limit}`,
+);
+const byText = prepared(
+  (_qb, p: Params<{ like: string; lower: string; limit: number }>) =>
+    sql<FoundSignature>`${found} WHERE ${textMatches(p)} ORDER BY s.id DESC LIMIT ${p.limit}`,
+);
+const countByEmail = prepared(
+  (_qb, p: Params<{ canonical: string; lower: string }>) =>
+    sql<{ n: number }>`SELECT count(*) AS n FROM signatures s WHERE ${emailMatches(p)}`,
+);
+const countByText = prepared(
+  (_qb, p: Params<{ like: string; lower: string }>) =>
+    sql<{ n: number }>`SELECT count(*) AS n FROM signatures s WHERE ${textMatches(p)}`,
+);
+const recountTotal = prepared(
+  (_qb, p: Params<{ petitionId: number }>) =>
+    sql`INSERT INTO petition_counts (petition_id, validated)
+     VALUES (${p.petitionId}, (SELECT count(*) FROM signatures WHERE petition_id = ${p.petitionId} AND state = 'validated'))
+     ON CONFLICT (petition_id) DO UPDATE SET validated = excluded.validated`,
+);
+const clearCountries = prepared((qb, p: Params<{ petitionId: number }>) =>
+  qb.deleteFrom('petition_country_counts').where('petition_id', '=', p.petitionId),
+);
+const recountCountries = prepared(
+  (_qb, p: Params<{ petitionId: number }>) =>
+    sql`INSERT INTO petition_country_counts (petition_id, country_code, validated)
+     SELECT petition_id, country_code, count(*) FROM signatures WHERE petition_id = ${p.petitionId} AND state = 'validated'
+     GROUP BY petition_id, country_code`,
+);
+const closedBefore = prepared((qb, p: Params<{ cutoff: number }>) =>
+  qb
+    .selectFrom('petitions')
+    .select('id')
+    .where('state', '=', 'closed')
+    .where('closed_at', 'is not', null)
+    .where('closed_at', '<=', p.cutoff),
+);
+// Blanks what identifies a person; keeps the state, country and times, so counts stay true.
+const anonymise = prepared(
+  (_qb, p: Params<{ petitionId: number; now: number }>) =>
+    sql<{ id: number }>`UPDATE signatures SET name = '', email = '', email_canonical = 'anonymised:' || id,
+       postcode = NULL, ip_hash = NULL, show_publicly = 0, updates_opt_in = 0, anonymised_at = ${p.now}
+     WHERE petition_id = ${p.petitionId} AND anonymised_at IS NULL RETURNING id`,
+);
+
+/** A search's terms: by email (canonical or as typed) when it has an @, else part of a name or a postcode. */
+function terms(query: string) {
+  const q = query.trim();
+  if (q.includes('@'))
+    return { byEmail: true as const, params: { canonical: canonicalEmail(q), lower: q.toLowerCase() } };
+  return { byEmail: false as const, params: { like: `%${likeEscape(q)}%`, lower: q.toLowerCase() } };
 }
 
 export type SignatureAdminRepository = ReturnType<typeof signatureAdminRepository>;
 
-export function signatureAdminRepository(db: Database) {
-  const found = `SELECT s.id, p.slug AS petitionSlug, s.name, s.email, s.country_code AS country, s.postcode, s.state,
-      s.created_at AS createdAt, s.validated_at AS validatedAt
-    FROM signatures s JOIN petitions p ON p.id = s.petition_id`;
-  const emailMatches = 's.email_canonical = @canonical OR lower(s.email) = @lower';
-  const textMatches = "s.name LIKE @like ESCAPE '\\' OR lower(s.postcode) = @lower";
-  const byEmail = db.prepare(`${found} WHERE ${emailMatches} ORDER BY s.id DESC LIMIT @limit`);
-  const byText = db.prepare(`${found} WHERE ${textMatches} ORDER BY s.id DESC LIMIT @limit`);
-  const countByEmail = db.prepare(`SELECT count(*) FROM signatures s WHERE ${emailMatches}`).pluck();
-  const countByText = db.prepare(`SELECT count(*) FROM signatures s WHERE ${textMatches}`).pluck();
-
-  /** A search's terms: by email (canonical or as typed) when it has an @, else part of a name or a postcode. */
-  function terms(query: string) {
-    const q = query.trim();
-    if (q.includes('@')) return { byEmail: true, params: { canonical: canonicalEmail(q), lower: q.toLowerCase() } };
-    const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    return { byEmail: false, params: { like, lower: q.toLowerCase() } };
-  }
-  const recountTotal = db.prepare(
-    `INSERT INTO petition_counts (petition_id, validated)
-     VALUES (@p, (SELECT count(*) FROM signatures WHERE petition_id = @p AND state = 'validated'))
-     ON CONFLICT (petition_id) DO UPDATE SET validated = excluded.validated`,
-  );
-  const clearCountries = db.prepare('DELETE FROM petition_country_counts WHERE petition_id = ?');
-  const recountCountries = db.prepare(
-    `INSERT INTO petition_country_counts (petition_id, country_code, validated)
-     SELECT petition_id, country_code, count(*) FROM signatures WHERE petition_id = ? AND state = 'validated'
-     GROUP BY country_code`,
-  );
-  const closedBefore = db.prepare(
-    "SELECT id FROM petitions WHERE state = 'closed' AND closed_at IS NOT NULL AND closed_at <= ?",
-  );
-  // Blanks what identifies a person; keeps the state, country and times, so counts stay true.
-  const anonymise = db.prepare(
-    `UPDATE signatures SET name = '', email = '', email_canonical = 'anonymised:' || id, postcode = NULL,
-       ip_hash = NULL, show_publicly = 0, updates_opt_in = 0, anonymised_at = @now
-     WHERE petition_id = @petitionId AND anonymised_at IS NULL RETURNING id`,
-  );
-
+/** The console's reads and writes of signatures. `invalidate` and `anonymiseClosedBefore`: on a transaction. */
+export function signatureAdminRepository(db: Executor) {
   /** Counters from the rows; call inside the transaction that changed them. */
-  function recount(petitionId: number): void {
-    recountTotal.run({ p: petitionId });
-    clearCountries.run(petitionId);
-    recountCountries.run(petitionId);
+  async function recount(petitionId: number): Promise<void> {
+    await db.run(recountTotal, { petitionId });
+    await db.run(clearCountries, { petitionId });
+    await db.run(recountCountries, { petitionId });
   }
 
   return {
     /** Up to `limit` signatures, newest first: by email (canonical or as typed) when it has an @. */
-    search(query: string, limit: number): FoundSignature[] {
-      const { byEmail: email, params } = terms(query);
-      return (email ? byEmail : byText).all({ ...params, limit }) as FoundSignature[];
+    search(query: string, limit: number): Promise<FoundSignature[]> {
+      const t = terms(query);
+      return t.byEmail ? db.all(byEmail, { ...t.params, limit }) : db.all(byText, { ...t.params, limit });
     },
 
     /** How many signatures the same search finds in all. */
-    countFound(query: string): number {
-      const { byEmail: email, params } = terms(query);
-      return (email ? countByEmail : countByText).get(params) as number;
+    async countFound(query: string): Promise<number> {
+      const t = terms(query);
+      const row = t.byEmail ? await db.first(countByEmail, t.params) : await db.first(countByText, t.params);
+      return Number(row?.n ?? 0);
     },
 
     /** How many signatures the criteria match, by state, and on how many petitions. */
-    countMatching(criteria: InvalidationCriteria): { pending: number; validated: number; petitions: number } {
-      const { sql, params } = whereOf(criteria);
-      return db
-        .prepare(
-          `SELECT coalesce(sum(state = 'pending'), 0) AS pending, coalesce(sum(state = 'validated'), 0) AS validated,
-             count(DISTINCT petition_id) AS petitions FROM signatures WHERE ${sql}`,
-        )
-        .get(params) as { pending: number; validated: number; petitions: number };
+    async countMatching(
+      criteria: InvalidationCriteria,
+    ): Promise<{ pending: number; validated: number; petitions: number }> {
+      const row = await db.first(
+        db.qb
+          .selectFrom('signatures')
+          .select([
+            sql<number>`coalesce(sum(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0)`.as('pending'),
+            sql<number>`coalesce(sum(CASE WHEN state = 'validated' THEN 1 ELSE 0 END), 0)`.as('validated'),
+            sql<number>`count(DISTINCT petition_id)`.as('petitions'),
+          ])
+          .where(whereOf(criteria)),
+      );
+      return { pending: Number(row!.pending), validated: Number(row!.validated), petitions: Number(row!.petitions) };
     },
 
     /**
      * pending/validated → invalidated, then the counters of every petition touched recounted from
-     * the rows, in one transaction: the counts the public pages read are never off, even briefly.
+     * the rows. Call on a transaction: the counts the public pages read are never off, even briefly.
      */
-    invalidate(criteria: InvalidationCriteria, now: number): { invalidated: number; petitionIds: number[] } {
-      const { sql, params } = whereOf(criteria);
-      const update = db.prepare(
-        `UPDATE signatures SET state = 'invalidated', invalidated_at = @now WHERE ${sql} RETURNING petition_id`,
+    async invalidate(
+      criteria: InvalidationCriteria,
+      now: number,
+    ): Promise<{ invalidated: number; petitionIds: number[] }> {
+      const rows = await db.all(
+        db.qb
+          .updateTable('signatures')
+          .set({ state: 'invalidated', invalidated_at: now })
+          .where(whereOf(criteria))
+          .returning('petition_id'),
       );
-      return db.transaction(() => {
-        const rows = update.pluck().all({ ...params, now }) as number[];
-        const petitionIds = [...new Set(rows)];
-        for (const p of petitionIds) recount(p);
-        return { invalidated: rows.length, petitionIds };
-      })();
+      const petitionIds = [...new Set(rows.map((r) => r.petition_id))];
+      for (const p of petitionIds) await recount(p);
+      return { invalidated: rows.length, petitionIds };
     },
 
     recount,
 
     /** Anonymises every signature of petitions closed at or before `cutoff`; returns their ids. */
-    anonymiseClosedBefore(cutoff: number, now: number): number[] {
-      return db.transaction(() =>
-        (closedBefore.pluck().all(cutoff) as number[]).flatMap(
-          (petitionId) => anonymise.pluck().all({ petitionId, now }) as number[],
-        ),
-      )();
+    async anonymiseClosedBefore(cutoff: number, now: number): Promise<number[]> {
+      const ids: number[] = [];
+      for (const { id: petitionId } of await db.all(closedBefore, { cutoff })) {
+        for (const row of await db.all(anonymise, { petitionId, now })) ids.push(row.id);
+      }
+      return ids;
     },
   };
 }

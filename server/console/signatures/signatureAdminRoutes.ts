@@ -27,7 +27,7 @@ export function signatureAdminRoutes(deps: {
 
   router.get('/signatures', requireRole('viewer'), async (req, res) => {
     const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 200) : '';
-    const found = q ? signatureAdmin.find(q) : undefined;
+    const found = q ? await signatureAdmin.find(q) : undefined;
     // Looking someone up is an action too; an erasure later blanks the query here.
     if (q) await audit.record({ organiserId: organiserId(res), action: 'signatures.search', details: { q } });
     render(req, res, 'signatures/search', {
@@ -81,7 +81,7 @@ export function signatureAdminRoutes(deps: {
     const parsed = await signatureAdmin.criteria(values);
     if (!parsed.ok)
       return renderInvalidate(req, res, values, { fields: errorList(parsed.errors, criteriaFields) }, 400);
-    const counts = signatureAdmin.preview(parsed.criteria);
+    const counts = await signatureAdmin.preview(parsed.criteria);
     return renderInvalidate(req, res, values, { preview: { ...counts, total: counts.pending + counts.validated } });
   });
 
@@ -90,7 +90,7 @@ export function signatureAdminRoutes(deps: {
     const parsed = await signatureAdmin.criteria(values);
     if (!parsed.ok)
       return renderInvalidate(req, res, values, { fields: errorList(parsed.errors, criteriaFields) }, 400);
-    const invalidated = signatureAdmin.invalidate(parsed.criteria);
+    const invalidated = await signatureAdmin.invalidate(parsed.criteria);
     await audit.record({
       organiserId: organiserId(res),
       action: 'signatures.invalidate',
@@ -102,8 +102,8 @@ export function signatureAdminRoutes(deps: {
 
   router.get('/signatures/erase', requireRole('organiser'), async (req, res) => {
     const email = typeof req.query.email === 'string' ? req.query.email.trim().slice(0, 300) : '';
-    const person = email ? erasure.preview(email) : undefined;
-    const found = person ? signatureAdmin.search(email).filter((s) => person.signatureIds.includes(s.id)) : [];
+    const person = email ? await erasure.preview(email) : undefined;
+    const found = person ? (await signatureAdmin.search(email)).filter((s) => person.signatureIds.includes(s.id)) : [];
     // It lists a person's signatures: a look-up like a search (an erasure later blanks the address here).
     if (person) {
       await audit.record({
@@ -125,7 +125,7 @@ export function signatureAdminRoutes(deps: {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const email = typeof body.email === 'string' ? body.email.trim().slice(0, 300) : '';
     if (!email) return res.redirect(303, '/admin/signatures/erase');
-    const counts = erasure.erase(email);
+    const counts = await erasure.erase(email);
     // The entry says what was erased, never whose: it must not become the trace it removes.
     await audit.record({ organiserId: organiserId(res), action: 'person.erase', details: { rows: counts } });
     res.redirect(303, `/admin/signatures/erase?notice=erased&n=${counts.signatures ?? 0}`);

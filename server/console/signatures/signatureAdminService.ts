@@ -4,7 +4,8 @@ import { parseDay } from '../../exports/exportService';
 import type { PetitionsService } from '../../petitions/petitionsService';
 import { hashIp } from '../../security/tokens';
 import { canonicalEmail } from '../../signatures/rules';
-import type { FoundSignature, InvalidationCriteria, SignatureAdminRepository } from './signatureAdminRepository';
+import type { Executor } from '../../db/store';
+import { signatureAdminRepository, type FoundSignature, type InvalidationCriteria } from './signatureAdminRepository';
 
 export interface InvalidationFormValues {
   petition: string;
@@ -42,12 +43,13 @@ function ipForms(ip: string): string[] {
 export type SignatureAdminService = ReturnType<typeof createSignatureAdminService>;
 
 export function createSignatureAdminService(deps: {
-  repo: SignatureAdminRepository;
+  store: Executor;
   petitions: PetitionsService;
   secret: string;
   clock?: () => number;
 }) {
-  const { repo, petitions, secret } = deps;
+  const { store, petitions, secret } = deps;
+  const repo = signatureAdminRepository(store);
   const clock = deps.clock ?? Date.now;
   const e = (key: string) => `admin.signatures.errors.${key}`;
 
@@ -55,9 +57,9 @@ export function createSignatureAdminService(deps: {
     search: (query: string) => repo.search(query, searchLimit),
 
     /** The newest signatures a search finds (at most 100), and how many it finds in all. */
-    find(query: string): { results: FoundSignature[]; total: number } {
-      const results = repo.search(query, searchLimit);
-      return { results, total: results.length < searchLimit ? results.length : repo.countFound(query) };
+    async find(query: string): Promise<{ results: FoundSignature[]; total: number }> {
+      const results = await repo.search(query, searchLimit);
+      return { results, total: results.length < searchLimit ? results.length : await repo.countFound(query) };
     },
 
     /**
@@ -108,8 +110,9 @@ export function createSignatureAdminService(deps: {
 
     preview: (criteria: InvalidationCriteria) => repo.countMatching(criteria),
 
-    invalidate(criteria: InvalidationCriteria): number {
-      const result = repo.invalidate(criteria, clock());
+    async invalidate(criteria: InvalidationCriteria): Promise<number> {
+      const now = clock();
+      const result = await store.transaction((tx) => signatureAdminRepository(tx).invalidate(criteria, now));
       petitions.invalidate(); // public pages show the recounted totals at once
       return result.invalidated;
     },
