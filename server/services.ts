@@ -5,7 +5,6 @@ import { migrate, openDatabase, type Database } from './db/database';
 import { createGroupWriter } from './db/groupWriter';
 import { createI18n } from './i18n/i18n';
 import { loadLetterTemplates } from './letters/letterTemplates';
-import { lettersSyncShims } from './letters/lettersSyncShims';
 import { createLettersService } from './letters/lettersService';
 import type { Logger } from './logger';
 import crypto from 'node:crypto';
@@ -113,14 +112,13 @@ export function createServices(
   // A letter becomes sent in the very transaction that records the relay's acceptance; letter mail
   // refers to the letter's text, loaded when it is sent.
   for (const [kind, hook] of Object.entries(letters.outboxHooks)) sender.on(kind, hook);
-  const admin = createAdminServices({ db, store, config, petitions, logger, outbox: outboxRepo, clock });
+  const admin = createAdminServices({ store, config, petitions, logger, clock });
   registerDeliveryDashboard(admin.dashboard, delivery, sender);
   registerLettersDashboard(admin.dashboard, letters, petitionsRepo);
   // An erasure request reaches the person's letters too (delivery's batch rows go with their signatures).
   // Synchronous, inside the console's own transaction: shims until erasure and retention move.
-  const lettersNow = lettersSyncShims(db);
-  registerLettersErasure(admin.erasure, lettersNow);
-  registerLettersRetention(admin.retention, lettersNow, outboxRepo, config.retention.letterDays);
+  registerLettersErasure(admin.erasure);
+  registerLettersRetention(admin.retention, config.retention.letterDays);
   let deliveryTimer: NodeJS.Timeout | undefined;
   return {
     config,

@@ -1,8 +1,6 @@
 import type { Config } from '../config';
-import type { Database } from '../db/database';
 import type { Store } from '../db/store';
 import type { Logger } from '../logger';
-import type { OutboxRepository } from '../mail/outboxRepository';
 import type { PetitionsService } from '../petitions/petitionsService';
 import { dashboardRepository } from '../console/dashboard/dashboardRepository';
 import { createDashboardService } from '../console/dashboard/dashboardService';
@@ -24,21 +22,17 @@ export type AdminServices = ReturnType<typeof createAdminServices>;
 
 /** The organiser console's services: accounts, sessions, audit, and what organisers work on. */
 export function createAdminServices(deps: {
-  db: Database;
-  /** The data layer, for the console repositories that have moved to it. */
   store: Store;
   config: Config;
   petitions: PetitionsService;
   logger: Logger;
-  /** No longer read: erasure and retention reach the outbox through the store (mail/outboxErasure). */
-  outbox?: OutboxRepository;
   /**
    * The time every console service reads. Sessions keep the system clock: express-session dates
    * their cookies by it, and a session's idle and absolute ends must agree.
    */
   clock?: () => number;
 }) {
-  const { db, config, petitions, logger } = deps;
+  const { config, petitions, logger } = deps;
   const clock = deps.clock ?? Date.now;
   const audit = createAuditLog(deps.store, clock);
   const sessionStore = new DatabaseSessionStore(sessionsRepository(deps.store));
@@ -62,7 +56,7 @@ export function createAdminServices(deps: {
     sessionStore,
     dashboard: createDashboardService(dashboardRepository(deps.store), clock),
     petitionAdmin: createPetitionAdminService({ store: deps.store, petitions, clock }),
-    targets: createTargetsService(deps.store, clock, db),
+    targets: createTargetsService(deps.store, clock),
     signatureAdmin: createSignatureAdminService({ store: deps.store, petitions, secret: config.secret, clock }),
     erasure: createErasure(deps.store, { onErased: () => petitions.invalidate() }),
     retention,

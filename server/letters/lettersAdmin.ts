@@ -6,9 +6,9 @@ import type { DashboardService } from '../console/dashboard/dashboardService';
 import type { Erasure } from '../console/signatures/erasure';
 import type { Retention } from '../console/signatures/retention';
 import type { Lang } from '../i18n/i18n';
-import type { OutboxRepository } from '../mail/outboxRepository';
+import { outboxPage, removeMail } from '../mail/outboxErasure';
 import type { PetitionsRepository } from '../petitions/petitionsRepository';
-import type { LettersSyncShims } from './lettersSyncShims';
+import { lettersPrivacy } from './lettersPrivacy';
 import { NoAddressError, type LettersService } from './lettersService';
 
 /** How the audit log names a letter (the subject of a release or a drop). */
@@ -18,14 +18,14 @@ export const letterRef = (id: number) => `letter #${id}`;
  * An erasure request reaches the person's letters (their texts and similarity bands go with them),
  * and the audit entries that name those letters.
  */
-export function registerLettersErasure(erasure: Erasure, repo: LettersSyncShims): void {
+export function registerLettersErasure(erasure: Erasure): void {
   erasure.addEraser({
     table: 'letters',
-    identify(canonical) {
-      const { ids, names, emails } = repo.writerOfNow(canonical);
+    async identify(canonical, db) {
+      const { ids, names, emails } = await lettersPrivacy(db).writerOf(canonical);
       return { names, emails, refs: ids.map(letterRef) };
     },
-    erase: (person) => repo.eraseByEmailNow(person.canonical, [person.email, ...person.emails]),
+    erase: (person, tx) => lettersPrivacy(tx).eraseByEmail(person.canonical, [person.email, ...person.emails]),
   });
 }
 
@@ -46,23 +46,18 @@ function letterOfMail(params: Record<string, unknown>): number | undefined {
  * run of the signatures; any mail still held about them (to the writer, or the letter itself) goes
  * with them. States and the per-country counters stay: the public counts do not change.
  */
-export function registerLettersRetention(
-  retention: Retention,
-  repo: LettersSyncShims,
-  outbox: OutboxRepository,
-  days: number,
-): void {
+export function registerLettersRetention(retention: Retention, days: number): void {
   retention.addStep({
-    run(now) {
-      const ids = new Set(repo.anonymiseFinishedBeforeNow(now - days * dayMs));
+    async run(now, tx) {
+      const ids = new Set(await lettersPrivacy(tx).anonymiseFinishedBefore(now - days * dayMs));
       let mailDeleted = 0;
       for (let after = 0; ids.size > 0;) {
-        const rows = outbox.page(after, 500);
+        const rows = await outboxPage(tx, after, 500);
         if (rows.length === 0) break;
         for (const row of rows) {
           after = row.id;
           const letterId = row.kind.startsWith('letter') ? letterOfMail(row.params) : undefined;
-          if (letterId !== undefined && ids.has(letterId) && outbox.remove(row.id)) mailDeleted++;
+          if (letterId !== undefined && ids.has(letterId) && (await removeMail(tx, row.id))) mailDeleted++;
         }
       }
       return { changed: ids.size, mailDeleted, details: { lettersAnonymised: ids.size, letterDays: days } };

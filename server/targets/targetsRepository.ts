@@ -1,5 +1,4 @@
 import { sql } from 'kysely';
-import type { Database } from '../db/database';
 import { prepared, type Executor, type Params } from '../db/store';
 
 export const targetKinds = ['nato_delegation', 'parliamentary_assembly', 'minister'] as const;
@@ -129,18 +128,5 @@ export function targetsRepository(db: Executor) {
     countryCodes: async (): Promise<Set<string>> => new Set((await db.all(countries)).map((r) => r.code)),
     /** NATO members whose delegation (the default target) has no email address yet. */
     countriesWithoutAddress: async (): Promise<string[]> => (await db.all(withoutAddress)).map((r) => r.code),
-  };
-}
-
-/**
- * Targets read synchronously on the SQLite connection, for a caller not yet on the store (the
- * console's petition form names a petition's addressees while it builds its audit entry): a shim,
- * until that caller moves.
- */
-export function targetsSyncShims(db: Database) {
-  const { sql: text } = all.compileFor('sqlite');
-  const list = db.prepare(text);
-  return {
-    listNow: (): Target[] => (list.all() as Row[]).map(toTarget),
   };
 }

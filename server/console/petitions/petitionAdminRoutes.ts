@@ -31,8 +31,8 @@ export function petitionAdminRoutes(deps: {
   const organiserId = (res: Response) => currentOrganiser(res)!.id;
 
   /** A petition as its audit entries record it: addressees by name, not by id. */
-  function forAudit(values: PetitionFormValues) {
-    const names = new Map(targets.listNow().map((t) => [t.id, t.name]));
+  async function forAudit(values: PetitionFormValues) {
+    const names = new Map((await targets.list()).map((t) => [t.id, t.name]));
     return {
       goal: Number(values.goal),
       demand: values.demand,
@@ -83,8 +83,7 @@ export function petitionAdminRoutes(deps: {
           taken: d.petitionSlug !== null && d.slug !== petition?.demandSlug,
         })),
         // "Each signer's own delegation" is always addressed; these are the fixed extra addressees.
-        fixedTargets: targets
-          .listNow()
+        fixedTargets: (await targets.list())
           .filter((t) => !t.isDefault)
           .map((t) => ({ ...t, checked: chosen.has(t.id) })),
       },
@@ -122,7 +121,7 @@ export function petitionAdminRoutes(deps: {
     const values = parsePetitionForm(req.body);
     const result = await petitionAdmin.create(values);
     if (!result.ok) return renderForm(req, res, 'new', values, result.errors, 400);
-    const created = forAudit((await petitionAdmin.valuesOf(values.slug))!);
+    const created = await forAudit((await petitionAdmin.valuesOf(values.slug))!);
     await audit.record({
       organiserId: organiserId(res),
       action: 'petition.create',
@@ -142,7 +141,7 @@ export function petitionAdminRoutes(deps: {
     const current = await petitionAdmin.find(String(req.params.slug));
     if (!current) throw notFound();
     const values = { ...parsePetitionForm(req.body), slug: current.slug };
-    const before = forAudit((await petitionAdmin.valuesOf(current.slug))!);
+    const before = await forAudit((await petitionAdmin.valuesOf(current.slug))!);
     const result = await petitionAdmin.update(current.slug, values);
     if (!result.ok) return renderForm(req, res, 'edit', values, result.errors, 400);
     // What changed, each field before → after, as saved.
@@ -150,7 +149,7 @@ export function petitionAdminRoutes(deps: {
       organiserId: organiserId(res),
       action: 'petition.update',
       subject: current.slug,
-      details: changes(before, forAudit((await petitionAdmin.valuesOf(current.slug))!)),
+      details: changes(before, await forAudit((await petitionAdmin.valuesOf(current.slug))!)),
     });
     res.redirect(303, `/admin/petitions/${current.slug}/edit?notice=petitionSaved`);
   });

@@ -230,8 +230,6 @@ export function createErasure(store: Executor, options: { onErased?: () => void 
     },
     /** Erases, and says how many rows each table lost or had blanked. */
     async erase(email: string): Promise<Record<string, number>> {
-      // letters' steps are synchronous until letters move: on SQLite they run on the connection the
-      // store shares, so inside this transaction.
       const result = await store.transaction(async (tx) => {
         const p = await person(tx, email);
         const counts: Record<string, number> = {};

@@ -56,8 +56,6 @@ export function createRetention(deps: {
       let changed = 0;
       const stepDetails: Record<string, number> = {};
       for (const step of steps) {
-        // letters' steps are synchronous until letters move: on SQLite they run on the connection the
-        // store shares, so inside this transaction.
         const result = await step.run(now, tx);
         changed += result.changed;
         mail += result.mailDeleted;

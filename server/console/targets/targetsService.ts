@@ -1,14 +1,7 @@
 import { z } from 'zod';
 import { csvRow, parseCsv, unneutralise } from '../../exports/csv';
-import type { Database } from '../../db/database';
 import type { Executor } from '../../db/store';
-import {
-  targetKinds,
-  targetsRepository,
-  targetsSyncShims,
-  type TargetFields,
-  type TargetKind,
-} from '../../targets/targetsRepository';
+import { targetKinds, targetsRepository, type TargetFields, type TargetKind } from '../../targets/targetsRepository';
 
 export interface TargetFormValues {
   kind: string;
@@ -56,10 +49,8 @@ function same(t: TargetFields, fields: TargetFields): boolean {
 
 export type TargetsService = ReturnType<typeof createTargetsService>;
 
-/** `dbNow`, the SQLite connection under `store`, serves the listNow() shim only. */
-export function createTargetsService(store: Executor, clock: () => number = Date.now, dbNow?: Database) {
+export function createTargetsService(store: Executor, clock: () => number = Date.now) {
   const repo = targetsRepository(store);
-  let shims: ReturnType<typeof targetsSyncShims> | undefined;
   const e = (key: string) => `admin.targets.errors.${key}`;
 
   /** Checks one target's values; the same rules for the form and for each imported row. */
@@ -99,10 +90,6 @@ export function createTargetsService(store: Executor, clock: () => number = Date
   return {
     list: () => repo.list(),
     /** The same, synchronously: a shim for the console's petition routes until they move to the store. */
-    listNow: () => {
-      if (!dbNow) throw new Error('listNow() reads the SQLite connection: none was given');
-      return (shims ??= targetsSyncShims(dbNow)).listNow();
-    },
     find: (id: number) => repo.findById(id),
     countriesWithoutAddress: () => repo.countriesWithoutAddress(),
 
