@@ -159,7 +159,7 @@ async function main() {
     DATA_DIR: dir.path,
     SMTP_URL: relay.url,
   });
-  const services = createServices(config, createLogger('silent'));
+  const services = await createServices(config, createLogger('silent'));
   const transport = nodemailer.createTransport({
     host: '127.0.0.1',
     port: relay.port,

@@ -53,7 +53,7 @@ function ensureSqlite3(): void {
 async function buildDatabase(file: string): Promise<number> {
   const db = openDatabase(file, 'NORMAL');
   migrate(db);
-  seed(db);
+  await seed(createSqliteStore(db));
   const petitionId = db.prepare('SELECT id FROM petitions WHERE slug = ?').pluck().get(slug) as number;
   const countries = ['FR', 'DE', 'PL', 'GB', 'IT', 'ES', 'NL', 'BE', 'US', 'CA'];
   const names = ['Zoë Łukasz', 'Ada Lovelace', '李雷', 'Grace Hopper', 'Émile Zola', 'Ana-María Pérez'];

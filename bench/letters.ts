@@ -148,7 +148,7 @@ async function main(): Promise<void> {
     LETTER_LIMIT_PER_MINUTE: String(N * 10),
     LETTER_LIMIT_PER_5_MINUTES: String(N * 10),
   });
-  const services = createServices(config, createLogger('silent'));
+  const services = await createServices(config, createLogger('silent'));
   services.sender.start();
   const { letters, db } = services;
   const demand = (await letters.demand('progressive-taxation', 'en'))!;

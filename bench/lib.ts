@@ -180,7 +180,7 @@ export async function startApp(
     SMTP_URL: smtpUrl,
     ...env,
   });
-  const services = createServices(config, createLogger(config.logLevel, logFile));
+  const services = await createServices(config, createLogger(config.logLevel, logFile));
   services.sender.start();
   const server = await listen(createApp(services));
   return {

@@ -26,6 +26,8 @@ export interface Config {
   databasePath: string;
   /** PostgreSQL instead of the SQLite file at databasePath, when DATABASE_URL is set. */
   databaseUrl: string | undefined;
+  /** Connections each process keeps open to PostgreSQL at most (DATABASE_POOL_MAX). */
+  databasePoolMax: number;
   /** How many web processes `npm start` runs (node:cluster); 1 runs the server in this process. */
   webConcurrency: number;
   /**
@@ -330,6 +332,7 @@ export function loadConfig(given?: Env): Config {
     baseUrl,
     databasePath,
     databaseUrl,
+    databasePoolMax: Math.max(1, int(env, 'DATABASE_POOL_MAX', 10)),
     webConcurrency,
     shared:
       databaseUrl || webConcurrency > 1 ? { countRefreshMs: int(env, 'COUNT_REFRESH_SECONDS', 10) * 1000 } : undefined,

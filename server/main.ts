@@ -1,11 +1,11 @@
 import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
-import { loadConfigOr } from './config';
-import { createLogger } from './logger';
+import { loadConfigOr, type Config } from './config';
+import { createLogger, type Logger } from './logger';
 import { backgroundEnv, runPrimary } from './ops/cluster';
 import { gracefulClose, stopOnSignal } from './ops/shutdown';
-import { createServices } from './services';
+import { createServices, type Services } from './services';
 
 /** The address a browser on this machine reaches the server at: localhost when it listens on every interface. */
 function listeningAt(address: AddressInfo | string | null, host: string): string {
@@ -15,7 +15,21 @@ function listeningAt(address: AddressInfo | string | null, host: string): string
   return `http://${name}:${address.port}`;
 }
 
-function start(): void {
+/** The services, or a clear message and exit 1 when the database cannot be opened (PostgreSQL down, say). */
+async function openServices(config: Config, logger: Logger): Promise<Services> {
+  try {
+    return await createServices(config, logger);
+  } catch (error) {
+    const where = config.databaseUrl
+      ? 'the PostgreSQL database at DATABASE_URL'
+      : `the database ${config.databasePath}`;
+    logger.error({ err: error }, `Undersigned cannot start: ${where} could not be opened`);
+    console.error(`Undersigned cannot start: ${where} could not be opened: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
+
+async function start(): Promise<void> {
   const config = loadConfigOr((message) => {
     console.error(`Undersigned cannot start: ${message}`);
     process.exit(1);
@@ -23,18 +37,11 @@ function start(): void {
   const logger = createLogger(config.logLevel);
   if (config.webConcurrency > 1 && cluster.isPrimary) {
     // The database is migrated and seeded once, before the workers open it.
-    createServices(config, logger)
-      .close()
-      .then(
-        () => runPrimary(config.webConcurrency, logger),
-        (error: unknown) => {
-          logger.error({ err: error }, 'Undersigned cannot start');
-          process.exit(1);
-        },
-      );
+    await (await openServices(config, logger)).close();
+    runPrimary(config.webConcurrency, logger);
     return;
   }
-  const services = createServices(config, logger);
+  const services = await openServices(config, logger);
   // In a cluster one worker runs the timers (the outbox's poll, retention, the sweep, the digests);
   // every worker still sends the mail its own requests queued, at once, under the outbox's leases.
   if (!cluster.isWorker || process.env[backgroundEnv] === '1') services.startBackground();
@@ -70,4 +77,4 @@ function start(): void {
   );
 }
 
-start();
+void start();

@@ -1,7 +1,8 @@
 import { createAdminServices } from './admin/adminServices';
 import type { Config } from './config';
 import { seed } from './campaign/seed';
-import { migrate, openDatabase, type Database } from './db/database';
+import { openDatabase, type Database } from './db/database';
+import { createPostgresStore } from './db/postgresStore';
 import { createGroupWriter } from './db/groupWriter';
 import { createI18n } from './i18n/i18n';
 import { loadLetterTemplates } from './letters/letterTemplates';
@@ -28,17 +29,18 @@ import { opsRepository } from './ops/opsRepository';
 import { createReadiness } from './ops/readiness';
 import { databaseRateLimiter } from './security/rateLimiter';
 
-export type Services = ReturnType<typeof createServices>;
+export type Services = Awaited<ReturnType<typeof createServices>>;
 
 /**
  * Builds everything from a configuration: the database (migrated and seeded), the mail transport,
  * the outbox and its sender, and the feature services. The server, the CLIs and the tests all start
  * here, each with its own database file and mail server.
  */
-export function createServices(
+export async function createServices(
   config: Config,
   logger: Logger,
   options: {
+    /** A SQLite connection to use (tests trace its statements); otherwise config says what to open. */
     db?: Database;
     transport?: MailTransport;
     /** The one clock every service reads the time from (tests pass their own to let time pass). */
@@ -46,13 +48,24 @@ export function createServices(
   } = {},
 ) {
   const clock = options.clock ?? Date.now;
-  const db = options.db ?? openDatabase(config.databasePath, config.synchronous);
-  migrate(db);
-  seed(db, undefined, clock());
+  // PostgreSQL when DATABASE_URL is set, else the SQLite file at DATABASE_PATH.
+  const sqlite = options.db ?? (config.databaseUrl ? undefined : openDatabase(config.databasePath, config.synchronous));
+  const store = sqlite
+    ? createSqliteStore(sqlite)
+    : createPostgresStore(config.databaseUrl!, {
+        max: config.databasePoolMax,
+        onIdleError: (error) => logger.warn({ err: error }, 'PostgreSQL closed an idle connection'),
+      });
+  try {
+    await store.migrate();
+    await seed(store, undefined, clock());
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+  const db = sqlite!; // (only while the outbox and delivery read SQLite directly)
   const i18n = createI18n();
   const views = createViews(i18n);
-  // The new data layer (server/db/store.ts) on the same connection, for the repositories moved to it.
-  const store = createSqliteStore(db);
   // Group commit for the hot paths' writes (signatures, letters), on the store.
   const writer = createGroupWriter(store);
   const outboxRepo = outboxRepository(db);
@@ -123,7 +136,11 @@ export function createServices(
   return {
     config,
     logger,
-    db,
+    /** The SQLite connection under the store, for tests and the SQLite backup; none on PostgreSQL. */
+    get db(): Database {
+      if (!sqlite) throw new Error('services.db is the SQLite connection: on PostgreSQL, use services.store');
+      return sqlite;
+    },
     store,
     readiness: createReadiness({ repo: ops, transport, capture: !config.smtpUrl }),
     metrics: createMetrics(ops, options.clock),
@@ -169,7 +186,7 @@ export function createServices(
       if (written > 0) logger.info({ written }, 'group commit: the writes still queued are committed');
       await senderStopped;
       admin.close();
-      db.close();
+      await store.close();
       logger.info('database closed');
     },
   };

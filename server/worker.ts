@@ -9,13 +9,19 @@ import { createLogger } from './logger';
 import { stopOnSignal } from './ops/shutdown';
 import { createServices } from './services';
 
-function start(): void {
+async function start(): Promise<void> {
   const config = loadConfigOr((message) => {
     console.error(`Undersigned worker cannot start: ${message}`);
     process.exit(1);
   });
   const logger = createLogger(config.logLevel);
-  const services = createServices(config, logger);
+  const services = await createServices(config, logger).catch((error: unknown) => {
+    const where = config.databaseUrl
+      ? 'the PostgreSQL database at DATABASE_URL'
+      : `the database ${config.databasePath}`;
+    console.error(`Undersigned worker cannot start: ${where} could not be opened: ${(error as Error).message}`);
+    process.exit(1);
+  });
   services.startBackground({ delivery: true });
   // The background timers do not hold a process open on their own (in the server, the listening
   // socket does): this one keeps the worker running until it is told to stop.
@@ -29,4 +35,4 @@ function start(): void {
   });
 }
 
-start();
+void start();

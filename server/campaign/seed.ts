@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { appRoot } from '../config';
-import type { Database } from '../db/database';
+import type { Store } from '../db/store';
 
 interface Texts<T> {
   en: T;
@@ -35,83 +35,120 @@ function readJson<T>(dir: string, file: string): T {
 }
 
 /**
- * Seeds the campaign from db/seed/*.json. Idempotent: rows that exist are left as they are, so an
- * organiser's later edits (a delegation's address, say) survive every restart.
+ * Seeds the campaign from db/seed/*.json, on either database, in one transaction. Idempotent: rows
+ * that exist are left as they are, so an organiser's later edits (a delegation's address, say)
+ * survive every restart.
  */
-export function seed(db: Database, dir = path.join(appRoot, 'db', 'seed'), now = Date.now()): void {
+export async function seed(store: Store, dir = path.join(appRoot, 'db', 'seed'), now = Date.now()): Promise<void> {
   const countries = readJson<string[]>(dir, 'countries.json');
   const campaign = readJson<CampaignSeed>(dir, 'campaign.json');
   const targets = readJson<TargetSeed[]>(dir, 'targets.json');
 
-  db.transaction(() => {
-    const country = db.prepare('INSERT INTO countries (code) VALUES (?) ON CONFLICT DO NOTHING');
-    for (const code of countries) country.run(code);
-    const member = db.prepare('UPDATE countries SET nato_member = 1, nato_joined = ? WHERE code = ?');
-    for (const t of targets) member.run(t.joined, t.country);
+  await store.transaction(async (tx) => {
+    const { qb } = tx;
+    for (const code of countries) {
+      await tx.run(
+        qb
+          .insertInto('countries')
+          .values({ code })
+          .onConflict((oc) => oc.doNothing()),
+      );
+    }
+    for (const t of targets) {
+      await tx.run(
+        qb.updateTable('countries').set({ nato_member: 1, nato_joined: t.joined }).where('code', '=', t.country),
+      );
+    }
 
-    db.prepare(
-      `INSERT INTO campaigns (slug, source_author, source_title, source_publication, source_year)
-       VALUES (?, ?, ?, ?, ?) ON CONFLICT (slug) DO NOTHING`,
-    ).run(
-      campaign.slug,
-      campaign.source.author,
-      campaign.source.title,
-      campaign.source.publication,
-      campaign.source.year,
+    await tx.run(
+      qb
+        .insertInto('campaigns')
+        .values({
+          slug: campaign.slug,
+          source_author: campaign.source.author,
+          source_title: campaign.source.title,
+          source_publication: campaign.source.publication,
+          source_year: campaign.source.year,
+        })
+        .onConflict((oc) => oc.column('slug').doNothing()),
     );
-    const campaignId = db.prepare('SELECT id FROM campaigns WHERE slug = ?').pluck().get(campaign.slug) as number;
-    const campaignText = db.prepare(
-      `INSERT INTO campaign_texts (campaign_id, lang, title, intro, source_role) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT DO NOTHING`,
-    );
-    campaignText.run(campaignId, 'en', campaign.texts.en.title, campaign.texts.en.intro, campaign.source.role);
-    campaignText.run(campaignId, 'fr', campaign.texts.fr.title, campaign.texts.fr.intro, campaign.source.roleFr);
+    const campaignId = (await tx.first(qb.selectFrom('campaigns').select('id').where('slug', '=', campaign.slug)))!.id;
+    for (const lang of ['en', 'fr'] as const) {
+      await tx.run(
+        qb
+          .insertInto('campaign_texts')
+          .values({
+            campaign_id: campaignId,
+            lang,
+            title: campaign.texts[lang].title,
+            intro: campaign.texts[lang].intro,
+            source_role: lang === 'en' ? campaign.source.role : campaign.source.roleFr,
+          })
+          .onConflict((oc) => oc.doNothing()),
+      );
+    }
 
-    const demand = db.prepare(
-      'INSERT INTO demands (campaign_id, slug, position) VALUES (?, ?, ?) ON CONFLICT (slug) DO NOTHING',
-    );
-    const demandId = db.prepare('SELECT id FROM demands WHERE slug = ?').pluck();
-    const demandText = db.prepare(
-      'INSERT INTO demand_texts (demand_id, lang, title, summary) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
-    );
-    const petition = db.prepare(
-      `INSERT INTO petitions (demand_id, slug, goal, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (slug) DO NOTHING`,
-    );
-    const petitionId = db.prepare('SELECT id FROM petitions WHERE slug = ?').pluck();
-    const petitionText = db.prepare(
-      'INSERT INTO petition_texts (petition_id, lang, title, body) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
-    );
-    const counts = db.prepare('INSERT INTO petition_counts (petition_id) VALUES (?) ON CONFLICT DO NOTHING');
-    campaign.demands.forEach((d, i) => {
-      demand.run(campaignId, d.slug, i + 1);
-      const dId = demandId.get(d.slug) as number;
-      for (const lang of ['en', 'fr'] as const) demandText.run(dId, lang, d.texts[lang].title, d.texts[lang].summary);
-      petition.run(dId, d.petition.slug, d.petition.goal, now);
-      const pId = petitionId.get(d.petition.slug) as number;
+    for (const [i, d] of campaign.demands.entries()) {
+      await tx.run(
+        qb
+          .insertInto('demands')
+          .values({ campaign_id: campaignId, slug: d.slug, position: i + 1 })
+          .onConflict((oc) => oc.column('slug').doNothing()),
+      );
+      const demandId = (await tx.first(qb.selectFrom('demands').select('id').where('slug', '=', d.slug)))!.id;
       for (const lang of ['en', 'fr'] as const) {
-        petitionText.run(pId, lang, d.petition.texts[lang].title, d.petition.texts[lang].body);
+        await tx.run(
+          qb
+            .insertInto('demand_texts')
+            .values({ demand_id: demandId, lang, title: d.texts[lang].title, summary: d.texts[lang].summary })
+            .onConflict((oc) => oc.doNothing()),
+        );
       }
-      counts.run(pId);
-    });
+      await tx.run(
+        qb
+          .insertInto('petitions')
+          .values({ demand_id: demandId, slug: d.petition.slug, goal: d.petition.goal, created_at: now })
+          .onConflict((oc) => oc.column('slug').doNothing()),
+      );
+      const petitionId = (await tx.first(qb.selectFrom('petitions').select('id').where('slug', '=', d.petition.slug)))!
+        .id;
+      for (const lang of ['en', 'fr'] as const) {
+        const text = d.petition.texts[lang];
+        await tx.run(
+          qb
+            .insertInto('petition_texts')
+            .values({ petition_id: petitionId, lang, title: text.title, body: text.body })
+            .onConflict((oc) => oc.doNothing()),
+        );
+      }
+      await tx.run(
+        qb
+          .insertInto('petition_counts')
+          .values({ petition_id: petitionId })
+          .onConflict((oc) => oc.doNothing()),
+      );
+    }
 
     // Only seeds a country's default delegation when it has none: never overwrites an organiser's edit.
-    const hasDefault = db.prepare('SELECT 1 FROM targets WHERE country_code = ? AND is_default = 1').pluck();
-    const target = db.prepare(
-      `INSERT INTO targets (kind, country_code, name, name_is_placeholder, languages, email, website, is_default, created_at, updated_at)
-       VALUES (@kind, @country, @name, @placeholder, @languages, @email, @website, 1, @now, @now)`,
-    );
     for (const t of targets) {
-      if (hasDefault.get(t.country)) continue;
-      target.run({
-        kind: t.kind,
-        country: t.country,
-        name: t.name,
-        placeholder: t.namePlaceholder ? 1 : 0,
-        languages: t.languages.join(','),
-        email: t.email,
-        website: t.website,
-        now,
-      });
+      const existing = await tx.first(
+        qb.selectFrom('targets').select('id').where('country_code', '=', t.country).where('is_default', '=', 1),
+      );
+      if (existing) continue;
+      await tx.run(
+        qb.insertInto('targets').values({
+          kind: t.kind as 'nato_delegation',
+          country_code: t.country,
+          name: t.name,
+          name_is_placeholder: t.namePlaceholder ? 1 : 0,
+          languages: t.languages.join(','),
+          email: t.email,
+          website: t.website,
+          is_default: 1,
+          created_at: now,
+          updated_at: now,
+        }),
+      );
     }
-  })();
+  });
 }

@@ -51,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig();
   const logger = pino({ level: process.env.LOG_LEVEL || 'warn' }, pino.destination(2));
-  const services = createServices(config, logger);
+  const services = await createServices(config, logger);
   await services.admin.audit.record({
     organiserId: null,
     commandLine: commandLineUser(),

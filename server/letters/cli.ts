@@ -69,7 +69,7 @@ export async function runLettersCli(
 
 async function main(): Promise<number> {
   const config = loadConfig();
-  const services = createServices(config, createLogger('warn'));
+  const services = await createServices(config, createLogger('warn'));
   try {
     return await runLettersCli(
       process.argv.slice(2),

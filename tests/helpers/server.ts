@@ -40,7 +40,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
     OUTBOX_POLL_MS: '100',
     ...env,
   });
-  const services = createServices(config, createLogger('silent'));
+  const services = await createServices(config, createLogger('silent'));
   services.startBackground();
   const server: Server = createApp(services).listen(port, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));

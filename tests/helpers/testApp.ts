@@ -54,7 +54,7 @@ export async function createTestApp(
     config.synchronous,
     trace ? { verbose: (sql) => trace(String(sql)) } : {},
   );
-  const services = createServices(config, createLogger('silent'), { db, clock: options.clock });
+  const services = await createServices(config, createLogger('silent'), { db, clock: options.clock });
   const app = createApp(services);
   return {
     app,
@@ -74,9 +74,9 @@ export async function createTestApp(
  * A second runner on a test app's database, as `npm run deliver` beside the server: its own outbox
  * sender, sending through `smtpUrl`, reading the time from `clock`. Close it before the app.
  */
-export function anotherRunner(t: TestApp, options: { smtpUrl: string; clock?: () => number }): Services {
+export async function anotherRunner(t: TestApp, options: { smtpUrl: string; clock?: () => number }): Promise<Services> {
   const config = { ...t.services.config, smtpUrl: options.smtpUrl };
-  return createServices(config, createLogger('silent'), { clock: options.clock });
+  return await createServices(config, createLogger('silent'), { clock: options.clock });
 }
 
 export function csrfFrom(html: string): string {

@@ -85,7 +85,7 @@ describe('the outbox sender and its leases', () => {
     it('leaves a digest sent when the first runner hears of a failure late', async () => {
       t.smtp!.respond(() => ({ code: 451, message: 'Try again later' }));
       const first = await firstRunnerStuck();
-      other = anotherRunner(t, { smtpUrl: second.url, clock });
+      other = await anotherRunner(t, { smtpUrl: second.url, clock });
       expect(await other.sender.drain()).toEqual({ sent: 1, retried: 0, failed: 0 });
       expect(second.mails).toHaveLength(1);
       expect(outboxRow()).toMatchObject({ state: 'sent', attempts: 2 });
@@ -107,7 +107,7 @@ describe('the outbox sender and its leases', () => {
     it("changes nothing when a stale claim's send is accepted: the digest waits for the claim that holds it", async () => {
       const first = await firstRunnerStuck();
       const releaseSecond = second.hold();
-      other = anotherRunner(t, { smtpUrl: second.url, clock });
+      other = await anotherRunner(t, { smtpUrl: second.url, clock });
       const secondPass = other.sender.drain();
       await second.waitForReceived(1);
 

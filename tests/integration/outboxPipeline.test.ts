@@ -13,7 +13,7 @@ describe('the outbox sender keeps two batches in flight', () => {
   let mostAtOnce = 0;
   const delivered: string[] = [];
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'undersigned-outbox-'));
     const config = loadConfig({
       NODE_ENV: 'test',
@@ -38,7 +38,7 @@ describe('the outbox sender keeps two batches in flight', () => {
       },
       close() {},
     };
-    services = createServices(config, createLogger('silent'), { transport });
+    services = await createServices(config, createLogger('silent'), { transport });
   });
   afterEach(async () => {
     await services.close();

@@ -7,7 +7,7 @@ import request from 'supertest';
 import { createApp } from '../../server/app';
 import { openDatabase } from '../../server/db/database';
 import { createLogger } from '../../server/logger';
-import { createServices } from '../../server/services';
+import { createServices, type Services } from '../../server/services';
 import { freePort, spawnServer } from '../helpers/server';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 import {
@@ -33,11 +33,11 @@ describe('two web processes on one database', () => {
   let now = Date.UTC(2026, 10, 30, 12);
   const clock = () => now;
   let a: TestApp;
-  let b: ReturnType<typeof createServices>;
+  let b: Services;
   let appB: ReturnType<typeof createApp>;
   beforeAll(async () => {
     a = await createTestApp({ clock, env: { WEB_CONCURRENCY: '2', SIGN_LIMIT_PER_MINUTE: '3' } });
-    b = createServices(a.services.config, createLogger('silent'), { clock });
+    b = await createServices(a.services.config, createLogger('silent'), { clock });
     appB = createApp(b);
   });
   afterAll(async () => {
