@@ -1,8 +1,8 @@
 import { createAdminServices } from './admin/adminServices';
 import type { Config } from './config';
 import { seed } from './campaign/seed';
-import { openDatabase, type Database } from './db/database';
-import { createPostgresStore } from './db/postgresStore';
+import type { Database } from './db/database';
+import { openStore } from './db/open';
 import { createGroupWriter } from './db/groupWriter';
 import { createI18n } from './i18n/i18n';
 import { loadLetterTemplates } from './letters/letterTemplates';
@@ -23,7 +23,6 @@ import { createPetitionsService } from './petitions/petitionsService';
 import { createSignaturesService } from './signatures/signaturesService';
 import { targetsRepository } from './targets/targetsRepository';
 import { createViews } from './views/views';
-import { createSqliteStore } from './db/sqliteStore';
 import { createMetrics } from './ops/metrics';
 import { opsRepository } from './ops/opsRepository';
 import { createReadiness } from './ops/readiness';
@@ -49,15 +48,11 @@ export async function createServices(
 ) {
   const clock = options.clock ?? Date.now;
   // PostgreSQL when DATABASE_URL is set, else the SQLite file at DATABASE_PATH.
-  const sqlite = options.db ?? (config.databaseUrl ? undefined : openDatabase(config.databasePath, config.synchronous));
-  const store = sqlite
-    ? createSqliteStore(sqlite)
-    : createPostgresStore(config.databaseUrl!, {
-        max: config.databasePoolMax,
-        onIdleError: (error) => logger.warn({ err: error }, 'PostgreSQL closed an idle connection'),
-      });
+  const { store, sqlite } = await openStore(config, {
+    db: options.db,
+    onIdleError: (error) => logger.warn({ err: error }, 'PostgreSQL closed an idle connection'),
+  });
   try {
-    await store.migrate();
     await seed(store, undefined, clock());
   } catch (error) {
     await store.close().catch(() => undefined);

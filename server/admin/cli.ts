@@ -7,8 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfigOr } from '../config';
-import { migrate, openDatabase } from '../db/database';
-import { createSqliteStore } from '../db/sqliteStore';
+import { databaseName, openStore } from '../db/open';
 import { accountsRepository } from './accountsRepository';
 import { commandLineUser, createAuditLog } from './auditLog';
 import { createAccountsService, passwordProblem } from './accountsService';
@@ -92,10 +91,11 @@ async function main(): Promise<void> {
   }
 
   const config = loadConfigOr(fail);
-  const db = openDatabase(config.databasePath, config.synchronous);
+  const { store } = await openStore(config).catch((error: Error) =>
+    fail(`The database ${databaseName(config)} could not be opened: ${error.message}`),
+  );
   try {
-    migrate(db);
-    const accounts = createAccountsService({ repo: accountsRepository(createSqliteStore(db)), settings: config.admin });
+    const accounts = createAccountsService({ repo: accountsRepository(store), settings: config.admin });
     const result = await accounts.create({ email: args.email, password, role: args.role });
     if (!result.ok)
       fail(
@@ -103,7 +103,7 @@ async function main(): Promise<void> {
           .map((key) => messages[key!] ?? key)
           .join(' '),
       );
-    await createAuditLog(createSqliteStore(db)).record({
+    await createAuditLog(store).record({
       organiserId: null,
       commandLine: commandLineUser(),
       action: 'account.create',
@@ -111,10 +111,10 @@ async function main(): Promise<void> {
       details: { role: args.role },
     });
     process.stdout.write(
-      `Created the ${args.role} account ${args.email.trim().toLowerCase()} in ${config.databasePath}.\n`,
+      `Created the ${args.role} account ${args.email.trim().toLowerCase()} in ${databaseName(config)}.\n`,
     );
   } finally {
-    db.close();
+    await store.close();
   }
 }
 

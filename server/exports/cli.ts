@@ -5,13 +5,12 @@
  * cells), streamed to stdout or a file. Progress goes to stderr: a bar on a terminal, otherwise a
  * line every 10 %.
  */
-import { createSqliteStore } from '../db/sqliteStore';
+import { databaseName, openStore } from '../db/open';
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { commandLineUser, createAuditLog } from '../admin/auditLog';
 import { loadConfigOr } from '../config';
-import { migrate, openDatabase } from '../db/database';
 import { countOf } from '../i18n/plural';
 import { petitionsRepository } from '../petitions/petitionsRepository';
 import { exportRepository } from './exportRepository';
@@ -63,10 +62,12 @@ async function main(): Promise<void> {
   }
   if (!args.petition) fail(`Give a petition.\n${usage}`);
   const config = loadConfigOr(fail);
-  if (!fs.existsSync(config.databasePath)) fail(`No database at ${config.databasePath} (set DATABASE_PATH).`);
-  const db = openDatabase(config.databasePath, config.synchronous);
-  migrate(db);
-  const store = createSqliteStore(db);
+  if (!config.databaseUrl && !fs.existsSync(config.databasePath)) {
+    fail(`No database at ${config.databasePath} (set DATABASE_PATH, or DATABASE_URL for PostgreSQL).`);
+  }
+  const { store } = await openStore(config).catch((error: Error) =>
+    fail(`The database ${databaseName(config)} could not be opened: ${error.message}`),
+  );
   const petitions = petitionsRepository(store);
   const slugs = await petitions.slugsById();
   const petitionIds = new Map([...slugs].map(([id, slug]) => [slug, id]));

@@ -24,6 +24,13 @@ async function main(): Promise<void> {
   }
   if (!out) fail(`Say where the copy goes.\n${usage}`);
   const config = loadConfigOr(fail);
+  if (config.databaseUrl) {
+    fail(
+      'DATABASE_URL is set: the data is in PostgreSQL, which this command does not copy. Use ' +
+        'pg_dump --format=custom --file=FILE "$DATABASE_URL" (restore with pg_restore), or your ' +
+        "provider's point-in-time recovery (see the README, Running in production).",
+    );
+  }
   try {
     const result = await backupSqlite(config.databasePath, out);
     const mb = (result.bytes / 1024 / 1024).toFixed(1);
