@@ -10,6 +10,7 @@ import { openDatabase } from '../../server/db/database';
 import { createLogger } from '../../server/logger';
 import { createServices, type Services } from '../../server/services';
 import { startSmtpSink, type SinkOptions, type SmtpSink } from './smtpSink';
+import { createTestPostgresDatabase, postgresUrl } from './testStore';
 
 export const baseUrl = 'http://localhost:3000';
 
@@ -38,9 +39,12 @@ export async function createTestApp(
 ): Promise<TestApp> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'undersigned-test-'));
   const smtp = options.smtp === false ? undefined : await startSmtpSink(options.smtp === true ? {} : options.smtp);
+  // Under `npm run test:pg`, the app runs on a database of its own on the test PostgreSQL server.
+  const pgDatabase = postgresUrl ? await createTestPostgresDatabase() : undefined;
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_PATH: path.join(dir, 'test.db'),
+    ...(pgDatabase ? { DATABASE_URL: pgDatabase.url } : {}),
     DATA_DIR: dir,
     BASE_URL: baseUrl,
     SECRET: 'a-test-secret-that-is-long-enough-000000',
@@ -49,11 +53,9 @@ export async function createTestApp(
     ...options.env,
   });
   const trace = options.traceSql;
-  const db = openDatabase(
-    config.databasePath,
-    config.synchronous,
-    trace ? { verbose: (sql) => trace(String(sql)) } : {},
-  );
+  const db = pgDatabase
+    ? undefined
+    : openDatabase(config.databasePath, config.synchronous, trace ? { verbose: (sql) => trace(String(sql)) } : {});
   const services = await createServices(config, createLogger('silent'), { db, clock: options.clock });
   const app = createApp(services);
   return {
@@ -65,6 +67,7 @@ export async function createTestApp(
     async close() {
       await services.close();
       await smtp?.close();
+      await pgDatabase?.drop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

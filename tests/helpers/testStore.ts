@@ -37,6 +37,22 @@ export async function createTestStore(): Promise<TestStore> {
       },
     };
   }
+  const { url, drop } = await createTestPostgresDatabase();
+  const store = createPostgresStore(url, { max: 8 });
+  await store.migrate();
+  return {
+    store,
+    location: url,
+    async close() {
+      await store.close();
+      await drop();
+    },
+  };
+}
+
+/** A new, empty database on the test PostgreSQL server (TEST_DATABASE_URL), and how to drop it. */
+export async function createTestPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  if (!postgresUrl) throw new Error('TEST_DATABASE_URL is not set');
   const name = `undersigned_test_${crypto.randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: postgresUrl });
   await admin.connect();
@@ -44,13 +60,9 @@ export async function createTestStore(): Promise<TestStore> {
   await admin.end();
   const url = new URL(postgresUrl);
   url.pathname = `/${name}`;
-  const store = createPostgresStore(url.toString(), { max: 8 });
-  await store.migrate();
   return {
-    store,
-    location: url.toString(),
-    async close() {
-      await store.close();
+    url: url.toString(),
+    async drop() {
       const again = new pg.Client({ connectionString: postgresUrl });
       await again.connect();
       await again.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
