@@ -10,15 +10,14 @@ import { lettersRepository } from './letters/lettersRepository';
 import { createLettersService } from './letters/lettersService';
 import type { Logger } from './logger';
 import crypto from 'node:crypto';
-import { deliveryRepository } from './delivery/deliveryRepository';
 import { registerDeliveryDashboard } from './delivery/deliveryAdmin';
 import { registerLettersDashboard, registerLettersErasure, registerLettersRetention } from './letters/lettersAdmin';
 import { createDeliveryService } from './delivery/deliveryService';
 import { createMailTransport, type MailTransport } from './mail/mailer';
 import { createMailRenderer } from './mail/mailRenderer';
 import { createOutbox } from './mail/outbox';
-import { outboxRepository } from './mail/outboxRepository';
-import { OutboxSender } from './mail/outboxSender';
+import { outboxSyncShims } from './mail/outboxRepository';
+import { OutboxSender, type OutboxHook, type OutboxHookNow } from './mail/outboxSender';
 import { petitionsRepository } from './petitions/petitionsRepository';
 import { createPetitionsService } from './petitions/petitionsService';
 import { createSignaturesService } from './signatures/signaturesService';
@@ -57,12 +56,12 @@ export function createServices(
   // Group commit for the hot paths' writes: letters on the connection directly, signatures on the store.
   const group = new GroupCommit(db);
   const writer = createGroupWriter(store);
-  const outboxRepo = outboxRepository(db);
-  const outbox = createOutbox(outboxRepo, config.mailFrom, clock);
+  // The outbox's synchronous methods, for letters, erasure and retention until they move to the store.
+  const outboxShims = outboxSyncShims(db);
+  const outbox = createOutbox(outboxShims, config.mailFrom, clock);
   const petitionsRepo = petitionsRepository(store);
   const delivery = createDeliveryService({
-    db,
-    repo: deliveryRepository(db),
+    store,
     petitions: petitionsRepo,
     outbox,
     views,
@@ -75,8 +74,7 @@ export function createServices(
   const transport = options.transport ?? createMailTransport(config);
   const ops = opsRepository(store);
   const sender = new OutboxSender({
-    db,
-    repo: outboxRepo,
+    store,
     transport,
     render: createMailRenderer(views, i18n, config.mailFrom, config.baseUrl, { digest: delivery.renderDigest }),
     settings: config.outbox,
@@ -113,14 +111,15 @@ export function createServices(
   });
   // A letter becomes sent in the very transaction that records the relay's acceptance; letter mail
   // refers to the letter's text, loaded when it is sent.
-  for (const [kind, hook] of Object.entries(letters.outboxHooks)) sender.on(kind, hook);
-  const admin = createAdminServices({ db, store, config, petitions, logger, outbox: outboxRepo, clock });
+  for (const [kind, hook] of Object.entries(letters.outboxHooks)) sender.on(kind, hookFromNow(hook));
+  const admin = createAdminServices({ db, store, config, petitions, logger, outbox: outboxShims, clock });
   registerDeliveryDashboard(admin.dashboard, delivery, sender);
   registerLettersDashboard(admin.dashboard, letters, petitionsRepo);
   // An erasure request reaches the person's letters too (delivery's batch rows go with their signatures).
   registerLettersErasure(admin.erasure, lettersRepo);
-  registerLettersRetention(admin.retention, lettersRepo, outboxRepo, config.retention.letterDays);
+  registerLettersRetention(admin.retention, lettersRepo, outboxShims, config.retention.letterDays);
   let deliveryTimer: NodeJS.Timeout | undefined;
+  let planning: Promise<void> | undefined;
   return {
     config,
     logger,
@@ -147,11 +146,12 @@ export function createServices(
       letters.startSweep();
       if (!(options.delivery ?? config.delivery.inServer)) return;
       deliveryTimer = setInterval(() => {
-        try {
-          if (delivery.plan().batches > 0) sender.wake();
-        } catch (error) {
-          logger.error({ err: error }, 'digest planning failed');
-        }
+        // One pass at a time: a slow one is not joined by the next.
+        planning ??= delivery
+          .plan()
+          .then((planned) => (planned.batches > 0 ? sender.wake() : undefined))
+          .catch((error: unknown) => logger.error({ err: error }, 'digest planning failed'))
+          .finally(() => (planning = undefined));
       }, config.delivery.intervalMs);
       deliveryTimer.unref();
     },
@@ -167,6 +167,7 @@ export function createServices(
       letters.stopSweep();
       // The sender claims nothing more from here (a commit below would otherwise wake it).
       const senderStopped = sender.stop();
+      await planning; // its digests wait in the outbox for the next run
       const written = group.close() + (await writer.close());
       if (written > 0) logger.info({ written }, 'group commit: the writes still queued are committed');
       await senderStopped;
@@ -174,5 +175,18 @@ export function createServices(
       db.close();
       logger.info('database closed');
     },
+  };
+}
+
+// until letters move to the store: their hooks are synchronous and write on the SQLite connection,
+// which is the store's, so they still run inside the transaction that records the outcome.
+function hookFromNow(hook: OutboxHookNow): OutboxHook {
+  const { sent, failed, recipient, params, dropped } = hook;
+  return {
+    ...(sent && { sent: async (_tx, row, now) => sent(row, now) }),
+    ...(failed && { failed: async (_tx, row, state, error, cause) => failed(row, state, error, cause) }),
+    ...(recipient && { recipient: async (row) => recipient(row) }),
+    ...(params && { params: async (row) => params(row) }),
+    ...(dropped && { dropped }),
   };
 }

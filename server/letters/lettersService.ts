@@ -7,7 +7,7 @@ import type { Lang } from '../i18n/i18n';
 import type { Logger } from '../logger';
 import type { Outbox } from '../mail/outbox';
 import { UnsendableMail } from '../mail/mailer';
-import type { OutboxHook } from '../mail/outboxSender';
+import type { OutboxHookNow as OutboxHook } from '../mail/outboxSender';
 import { greetingName } from '../security/nameRules';
 import { hashIp, signToken, tokenId, verifyToken } from '../security/tokens';
 import { canonicalEmail, EmailList, IpRanges, RateWindow, rateKey } from '../signatures/rules';

@@ -14,8 +14,15 @@ export interface QueuedMail {
 
 export type Outbox = ReturnType<typeof createOutbox>;
 
-/** The one way to send mail: a row written in the caller's transaction, sent later by the sender. */
-export function createOutbox(repo: OutboxRepository, mailFrom: string, clock: () => number = Date.now) {
+/**
+ * The one way to send mail: a row written in the caller's transaction, sent later by the sender.
+ * `shims` serves enqueueNow only, for the letters until they queue on the store.
+ */
+export function createOutbox(
+  shims: Pick<OutboxRepository, 'enqueueNow'>,
+  mailFrom: string,
+  clock: () => number = Date.now,
+) {
   const row = (mail: QueuedMail) => ({
     kind: mail.kind,
     recipient: mail.to,
@@ -31,10 +38,10 @@ export function createOutbox(repo: OutboxRepository, mailFrom: string, clock: ()
       const queued = row(mail);
       return { id: await insertOutboxRow(tx, queued), messageId: queued.messageId };
     },
-    /** The same, synchronously on the SQLite connection, for the services not yet on the store. */
+    /** The same, synchronously on the SQLite connection, for letters until they move to the store. */
     enqueueNow(mail: QueuedMail): { id: number; messageId: string } {
       const queued = row(mail);
-      return { id: repo.enqueueNow(queued), messageId: queued.messageId };
+      return { id: shims.enqueueNow(queued), messageId: queued.messageId };
     },
   };
 }
