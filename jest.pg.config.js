@@ -9,5 +9,9 @@ process.env.TEST_DATABASE_URL ??= 'postgres://undersigned@127.0.0.1:54329/unders
 
 module.exports = {
   ...base,
-  testMatch: ['<rootDir>/tests/integration/store.test.ts', '<rootDir>/tests/integration/repositories.test.ts'],
+  testMatch: [
+    '<rootDir>/tests/integration/store.test.ts',
+    '<rootDir>/tests/integration/repositories.test.ts',
+    '<rootDir>/tests/integration/mailRepositories.test.ts',
+  ],
 };
