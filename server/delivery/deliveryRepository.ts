@@ -8,8 +8,8 @@ export interface PendingGroup {
   petitionId: number;
   targetId: number;
   targetEmail: string | null;
-  /** In signature order: the order of the digest's rows. */
-  signatureIds: number[];
+  /** How many wait. */
+  count: number;
   oldestValidatedAt: number;
 }
 
@@ -55,9 +55,6 @@ export interface DigestTarget {
   languages: string;
 }
 
-/** Long id lists go to the database in pieces: SQLite binds at most 32,766 values per statement. */
-const CHUNK = 500;
-
 /**
  * Who receives a validated signature: the default target of the signer's country (its NATO
  * delegation) and every petition-wide target. Pairs already in a batch for that target are left out.
@@ -77,11 +74,12 @@ const unbatchedPairs = sql`
     AND NOT EXISTS (SELECT 1 FROM batch_signatures b WHERE b.target_id = pt.target_id AND b.signature_id = s.id)`;
 
 // One pass over what waits, rather than one query per petition × target.
-const pairs = prepared(
+const groups = prepared(
   () =>
-    sql<{ p: number; t: number; s: number; v: number }>`SELECT petition_id AS p, target_id AS t, signature_id AS s,
-       validated_at AS v FROM (${unbatchedPairs}) pairs
-     ORDER BY petition_id, target_id, signature_id`,
+    sql<{ petitionId: number; targetId: number; count: number; oldest: number }>`SELECT petition_id AS "petitionId",
+       target_id AS "targetId", count(*) AS count, min(validated_at) AS oldest
+     FROM (${unbatchedPairs}) pairs
+     GROUP BY petition_id, target_id ORDER BY petition_id, target_id`,
 );
 const targetEmails = prepared((qb) => qb.selectFrom('targets').select(['id', 'email']));
 const previousTotal = prepared((qb, p: Params<{ petitionId: number; targetId: number }>) =>
@@ -102,6 +100,20 @@ const insertBatch = prepared((qb, p: Params<{ petitionId: number; targetId: numb
       created_at: p.now,
     })
     .returning('id'),
+);
+/**
+ * Puts the first `limit` signatures (in signature order: the digest's) that wait for this
+ * petition × target into a batch. The database picks them, so no id list travels to it and back.
+ * ON CONFLICT on the target × signature key: on PostgreSQL a planner racing another waits for the
+ * other's commit at the key, then leaves out what the other took.
+ */
+const insertMembers = prepared(
+  (_qb, p: Params<{ petitionId: number; targetId: number; batchId: number; limit: number }>) =>
+    sql`INSERT INTO batch_signatures (target_id, signature_id, batch_id)
+     SELECT target_id, signature_id, CAST(${p.batchId} AS BIGINT) FROM (${unbatchedPairs}) pairs
+     WHERE petition_id = ${p.petitionId} AND target_id = ${p.targetId}
+     ORDER BY signature_id LIMIT ${p.limit}
+     ON CONFLICT DO NOTHING`,
 );
 const dropBatch = prepared((qb, p: Params<{ batchId: number }>) =>
   qb.deleteFrom('batches').where('id', '=', p.batchId),
@@ -181,48 +193,29 @@ export function deliveryRepository(db: Executor) {
     },
     async pendingGroups(): Promise<PendingGroup[]> {
       const emails = new Map((await db.all(targetEmails)).map((t) => [Number(t.id), t.email]));
-      const groups: PendingGroup[] = [];
-      let group: PendingGroup | undefined;
-      for (const { p: petitionId, t: targetId, s: signatureId, v: validatedAt } of await db.all(pairs)) {
-        if (!group || group.petitionId !== petitionId || group.targetId !== targetId) {
-          group = {
-            petitionId,
-            targetId,
-            targetEmail: emails.get(targetId) ?? null,
-            signatureIds: [],
-            oldestValidatedAt: validatedAt,
-          };
-          groups.push(group);
-        }
-        group.signatureIds.push(signatureId);
-        if (validatedAt < group.oldestValidatedAt) group.oldestValidatedAt = validatedAt;
-      }
-      return groups;
+      return (await db.all(groups)).map((g) => ({
+        petitionId: g.petitionId,
+        targetId: g.targetId,
+        targetEmail: emails.get(g.targetId) ?? null,
+        count: g.count,
+        oldestValidatedAt: g.oldest,
+      }));
     },
     /**
-     * Creates a batch of these signatures for a petition × target, in the caller's transaction with
-     * the outbox row it seals in. A signature another planner batched for this target meanwhile is
-     * left out (the batch_signatures key, target × signature, and ON CONFLICT DO NOTHING: on
-     * PostgreSQL a second planner waits for the first to commit, then skips what it took). Answers
-     * the batch and how many signatures it holds; a batch that would hold none is not made (null).
+     * Creates a batch of the first `limit` signatures that wait for a petition × target, in the
+     * caller's transaction with the outbox row it seals in. The batch_signatures key (target ×
+     * signature) keeps each signature in one batch per target: a signature another planner batched
+     * meanwhile is left out. Answers the batch and how many signatures it holds; a batch that would
+     * hold none is not made (null).
      */
     async createBatch(
       petitionId: number,
       targetId: number,
-      signatureIds: number[],
+      limit: number,
       now: number,
     ): Promise<{ batchId: number; count: number } | null> {
       const batchId = Number((await db.first(insertBatch, { petitionId, targetId, now }))!.id);
-      let count = 0;
-      for (let from = 0; from < signatureIds.length; from += CHUNK) {
-        const part = signatureIds.slice(from, from + CHUNK);
-        count += await db.run(
-          db.qb
-            .insertInto('batch_signatures')
-            .values(part.map((id) => ({ target_id: targetId, signature_id: id, batch_id: batchId })))
-            .onConflict((oc) => oc.doNothing()),
-        );
-      }
+      const count = await db.run(insertMembers, { petitionId, targetId, batchId, limit });
       if (count > 0) return { batchId, count };
       await db.run(dropBatch, { batchId });
       return null;

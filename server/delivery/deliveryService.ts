@@ -64,17 +64,16 @@ export function createDeliveryService(deps: {
       const now = clock();
       const result: PlanResult = { batches: 0, signatures: 0, awaitingAddress: 0 };
       for (const group of await batches.pendingGroups()) {
-        const ids = group.signatureIds;
         if (!group.targetEmail?.trim()) {
-          result.awaitingAddress += ids.length;
+          result.awaitingAddress += group.count;
           continue;
         }
-        const due = force || ids.length >= settings.size || now - group.oldestValidatedAt >= settings.maxWaitMs;
+        const due = force || group.count >= settings.size || now - group.oldestValidatedAt >= settings.maxWaitMs;
         if (!due) continue;
-        for (let from = 0; from < ids.length; from += settings.maxPerDigest) {
-          const members = ids.slice(from, from + settings.maxPerDigest);
-          const batch = await batches.createBatch(group.petitionId, group.targetId, members, now);
-          if (!batch) continue; // another runner batched them all meanwhile
+        for (let left = group.count; left > 0; left -= settings.maxPerDigest) {
+          const limit = Math.min(left, settings.maxPerDigest);
+          const batch = await batches.createBatch(group.petitionId, group.targetId, limit, now);
+          if (!batch) break; // another runner batched them all meanwhile
           const { batchId, count } = batch;
           const { id: outboxId, messageId } = await outbox.enqueue(tx, {
             kind: 'digest',

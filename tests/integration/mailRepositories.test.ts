@@ -337,7 +337,7 @@ describe(`the outbox and delivery on ${engine}`, () => {
       });
       expect(await repo.batch(first.id)).toMatchObject({ state: 'failed', signatureCount: 0, runningTotal: 0 });
       expect(await repo.sentBefore(petitionId, italy, first.id + 1_000)).toBe(2);
-      expect((await repo.pendingGroups()).map((g) => [g.targetId, g.signatureIds.length])).toEqual([
+      expect((await repo.pendingGroups()).map((g) => [g.targetId, g.count])).toEqual([
         [italy, 4],
         [france, 2],
       ]);
@@ -364,22 +364,22 @@ describe(`the outbox and delivery on ${engine}`, () => {
     });
 
     it('leaves out of a batch what a planner that committed first took, and makes no empty batch', async () => {
-      const ids = await addSignatures(3, 'IT');
+      await addSignatures(3, 'IT');
       let commit!: () => void;
       const committing = new Promise<void>((resolve) => (commit = resolve));
       let tookThem!: () => void;
       const took = new Promise<void>((resolve) => (tookThem = resolve));
       // The first planner batches the three and waits, uncommitted.
       const first = t.store.transaction(async (tx) => {
-        const made = await deliveryRepository(tx).createBatch(petitionId, italy, ids, at);
+        const made = await deliveryRepository(tx).createBatch(petitionId, italy, 10, at);
         tookThem();
         await committing;
         return made;
       });
       await took;
-      // The second read the same three before the first committed (on PostgreSQL it waits for the
-      // first's commit at the key; on SQLite it waits for the first transaction as a whole).
-      const second = t.store.transaction((tx) => deliveryRepository(tx).createBatch(petitionId, italy, ids, at));
+      // The second finds the same three waiting before the first committed (on PostgreSQL it waits
+      // for the first's commit at the key; on SQLite it waits for the first transaction as a whole).
+      const second = t.store.transaction((tx) => deliveryRepository(tx).createBatch(petitionId, italy, 10, at));
       setTimeout(commit, 50);
       expect(await first).toEqual({ batchId: expect.any(Number), count: 3 });
       expect(await second).toBeNull();
