@@ -16,5 +16,6 @@ module.exports = {
     '<rootDir>/tests/integration/lettersRepositories.test.ts',
     '<rootDir>/tests/integration/consoleRepositories.test.ts',
     '<rootDir>/tests/integration/consoleErasure.test.ts',
+    '<rootDir>/tests/integration/mailRepositories.test.ts',
   ],
 };

@@ -200,7 +200,7 @@ async function main() {
     const bare = bareDelivery(db, transport, config.mailFrom, config.delivery.maxPerDigest);
     /** The app: batch everything due, then drain the outbox through its pooled transport. */
     const app = async () => {
-      const planned = services.delivery.plan();
+      const planned = await services.delivery.plan();
       await services.sender.drain();
       return planned.batches;
     };
@@ -216,7 +216,9 @@ async function main() {
     seed(Math.min(SIGNATURES, 5_000));
     await app();
     const outboxId = db.prepare("SELECT id FROM outbox WHERE kind = 'digest' ORDER BY id LIMIT 1").pluck().get();
-    const sample = await services.delivery.renderDigest(outboxRepository(db).find(outboxId as number)!);
+    const sample = await services.delivery.renderDigest(
+      (await outboxRepository(services.store).find(outboxId as number))!,
+    );
     await bare(sample);
 
     const rows: Array<Array<string | number>> = [

@@ -223,7 +223,7 @@ async function main(): Promise<void> {
    */
   async function sampleMail(): Promise<SendMailOptions> {
     const id = db.prepare("SELECT id FROM outbox WHERE kind = 'letter' ORDER BY id LIMIT 1").pluck().get() as number;
-    const queued = outboxRepository(db).find(id)!;
+    const queued = (await outboxRepository(services.store).find(id))!;
     const row = { ...queued, params: { ...queued.params, ...(await letters.outboxHooks.letter.params(queued)) } };
     const rendered = await createMailRenderer(services.views, services.i18n, config.mailFrom, config.baseUrl)(row);
     const { from, to, replyTo, subject, html, text } = rendered;

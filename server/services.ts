@@ -9,15 +9,13 @@ import { loadLetterTemplates } from './letters/letterTemplates';
 import { createLettersService } from './letters/lettersService';
 import type { Logger } from './logger';
 import crypto from 'node:crypto';
-import { deliveryRepository } from './delivery/deliveryRepository';
 import { registerDeliveryDashboard } from './delivery/deliveryAdmin';
 import { registerLettersDashboard, registerLettersErasure, registerLettersRetention } from './letters/lettersAdmin';
 import { createDeliveryService } from './delivery/deliveryService';
 import { createMailTransport, type MailTransport } from './mail/mailer';
 import { createMailRenderer } from './mail/mailRenderer';
 import { createOutbox } from './mail/outbox';
-import { outboxRepository } from './mail/outboxRepository';
-import { hookFromNow, OutboxSender } from './mail/outboxSender';
+import { OutboxSender } from './mail/outboxSender';
 import { petitionsRepository } from './petitions/petitionsRepository';
 import { createPetitionsService } from './petitions/petitionsService';
 import { createSignaturesService } from './signatures/signaturesService';
@@ -58,17 +56,14 @@ export async function createServices(
     await store.close().catch(() => undefined);
     throw error;
   }
-  const db = sqlite!; // (only while the outbox and delivery read SQLite directly)
   const i18n = createI18n();
   const views = createViews(i18n);
   // Group commit for the hot paths' writes (signatures, letters), on the store.
   const writer = createGroupWriter(store);
-  const outboxRepo = outboxRepository(db);
-  const outbox = createOutbox(outboxRepo, config.mailFrom, clock);
+  const outbox = createOutbox(config.mailFrom, clock);
   const petitionsRepo = petitionsRepository(store);
   const delivery = createDeliveryService({
-    db,
-    repo: deliveryRepository(db),
+    store,
     petitions: petitionsRepo,
     outbox,
     views,
@@ -81,9 +76,7 @@ export async function createServices(
   const transport = options.transport ?? createMailTransport(config);
   const ops = opsRepository(store);
   const sender = new OutboxSender({
-    db,
     store,
-    repo: outboxRepo,
     transport,
     render: createMailRenderer(views, i18n, config.mailFrom, config.baseUrl, { digest: delivery.renderDigest }),
     settings: config.outbox,
@@ -91,7 +84,7 @@ export async function createServices(
     relayId: config.smtpUrl ? crypto.createHash('sha256').update(config.smtpUrl).digest('hex').slice(0, 16) : undefined,
     clock,
   });
-  sender.on('digest', hookFromNow(delivery.hook));
+  sender.on('digest', delivery.hook);
   // Mail queued by a committed group goes out at once rather than at the next poll.
   writer.onCommit(() => sender.wake());
   const petitions = createPetitionsService(petitionsRepo, { clock, maxAgeMs: config.shared?.countRefreshMs });
@@ -124,10 +117,10 @@ export async function createServices(
   registerDeliveryDashboard(admin.dashboard, delivery, sender);
   registerLettersDashboard(admin.dashboard, letters, petitionsRepo);
   // An erasure request reaches the person's letters too (delivery's batch rows go with their signatures).
-  // Synchronous, inside the console's own transaction: shims until erasure and retention move.
   registerLettersErasure(admin.erasure);
   registerLettersRetention(admin.retention, config.retention.letterDays);
   let deliveryTimer: NodeJS.Timeout | undefined;
+  let planning: Promise<void> | undefined;
   return {
     config,
     logger,
@@ -157,11 +150,12 @@ export async function createServices(
       letters.startSweep();
       if (!(options.delivery ?? config.delivery.inServer)) return;
       deliveryTimer = setInterval(() => {
-        try {
-          if (delivery.plan().batches > 0) sender.wake();
-        } catch (error) {
-          logger.error({ err: error }, 'digest planning failed');
-        }
+        // One pass at a time: a slow one is not joined by the next.
+        planning ??= delivery
+          .plan()
+          .then((planned) => (planned.batches > 0 ? sender.wake() : undefined))
+          .catch((error: unknown) => logger.error({ err: error }, 'digest planning failed'))
+          .finally(() => (planning = undefined));
       }, config.delivery.intervalMs);
       deliveryTimer.unref();
     },
@@ -177,6 +171,7 @@ export async function createServices(
       letters.stopSweep();
       // The sender claims nothing more from here (a commit below would otherwise wake it).
       const senderStopped = sender.stop();
+      await planning; // its digests wait in the outbox for the next run
       const written = await writer.close();
       if (written > 0) logger.info({ written }, 'group commit: the writes still queued are committed');
       await senderStopped;

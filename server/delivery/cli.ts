@@ -60,11 +60,11 @@ async function main(argv: string[]): Promise<number> {
   });
   const say = (message: string) => process.stderr.write(`deliver: ${message}\n`);
   try {
-    const pause = services.sender.paused();
+    const pause = await services.sender.paused();
     if (flags.has('--status')) {
-      const rows = services.delivery.status();
+      const rows = await services.delivery.status();
       process.stdout.write(rows.length ? `${table(rows)}\n` : 'No batches yet.\n');
-      const waiting = services.delivery.awaitingAddress();
+      const waiting = await services.delivery.awaitingAddress();
       if (waiting.length) {
         process.stdout.write('\nWaiting for an address:\n');
         for (const w of waiting)
@@ -75,12 +75,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (flags.has('--resume')) {
-      say(services.sender.resume() ? 'delivery resumed' : 'delivery was not paused');
+      say((await services.sender.resume()) ? 'delivery resumed' : 'delivery was not paused');
     } else if (pause) {
       say(`delivery is paused (${pause.reason}); fix SMTP_URL, then run with --resume`);
       return 1;
     }
-    const planned = services.delivery.plan(flags.has('--now'));
+    const planned = await services.delivery.plan(flags.has('--now'));
     say(
       `batched ${countOf(planned.signatures, 'signature')} into ${countOf(planned.batches, 'digest')}` +
         (planned.awaitingAddress

@@ -19,12 +19,16 @@ export function registerDeliveryDashboard(
   dashboard.addSection({
     id: 'delivery',
     partial: 'admin/delivery',
-    load(petition) {
-      const pause = sender.paused();
+    async load(petition) {
+      const [pause, batches, awaiting] = await Promise.all([
+        sender.paused(),
+        delivery.status(20, petition.id),
+        delivery.awaitingAddress(petition.id),
+      ]);
       return {
         paused: pause ? { reason: pause.reason, since: new Date(pause.pausedAt).toISOString() } : undefined,
-        batches: delivery.status(20, petition.id),
-        awaiting: delivery.awaitingAddress(petition.id),
+        batches,
+        awaiting,
       };
     },
   });
@@ -33,7 +37,7 @@ export function registerDeliveryDashboard(
 export function deliveryAdminRoutes(deps: { sender: OutboxSender; audit: AuditLog; render: AdminRender }): Router {
   const router = Router();
   router.post('/delivery/resume', requireRole('organiser'), async (_req, res) => {
-    const resumed = deps.sender.resume();
+    const resumed = await deps.sender.resume();
     await deps.audit.record({
       organiserId: currentOrganiser(res)?.id ?? null,
       action: 'delivery.resume',

@@ -1,15 +1,15 @@
 import type { i18n } from 'i18next';
 import { displayCountry } from '../campaign/countries';
-import type { Database } from '../db/database';
+import type { Executor } from '../db/store';
 import type { Lang } from '../i18n/i18n';
 import { UnsendableMail, type OutgoingMail } from '../mail/mailer';
 import type { Outbox } from '../mail/outbox';
-import type { OutboxHookNow as OutboxHook } from '../mail/outboxSender';
+import type { OutboxHook } from '../mail/outboxSender';
 import type { OutboxRow } from '../mail/outboxRepository';
 import type { PetitionsRepository } from '../petitions/petitionsRepository';
 import type { Views } from '../views/views';
 import { digestCsv } from './digest';
-import type { DeliveryRepository } from './deliveryRepository';
+import { deliveryRepository } from './deliveryRepository';
 
 export interface DigestSettings {
   /** A digest goes out once this many new signatures wait for a target… */
@@ -36,8 +36,7 @@ function targetLang(languages: string): Lang {
 export type DeliveryService = ReturnType<typeof createDeliveryService>;
 
 export function createDeliveryService(deps: {
-  db: Database;
-  repo: DeliveryRepository;
+  store: Executor;
   petitions: PetitionsRepository;
   outbox: Outbox;
   views: Views;
@@ -47,60 +46,66 @@ export function createDeliveryService(deps: {
   settings: DigestSettings;
   clock?: () => number;
 }) {
-  const { db, repo, outbox, settings } = deps;
+  const { store, outbox, settings } = deps;
+  const repo = deliveryRepository(store);
   const clock = deps.clock ?? Date.now;
   // What each digest was rendered with (its checksum and counts), until its send is recorded.
   const rendered = new Map<number, { sha: string; count: number; total: number }>();
 
   /**
-   * Batches the signatures that are due and queues a digest for each batch, all in one IMMEDIATE
-   * transaction: a second runner waits, then finds nothing left to batch.
+   * Batches the signatures that are due and queues a digest for each batch, all in one transaction.
+   * On SQLite it takes the write lock up front (IMMEDIATE): a second runner waits, then finds nothing
+   * left to batch. On PostgreSQL two runners may plan at once: the batch_signatures key leaves each
+   * signature in one batch per target, whoever commits first (see createBatch).
    */
-  const plan = db.transaction((force: boolean): PlanResult => {
-    const now = clock();
-    const result: PlanResult = { batches: 0, signatures: 0, awaitingAddress: 0 };
-    for (const group of repo.pendingGroups()) {
-      const ids = group.signatureIds;
-      if (!group.targetEmail?.trim()) {
-        result.awaitingAddress += ids.length;
-        continue;
+  const plan = (force: boolean): Promise<PlanResult> =>
+    store.transaction(async (tx) => {
+      const batches = deliveryRepository(tx);
+      const now = clock();
+      const result: PlanResult = { batches: 0, signatures: 0, awaitingAddress: 0 };
+      for (const group of await batches.pendingGroups()) {
+        if (!group.targetEmail?.trim()) {
+          result.awaitingAddress += group.count;
+          continue;
+        }
+        const due = force || group.count >= settings.size || now - group.oldestValidatedAt >= settings.maxWaitMs;
+        if (!due) continue;
+        for (let left = group.count; left > 0; left -= settings.maxPerDigest) {
+          const limit = Math.min(left, settings.maxPerDigest);
+          const batch = await batches.createBatch(group.petitionId, group.targetId, limit, now);
+          if (!batch) break; // another runner batched them all meanwhile
+          const { batchId, count } = batch;
+          const { id: outboxId, messageId } = await outbox.enqueue(tx, {
+            kind: 'digest',
+            to: group.targetEmail,
+            template: 'digest',
+            locale: 'en',
+            params: { batchId },
+          });
+          await batches.sealBatch(batchId, group.petitionId, group.targetId, count, outboxId, messageId);
+          result.batches++;
+          result.signatures += count;
+        }
       }
-      const due = force || ids.length >= settings.size || now - group.oldestValidatedAt >= settings.maxWaitMs;
-      if (!due) continue;
-      for (let from = 0; from < ids.length; from += settings.maxPerDigest) {
-        const members = ids.slice(from, from + settings.maxPerDigest);
-        const batchId = repo.createBatch(group.petitionId, group.targetId, members, now);
-        const { id: outboxId, messageId } = outbox.enqueueNow({
-          kind: 'digest',
-          to: group.targetEmail,
-          template: 'digest',
-          locale: 'en',
-          params: { batchId },
-        });
-        repo.sealBatch(batchId, group.petitionId, group.targetId, members.length, outboxId, messageId);
-        result.batches++;
-        result.signatures += members.length;
-      }
-    }
-    return result;
-  });
+      return result;
+    });
 
   async function renderDigest(row: OutboxRow): Promise<OutgoingMail> {
     const batchId = row.params.batchId as number;
-    const batch = repo.batch(batchId);
-    const target = batch && repo.target(batch.targetId);
+    const batch = await repo.batch(batchId);
+    const target = batch && (await repo.target(batch.targetId));
     if (!batch || !target) throw new Error(`digest ${row.id}: batch ${batchId} is gone`);
     const lang = targetLang(target.languages);
     const petition = await deps.petitions.findById(batch.petitionId, lang);
     if (!petition) throw new Error(`digest ${row.id}: petition ${batch.petitionId} is gone`);
     // Only signatures still valid: one invalidated or erased since it was batched is not passed on.
-    const signers = repo.signers(batchId);
+    const signers = await repo.signers(batchId);
     if (signers.length === 0) {
       throw new UnsendableMail('every signature of this digest was invalidated or erased before it went out', 'empty');
     }
     const { csv, sha256 } = digestCsv(signers, (code) => displayCountry(code, lang));
     const count = signers.length;
-    const total = repo.sentBefore(batch.petitionId, batch.targetId, batch.id) + count;
+    const total = (await repo.sentBefore(batch.petitionId, batch.targetId, batch.id)) + count;
     rendered.set(batchId, { sha: sha256, count, total });
     const country = displayCountry(target.country, lang);
     const context = {
@@ -135,23 +140,25 @@ export function createDeliveryService(deps: {
   const hook: OutboxHook = {
     // The target's address as it is now: corrected since the digest was queued, it is used; removed,
     // the digest cannot go, and its signatures wait for an address again (see `failed`).
-    recipient(row) {
-      const batch = repo.batch(row.params.batchId as number);
-      const email = batch && repo.target(batch.targetId)?.email?.trim();
+    async recipient(row) {
+      const batch = await repo.batch(row.params.batchId as number);
+      const email = batch && (await repo.target(batch.targetId))?.email?.trim();
       return email || null;
     },
-    sent(row, now) {
+    async sent(tx, row, now) {
       const batchId = row.params.batchId as number;
       const done = rendered.get(batchId);
       rendered.delete(batchId);
-      if (done) repo.recordRendered(batchId, done);
-      repo.markSent(batchId, now);
+      const batches = deliveryRepository(tx);
+      if (done) await batches.recordRendered(batchId, done);
+      await batches.markSent(batchId, now);
     },
-    failed(row, state, _error, cause) {
+    async failed(tx, row, state, _error, cause) {
       const batchId = row.params.batchId as number;
       rendered.delete(batchId);
-      if (cause instanceof UnsendableMail && cause.reason === 'no_address') repo.unbatch(batchId);
-      else repo.markFailed(batchId, state);
+      const batches = deliveryRepository(tx);
+      if (cause instanceof UnsendableMail && cause.reason === 'no_address') await batches.unbatch(batchId);
+      else await batches.markFailed(batchId, state);
     },
     // Another claim took the digest over: its own render is the one that will be recorded.
     dropped(row) {
@@ -161,7 +168,7 @@ export function createDeliveryService(deps: {
 
   return {
     /** Batches what is due (or everything waiting, when forced) and queues the digests. */
-    plan: (force = false) => plan.immediate(force),
+    plan: (force = false) => plan(force),
     renderDigest,
     hook,
     status: (limit?: number, petitionId?: number) => repo.status(limit, petitionId ?? null),

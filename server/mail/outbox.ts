@@ -1,7 +1,7 @@
 import type { Lang } from '../i18n/i18n';
 import { newMessageId } from './mailer';
 import type { Executor } from '../db/store';
-import { insertOutboxRow, type OutboxRepository } from './outboxRepository';
+import { insertOutboxRow } from './outboxRepository';
 
 export interface QueuedMail {
   kind: string;
@@ -15,7 +15,7 @@ export interface QueuedMail {
 export type Outbox = ReturnType<typeof createOutbox>;
 
 /** The one way to send mail: a row written in the caller's transaction, sent later by the sender. */
-export function createOutbox(repo: OutboxRepository, mailFrom: string, clock: () => number = Date.now) {
+export function createOutbox(mailFrom: string, clock: () => number = Date.now) {
   const row = (mail: QueuedMail) => ({
     kind: mail.kind,
     recipient: mail.to,
@@ -30,11 +30,6 @@ export function createOutbox(repo: OutboxRepository, mailFrom: string, clock: ()
     async enqueue(tx: Executor, mail: QueuedMail): Promise<{ id: number; messageId: string }> {
       const queued = row(mail);
       return { id: await insertOutboxRow(tx, queued), messageId: queued.messageId };
-    },
-    /** The same, synchronously on the SQLite connection, for the services not yet on the store. */
-    enqueueNow(mail: QueuedMail): { id: number; messageId: string } {
-      const queued = row(mail);
-      return { id: repo.enqueueNow(queued), messageId: queued.messageId };
     },
   };
 }

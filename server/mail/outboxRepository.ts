@@ -1,5 +1,6 @@
-import type { Database } from '../db/database';
-import { prepared, type Executor, type Params } from '../db/store';
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../db/schema';
+import { prepared, type Dialect, type Executor, type Params } from '../db/store';
 
 export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed' | 'dead';
 
@@ -63,8 +64,6 @@ export interface Claim {
   rows: OutboxRow[];
 }
 
-export type OutboxRepository = ReturnType<typeof outboxRepository>;
-
 const insertRow = prepared((qb, p: Params<Omit<NewOutboxRow, 'params'> & { params: string }>) =>
   qb
     .insertInto('outbox')
@@ -87,149 +86,187 @@ export async function insertOutboxRow(tx: Executor, row: NewOutboxRow): Promise<
   return Number(inserted!.id);
 }
 
-export function outboxRepository(db: Database) {
-  const insert = db.prepare(
-    `INSERT INTO outbox (kind, recipient, template, params, locale, message_id, next_attempt_at, created_at)
-     VALUES (@kind, @recipient, @template, @params, @locale, @messageId, @now, @now)`,
-  );
-  // A row is due when it is queued and its time has come, or when the lease of a sender that
-  // claimed it ran out (the sender died between claim and mark: the crash window). Rows the claiming
-  // sender is itself still sending are left out.
-  const claim = db.prepare(
-    `UPDATE outbox SET state = 'sending', lease_until = @lease, attempts = attempts + 1
-     WHERE id IN (
-       SELECT id FROM (SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= @now
-                         AND id NOT IN (SELECT value FROM json_each(@exclude))
-                       ORDER BY next_attempt_at LIMIT @limit)
-       UNION ALL
-       SELECT id FROM (SELECT id FROM outbox WHERE state = 'sending' AND lease_until <= @now
-                         AND id NOT IN (SELECT value FROM json_each(@exclude)) LIMIT @limit)
-       LIMIT @limit)
-     RETURNING *`,
-  );
-  const latestLease = db.prepare("SELECT max(lease_until) FROM outbox WHERE state = 'sending'").pluck();
-  const claimWithLease = db.transaction((now: number, leaseMs: number, limit: number, exclude: string): Claim => {
-    const lease = Math.max(now + Math.max(leaseMs, 1), ((latestLease.get() as number | null) ?? 0) + 1);
-    return { lease, rows: (claim.all({ now, lease, limit, exclude }) as RawRow[]).map(toRow) };
-  });
-  // Every outcome is recorded only by the claim that holds the row: a sender whose lease ran out and
-  // was taken over changes nothing (see claimDue).
-  const held = `id = @id AND state = 'sending' AND lease_until = @lease`;
-  const sent = db.prepare(
-    `UPDATE outbox SET state = 'sent', sent_at = @now, lease_until = NULL, relay_response = @response, last_error = NULL
-     WHERE ${held}`,
-  );
-  const retry = db.prepare(
-    `UPDATE outbox SET state = 'queued', next_attempt_at = @nextAttemptAt, lease_until = NULL, last_error = @error
-     WHERE ${held}`,
-  );
-  const fail = db.prepare(`UPDATE outbox SET state = @state, lease_until = NULL, last_error = @error WHERE ${held}`);
-  const nextDue = db.prepare(
-    `SELECT min(t) FROM (
+/**
+ * Claims take turns on PostgreSQL while they compute their lease (any constant every process agrees
+ * on): a transaction-level advisory lock, released at commit, so that two claims never read the same
+ * latest lease. SQLite needs none: its claim holds the write lock from BEGIN IMMEDIATE.
+ */
+const LEASE_LOCK = 7_358_222;
+/** Long id lists go to the database in pieces: SQLite binds at most 32,766 values per statement. */
+const CHUNK = 500;
+
+function chunks<T>(list: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += CHUNK) out.push(list.slice(i, i + CHUNK));
+  return out;
+}
+
+const latestLease = prepared((qb) =>
+  qb
+    .selectFrom('outbox')
+    .select((eb) => eb.fn.max('lease_until').as('lease'))
+    .where('state', '=', 'sending'),
+);
+
+/**
+ * A row is due when it is queued and its time has come, or when the lease of a sender that claimed
+ * it ran out (the sender died between claim and mark: the crash window). Rows the claiming sender is
+ * itself still sending (`exclude`) are left out. One UPDATE … RETURNING on both databases; on
+ * PostgreSQL the rows are picked FOR UPDATE SKIP LOCKED, so that a claim never waits for, nor takes,
+ * a row another transaction is claiming or recording at that moment.
+ */
+function claimRows(
+  qb: Kysely<DB>,
+  dialect: Dialect,
+  a: { now: number; lease: number; limit: number; exclude: readonly number[] },
+) {
+  const due = (state: 'queued' | 'sending') =>
+    qb
+      .selectFrom('outbox')
+      .select('id')
+      .where('state', '=', state)
+      .where(state === 'queued' ? 'next_attempt_at' : 'lease_until', '<=', a.now)
+      .$call((q) => chunks(a.exclude).reduce((w, ids) => w.where('id', 'not in', ids), q))
+      .$if(state === 'queued', (q) => q.orderBy('next_attempt_at'))
+      .limit(a.limit)
+      .$if(dialect === 'postgres', (q) => q.forUpdate().skipLocked());
+  const ids = qb
+    .selectFrom(due('queued').as('q'))
+    .select('id')
+    .unionAll(qb.selectFrom(due('sending').as('e')).select('id'))
+    .limit(a.limit);
+  return qb
+    .updateTable('outbox')
+    .set((eb) => ({ state: 'sending', lease_until: a.lease, attempts: eb('attempts', '+', 1) }))
+    .where('id', 'in', ids)
+    .returningAll();
+}
+
+// Every outcome is recorded only by the claim that holds the row: a sender whose lease ran out and
+// was taken over changes nothing (see claimDue).
+type Held = { id: number; lease: number };
+const markSent = prepared((qb, p: Params<Held & { response: string; now: number }>) =>
+  qb
+    .updateTable('outbox')
+    .set({ state: 'sent', sent_at: p.now, lease_until: null, relay_response: p.response, last_error: null })
+    .where('id', '=', p.id)
+    .where('state', '=', 'sending')
+    .where('lease_until', '=', p.lease),
+);
+const scheduleRetry = prepared((qb, p: Params<Held & { error: string; nextAttemptAt: number }>) =>
+  qb
+    .updateTable('outbox')
+    .set({ state: 'queued', next_attempt_at: p.nextAttemptAt, lease_until: null, last_error: p.error })
+    .where('id', '=', p.id)
+    .where('state', '=', 'sending')
+    .where('lease_until', '=', p.lease),
+);
+const markFailed = prepared((qb, p: Params<Held & { state: 'failed' | 'dead'; error: string }>) =>
+  qb
+    .updateTable('outbox')
+    .set({ state: p.state, lease_until: null, last_error: p.error })
+    .where('id', '=', p.id)
+    .where('state', '=', 'sending')
+    .where('lease_until', '=', p.lease),
+);
+const requeue = prepared((qb, p: Params<Held & { error: string }>) =>
+  qb
+    .updateTable('outbox')
+    .set((eb) => ({ state: 'queued', attempts: eb('attempts', '-', 1), lease_until: null, last_error: p.error }))
+    .where('id', '=', p.id)
+    .where('state', '=', 'sending')
+    .where('lease_until', '=', p.lease),
+);
+const pause = prepared((qb, p: Params<{ reason: string; now: number; relay: string | null }>) =>
+  qb
+    .insertInto('outbox_pause')
+    .values({ id: 1, reason: p.reason, paused_at: p.now, relay: p.relay })
+    .onConflict((oc) => oc.column('id').doNothing()),
+);
+const resume = prepared((qb) => qb.deleteFrom('outbox_pause'));
+const paused = prepared((qb) =>
+  qb.selectFrom('outbox_pause').select(['reason', 'paused_at as pausedAt', 'relay']).where('id', '=', 1),
+);
+const byId = prepared((qb, p: Params<{ id: number }>) => qb.selectFrom('outbox').selectAll().where('id', '=', p.id));
+const nextDue = prepared(
+  () =>
+    sql<{ at: number | null }>`SELECT min(t) AS at FROM (
        SELECT min(next_attempt_at) AS t FROM outbox WHERE state = 'queued'
-       UNION ALL SELECT min(lease_until) FROM outbox WHERE state = 'sending')`,
-  );
+       UNION ALL SELECT min(lease_until) FROM outbox WHERE state = 'sending') due`,
+);
 
-  const requeue = db.prepare(
-    `UPDATE outbox SET state = 'queued', attempts = attempts - 1, lease_until = NULL, last_error = @error WHERE ${held}`,
-  );
-  // Only the rows this claim still holds: a lease names one claim (see claimDue).
-  const release = db.prepare(
-    `UPDATE outbox SET state = 'queued', attempts = attempts - 1, lease_until = NULL
-     WHERE state = 'sending' AND lease_until = @lease AND id IN (SELECT value FROM json_each(@ids))`,
-  );
-  const pause = db.prepare(
-    `INSERT INTO outbox_pause (id, reason, paused_at, relay) VALUES (1, @reason, @now, @relay)
-     ON CONFLICT (id) DO NOTHING`,
-  );
-  const resume = db.prepare('DELETE FROM outbox_pause');
-  const byId = db.prepare('SELECT * FROM outbox WHERE id = ?');
-  const paused = db.prepare('SELECT reason, paused_at AS pausedAt, relay FROM outbox_pause WHERE id = 1');
-  const page = db.prepare('SELECT id, kind, recipient, params FROM outbox WHERE id > ? ORDER BY id LIMIT ?');
-  const remove = db.prepare('DELETE FROM outbox WHERE id = ?');
-  // Finished mail, by when it was sent or last tried. A row a batch refers to is that batch's
-  // delivery record (a digest names no one: its signers are read when it is sent) and stays.
-  const prune = db.prepare(
-    `DELETE FROM outbox WHERE state IN ('sent', 'failed', 'dead') AND coalesce(sent_at, next_attempt_at) <= ?
-       AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.outbox_id = outbox.id)`,
-  );
-  const forgetSignatures = db.prepare(
-    "DELETE FROM outbox WHERE json_extract(params, '$.signatureId') IN (SELECT value FROM json_each(?))",
-  );
+export type OutboxStore = ReturnType<typeof outboxRepository>;
 
+/** The outbox on the store: on the database, or inside a caller's transaction. */
+export function outboxRepository(db: Executor) {
   return {
-    /**
-     * Call inside the transaction that causes the mail. Synchronous, on the SQLite connection: kept
-     * only for the services not yet on the store (letters, delivery); new code uses insertOutboxRow.
-     */
-    enqueueNow(row: NewOutboxRow): number {
-      return Number(insert.run({ ...row, params: JSON.stringify(row.params) }).lastInsertRowid);
-    },
-    find(id: number): OutboxRow | undefined {
-      const raw = byId.get(id) as RawRow | undefined;
+    async find(id: number): Promise<OutboxRow | undefined> {
+      const raw = (await db.first(byId, { id })) as RawRow | undefined;
       return raw && toRow(raw);
     },
     /**
-     * Claims up to `limit` due rows, leaving out `exclude` (rows this sender is still sending). The
-     * claim's lease is when the rows become due again, and names the claim: it is later than every
-     * lease held now, so two claims never share one (not even in the same millisecond), and a row
-     * taken over gets a later lease than the one it had.
+     * Claims up to `limit` due rows, leaving out `exclude` (rows this sender is still sending), in a
+     * transaction of its own. The claim's lease is when the rows become due again, and names the
+     * claim: it is later than every lease held now, so two claims never share one (not even in the
+     * same millisecond, nor from two processes at once), and a row taken over gets a later lease than
+     * the one it had.
      */
-    claimDue(now: number, leaseMs: number, limit: number, exclude: readonly number[] = []): Claim {
-      return claimWithLease.immediate(now, leaseMs, limit, JSON.stringify(exclude));
+    claimDue(now: number, leaseMs: number, limit: number, exclude: readonly number[] = []): Promise<Claim> {
+      return db.transaction(async (tx) => {
+        if (tx.dialect === 'postgres') await tx.run(sql`SELECT pg_advisory_xact_lock(${LEASE_LOCK})`);
+        const latest = (await tx.first(latestLease))?.lease ?? 0;
+        const lease = Math.max(now + Math.max(leaseMs, 1), Number(latest) + 1);
+        const rows = await tx.all(claimRows(tx.qb, tx.dialect, { now, lease, limit, exclude }));
+        return { lease, rows: (rows as RawRow[]).map(toRow) };
+      });
     },
     // Outcomes: each is recorded for the claim with this lease only, and says false (having changed
     // nothing) when that claim no longer holds the row.
-    markSent(id: number, lease: number, response: string, now: number): boolean {
-      return sent.run({ id, lease, response: response.slice(0, 500), now }).changes === 1;
+    async markSent(id: number, lease: number, response: string, now: number): Promise<boolean> {
+      return (await db.run(markSent, { id, lease, response: response.slice(0, 500), now })) === 1;
     },
-    scheduleRetry(id: number, lease: number, error: string, nextAttemptAt: number): boolean {
-      return retry.run({ id, lease, error, nextAttemptAt }).changes === 1;
+    async scheduleRetry(id: number, lease: number, error: string, nextAttemptAt: number): Promise<boolean> {
+      return (await db.run(scheduleRetry, { id, lease, error, nextAttemptAt })) === 1;
     },
-    markFailed(id: number, lease: number, state: 'failed' | 'dead', error: string): boolean {
-      return fail.run({ id, lease, state, error }).changes === 1;
+    async markFailed(id: number, lease: number, state: 'failed' | 'dead', error: string): Promise<boolean> {
+      return (await db.run(markFailed, { id, lease, state, error })) === 1;
     },
     /** Puts a claimed row back as it was, the attempt not counted (it never reached the relay's judgement). */
-    requeue(id: number, lease: number, error: string): boolean {
-      return requeue.run({ id, lease, error }).changes === 1;
+    async requeue(id: number, lease: number, error: string): Promise<boolean> {
+      return (await db.run(requeue, { id, lease, error })) === 1;
     },
     /**
      * Gives back rows a claim took and never handed to the relay (its sender is stopping): queued,
-     * due at once, the attempt not counted, for any sender to claim. Returns how many it released.
+     * due at once, the attempt not counted, for any sender to claim. Only the rows this claim still
+     * holds (a lease names one claim). Returns how many it released.
      */
-    release(lease: number, ids: readonly number[]): number {
-      return ids.length === 0 ? 0 : release.run({ lease, ids: JSON.stringify(ids) }).changes;
+    async release(lease: number, ids: readonly number[]): Promise<number> {
+      let released = 0;
+      for (const part of chunks(ids)) {
+        released += await db.run(
+          db.qb
+            .updateTable('outbox')
+            .set((eb) => ({ state: 'queued', attempts: eb('attempts', '-', 1), lease_until: null }))
+            .where('state', '=', 'sending')
+            .where('lease_until', '=', lease)
+            .where('id', 'in', part),
+        );
+      }
+      return released;
     },
     /** Stops all sending until resumed: the relay refused our credentials, so every mail would fail. */
-    pause(reason: string, now: number, relay: string | null): void {
-      pause.run({ reason, now, relay });
+    async pause(reason: string, now: number, relay: string | null): Promise<void> {
+      await db.run(pause, { reason, now, relay });
     },
-    resume(): boolean {
-      return resume.run().changes > 0;
+    async resume(): Promise<boolean> {
+      return (await db.run(resume)) > 0;
     },
-    paused(): { reason: string; pausedAt: number; relay: string | null } | undefined {
-      return paused.get() as { reason: string; pausedAt: number; relay: string | null } | undefined;
-    },
-    /** Every row after `afterId`, in id order, `limit` at a time: for a pass over all mail (an erasure). */
-    page(afterId: number, limit: number): Array<Pick<OutboxRow, 'id' | 'kind' | 'recipient' | 'params'>> {
-      return (page.all(afterId, limit) as Array<{ id: number; kind: string; recipient: string; params: string }>).map(
-        (r) => ({ ...r, params: JSON.parse(r.params) as Record<string, unknown> }),
-      );
-    },
-    remove(id: number): boolean {
-      return remove.run(id).changes > 0;
-    },
-    /** Deletes mail sent, failed or dead at or before `cutoff` (except digests); returns how many. */
-    pruneFinished(cutoff: number): number {
-      return prune.run(cutoff).changes;
-    },
-    /** Deletes every mail about these signatures (queued or not): they are being anonymised. */
-    forgetSignatures(signatureIds: number[]): number {
-      return signatureIds.length === 0 ? 0 : forgetSignatures.run(JSON.stringify(signatureIds)).changes;
+    paused(): Promise<{ reason: string; pausedAt: number; relay: string | null } | undefined> {
+      return db.first(paused);
     },
     /** When the next row becomes due, or null when nothing waits. */
-    nextDueAt(): number | null {
-      return nextDue.pluck().get() as number | null;
+    async nextDueAt(): Promise<number | null> {
+      return (await db.first(nextDue))?.at ?? null;
     },
   };
 }

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config';
-import type { Database } from '../db/database';
-import type { Executor, Store } from '../db/store';
-import { classifyFailure, describeFailure, UnsendableMail, type MailTransport, type OutgoingMail } from './mailer';
+import type { Executor } from '../db/store';
+import { describeFailure, UnsendableMail, type MailTransport, type OutgoingMail } from './mailer';
 import type { MailRenderer } from './mailRenderer';
-import type { OutboxRepository, OutboxRow } from './outboxRepository';
+import { recordOutcomes, type Outcome, type Recorded, type Settling } from './outboxOutcomes';
+import { outboxRepository, type OutboxRow } from './outboxRepository';
 
 export interface SendSummary {
   sent: number;
@@ -15,10 +15,8 @@ export interface SendSummary {
 }
 
 export interface OutboxSenderDeps {
-  db: Database;
-  /** The store on the same connection: outcomes are recorded in its transactions, as hooks write on them. */
-  store: Store;
-  repo: OutboxRepository;
+  /** The store the outbox lives in: claims, outcomes and pauses each run in a transaction of its own. */
+  store: Executor;
   transport: MailTransport;
   render: MailRenderer;
   settings: Config['outbox'];
@@ -30,42 +28,29 @@ export interface OutboxSenderDeps {
 
 /**
  * What a feature does when one of its mails is settled (a letter becomes `sent`, a batch is marked
- * delivered). `sent` and `failed` write on `tx`, the transaction that records the outcome, so the two
- * never disagree. `recipient` reads the address when the mail is sent (corrected since, it is used;
- * removed, null, the mail is unsendable); `params` loads what the mail renders from but the row only
- * refers to (a letter's text by its id), read-only, merged into the row's params; `dropped` forgets
- * what was prepared when the outcome was not recorded (another claim holds the row) or the mail was
- * given back unsent. `cause` is what was thrown or answered: an UnsendableMail says why.
+ * delivered). `sent` and `failed` write on `tx`, the transaction that records the outcome (a
+ * savepoint of it), so the two never disagree; nothing in them awaits anything but the database.
  */
 export interface OutboxHook {
   sent?(tx: Executor, row: OutboxRow, now: number): Promise<void>;
+  /** `cause` is what was thrown or answered: an UnsendableMail says why the mail could not go. */
   failed?(tx: Executor, row: OutboxRow, state: 'failed' | 'dead', error: string, cause: unknown): Promise<void>;
+  /**
+   * The address the mail goes to, read when it is sent: an addressee's address corrected since the
+   * mail was queued is used, and one removed (null) makes the mail unsendable.
+   */
   recipient?(row: OutboxRow): Promise<string | null>;
+  /**
+   * Loads, when the mail is sent, what it renders from but the row only refers to (a letter's text
+   * by its id), so that big texts are not copied into every outbox row and rewritten at each claim.
+   * Read-only, outside any transaction; what it returns is merged into the row's params.
+   */
   params?(row: OutboxRow): Promise<Record<string, unknown>>;
+  /**
+   * The send's outcome was not recorded (another claim holds the row now), or the mail was given
+   * back unsent (the sender is stopping): forget what it prepared.
+   */
   dropped?(row: OutboxRow): void;
-}
-
-/**
- * The hooks as they were, synchronous on the SQLite connection, for a feature not yet on the store
- * (delivery's digests): a shim, until that feature moves.
- */
-export interface OutboxHookNow {
-  sent?(row: OutboxRow, now: number): void;
-  failed?(row: OutboxRow, state: 'failed' | 'dead', error: string, cause: unknown): void;
-  recipient?(row: OutboxRow): string | null;
-  params?(row: OutboxRow): Record<string, unknown>;
-  dropped?(row: OutboxRow): void;
-}
-
-/** A synchronous hook behind the new contract: on SQLite its writes run inside the same transaction. */
-export function hookFromNow(hook: OutboxHookNow): OutboxHook {
-  return {
-    sent: hook.sent && (async (_tx, row, now) => hook.sent!(row, now)),
-    failed: hook.failed && (async (_tx, row, state, error, cause) => hook.failed!(row, state, error, cause)),
-    recipient: hook.recipient && (async (row) => hook.recipient!(row)),
-    params: hook.params && (async (row) => hook.params!(row)),
-    dropped: hook.dropped && ((row) => hook.dropped!(row)),
-  };
 }
 
 /**
@@ -74,21 +59,11 @@ export function hookFromNow(hook: OutboxHookNow): OutboxHook {
  */
 const recordWithinMs = 20;
 
-type Outcome = { ok: true; response: string } | { ok: false; error: unknown };
-type Recorded = 'sent' | 'retried' | 'failed' | 'paused' | 'dropped';
-
 /** A claimed, rendered mail waiting for the transport to take it. */
 interface Waiting {
   row: OutboxRow;
   lease: number;
   go: (send: boolean) => void;
-}
-
-interface Settling {
-  row: OutboxRow;
-  lease: number;
-  outcome: Outcome;
-  done: (result: Recorded | 'error') => void;
 }
 
 /**
@@ -116,39 +91,22 @@ export class OutboxSender {
   private readonly batches = new Set<Promise<unknown>>();
   private settling: Settling[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
+  private readonly repo: ReturnType<typeof outboxRepository>;
+  private starting: Promise<void> | undefined;
 
   constructor(private readonly deps: OutboxSenderDeps) {
     this.clock = deps.clock ?? Date.now;
-  }
-
-  /**
-   * Each outcome in a savepoint of the group's transaction: a hook that throws undoes its own
-   * outcome only, and that row is sent again once its lease runs out.
-   */
-  private recordGroup(group: Settling[], now: number): Promise<Array<Recorded | 'error'>> {
-    const { store, logger } = this.deps;
-    return store.transaction(async (tx) => {
-      const results: Array<Recorded | 'error'> = [];
-      for (const item of group) {
-        try {
-          results.push(await tx.transaction((savepoint) => this.apply(savepoint, item, now)));
-        } catch (error) {
-          logger.error({ err: error, outboxId: item.row.id }, 'recording a mail outcome failed');
-          results.push('error');
-        }
-      }
-      return results;
-    });
+    this.repo = outboxRepository(deps.store);
   }
 
   /** Why delivery is paused, if it is. */
-  paused(): { reason: string; pausedAt: number } | undefined {
-    return this.deps.repo.paused();
+  async paused(): Promise<{ reason: string; pausedAt: number } | undefined> {
+    return this.repo.paused();
   }
 
   /** Lifts a pause (the relay's credentials were fixed) and sends what waited. */
-  resume(): boolean {
-    const resumed = this.deps.repo.resume();
+  async resume(): Promise<boolean> {
+    const resumed = await this.repo.resume();
     if (resumed) this.wake();
     return resumed;
   }
@@ -160,13 +118,19 @@ export class OutboxSender {
 
   /** Polls for due rows (retries, expired leases) and sends at once whenever woken. */
   start(): void {
-    // A pause from a relay configuration that has since changed is over: try the new one.
-    const pause = this.deps.repo.paused();
-    if (pause && pause.relay !== (this.deps.relayId ?? null)) this.deps.repo.resume();
-    else if (pause) this.deps.logger.error({ reason: pause.reason }, 'mail delivery is paused');
-    this.timer = setInterval(() => this.wake(), this.deps.settings.pollMs);
-    this.timer.unref();
-    this.wake();
+    this.starting = (async () => {
+      // A pause from a relay configuration that has since changed is over: try the new one.
+      const pause = await this.repo.paused();
+      if (pause && pause.relay !== (this.deps.relayId ?? null)) await this.repo.resume();
+      else if (pause) this.deps.logger.error({ reason: pause.reason }, 'mail delivery is paused');
+    })()
+      .catch((error: unknown) => this.deps.logger.error({ err: error }, 'reading the delivery pause failed'))
+      .finally(() => {
+        if (this.stopped) return;
+        this.timer = setInterval(() => this.wake(), this.deps.settings.pollMs);
+        this.timer.unref();
+        this.wake();
+      });
   }
 
   /** Ask for a pass soon: called after a transaction queued mail. */
@@ -228,11 +192,14 @@ export class OutboxSender {
   }
 
   private async sendBatch(): Promise<{ claimed: number; summary: SendSummary }> {
-    const { repo, settings } = this.deps;
+    const { repo } = this;
+    const { settings } = this.deps;
     if (this.stopped) return { claimed: 0, summary: { sent: 0, retried: 0, failed: 0 } };
-    const pause = repo.paused();
+    const pause = await repo.paused();
     if (pause) return { claimed: 0, summary: { sent: 0, retried: 0, failed: 0, paused: pause.reason } };
-    const { lease, rows } = repo.claimDue(this.clock(), settings.leaseMs, settings.batchSize, [...this.inFlight]);
+    // What this sender still holds is left out of its claim (a row whose lease ran out in its hands).
+    const exclude = [...this.inFlight];
+    const { lease, rows } = await repo.claimDue(this.clock(), settings.leaseMs, settings.batchSize, exclude);
     for (const row of rows) this.inFlight.add(row.id);
     const summary: SendSummary = { sent: 0, retried: 0, failed: 0 };
     await Promise.all(
@@ -301,16 +268,18 @@ export class OutboxSender {
    * once, for any sender (this one after a restart, another worker now). Only rows each claim still
    * holds are touched. Returns how many went back.
    */
-  private releaseWaiting(): number {
+  private async releaseWaiting(): Promise<number> {
     const waiting = this.waiting.splice(0);
     if (waiting.length === 0) return 0;
     const byLease = new Map<number, number[]>();
     for (const { row, lease } of waiting) byLease.set(lease, [...(byLease.get(lease) ?? []), row.id]);
     let released = 0;
     try {
-      this.deps.db.transaction(() => {
-        for (const [lease, ids] of byLease) released += this.deps.repo.release(lease, ids);
-      })();
+      released = await this.deps.store.transaction(async (tx) => {
+        let n = 0;
+        for (const [lease, ids] of byLease) n += await outboxRepository(tx).release(lease, ids);
+        return n;
+      });
     } catch (error) {
       this.deps.logger.error({ err: error }, 'giving back claimed mail failed: it is sent once its lease runs out');
     }
@@ -328,60 +297,25 @@ export class OutboxSender {
   private record(row: OutboxRow, lease: number, outcome: Outcome): Promise<Recorded | 'error'> {
     return new Promise((done) => {
       this.settling.push({ row, lease, outcome, done });
-      if (this.settling.length >= this.deps.settings.batchSize) void this.flush();
-      else this.flushTimer ??= setTimeout(() => void this.flush(), recordWithinMs);
+      if (this.settling.length >= this.deps.settings.batchSize) this.flush();
+      else this.flushTimer ??= setTimeout(() => this.flush(), recordWithinMs);
     });
   }
 
-  private async flush(): Promise<void> {
+  private flush(): void {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const group = this.settling;
     this.settling = [];
-    let results: Array<Recorded | 'error'>;
-    try {
-      results = await this.recordGroup(group, this.clock());
-    } catch (error) {
-      // Nothing was recorded: the rows are sent again once their lease runs out.
-      this.deps.logger.error({ err: error }, 'recording mail outcomes failed');
-      results = group.map(() => 'error');
-    }
-    group.forEach((item, i) => item.done(results[i]!));
-  }
-
-  /** Applies one outcome, only if its claim still holds the row; the kind's hooks run only then. */
-  private async apply(tx: Executor, { row, lease, outcome }: Settling, now: number): Promise<Recorded> {
-    const { repo, settings, logger } = this.deps;
-    const hook = this.hooks.get(row.kind);
-    const dropped = (what: string): Recorded => {
-      logger.warn({ outboxId: row.id, lease, outcome: what }, 'mail outcome dropped: another claim holds the row');
-      hook?.dropped?.(row);
-      return 'dropped';
-    };
-    if (outcome.ok) {
-      if (!repo.markSent(row.id, lease, outcome.response, now)) return dropped('sent');
-      await hook?.sent?.(tx, row, now);
-      return 'sent';
-    }
-    const { error } = outcome;
-    const message = describeFailure(error);
-    const kind = classifyFailure(error);
-    logger.warn({ outboxId: row.id, kind, attempt: row.attempts, error: message }, 'mail not accepted');
-    if (kind === 'auth') {
-      if (!repo.requeue(row.id, lease, message)) return dropped(message);
-      repo.pause(message, now, this.deps.relayId ?? null);
-      logger.error({ error: message }, 'the relay refused our credentials: mail delivery is paused');
-      return 'paused';
-    }
-    if (kind === 'permanent' || row.attempts >= settings.maxAttempts) {
-      const state = kind === 'permanent' ? 'failed' : 'dead';
-      if (!repo.markFailed(row.id, lease, state, message)) return dropped(message);
-      await hook?.failed?.(tx, row, state, message, error);
-      return 'failed';
-    }
-    const backoff = Math.min(settings.backoffBaseMs * 2 ** (row.attempts - 1), settings.backoffCapMs);
-    if (!repo.scheduleRetry(row.id, lease, message, now + backoff)) return dropped(message);
-    return 'retried';
+    // The batches that sent these mails wait for their outcomes, and stop() waits for the batches.
+    void recordOutcomes(this.deps, this.hooks, group, this.clock()).then(
+      (results) => group.forEach((item, i) => item.done(results[i]!)),
+      (error: unknown) => {
+        // Nothing was recorded: the rows are sent again once their lease runs out.
+        this.deps.logger.error({ err: error }, 'recording mail outcomes failed');
+        for (const item of group) item.done('error');
+      },
+    );
   }
 
   /**
@@ -392,8 +326,11 @@ export class OutboxSender {
     const { logger } = this.deps;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    const released = this.releaseWaiting();
+    // What waits for the transport is taken back at once (before another send can take it).
+    const releasing = this.releaseWaiting();
     const inHand = this.sendsInHand;
+    await this.starting;
+    const released = await releasing;
     if (released > 0 || inHand > 0) {
       logger.info(
         { released, inHand },

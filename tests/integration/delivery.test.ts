@@ -33,7 +33,7 @@ describe('batched delivery of signatures to the delegations', () => {
   }
 
   async function deliver(force = false) {
-    const planned = t.services.delivery.plan(force);
+    const planned = await t.services.delivery.plan(force);
     const sent = await t.services.sender.drain();
     return { planned, sent };
   }
@@ -69,7 +69,7 @@ describe('batched delivery of signatures to the delegations', () => {
     expect(mail!.html).toContain(sha);
 
     await t.services.sender.idle();
-    const [batch] = t.services.delivery.status();
+    const [batch] = await t.services.delivery.status();
     expect(batch).toMatchObject({ state: 'sent', signatures: 3, country: 'IT' });
     const stored = t.services.db.prepare('SELECT message_id, csv_sha256 FROM batches').get();
     expect(stored).toEqual({ message_id: mail!.messageId, csv_sha256: sha });
@@ -128,7 +128,7 @@ describe('batched delivery of signatures to the delegations', () => {
         names.map((name) => ({ name, country: 'IT', email: `${name.toLowerCase()}@example.org` })),
       );
     const [, fraud] = italians(['Giulia', 'Bot', 'Marco', 'Erased']);
-    expect(t.services.delivery.plan()).toMatchObject({ batches: 1, signatures: 4 });
+    expect(await t.services.delivery.plan()).toMatchObject({ batches: 1, signatures: 4 });
     // Before the digest goes out, organisers invalidate one signature and erase another person.
     t.services.db
       .prepare("UPDATE signatures SET state = 'invalidated', invalidated_at = ? WHERE id = ?")
@@ -144,7 +144,7 @@ describe('batched delivery of signatures to the delegations', () => {
     expect(first!.subject).toMatch(/ 2 new signatures$/);
     expect(first!.text).toContain('this batch included: 2.');
     await t.services.sender.idle();
-    expect(t.services.delivery.status()[0]).toMatchObject({ state: 'sent', signatures: 2 });
+    expect((await t.services.delivery.status())[0]).toMatchObject({ state: 'sent', signatures: 2 });
 
     // The running total counts what was sent, not what was withdrawn.
     italians(['Chiara', 'Luca', 'Sofia']);
@@ -160,12 +160,12 @@ describe('batched delivery of signatures to the delegations', () => {
       slug,
       [1, 2, 3].map((i) => ({ name: `S${i}`, country: 'IT' })),
     );
-    expect(t.services.delivery.plan().batches).toBe(1);
+    expect((await t.services.delivery.plan()).batches).toBe(1);
     t.services.db.prepare(`UPDATE signatures SET state = 'invalidated' WHERE id IN (${ids.join(',')})`).run();
     await t.services.sender.drain();
     await t.services.sender.idle();
     expect(t.smtp!.attempts).toBe(0);
-    const [batch] = t.services.delivery.status();
+    const [batch] = await t.services.delivery.status();
     expect(batch).toMatchObject({ state: 'failed', attempts: 1 });
     expect(batch!.lastError).toContain('every signature of this digest was invalidated or erased');
   });
@@ -179,7 +179,7 @@ describe('batched delivery of signatures to the delegations', () => {
         [0, 1, 2].map((i) => ({ name: `S${from + i}`, country: 'IT' })),
       );
     three(1);
-    expect(t.services.delivery.plan().batches).toBe(1);
+    expect((await t.services.delivery.plan()).batches).toBe(1);
     setTargetEmail(t.services.db, 'IT', 'corrected@esteri.example');
     await t.services.sender.drain();
     const [corrected] = await t.smtp!.waitFor(1);
@@ -187,14 +187,14 @@ describe('batched delivery of signatures to the delegations', () => {
     expect(corrected!.to).toMatchObject({ text: 'corrected@esteri.example' });
 
     three(4);
-    expect(t.services.delivery.plan().batches).toBe(1);
+    expect((await t.services.delivery.plan()).batches).toBe(1);
     setTargetEmail(t.services.db, 'IT', null);
     await t.services.sender.drain();
     await t.services.sender.idle();
     expect(t.smtp!.attempts).toBe(1); // nothing went out
     // The batch is given up, empty, and its signatures wait for an address like any others.
-    expect(t.services.delivery.status()[0]).toMatchObject({ state: 'failed', signatures: 0 });
-    expect(t.services.delivery.awaitingAddress()).toEqual([expect.objectContaining({ country: 'IT', count: 3 })]);
+    expect((await t.services.delivery.status())[0]).toMatchObject({ state: 'failed', signatures: 0 });
+    expect(await t.services.delivery.awaitingAddress()).toEqual([expect.objectContaining({ country: 'IT', count: 3 })]);
 
     setTargetEmail(t.services.db, 'IT', 'new@esteri.example');
     expect((await deliver()).planned).toMatchObject({ batches: 1, signatures: 3 });
@@ -294,7 +294,7 @@ describe('batched delivery of signatures to the delegations', () => {
       const [mail] = await t.smtp!.waitFor(1);
       expect(t.smtp!.attempts).toBe(2);
       await t.services.sender.idle();
-      expect(t.services.delivery.status()[0]).toMatchObject({ state: 'sent', attempts: 2 });
+      expect((await t.services.delivery.status())[0]).toMatchObject({ state: 'sent', attempts: 2 });
       expect(mail!.messageId).toBe(t.services.db.prepare('SELECT message_id FROM batches').pluck().get());
     });
 
@@ -309,8 +309,8 @@ describe('batched delivery of signatures to the delegations', () => {
       const { sent } = await deliver();
       expect(sent).toMatchObject({ sent: 0, failed: 1 });
       expect(t.smtp!.attempts).toBe(1);
-      expect(t.services.delivery.status()[0]).toMatchObject({ state: 'failed', attempts: 1 });
-      expect(t.services.delivery.status()[0]!.lastError).toContain('550');
+      expect((await t.services.delivery.status())[0]).toMatchObject({ state: 'failed', attempts: 1 });
+      expect((await t.services.delivery.status())[0]!.lastError).toContain('550');
     });
 
     it('shows a pause to organisers on the dashboard, and lets them resume', async () => {
@@ -356,15 +356,15 @@ describe('batched delivery of signatures to the delegations', () => {
       );
       const { sent } = await deliver();
       expect(sent.paused).toMatch(/535/);
-      expect(t.services.sender.paused()?.reason).toMatch(/535/);
+      expect((await t.services.sender.paused())?.reason).toMatch(/535/);
       // Nothing is tried while paused, and the attempt did not count against the batch.
       expect((await t.services.sender.drain()).paused).toBeDefined();
       expect(t.services.db.prepare('SELECT state, attempts FROM outbox').get()).toEqual({
         state: 'queued',
         attempts: 0,
       });
-      expect(t.services.sender.resume()).toBe(true);
-      expect(t.services.sender.paused()).toBeUndefined();
+      expect(await t.services.sender.resume()).toBe(true);
+      expect(await t.services.sender.paused()).toBeUndefined();
     });
 
     it('retries while the relay is down, and delivers when it is back', async () => {
@@ -377,7 +377,7 @@ describe('batched delivery of signatures to the delegations', () => {
         slug,
         [1, 2, 3].map((i) => ({ name: `S${i}`, country: 'IT' })),
       );
-      t.services.delivery.plan();
+      await t.services.delivery.plan();
       t.services.sender.start();
       // The first attempt fails (nothing listens): wait for it to be recorded.
       const outboxRow = () =>
@@ -393,7 +393,7 @@ describe('batched delivery of signatures to the delegations', () => {
       const [mail] = await back.waitFor(1, 10_000);
       expect(attachment(mail!).rows).toHaveLength(4);
       // The relay has it: the sender records it once the relay's answer reaches it.
-      await until(() => t.services.delivery.status()[0]!.state === 'sent', 'the digest recorded as sent');
+      await until(async () => (await t.services.delivery.status())[0]!.state === 'sent', 'the digest recorded as sent');
     });
   });
 });

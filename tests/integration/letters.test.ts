@@ -941,7 +941,7 @@ describe('letters to the NATO delegations', () => {
     it('goes to the corrected address', async () => {
       await confirmedWhileDeliveryIsPaused();
       setTargetEmail(t.services.db, 'IT', 'corrected@esteri.example');
-      expect(t.services.sender.resume()).toBe(true);
+      expect(await t.services.sender.resume()).toBe(true);
       await settle();
       expect(t.smtp!.envelopes.filter((to) => to.includes(italy))).toEqual([]);
       expect(mailsTo('corrected@esteri.example')).toHaveLength(1);
@@ -951,7 +951,7 @@ describe('letters to the NATO delegations', () => {
     it('is held when the address is removed, cannot be released until there is one, then is sent', async () => {
       await confirmedWhileDeliveryIsPaused();
       setTargetEmail(t.services.db, 'IT', null);
-      expect(t.services.sender.resume()).toBe(true);
+      expect(await t.services.sender.resume()).toBe(true);
       await settle();
       expect(t.smtp!.envelopes.filter((to) => to.includes(italy))).toEqual([]);
       expect(letterRows()[0]).toMatchObject({ state: 'held', holdReason: 'no_address' });

@@ -7,10 +7,10 @@ import { anotherRunner, createTestApp, type TestApp } from '../helpers/testApp';
 const slug = 'protect-civil-society';
 const leaseMs = 60_000;
 
-function queueMails(services: Services, count: number): void {
-  services.db.transaction(() => {
+async function queueMails(services: Services, count: number): Promise<void> {
+  await services.store.transaction(async (tx) => {
     for (let i = 0; i < count; i++) {
-      services.outbox.enqueueNow({
+      await services.outbox.enqueue(tx, {
         kind: 'test',
         to: `person${i}@example.org`,
         template: 'already-signed',
@@ -18,7 +18,7 @@ function queueMails(services: Services, count: number): void {
         params: { name: `Person ${i}`, petitionTitle: 'A petition', petitionUrl: 'http://localhost/p' },
       });
     }
-  })();
+  });
 }
 
 describe('the outbox sender and its leases', () => {
@@ -36,7 +36,7 @@ describe('the outbox sender and its leases', () => {
     // 120 mails through 5 connections to a relay that takes 20 ms a mail: the last are answered long
     // after a lease of 100 ms has run out, while the sender claims its next batches.
     t = await createTestApp({ smtp: { delayMs: 20 }, env: { OUTBOX_LEASE_MS: '100' } });
-    queueMails(t.services, 120);
+    await queueMails(t.services, 120);
     const summary = await t.services.sender.drain();
     const received = t.smtp!.mails.map((m) => m.messageId);
     expect(received).toHaveLength(120);
@@ -62,7 +62,7 @@ describe('the outbox sender and its leases', () => {
         [1, 2, 3].map((i) => ({ name: `S${i}`, country: 'IT' })),
         now,
       );
-      expect(t.services.delivery.plan().batches).toBe(1);
+      expect((await t.services.delivery.plan()).batches).toBe(1);
     });
 
     const outboxRow = () =>
@@ -71,7 +71,7 @@ describe('the outbox sender and its leases', () => {
         attempts: number;
         sentAt: number | null;
       };
-    const batchState = () => t.services.delivery.status()[0]!.state;
+    const batchState = async () => (await t.services.delivery.status())[0]!.state;
 
     /** The app's own sender claims the digest and hands it to its relay, which does not answer yet. */
     async function firstRunnerStuck() {
@@ -94,7 +94,7 @@ describe('the outbox sender and its leases', () => {
       // The late 451 is for a claim that no longer holds the digest: nothing is recorded.
       expect(await first.pass).toEqual({ sent: 0, retried: 0, failed: 0 });
       expect(outboxRow()).toMatchObject({ state: 'sent', attempts: 2 });
-      expect(batchState()).toBe('sent');
+      expect(await batchState()).toBe('sent');
 
       // Nothing is due again, however long anyone waits.
       now += 7 * 24 * 3600_000;
@@ -115,32 +115,32 @@ describe('the outbox sender and its leases', () => {
       expect(await first.pass).toEqual({ sent: 0, retried: 0, failed: 0 });
       expect(t.smtp!.mails).toHaveLength(1); // the relay has it: at least once, with the same Message-ID
       expect(outboxRow()).toEqual({ state: 'sending', attempts: 2, sentAt: null });
-      expect(batchState()).toBe('queued');
+      expect(await batchState()).toBe('queued');
 
       releaseSecond();
       expect(await secondPass).toEqual({ sent: 1, retried: 0, failed: 0 });
       expect(outboxRow()).toMatchObject({ state: 'sent', attempts: 2 });
-      expect(batchState()).toBe('sent');
+      expect(await batchState()).toBe('sent');
       expect(second.mails[0]!.messageId).toBe(t.smtp!.mails[0]!.messageId);
     });
   });
 
   it('gives two claims made in the same millisecond different leases, and records only for the one that holds a row', async () => {
     t = await createTestApp();
-    queueMails(t.services, 2);
-    const repo = outboxRepository(t.services.db);
+    await queueMails(t.services, 2);
+    const repo = outboxRepository(t.services.store);
     const at = Date.now();
-    const a = repo.claimDue(at, leaseMs, 1);
-    const b = repo.claimDue(at, leaseMs, 1);
+    const a = await repo.claimDue(at, leaseMs, 1);
+    const b = await repo.claimDue(at, leaseMs, 1);
     expect(a.rows).toHaveLength(1);
     expect(b.rows).toHaveLength(1);
     expect(a.lease).not.toBe(b.lease);
     const [rowA] = a.rows;
-    expect(repo.markSent(rowA!.id, b.lease, '250 OK', at)).toBe(false);
-    expect(repo.scheduleRetry(rowA!.id, b.lease, '451', at)).toBe(false);
-    expect(repo.markFailed(rowA!.id, b.lease, 'failed', '550')).toBe(false);
-    expect(repo.find(rowA!.id)).toMatchObject({ state: 'sending', attempts: 1 });
-    expect(repo.markSent(rowA!.id, a.lease, '250 OK', at)).toBe(true);
-    expect(repo.find(rowA!.id)).toMatchObject({ state: 'sent' });
+    expect(await repo.markSent(rowA!.id, b.lease, '250 OK', at)).toBe(false);
+    expect(await repo.scheduleRetry(rowA!.id, b.lease, '451', at)).toBe(false);
+    expect(await repo.markFailed(rowA!.id, b.lease, 'failed', '550')).toBe(false);
+    expect(await repo.find(rowA!.id)).toMatchObject({ state: 'sending', attempts: 1 });
+    expect(await repo.markSent(rowA!.id, a.lease, '250 OK', at)).toBe(true);
+    expect(await repo.find(rowA!.id)).toMatchObject({ state: 'sent' });
   });
 });

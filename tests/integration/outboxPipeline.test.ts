@@ -46,9 +46,9 @@ describe('the outbox sender keeps two batches in flight', () => {
   });
 
   it('sends and records every mail once, claiming the next batch before the previous is recorded', async () => {
-    services.db.transaction(() => {
+    await services.store.transaction(async (tx) => {
       for (let i = 0; i < 120; i++) {
-        services.outbox.enqueueNow({
+        await services.outbox.enqueue(tx, {
           kind: 'test',
           to: `person${i}@example.org`,
           template: 'already-signed',
@@ -56,7 +56,7 @@ describe('the outbox sender keeps two batches in flight', () => {
           params: { name: `Person ${i}`, petitionTitle: 'A petition', petitionUrl: 'http://localhost/p' },
         });
       }
-    })();
+    });
     const summary = await services.sender.drain();
     expect(summary).toEqual({ sent: 120, retried: 0, failed: 0 });
     expect(new Set(delivered).size).toBe(120);

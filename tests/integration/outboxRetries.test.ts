@@ -22,7 +22,7 @@ describe('retrying a digest the relay defers (4xx)', () => {
       [1, 2, 3].map((i) => ({ name: `S${i}`, country: 'IT' })),
       now,
     );
-    expect(t.services.delivery.plan().batches).toBe(1);
+    expect((await t.services.delivery.plan()).batches).toBe(1);
   }
 
   const outboxRow = () =>
@@ -48,7 +48,7 @@ describe('retrying a digest the relay defers (4xx)', () => {
       // …and at its time, the next attempt.
       now = row.nextAttemptAt;
     }
-    expect(t.services.delivery.status()[0]).toMatchObject({ state: 'queued', attempts: 5 });
+    expect((await t.services.delivery.status())[0]).toMatchObject({ state: 'queued', attempts: 5 });
   });
 
   it('dead-letters the digest after OUTBOX_MAX_ATTEMPTS, and never tries it again', async () => {
@@ -68,7 +68,7 @@ describe('retrying a digest the relay defers (4xx)', () => {
     expect(t.smtp!.attempts).toBe(3);
     expect(t.smtp!.mails).toHaveLength(0);
     expect(outboxRow()).toMatchObject({ state: 'dead', attempts: 3, lastError: expect.stringContaining('451') });
-    const [batch] = t.services.delivery.status();
+    const [batch] = await t.services.delivery.status();
     expect(batch).toMatchObject({ state: 'dead', attempts: 3 });
     expect(batch!.lastError).toContain('Greylisted');
   });

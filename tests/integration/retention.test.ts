@@ -39,7 +39,7 @@ describe('retention of personal data in mail', () => {
     // A digest to Italy's delegation: it concerns a batch, whose history needs its row.
     setTargetEmail(t.services.db, 'IT', 'rappnat.mail@esteri.it');
     addValidatedSignatures(t.services.db, open, [{ name: 'Italo Digest', country: 'IT' }]);
-    t.services.delivery.plan(true);
+    await t.services.delivery.plan(true);
     await t.services.sender.drain();
     // Mail still to send is never pruned, however old.
     await t.services.sender.stop();

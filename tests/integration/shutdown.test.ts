@@ -295,9 +295,9 @@ describe('SIGTERM: the worker stops gracefully', () => {
    */
   async function workerWithMailInHand() {
     t = await createTestApp({ env: { DELIVERY_IN_SERVER: 'false' } });
-    t.services.db.transaction(() => {
+    await t.services.store.transaction(async (tx) => {
       for (let i = 0; i < 200; i++) {
-        t.services.outbox.enqueueNow({
+        await t.services.outbox.enqueue(tx, {
           kind: 'test',
           to: `person${i}@example.org`,
           template: 'already-signed',
@@ -305,7 +305,7 @@ describe('SIGTERM: the worker stops gracefully', () => {
           params: { name: `Person ${i}`, petitionTitle: 'A petition', petitionUrl: 'http://localhost/p' },
         });
       }
-    })();
+    });
     release = t.smtp!.hold();
     worker = spawnWorker(t.services, t.smtp!.url, t.dir);
     await t.smtp!.waitForReceived(5, 30_000);
