@@ -17,5 +17,6 @@ module.exports = {
     '<rootDir>/tests/integration/consoleRepositories.test.ts',
     '<rootDir>/tests/integration/consoleErasure.test.ts',
     '<rootDir>/tests/integration/mailRepositories.test.ts',
+    '<rootDir>/tests/integration/journeys.test.ts',
   ],
 };

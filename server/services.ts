@@ -121,14 +121,9 @@ export async function createServices(
   registerLettersRetention(admin.retention, config.retention.letterDays);
   let deliveryTimer: NodeJS.Timeout | undefined;
   let planning: Promise<void> | undefined;
-  return {
+  const services = {
     config,
     logger,
-    /** The SQLite connection under the store, for tests and the SQLite backup; none on PostgreSQL. */
-    get db(): Database {
-      if (!sqlite) throw new Error('services.db is the SQLite connection: on PostgreSQL, use services.store');
-      return sqlite;
-    },
     store,
     readiness: createReadiness({ repo: ops, transport, capture: !config.smtpUrl }),
     metrics: createMetrics(ops, options.clock),
@@ -180,4 +175,13 @@ export async function createServices(
       logger.info('database closed');
     },
   };
+  // The SQLite connection under the store, for tests and the SQLite backup; none on PostgreSQL. Not
+  // enumerable, so that spreading the services (into routers' deps) does not touch it.
+  return Object.defineProperty(services, 'db', {
+    enumerable: false,
+    get(): Database {
+      if (!sqlite) throw new Error('services.db is the SQLite connection: on PostgreSQL, use services.store');
+      return sqlite;
+    },
+  }) as typeof services & { readonly db: Database };
 }
