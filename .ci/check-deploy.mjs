@@ -56,7 +56,14 @@ for (const { op, args: rest } of instructions(path.join(context, 'deploy', 'Dock
       const dir = path.join(work, `stage-${stages.length}`);
       if (parent) fs.cpSync(parent.dir, dir, { recursive: true });
       else fs.mkdirSync(dir);
-      stage = { name: name ?? `stage-${stages.length}`, dir, env: { ...(parent?.env ?? {}) }, cmd: undefined, healthcheck: undefined, user: 'root' };
+      stage = {
+        name: name ?? `stage-${stages.length}`,
+        dir,
+        env: { ...(parent?.env ?? {}) },
+        cmd: undefined,
+        healthcheck: undefined,
+        user: 'root',
+      };
       stages.push(stage);
       log(`stage ${stage.name} (${image})`);
       break;
@@ -77,7 +84,10 @@ for (const { op, args: rest } of instructions(path.join(context, 'deploy', 'Dock
       for (const p of parts) {
         const src = fromApp(p);
         if (!fs.existsSync(src)) fail(`COPY ${p}: not in the ${from ? `stage ${from[1]}` : 'checkout'}`);
-        const target = dest.endsWith('/') || parts.length > 1 ? path.join(stage.dir, dest, path.basename(p)) : path.join(stage.dir, dest);
+        const target =
+          dest.endsWith('/') || parts.length > 1
+            ? path.join(stage.dir, dest, path.basename(p))
+            : path.join(stage.dir, dest);
         fs.cpSync(src, target, { recursive: true });
       }
       break;
@@ -97,7 +107,8 @@ for (const { op, args: rest } of instructions(path.join(context, 'deploy', 'Dock
             return true;
           }
         });
-        if (missing.length) execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: 'inherit' });
+        if (missing.length)
+          execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: 'inherit' });
         break;
       }
       const shell = command.replace(/\/data\b/g, path.join(stage.dir, 'data')).replace(/chown node:node \S+/g, 'true');
@@ -130,13 +141,15 @@ const final = stages.at(-1);
 if (!final.cmd || !final.healthcheck) fail('the final stage needs a CMD and a HEALTHCHECK');
 if (final.user === 'root') fail('the final stage must run as an unprivileged USER');
 for (const dev of ['jest', 'eslint', 'tsx']) {
-  if (fs.existsSync(path.join(final.dir, 'node_modules', dev))) fail(`a development dependency (${dev}) reached the final stage`);
+  if (fs.existsSync(path.join(final.dir, 'node_modules', dev)))
+    fail(`a development dependency (${dev}) reached the final stage`);
 }
 
 for (const unit of ['undersigned-web.service', 'undersigned-worker.service']) {
   const text = fs.readFileSync(path.join(context, 'deploy', unit), 'utf8');
   const exec = /^ExecStart=\S+ (\S+)/m.exec(text)?.[1];
-  if (!exec || !fs.existsSync(path.join(final.dir, exec))) fail(`${unit}: ExecStart names ${exec}, which the build does not produce`);
+  if (!exec || !fs.existsSync(path.join(final.dir, exec)))
+    fail(`${unit}: ExecStart names ${exec}, which the build does not produce`);
 }
 
 // The compose file: parsed as Docker Compose would (YAML with merge keys), and what it names exists.
@@ -149,7 +162,8 @@ for (const unit of ['undersigned-web.service', 'undersigned-worker.service']) {
     fail(`deploy/compose.yaml does not parse: ${error.message}`);
   }
   const services = compose?.services ?? {};
-  for (const name of ['web', 'worker', 'postgres', 'mailpit']) if (!services[name]) fail(`deploy/compose.yaml has no ${name} service`);
+  for (const name of ['web', 'worker', 'postgres', 'mailpit'])
+    if (!services[name]) fail(`deploy/compose.yaml has no ${name} service`);
   const build = services.web.build;
   if (!build || !fs.existsSync(path.join(context, 'deploy', build.context, build.dockerfile))) {
     fail('deploy/compose.yaml: the web service must build deploy/Dockerfile from the repository');
@@ -159,15 +173,69 @@ for (const unit of ['undersigned-web.service', 'undersigned-worker.service']) {
     for (const key of ['DATABASE_URL', 'SECRET', 'BASE_URL', 'SMTP_URL', 'NODE_ENV']) {
       if (!env[key]) fail(`deploy/compose.yaml: ${name} does not set ${key}`);
     }
-    if (!/@postgres:5432\//.test(env.DATABASE_URL)) fail(`deploy/compose.yaml: ${name}'s DATABASE_URL must name the postgres service`);
+    if (!/@postgres:5432\//.test(env.DATABASE_URL))
+      fail(`deploy/compose.yaml: ${name}'s DATABASE_URL must name the postgres service`);
   }
   const command = services.worker.command;
   if (!Array.isArray(command) || !fs.existsSync(path.join(final.dir, command[1] ?? ''))) {
     fail(`deploy/compose.yaml: the worker runs ${JSON.stringify(command)}, which the build does not produce`);
   }
   const published = (services.web.ports ?? []).map((p) => String(p).split(':').at(-1));
-  if (!published.includes(final.env.PORT)) fail(`deploy/compose.yaml: web must publish the image's PORT ${final.env.PORT}`);
+  if (!published.includes(final.env.PORT))
+    fail(`deploy/compose.yaml: web must publish the image's PORT ${final.env.PORT}`);
   log('deploy/compose.yaml parses; its services, build and commands exist');
+}
+
+// The nginx site: Debian's nginx must accept it as written, its certificate paths and ports swapped
+// for a throwaway certificate and loopback ports (nginx -t checks the certificate files exist).
+{
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'undersigned-nginx-'));
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const site = fs
+      .readFileSync(path.join(context, 'deploy', 'nginx.conf'), 'utf8')
+      .replace(/\/etc\/letsencrypt\/live\/[^;]*fullchain\.pem/g, path.join(dir, 'cert.pem'))
+      .replace(/\/etc\/letsencrypt\/live\/[^;]*privkey\.pem/g, path.join(dir, 'key.pem'))
+      .replace(/\/var\/cache\/nginx\/undersigned/g, path.join(dir, 'cache'))
+      .replace(/listen \[::\]:\d+[^;]*;/g, '')
+      .replace(/listen (\d+)/g, (_, p) => `listen 127.0.0.1:${Number(p) + 20000}`);
+    fs.writeFileSync(path.join(dir, 'site.conf'), site);
+    const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+      .map((t) => `${t}_temp_path ${path.join(dir, t)};`)
+      .join(' ');
+    fs.writeFileSync(
+      path.join(dir, 'nginx.conf'),
+      `pid ${path.join(dir, 'nginx.pid')}; error_log ${path.join(dir, 'error.log')};\nevents {}\nhttp { access_log off; ${temp} include ${path.join(dir, 'site.conf')}; }\n`,
+    );
+    execFileSync(
+      fs.existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx',
+      ['-t', '-q', '-p', dir, '-c', path.join(dir, 'nginx.conf')],
+      { stdio: 'inherit' },
+    );
+    log('deploy/nginx.conf passes nginx -t');
+  } catch (error) {
+    fail(`deploy/nginx.conf: ${error.message}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const port = await new Promise((resolve) => {
@@ -190,7 +258,11 @@ const env = {
   LOG_LEVEL: 'warn',
 };
 const [bin, ...rest] = final.cmd;
-const server = spawn(bin === 'node' ? process.execPath : bin, rest, { cwd: final.dir, env, stdio: ['ignore', 'inherit', 'inherit'] });
+const server = spawn(bin === 'node' ? process.execPath : bin, rest, {
+  cwd: final.dir,
+  env,
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
 const stop = () => server.kill('SIGTERM');
 process.on('exit', stop);
 try {
