@@ -1,32 +1,17 @@
 import type { Store } from '../../server/db/store';
 import { signaturesRepository, type NewSignature } from '../../server/signatures/signaturesRepository';
+import { aSignature, at, seedCampaign } from './storeSeed';
 
-/** The time the console's store tests write at. */
-export const at = Date.UTC(2026, 10, 30, 12);
+export { at };
 export const day = 24 * 60 * 60 * 1000;
 
 /** Countries, a campaign with a demand, and two addressees: a fixed one and a default delegation. */
 export async function seedConsoleStore(
   store: Store,
 ): Promise<{ demandId: number; fixedTarget: number; defaultTarget: number }> {
+  const { demandId } = await seedCampaign(store, { countries: ['DE', 'FR', 'IT'] });
   await store.run(
-    store.qb.insertInto('countries').values([
-      { code: 'DE', nato_member: 1 },
-      { code: 'FR', nato_member: 1 },
-      { code: 'IT', nato_member: 1 },
-    ]),
-  );
-  const campaign = await store.first(
-    store.qb
-      .insertInto('campaigns')
-      .values({ slug: 'c', source_author: 'A', source_title: 'T', source_publication: 'P', source_year: 2025 })
-      .returning('id'),
-  );
-  const demand = await store.first(
-    store.qb.insertInto('demands').values({ campaign_id: campaign!.id, slug: 'demand', position: 1 }).returning('id'),
-  );
-  await store.run(
-    store.qb.insertInto('demand_texts').values({ demand_id: demand!.id, lang: 'en', title: 'Demand', summary: 'S' }),
+    store.qb.insertInto('demand_texts').values({ demand_id: demandId, lang: 'en', title: 'Demand', summary: 'S' }),
   );
   const target = async (name: string, isDefault: 0 | 1) =>
     (await store.first(
@@ -36,7 +21,7 @@ export async function seedConsoleStore(
         .returning('id'),
     ))!.id;
   return {
-    demandId: demand!.id,
+    demandId,
     fixedTarget: await target('Minister', 0),
     defaultTarget: await target('Delegation', 1),
   };
@@ -62,26 +47,7 @@ export async function signed(
   validated = true,
 ): Promise<number> {
   const signatures = signaturesRepository(store);
-  const id = await signatures.insert(
-    {
-      petitionId,
-      name: 'Ada Lovelace',
-      email: 'Ada@Example.org',
-      emailCanonical: 'ada@example.org',
-      country: 'DE',
-      postcode: null,
-      showPublicly: true,
-      updatesOptIn: false,
-      consentVersion: 'v1',
-      ipHash: null,
-      locale: 'en',
-      state: 'pending',
-      fraudReason: null,
-      now: at,
-      ...over,
-    },
-    1,
-  );
+  const id = await signatures.insert(aSignature(petitionId, over), 1);
   if (validated && !(await signatures.validate((await signatures.findById(id))!, at + 1))) {
     throw new Error(`signature ${id} was not validated`);
   }

@@ -61,6 +61,8 @@ describe(`every journey on ${engine}`, () => {
   it('delivers the signatures to the delegation in a digest', async () => {
     const planned = await t.services.delivery.plan();
     expect(planned).toMatchObject({ batches: 1, signatures: 2 });
+    // As the scheduler does after planning: the sender is woken to send the digest now.
+    t.services.sender.wake();
     const digest = await mailTo(italy, /2 new signatures$/);
     expect(digest.attachments[0]!.content.toString()).toContain('Giulia Rossi');
     await until(async () => (await t.services.delivery.status())[0]?.state === 'sent', 'the batch marked sent');

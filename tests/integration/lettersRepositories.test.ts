@@ -4,6 +4,7 @@ import { lettersPrivacy } from '../../server/letters/lettersPrivacy';
 import { lettersRepository, type NewLetter } from '../../server/letters/lettersRepository';
 import { bands, fingerprint, toBlob } from '../../server/letters/similarity';
 import { targetsRepository } from '../../server/targets/targetsRepository';
+import { seedCampaign } from '../helpers/storeSeed';
 import { createTestStore, postgresUrl, type TestStore } from '../helpers/testStore';
 
 const engine = postgresUrl ? 'PostgreSQL' : 'SQLite';
@@ -22,27 +23,11 @@ describe(`letters and targets on ${engine}`, () => {
   beforeAll(async () => {
     t = await createTestStore();
     const { store } = t;
-    await store.run(
-      store.qb.insertInto('countries').values([
-        { code: 'DE', nato_member: 1 },
-        { code: 'FR', nato_member: 1 },
-        { code: 'IT', nato_member: 1 },
-        { code: 'CH', nato_member: 0 },
-      ]),
-    );
-    const campaign = await store.first(
-      store.qb
-        .insertInto('campaigns')
-        .values({ slug: 'c', source_author: 'A', source_title: 'T', source_publication: 'P', source_year: 2025 })
-        .returning('id'),
-    );
-    const demand = await store.first(
-      store.qb
-        .insertInto('demands')
-        .values({ campaign_id: campaign!.id, slug: 'fair-tax', position: 1 })
-        .returning('id'),
-    );
-    demandId = demand!.id;
+    ({ demandId } = await seedCampaign(store, {
+      countries: ['DE', 'FR', 'IT'],
+      outside: ['CH'],
+      demandSlug: 'fair-tax',
+    }));
     // English only: French readers fall back to it.
     await store.run(
       store.qb.insertInto('demand_texts').values({ demand_id: demandId, lang: 'en', title: 'Fair tax', summary: 'S' }),

@@ -6,6 +6,7 @@ import { createOutbox } from '../../server/mail/outbox';
 import { insertOutboxRow, outboxRepository } from '../../server/mail/outboxRepository';
 import { petitionsRepository } from '../../server/petitions/petitionsRepository';
 import { createViews } from '../../server/views/views';
+import { seedCampaign } from '../helpers/storeSeed';
 import { createTestStore, postgresUrl, type TestStore } from '../helpers/testStore';
 
 const engine = postgresUrl ? 'PostgreSQL' : 'SQLite';
@@ -26,26 +27,11 @@ describe(`the outbox and delivery on ${engine}`, () => {
   beforeAll(async () => {
     t = await createTestStore();
     const { store } = t;
-    await store.run(
-      store.qb.insertInto('countries').values([
-        { code: 'IT', nato_member: 1 },
-        { code: 'FR', nato_member: 1 },
-        { code: 'BE', nato_member: 1 },
-      ]),
-    );
-    const campaign = await store.first(
-      store.qb
-        .insertInto('campaigns')
-        .values({ slug: 'c', source_author: 'A', source_title: 'T', source_publication: 'P', source_year: 2025 })
-        .returning('id'),
-    );
-    const demand = await store.first(
-      store.qb.insertInto('demands').values({ campaign_id: campaign!.id, slug: 'demand', position: 1 }).returning('id'),
-    );
+    const { demandId } = await seedCampaign(store, { countries: ['IT', 'FR', 'BE'] });
     const petition = await store.first(
       store.qb
         .insertInto('petitions')
-        .values({ demand_id: demand!.id, slug: 'the-petition', goal: 100, created_at: at })
+        .values({ demand_id: demandId, slug: 'the-petition', goal: 100, created_at: at })
         .returning('id'),
     );
     petitionId = Number(petition!.id);

@@ -4,6 +4,7 @@ import { dashboardRepository } from '../../server/console/dashboard/dashboardRep
 import { createGroupWriter } from '../../server/db/groupWriter';
 import { petitionsRepository } from '../../server/petitions/petitionsRepository';
 import { signaturesRepository, type NewSignature } from '../../server/signatures/signaturesRepository';
+import { aSignature, seedCampaign } from '../helpers/storeSeed';
 import { createTestStore, postgresUrl, type TestStore } from '../helpers/testStore';
 
 const engine = postgresUrl ? 'PostgreSQL' : 'SQLite';
@@ -19,37 +20,21 @@ describe(`repositories on ${engine}`, () => {
   beforeAll(async () => {
     t = await createTestStore();
     const { store } = t;
-    await store.run(
-      store.qb.insertInto('countries').values([
-        { code: 'DE', nato_member: 1 },
-        { code: 'FR', nato_member: 1 },
-        { code: 'IT', nato_member: 1 },
-        { code: 'CH', nato_member: 0 },
-      ]),
-    );
-    const campaign = await store.first(
-      store.qb
-        .insertInto('campaigns')
-        .values({ slug: 'c', source_author: 'A', source_title: 'T', source_publication: 'P', source_year: 2025 })
-        .returning('id'),
-    );
+    const { campaignId, demandId } = await seedCampaign(store, { countries: ['DE', 'FR', 'IT'], outside: ['CH'] });
     await store.run(
       store.qb.insertInto('campaign_texts').values([
-        { campaign_id: campaign!.id, lang: 'en', title: 'Campaign', intro: 'Intro', source_role: 'Role' },
-        { campaign_id: campaign!.id, lang: 'fr', title: 'Campagne', intro: 'Intro fr', source_role: 'Rôle' },
+        { campaign_id: campaignId, lang: 'en', title: 'Campaign', intro: 'Intro', source_role: 'Role' },
+        { campaign_id: campaignId, lang: 'fr', title: 'Campagne', intro: 'Intro fr', source_role: 'Rôle' },
       ]),
-    );
-    const demand = await store.first(
-      store.qb.insertInto('demands').values({ campaign_id: campaign!.id, slug: 'demand', position: 1 }).returning('id'),
     );
     // English only: French readers fall back to it.
     await store.run(
-      store.qb.insertInto('demand_texts').values({ demand_id: demand!.id, lang: 'en', title: 'Demand', summary: 'S' }),
+      store.qb.insertInto('demand_texts').values({ demand_id: demandId, lang: 'en', title: 'Demand', summary: 'S' }),
     );
     const petition = await store.first(
       store.qb
         .insertInto('petitions')
-        .values({ demand_id: demand!.id, slug: 'the-petition', goal: 100, created_at: at })
+        .values({ demand_id: demandId, slug: 'the-petition', goal: 100, created_at: at })
         .returning('id'),
     );
     petitionId = petition!.id;
@@ -63,23 +48,7 @@ describe(`repositories on ${engine}`, () => {
   });
   afterAll(async () => t.close());
 
-  const signer = (over: Partial<NewSignature> = {}): NewSignature => ({
-    petitionId,
-    name: 'Ada Lovelace',
-    email: 'Ada@Example.org',
-    emailCanonical: 'ada@example.org',
-    country: 'DE',
-    postcode: null,
-    showPublicly: true,
-    updatesOptIn: false,
-    consentVersion: 'v1',
-    ipHash: null,
-    locale: 'en',
-    state: 'pending',
-    fraudReason: null,
-    now: at,
-    ...over,
-  });
+  const signer = (over: Partial<NewSignature> = {}): NewSignature => aSignature(petitionId, over);
 
   it('reads texts in the language asked for, falling back to English', async () => {
     const petitions = petitionsRepository(t.store);
