@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { appRoot } from '../config';
 import type { Store } from '../db/store';
+import { countersRepository } from '../petitions/countersRepository';
 
 interface Texts<T> {
   en: T;
@@ -121,12 +122,7 @@ export async function seed(store: Store, dir = path.join(appRoot, 'db', 'seed'),
             .onConflict((oc) => oc.doNothing()),
         );
       }
-      await tx.run(
-        qb
-          .insertInto('petition_counts')
-          .values({ petition_id: petitionId })
-          .onConflict((oc) => oc.doNothing()),
-      );
+      await countersRepository(tx).created(petitionId);
     }
 
     // Only seeds a country's default delegation when it has none: never overwrites an organiser's edit.

@@ -1,4 +1,5 @@
 import { prepared, type Executor, type Params } from '../../db/store';
+import { countersRepository } from '../../petitions/countersRepository';
 
 export interface AuditRow {
   id: number;
@@ -15,19 +16,6 @@ const signature = prepared((qb, p: Params<{ id: number }>) =>
     .selectFrom('signatures')
     .select(['id', 'petition_id as petitionId', 'country_code as country', 'state'])
     .where('id', '=', p.id),
-);
-const decrement = prepared((qb, p: Params<{ petitionId: number }>) =>
-  qb
-    .updateTable('petition_counts')
-    .set((eb) => ({ validated: eb('validated', '-', 1) }))
-    .where('petition_id', '=', p.petitionId),
-);
-const decrementCountry = prepared((qb, p: Params<{ petitionId: number; country: string }>) =>
-  qb
-    .updateTable('petition_country_counts')
-    .set((eb) => ({ validated: eb('validated', '-', 1) }))
-    .where('petition_id', '=', p.petitionId)
-    .where('country_code', '=', p.country),
 );
 const removeSignature = prepared((qb, p: Params<{ id: number }>) => qb.deleteFrom('signatures').where('id', '=', p.id));
 const auditPage = prepared((qb, p: Params<{ afterId: number; limit: number }>) =>
@@ -60,10 +48,7 @@ export function erasureRepository(db: Executor) {
     async deleteSignature(id: number): Promise<boolean> {
       const s = await db.first(signature, { id });
       if (!s) return false;
-      if (s.state === 'validated') {
-        await db.run(decrement, { petitionId: s.petitionId });
-        await db.run(decrementCountry, { petitionId: s.petitionId, country: s.country });
-      }
+      if (s.state === 'validated') await countersRepository(db).withdrawn(s.petitionId, s.country);
       await db.run(removeSignature, { id });
       return true;
     },

@@ -1,0 +1,95 @@
+import { seed } from '../../server/campaign/seed';
+import { countersRepository } from '../../server/petitions/countersRepository';
+import { petitionsRepository } from '../../server/petitions/petitionsRepository';
+import { signaturesRepository, type NewSignature } from '../../server/signatures/signaturesRepository';
+import { createTestStore, postgresUrl, type TestStore } from '../helpers/testStore';
+
+const engine = postgresUrl ? 'PostgreSQL' : 'SQLite';
+const at = Date.UTC(2026, 10, 30, 12);
+
+/** Repositories that several features write through (the counters), on the database the run points at. */
+describe(`shared repositories on ${engine}`, () => {
+  let t: TestStore;
+  let petitionId: number;
+  beforeAll(async () => {
+    t = await createTestStore();
+    await seed(t.store, undefined, at);
+    petitionId = (await t.store.first(t.store.qb.selectFrom('petitions').select('id').orderBy('id')))!.id;
+  });
+  afterAll(async () => t.close());
+
+  const signer = (n: number, country: string): NewSignature => ({
+    petitionId,
+    name: `Signer ${n}`,
+    email: `s${n}@example.org`,
+    emailCanonical: `s${n}@example.org`,
+    country,
+    postcode: null,
+    showPublicly: true,
+    updatesOptIn: false,
+    consentVersion: 'v1',
+    ipHash: null,
+    locale: 'en',
+    state: 'pending',
+    fraudReason: null,
+    now: at,
+  });
+
+  describe('countersRepository', () => {
+    it('counts validations, withdrawals and recounts, in all and by country', async () => {
+      const petitions = petitionsRepository(t.store);
+      // The seed made every petition's total; made again, it keeps its value.
+      expect(await petitions.validatedCount(petitionId)).toBe(0);
+      await t.store.transaction(async (tx) => {
+        const signatures = signaturesRepository(tx);
+        for (const [n, country] of [
+          [1, 'DE'],
+          [2, 'DE'],
+          [3, 'FR'],
+        ] as const) {
+          const id = await signatures.insert(signer(n, country), 1);
+          expect(await signatures.validate((await signatures.findById(id))!, at + 1)).toBe(true);
+        }
+      });
+      await countersRepository(t.store).created(petitionId);
+      expect(await petitions.validatedCount(petitionId)).toBe(3);
+      expect(await petitions.countryCounts(petitionId)).toEqual([
+        { country: 'DE', count: 2 },
+        { country: 'FR', count: 1 },
+      ]);
+
+      await t.store.transaction((tx) => countersRepository(tx).withdrawn(petitionId, 'DE'));
+      expect(await petitions.validatedCount(petitionId)).toBe(2);
+      expect(await petitions.countryCounts(petitionId)).toEqual(
+        expect.arrayContaining([
+          { country: 'DE', count: 1 },
+          { country: 'FR', count: 1 },
+        ]),
+      );
+
+      // Counted again from the rows: the three validated signatures, whatever the counters said.
+      await t.store.transaction((tx) => countersRepository(tx).recount(petitionId));
+      expect(await petitions.validatedCount(petitionId)).toBe(3);
+      expect(await petitions.countryCounts(petitionId)).toEqual([
+        { country: 'DE', count: 2 },
+        { country: 'FR', count: 1 },
+      ]);
+    });
+
+    it('starts a new petition at zero, and a rolled-back validation counts nothing', async () => {
+      const { id } = (await t.store.first(
+        t.store.qb.insertInto('petitions').values({ slug: 'new-one', goal: 10, created_at: at }).returning('id'),
+      ))!;
+      await countersRepository(t.store).created(id);
+      expect(await petitionsRepository(t.store).validatedCount(id)).toBe(0);
+      await expect(
+        t.store.transaction(async (tx) => {
+          await countersRepository(tx).validated(id, 'IT');
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+      expect(await petitionsRepository(t.store).validatedCount(id)).toBe(0);
+      expect(await petitionsRepository(t.store).countryCounts(id)).toEqual([]);
+    });
+  });
+});
