@@ -1,3 +1,4 @@
+import { auditRepository } from '../../server/admin/auditRepository';
 import { seed } from '../../server/campaign/seed';
 import { countersRepository } from '../../server/petitions/countersRepository';
 import { petitionsRepository } from '../../server/petitions/petitionsRepository';
@@ -90,6 +91,41 @@ describe(`shared repositories on ${engine}`, () => {
       ).rejects.toThrow('rolled back');
       expect(await petitionsRepository(t.store).validatedCount(id)).toBe(0);
       expect(await petitionsRepository(t.store).countryCounts(id)).toEqual([]);
+    });
+  });
+
+  describe('auditRepository', () => {
+    it('pages newest first with who acted, passes in id order, and rewrites an entry', async () => {
+      const audit = auditRepository(t.store);
+      const { id: organiserId } = (await t.store.first(
+        t.store.qb
+          .insertInto('organisers')
+          .values({ email: 'ana@example.org', password_hash: 'x', role: 'admin', created_at: at })
+          .returning('id'),
+      ))!;
+      await t.store.transaction(async (tx) => {
+        await auditRepository(tx).insert({ at, organiserId, action: 'a.one', subject: 's1', details: '{}' });
+        await auditRepository(tx).insert({
+          at: at + 1,
+          organiserId: null,
+          action: 'a.two',
+          subject: null,
+          details: '{"k":1}',
+        });
+      });
+      const newest = await audit.page(Number.MAX_SAFE_INTEGER, 10);
+      expect(newest.map((r) => [r.action, r.organiserEmail, r.at])).toEqual([
+        ['a.two', null, at + 1],
+        ['a.one', 'ana@example.org', at],
+      ]);
+      expect(await audit.page(newest[0]!.id, 10)).toHaveLength(1);
+      const first = await audit.after(0, 1);
+      expect(first).toEqual([{ id: newest[1]!.id, action: 'a.one', subject: 's1', details: '{}' }]);
+      await audit.rewrite(first[0]!.id, null, '{"erased":true}');
+      expect(await audit.after(0, 10)).toEqual([
+        expect.objectContaining({ action: 'a.one', subject: null, details: '{"erased":true}' }),
+        expect.objectContaining({ action: 'a.two', details: '{"k":1}' }),
+      ]);
     });
   });
 });

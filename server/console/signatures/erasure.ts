@@ -1,3 +1,4 @@
+import { auditRepository } from '../../admin/auditRepository';
 import type { Executor } from '../../db/store';
 import { outboxPage, removeMail } from '../../mail/outboxErasure';
 import { canonicalEmail, mentionsAddress, replaceAddress } from '../../signatures/rules';
@@ -124,7 +125,7 @@ const structuralSubject = /^(?:[A-Z]+ \/\S*|[a-z_]+ #\d+)$/;
 const auditEraser: Eraser = {
   table: 'audit_log',
   async erase(person, tx) {
-    const repo = erasureRepository(tx);
+    const audit = auditRepository(tx);
     const names = person.names.filter((t) => t.trim().length > 0);
     // Whole words only, any case: erasing "Al" must not turn "Albania" into "[erased]bania".
     const namePattern =
@@ -166,7 +167,7 @@ const auditEraser: Eraser = {
     let changed = 0;
     let after = 0;
     for (;;) {
-      const rows = await repo.auditPage(after, 500);
+      const rows = await audit.after(after, 500);
       if (rows.length === 0) return changed;
       for (const row of rows) {
         after = row.id;
@@ -182,7 +183,7 @@ const auditEraser: Eraser = {
         if (row.action === 'signatures.search' && foundThem(parsed.q)) cleaned.q = placeholder;
         const details = JSON.stringify(cleaned);
         if (subject !== row.subject || details !== row.details) {
-          await repo.rewriteAudit(row.id, subject, details);
+          await audit.rewrite(row.id, subject, details);
           changed++;
         }
       }

@@ -1,13 +1,6 @@
 import { prepared, type Executor, type Params } from '../../db/store';
 import { countersRepository } from '../../petitions/countersRepository';
 
-export interface AuditRow {
-  id: number;
-  action: string;
-  subject: string | null;
-  details: string;
-}
-
 const byCanonical = prepared((qb, p: Params<{ canonical: string }>) =>
   qb.selectFrom('signatures').select(['id', 'name', 'email', 'postcode']).where('email_canonical', '=', p.canonical),
 );
@@ -18,21 +11,10 @@ const signature = prepared((qb, p: Params<{ id: number }>) =>
     .where('id', '=', p.id),
 );
 const removeSignature = prepared((qb, p: Params<{ id: number }>) => qb.deleteFrom('signatures').where('id', '=', p.id));
-const auditPage = prepared((qb, p: Params<{ afterId: number; limit: number }>) =>
-  qb
-    .selectFrom('audit_log')
-    .select(['id', 'action', 'subject', 'details'])
-    .where('id', '>', p.afterId)
-    .orderBy('id')
-    .limit(p.limit),
-);
-const updateAudit = prepared((qb, p: Params<{ id: number; subject: string | null; details: string }>) =>
-  qb.updateTable('audit_log').set({ subject: p.subject, details: p.details }).where('id', '=', p.id),
-);
 
 export type ErasureRepository = ReturnType<typeof erasureRepository>;
 
-/** The SQL of an erasure request (signatures and the audit log; the outbox's is in mail/outboxErasure). */
+/** The signatures' side of an erasure request (the audit log's is in admin/auditRepository, the outbox's in mail). */
 export function erasureRepository(db: Executor) {
   return {
     /** The signatures of a canonical address, with what identifies their signer. */
@@ -51,13 +33,6 @@ export function erasureRepository(db: Executor) {
       if (s.state === 'validated') await countersRepository(db).withdrawn(s.petitionId, s.country);
       await db.run(removeSignature, { id });
       return true;
-    },
-    /** Audit entries after `afterId`, in id order, `limit` at a time. */
-    auditPage(afterId: number, limit: number): Promise<AuditRow[]> {
-      return db.all(auditPage, { afterId, limit });
-    },
-    async rewriteAudit(id: number, subject: string | null, details: string): Promise<void> {
-      await db.run(updateAudit, { id, subject, details });
     },
   };
 }
