@@ -1,6 +1,6 @@
 import { auditRepository } from '../../admin/auditRepository';
 import type { Executor } from '../../db/store';
-import { outboxPage, removeMail } from '../../mail/outboxErasure';
+import { outboxErasureRepository } from '../../mail/outboxErasureRepository';
 import { canonicalEmail, mentionsAddress, replaceAddress } from '../../signatures/rules';
 import { erasureRepository } from './erasureRepository';
 
@@ -76,16 +76,17 @@ function stringsIn(value: unknown): string[] {
 const outboxEraser: Eraser = {
   table: 'outbox',
   async erase(person, tx) {
+    const outbox = outboxErasureRepository(tx);
     let removed = 0;
     for (let after = 0; ;) {
-      const rows = await outboxPage(tx, after, 500);
+      const rows = await outbox.page(after, 500);
       if (rows.length === 0) return removed;
       for (const row of rows) {
         after = row.id;
         // A digest concerns a batch of signatures, not a person, and its batch refers to it.
         if (row.kind === 'digest') continue;
         const theirs = [row.recipient, ...stringsIn(row.params)].some((s) => mentionsAddress(s, person.canonical));
-        if (theirs && (await removeMail(tx, row.id))) removed++;
+        if (theirs && (await outbox.remove(row.id))) removed++;
       }
     }
   },
