@@ -36,6 +36,26 @@ describe(`shared repositories on ${engine}`, () => {
     now: at,
   });
 
+  describe('seedRepository (through the seed)', () => {
+    it("seeds once: a second run adds no row and keeps an organiser's edit", async () => {
+      const count = async (table: 'targets' | 'petitions' | 'demand_texts' | 'countries') =>
+        Number((await t.store.first(t.store.qb.selectFrom(table).select((eb) => eb.fn.countAll().as('n'))))!.n);
+      const before = await Promise.all(
+        ['targets', 'petitions', 'demand_texts', 'countries'].map((n) => count(n as 'targets')),
+      );
+      expect(before.every((n) => n > 0)).toBe(true);
+      await t.store.run(
+        t.store.qb.updateTable('targets').set({ email: 'edited@example.org' }).where('country_code', '=', 'DE'),
+      );
+      await seed(t.store, undefined, at + 1);
+      expect(
+        await Promise.all(['targets', 'petitions', 'demand_texts', 'countries'].map((n) => count(n as 'targets'))),
+      ).toEqual(before);
+      const de = await t.store.first(t.store.qb.selectFrom('targets').select('email').where('country_code', '=', 'DE'));
+      expect(de?.email).toBe('edited@example.org');
+    });
+  });
+
   describe('countersRepository', () => {
     it('counts validations, withdrawals and recounts, in all and by country', async () => {
       const petitions = petitionsRepository(t.store);
