@@ -1,15 +1,15 @@
 import { Router, type Request, type Response } from 'express';
-import type { AdminRender } from '../admin/adminRender';
-import type { AuditLog } from '../admin/auditLog';
-import { currentOrganiser, requireRole } from '../admin/requireRole';
-import type { DashboardService } from '../console/dashboard/dashboardService';
-import type { Erasure } from '../console/signatures/erasure';
-import type { Retention } from '../console/signatures/retention';
-import type { Lang } from '../i18n/i18n';
-import { outboxErasureRepository } from '../mail/outboxErasureRepository';
-import type { PetitionsRepository } from '../petitions/petitionsRepository';
-import { lettersPrivacyRepository } from './lettersPrivacyRepository';
-import { NoAddressError, type LettersService } from './lettersService';
+import type { AdminRender } from '../../admin/adminRender';
+import type { AuditLog } from '../../admin/auditLog';
+import { currentOrganiser, requireRole } from '../../admin/requireRole';
+import type { DashboardService } from '../dashboard/dashboardService';
+import type { Erasure } from '../signatures/erasure';
+import type { Retention } from '../signatures/retention';
+import type { Lang } from '../../i18n/i18n';
+import { outboxErasureRepository } from '../../mail/outboxErasureRepository';
+import type { PetitionsRepository } from '../../petitions/petitionsRepository';
+import { lettersPrivacyRepository } from '../../letters/lettersPrivacyRepository';
+import { NoAddressError, type LettersService } from '../../letters/lettersService';
 
 /** How the audit log names a letter (the subject of a release or a drop). */
 export const letterRef = (id: number) => `letter #${id}`;
