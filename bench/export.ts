@@ -22,7 +22,7 @@ import { seed } from '../server/campaign/seed';
 import { loadConfig } from '../server/config';
 import { migrate, openDatabase } from '../server/db/database';
 import { createSqliteStore } from '../server/db/sqliteStore';
-import { exportQuery } from '../server/exports/exportRepository';
+import { exportQuery } from '../server/console/exports/exportRepository';
 
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const slug = 'fund-defence-fairly';

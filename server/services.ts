@@ -9,8 +9,12 @@ import { loadLetterTemplates } from './letters/letterTemplates';
 import { createLettersService } from './letters/lettersService';
 import type { Logger } from './logger';
 import crypto from 'node:crypto';
-import { registerDeliveryDashboard } from './delivery/deliveryAdmin';
-import { registerLettersDashboard, registerLettersErasure, registerLettersRetention } from './letters/lettersAdmin';
+import { registerDeliveryDashboard } from './console/delivery/deliveryAdmin';
+import {
+  registerLettersDashboard,
+  registerLettersErasure,
+  registerLettersRetention,
+} from './console/letters/lettersAdmin';
 import { createDeliveryService } from './delivery/deliveryService';
 import { createMailTransport, type MailTransport } from './mail/mailer';
 import { createMailRenderer } from './mail/mailRenderer';

@@ -3,19 +3,12 @@ import session from 'express-session';
 import type { i18n } from 'i18next';
 import { csrfSync } from 'csrf-sync';
 import type { Config } from '../config';
-import { dashboardRoutes } from '../console/dashboard/dashboardRoutes';
-import { petitionAdminRoutes } from '../console/petitions/petitionAdminRoutes';
-import { signatureAdminRoutes } from '../console/signatures/signatureAdminRoutes';
-import { targetsRoutes } from '../console/targets/targetsRoutes';
-import { deliveryAdminRoutes } from '../delivery/deliveryAdmin';
-import { exportRoutes } from '../exports/exportRoutes';
-import { lettersAdminRoutes } from '../letters/lettersAdmin';
+import { consoleRoutes } from '../console/consoleRoutes';
 import type { LettersService } from '../letters/lettersService';
 import type { OutboxSender } from '../mail/outboxSender';
 import { createCsrf } from '../http/csrf';
 import type { Render } from '../http/render';
 import type { PetitionsService } from '../petitions/petitionsService';
-import { accountsRoutes } from './accountsRoutes';
 import type { AdminServices } from './adminServices';
 import { createAdminRender } from './adminRender';
 import { loginRoutes, logoutRoute, sessionCookieName } from './authRoutes';
@@ -28,7 +21,7 @@ import { auditRefusals, loadOrganiser, readOnlyForViewers, requireLogin } from '
  * successful login.
  *
  * no-store → session → who is logged in → /login → (login required) → CSRF → /logout → viewers
- * read only → the console's pages, each with its own role check.
+ * read only → the console's pages (server/console), each with its own role check.
  */
 export function adminRoutes(deps: {
   admin: AdminServices;
@@ -97,33 +90,17 @@ export function adminRoutes(deps: {
   router.post('/logout', logoutRoute({ audit: admin.audit, secure: production }));
   router.use(readOnlyForViewers);
 
-  const common = { audit: admin.audit, render };
-  router.use(dashboardRoutes({ dashboard: admin.dashboard, render }));
   router.use(
-    petitionAdminRoutes({
-      ...common,
-      petitionAdmin: admin.petitionAdmin,
-      dashboard: admin.dashboard,
-      targets: admin.targets,
+    consoleRoutes({
+      admin,
+      petitions,
+      config,
+      render,
+      i18n: deps.i18n,
+      sender: deps.sender,
+      letters: deps.letters,
     }),
   );
-  router.use(targetsRoutes({ ...common, targets: admin.targets, petitions }));
-  router.use(
-    signatureAdminRoutes({
-      ...common,
-      signatureAdmin: admin.signatureAdmin,
-      erasure: admin.erasure,
-      retention: admin.retention,
-      dashboard: admin.dashboard,
-      retentionDays: config.retention.daysAfterClose,
-      mailRetentionDays: config.retention.mailDays,
-      letterRetentionDays: config.retention.letterDays,
-    }),
-  );
-  router.use(exportRoutes({ ...common, exports: admin.exports, petitions, dashboard: admin.dashboard }));
-  router.use(accountsRoutes({ ...common, accounts: admin.accounts, i18n: deps.i18n }));
-  if (deps.sender) router.use(deliveryAdminRoutes({ ...common, sender: deps.sender }));
-  if (deps.letters) router.use(lettersAdminRoutes({ ...common, letters: deps.letters }));
   router.use(auditRefusals(admin.audit));
   return router;
 }

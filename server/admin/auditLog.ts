@@ -1,5 +1,6 @@
 import os from 'node:os';
-import { prepared, type Executor, type Params } from '../db/store';
+import type { Executor } from '../db/store';
+import { auditRepository } from './auditRepository';
 
 export interface AuditEntry {
   id: number;
@@ -66,30 +67,6 @@ const commandLineKey = 'commandLine';
 
 export type AuditLog = ReturnType<typeof createAuditLog>;
 
-const insert = prepared(
-  (
-    qb,
-    p: Params<{ at: number; organiserId: number | null; action: string; subject: string | null; details: string }>,
-  ) =>
-    qb.insertInto('audit_log').values({
-      at: p.at,
-      organiser_id: p.organiserId,
-      action: p.action,
-      subject: p.subject,
-      details: p.details,
-    }),
-);
-const page = prepared((qb, p: Params<{ before: number; limit: number }>) =>
-  qb
-    .selectFrom('audit_log as a')
-    .leftJoin('organisers as o', 'o.id', 'a.organiser_id')
-    .select(['a.id', 'a.at', 'a.organiser_id as organiserId', 'o.email as organiserEmail', 'a.action', 'a.subject'])
-    .select('a.details')
-    .where('a.id', '<', p.before)
-    .orderBy('a.id', 'desc')
-    .limit(p.limit),
-);
-
 /** Every organiser action, for admins to read. */
 export function createAuditLog(store: Executor, clock: () => number = Date.now) {
   return {
@@ -98,7 +75,7 @@ export function createAuditLog(store: Executor, clock: () => number = Date.now) 
       // The command line's user rides in the details (the table has no column for it).
       const details = { ...(scrub(entry.details ?? {}) as Record<string, unknown>) };
       if (entry.commandLine) details[commandLineKey] = entry.commandLine;
-      await tx.run(insert, {
+      await auditRepository(tx).insert({
         at: clock(),
         organiserId: entry.organiserId,
         action: entry.action,
@@ -108,7 +85,7 @@ export function createAuditLog(store: Executor, clock: () => number = Date.now) 
     },
     /** Newest first, `limit` entries older than the entry `before`. */
     async list(options: { before?: number; limit: number }): Promise<AuditEntry[]> {
-      const rows = await store.all(page, { before: options.before ?? Number.MAX_SAFE_INTEGER, limit: options.limit });
+      const rows = await auditRepository(store).page(options.before ?? Number.MAX_SAFE_INTEGER, options.limit);
       return rows.map((r) => {
         const { [commandLineKey]: commandLine, ...details } = JSON.parse(r.details) as Record<string, unknown>;
         return { ...r, commandLine: typeof commandLine === 'string' ? commandLine : null, details };

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { appRoot } from '../config';
 import type { Store } from '../db/store';
+import { countersRepository } from '../petitions/countersRepository';
+import { seedRepository } from './seedRepository';
 
 interface Texts<T> {
   en: T;
@@ -45,110 +47,65 @@ export async function seed(store: Store, dir = path.join(appRoot, 'db', 'seed'),
   const targets = readJson<TargetSeed[]>(dir, 'targets.json');
 
   await store.transaction(async (tx) => {
-    const { qb } = tx;
-    for (const code of countries) {
-      await tx.run(
-        qb
-          .insertInto('countries')
-          .values({ code })
-          .onConflict((oc) => oc.doNothing()),
-      );
-    }
-    for (const t of targets) {
-      await tx.run(
-        qb.updateTable('countries').set({ nato_member: 1, nato_joined: t.joined }).where('code', '=', t.country),
-      );
-    }
+    const rows = seedRepository(tx);
+    for (const code of countries) await rows.addCountry(code);
+    for (const t of targets) await rows.markNatoMember(t.country, t.joined);
 
-    await tx.run(
-      qb
-        .insertInto('campaigns')
-        .values({
-          slug: campaign.slug,
-          source_author: campaign.source.author,
-          source_title: campaign.source.title,
-          source_publication: campaign.source.publication,
-          source_year: campaign.source.year,
-        })
-        .onConflict((oc) => oc.column('slug').doNothing()),
-    );
-    const campaignId = (await tx.first(qb.selectFrom('campaigns').select('id').where('slug', '=', campaign.slug)))!.id;
+    const campaignId = await rows.addCampaign({
+      slug: campaign.slug,
+      source_author: campaign.source.author,
+      source_title: campaign.source.title,
+      source_publication: campaign.source.publication,
+      source_year: campaign.source.year,
+    });
     for (const lang of ['en', 'fr'] as const) {
-      await tx.run(
-        qb
-          .insertInto('campaign_texts')
-          .values({
-            campaign_id: campaignId,
-            lang,
-            title: campaign.texts[lang].title,
-            intro: campaign.texts[lang].intro,
-            source_role: lang === 'en' ? campaign.source.role : campaign.source.roleFr,
-          })
-          .onConflict((oc) => oc.doNothing()),
-      );
+      await rows.addCampaignText({
+        campaign_id: campaignId,
+        lang,
+        title: campaign.texts[lang].title,
+        intro: campaign.texts[lang].intro,
+        source_role: lang === 'en' ? campaign.source.role : campaign.source.roleFr,
+      });
     }
 
     for (const [i, d] of campaign.demands.entries()) {
-      await tx.run(
-        qb
-          .insertInto('demands')
-          .values({ campaign_id: campaignId, slug: d.slug, position: i + 1 })
-          .onConflict((oc) => oc.column('slug').doNothing()),
-      );
-      const demandId = (await tx.first(qb.selectFrom('demands').select('id').where('slug', '=', d.slug)))!.id;
+      const demandId = await rows.addDemand({ campaign_id: campaignId, slug: d.slug, position: i + 1 });
       for (const lang of ['en', 'fr'] as const) {
-        await tx.run(
-          qb
-            .insertInto('demand_texts')
-            .values({ demand_id: demandId, lang, title: d.texts[lang].title, summary: d.texts[lang].summary })
-            .onConflict((oc) => oc.doNothing()),
-        );
+        await rows.addDemandText({
+          demand_id: demandId,
+          lang,
+          title: d.texts[lang].title,
+          summary: d.texts[lang].summary,
+        });
       }
-      await tx.run(
-        qb
-          .insertInto('petitions')
-          .values({ demand_id: demandId, slug: d.petition.slug, goal: d.petition.goal, created_at: now })
-          .onConflict((oc) => oc.column('slug').doNothing()),
-      );
-      const petitionId = (await tx.first(qb.selectFrom('petitions').select('id').where('slug', '=', d.petition.slug)))!
-        .id;
+      const petitionId = await rows.addPetition({
+        demand_id: demandId,
+        slug: d.petition.slug,
+        goal: d.petition.goal,
+        created_at: now,
+      });
       for (const lang of ['en', 'fr'] as const) {
         const text = d.petition.texts[lang];
-        await tx.run(
-          qb
-            .insertInto('petition_texts')
-            .values({ petition_id: petitionId, lang, title: text.title, body: text.body })
-            .onConflict((oc) => oc.doNothing()),
-        );
+        await rows.addPetitionText({ petition_id: petitionId, lang, title: text.title, body: text.body });
       }
-      await tx.run(
-        qb
-          .insertInto('petition_counts')
-          .values({ petition_id: petitionId })
-          .onConflict((oc) => oc.doNothing()),
-      );
+      await countersRepository(tx).created(petitionId);
     }
 
     // Only seeds a country's default delegation when it has none: never overwrites an organiser's edit.
     for (const t of targets) {
-      const existing = await tx.first(
-        qb.selectFrom('targets').select('id').where('country_code', '=', t.country).where('is_default', '=', 1),
-      );
-      if (existing) continue;
-      await tx.run(
-        qb.insertInto('targets').values({
-          kind: t.kind as 'nato_delegation',
-          country_code: t.country,
-          name: t.name,
-          name_is_placeholder: t.namePlaceholder ? 1 : 0,
-          languages: t.languages.join(','),
-          email: t.email,
-          website: t.website,
-          is_default: 1,
-          created_at: now,
-          updated_at: now,
-        }),
-      );
+      if (await rows.hasDefaultTarget(t.country)) continue;
+      await rows.addTarget({
+        kind: t.kind as 'nato_delegation',
+        country_code: t.country,
+        name: t.name,
+        name_is_placeholder: t.namePlaceholder ? 1 : 0,
+        languages: t.languages.join(','),
+        email: t.email,
+        website: t.website,
+        is_default: 1,
+        created_at: now,
+        updated_at: now,
+      });
     }
   });
 }

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { csvRow } from '../exports/csv';
+import { csvRow } from '../csv';
 import { postcodeGoesToDelegations } from '../signatures/consent';
 import type { BatchSigner } from './deliveryRepository';
 

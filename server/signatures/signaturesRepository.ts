@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { prepared, type Executor, type Params } from '../db/store';
+import { countersRepository } from '../petitions/countersRepository';
 
 export type SignatureState = 'pending' | 'validated' | 'fraudulent' | 'invalidated';
 
@@ -103,22 +104,6 @@ const validate = prepared((qb, p: Params<{ id: number; createdAt: number; now: n
     .where('state', '=', 'pending')
     .where('created_at', '=', p.createdAt),
 );
-const bumpCount = prepared((qb, p: Params<{ petitionId: number }>) =>
-  qb
-    .updateTable('petition_counts')
-    .set((eb) => ({ validated: eb('validated', '+', 1) }))
-    .where('petition_id', '=', p.petitionId),
-);
-const bumpCountry = prepared((qb, p: Params<{ petitionId: number; country: string }>) =>
-  qb
-    .insertInto('petition_country_counts')
-    .values({ petition_id: p.petitionId, country_code: p.country, validated: 1 })
-    .onConflict((oc) =>
-      oc
-        .columns(['petition_id', 'country_code'])
-        .doUpdateSet((eb) => ({ validated: eb('petition_country_counts.validated', '+', 1) })),
-    ),
-);
 const unsubscribe = prepared(
   (_qb, p: Params<{ id: number; now: number }>) =>
     sql`UPDATE signatures SET updates_opt_in = 0, unsubscribed_at = ${p.now}
@@ -139,6 +124,7 @@ export type SignaturesRepository = ReturnType<typeof signaturesRepository>;
 
 /** Signatures on the store: on the database, or inside a caller's transaction. */
 export function signaturesRepository(db: Executor) {
+  const counters = countersRepository(db);
   return {
     /** Validated signers of a petition who asked for campaign updates and have not unsubscribed. */
     optedIn: (petitionId: number): Promise<Signature[]> => db.all(optedIn, { petitionId }),
@@ -180,8 +166,7 @@ export function signaturesRepository(db: Executor) {
     async validate(signature: Signature, now: number): Promise<boolean> {
       // Only the version the link was mailed for: a newer attempt re-dates the row (replacePending).
       if ((await db.run(validate, { id: signature.id, createdAt: signature.createdAt, now })) !== 1) return false;
-      await db.run(bumpCount, { petitionId: signature.petitionId });
-      await db.run(bumpCountry, { petitionId: signature.petitionId, country: signature.country });
+      await counters.validated(signature.petitionId, signature.country);
       return true;
     },
     /** Stops campaign updates to this person, on every petition they signed. */

@@ -253,7 +253,7 @@ describe('signature exports', () => {
       SECRET: 'a-test-secret-that-is-long-enough-000000',
     });
     const cli = (args: string[]) =>
-      run(path.join(root, 'node_modules', '.bin', 'tsx'), ['server/exports/cli.ts', ...args], {
+      run(path.join(root, 'node_modules', '.bin', 'tsx'), ['server/console/exports/cli.ts', ...args], {
         cwd: root,
         env: env(),
       });

@@ -150,7 +150,7 @@ describe('the audit log', () => {
     it('records each run: who ran it (user@host), what it did', async () => {
       seedSignatures(t.services, [{ petition: slug, email: 'someone@example.org' }]);
       const out = path.join(t.dir, 'signatures.csv');
-      await cli('server/exports/cli.ts', ['--petition', slug, '--out', out]);
+      await cli('server/console/exports/cli.ts', ['--petition', slug, '--out', out]);
       await cli('server/letters/cli.ts', ['--held']);
       await cli('server/delivery/cli.ts', ['--status']);
       await cli('server/admin/cli.ts', ['--email', 'New@Example.org', '--role', 'viewer'], `${password}\n`);

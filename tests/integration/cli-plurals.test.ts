@@ -50,7 +50,11 @@ describe('the command-line tools count in words that agree', () => {
 
   it('npm run export: "1 row"', async () => {
     const out = path.join(t.dir, 'one.csv');
-    const run = await runCli('server/exports/cli.ts', ['--petition', slug, '--country', 'IT', '--out', out], env);
+    const run = await runCli(
+      'server/console/exports/cli.ts',
+      ['--petition', slug, '--country', 'IT', '--out', out],
+      env,
+    );
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('export: 1 of 1 row (100%)');
     expect(run.stderr).toContain(`export: 1 row written to ${out}`);

@@ -4,7 +4,7 @@ import { createRetention } from '../../server/console/signatures/retention';
 import type { Store } from '../../server/db/store';
 import type { Logger } from '../../server/logger';
 import { insertOutboxRow } from '../../server/mail/outboxRepository';
-import { forgetSignatureMail, outboxPage, pruneFinishedMail } from '../../server/mail/outboxErasure';
+import { outboxErasureRepository } from '../../server/mail/outboxErasureRepository';
 import { petitionsRepository } from '../../server/petitions/petitionsRepository';
 import { at, day, newPetition, seedConsoleStore, signed } from '../helpers/consoleStore';
 import { createTestStore, postgresUrl, type TestStore } from '../helpers/testStore';
@@ -96,7 +96,7 @@ describe(`erasure and retention on ${engine}`, () => {
     erasure.addEraser(failing);
     await expect(erasure.erase('hedy.lamarr@gmail.com')).rejects.toThrow('disk on fire');
     expect(await counts()).toEqual({ total: 2, countries: [{ country: 'IT', count: 2 }] });
-    expect(await outboxPage(store, 0, 100)).toHaveLength(4);
+    expect(await outboxErasureRepository(store).page(0, 100)).toHaveLength(4);
     erasure.erasers.splice(erasure.erasers.indexOf(failing), 1);
 
     // Erasers may answer synchronously (the letters' do until letters move) or with a promise.
@@ -108,7 +108,7 @@ describe(`erasure and retention on ${engine}`, () => {
       signatures: 1,
     });
     expect(await counts()).toEqual({ total: 1, countries: [{ country: 'IT', count: 1 }] });
-    expect((await outboxPage(store, 0, 100)).map((m) => [m.kind, m.recipient])).toEqual([
+    expect((await outboxErasureRepository(store).page(0, 100)).map((m) => [m.kind, m.recipient])).toEqual([
       ['signature_confirmation', 'joann@example.org'],
       ['digest', 'delegation@example.org'],
     ]);
@@ -204,7 +204,7 @@ describe(`erasure and retention on ${engine}`, () => {
       country_code: 'DE',
     });
     expect(await petitionsRepository(store).validatedCount(petitionId)).toBe(1); // counts stay
-    const left = await outboxPage(store, 0, 1000);
+    const left = await outboxErasureRepository(store).page(0, 1000);
     expect(left.filter((m) => m.params.signatureId === old)).toEqual([]);
     expect(left.filter((m) => m.params.signatureId === open)).toHaveLength(1); // the queued one; the sent one pruned
     expect(left.some((m) => m.kind === 'other')).toBe(true);
@@ -220,7 +220,7 @@ describe(`erasure and retention on ${engine}`, () => {
     });
     // Again: nothing more to do.
     expect(await retention.run(null)).toBe(0);
-    expect(await forgetSignatureMail(store, [])).toBe(0);
-    expect(await pruneFinishedMail(store, at)).toBe(0);
+    expect(await outboxErasureRepository(store).forgetSignatureMail([])).toBe(0);
+    expect(await outboxErasureRepository(store).pruneFinished(at)).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 import { petitionAdminRepository } from '../../server/console/petitions/petitionAdminRepository';
 import { signatureAdminRepository } from '../../server/console/signatures/signatureAdminRepository';
 import type { Store } from '../../server/db/store';
-import { exportRepository, type ExportRow } from '../../server/exports/exportRepository';
+import { exportRepository, type ExportRow } from '../../server/console/exports/exportRepository';
 import { petitionsRepository } from '../../server/petitions/petitionsRepository';
 import { at, newPetition, seedConsoleStore, signed } from '../helpers/consoleStore';
 import { createTestStore, postgresUrl, type TestStore } from '../helpers/testStore';

@@ -1,6 +1,6 @@
 import { createTargetsService } from '../../server/console/targets/targetsService';
 import { createGroupWriter } from '../../server/db/groupWriter';
-import { lettersPrivacy } from '../../server/letters/lettersPrivacy';
+import { lettersPrivacyRepository } from '../../server/letters/lettersPrivacyRepository';
 import { lettersRepository, type NewLetter } from '../../server/letters/lettersRepository';
 import { bands, fingerprint, toBlob } from '../../server/letters/similarity';
 import { targetsRepository } from '../../server/targets/targetsRepository';
@@ -279,7 +279,7 @@ describe(`letters and targets on ${engine}`, () => {
         bands(fingerprint(words(7))),
         1,
       );
-      const privacy = lettersPrivacy(t.store);
+      const privacy = lettersPrivacyRepository(t.store);
       expect(await privacy.writerOf('grace@example.org')).toEqual({
         ids: [mine],
         names: ['Grace Hopper'],
@@ -287,15 +287,19 @@ describe(`letters and targets on ${engine}`, () => {
       });
       // The sent letter of the earlier tests is final: anonymised once old enough, and only once.
       const sent = (await letters.findSameDay(demandId, italy, 'ada@example.org', today))!.id;
-      const anonymised = await t.store.transaction((tx) => lettersPrivacy(tx).anonymiseFinishedBefore(at + 1000));
+      const anonymised = await t.store.transaction((tx) =>
+        lettersPrivacyRepository(tx).anonymiseFinishedBefore(at + 1000),
+      );
       expect(anonymised).toContain(sent);
       expect(anonymised).not.toContain(mine); // pending: not final
       expect(await letters.findById(sent)).toMatchObject({ name: '', email: '', state: 'sent' });
       expect(await letters.textOf(sent)).toEqual({ ownWords: '', body: '' });
-      expect(await lettersPrivacy(t.store).anonymiseFinishedBefore(at + 1000)).toEqual([]);
+      expect(await lettersPrivacyRepository(t.store).anonymiseFinishedBefore(at + 1000)).toEqual([]);
       // An erasure finds the letter by its canonical address or by an address as typed.
       expect(
-        await t.store.transaction((tx) => lettersPrivacy(tx).eraseByEmail('nobody@example.org', ['GRACE@example.org'])),
+        await t.store.transaction((tx) =>
+          lettersPrivacyRepository(tx).eraseByEmail('nobody@example.org', ['GRACE@example.org']),
+        ),
       ).toBe(1);
       expect(await letters.findById(mine)).toBeUndefined();
       expect(await letters.textOf(mine)).toBeUndefined();

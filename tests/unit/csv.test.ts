@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { parse } from 'csv-parse/sync';
-import { csvRow, neutralise, parseCsv, safeCell, unneutralise } from '../../server/exports/csv';
+import { csvRow, neutralise, parseCsv, safeCell, unneutralise } from '../../server/csv';
 import { formulaCells, readAsSpreadsheet, separators } from '../helpers/spreadsheet';
 
 describe('safeCell', () => {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { exportFilename, isoSeconds, parseDay } from '../../server/exports/exportService';
+import { exportFilename, isoSeconds, parseDay } from '../../server/console/exports/exportService';
 
 describe('isoSeconds', () => {
   it('writes what Date#toISOString writes, to the second', () => {

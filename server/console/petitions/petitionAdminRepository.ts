@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { prepared, type Executor, type Params } from '../../db/store';
 import type { Lang } from '../../i18n/i18n';
+import { countersRepository } from '../../petitions/countersRepository';
 
 export interface Texts {
   title: string;
@@ -43,12 +44,6 @@ const insert = prepared(
     sql<{ id: number }>`INSERT INTO petitions (demand_id, slug, goal, state, created_at)
      VALUES ((SELECT id FROM demands WHERE slug = ${p.demandSlug}), ${p.slug}, ${p.goal}, 'closed', ${p.now})
      RETURNING id`,
-);
-const insertCounts = prepared((qb, p: Params<{ id: number }>) =>
-  qb
-    .insertInto('petition_counts')
-    .values({ petition_id: p.id })
-    .onConflict((oc) => oc.doNothing()),
 );
 const updateGoal = prepared(
   (_qb, p: Params<{ id: number; goal: number; demandSlug: string | null }>) =>
@@ -165,7 +160,7 @@ export function petitionAdminRepository(db: Executor) {
       now: number;
     }): Promise<number> {
       const { id } = (await db.first(insert, p))!;
-      await db.run(insertCounts, { id });
+      await countersRepository(db).created(id);
       await writeTexts(id, p.texts);
       await writeTargets(id, p.targetIds);
       return id;

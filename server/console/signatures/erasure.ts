@@ -1,5 +1,6 @@
+import { auditRepository } from '../../admin/auditRepository';
 import type { Executor } from '../../db/store';
-import { outboxPage, removeMail } from '../../mail/outboxErasure';
+import { outboxErasureRepository } from '../../mail/outboxErasureRepository';
 import { canonicalEmail, mentionsAddress, replaceAddress } from '../../signatures/rules';
 import { erasureRepository } from './erasureRepository';
 
@@ -75,16 +76,17 @@ function stringsIn(value: unknown): string[] {
 const outboxEraser: Eraser = {
   table: 'outbox',
   async erase(person, tx) {
+    const outbox = outboxErasureRepository(tx);
     let removed = 0;
     for (let after = 0; ;) {
-      const rows = await outboxPage(tx, after, 500);
+      const rows = await outbox.page(after, 500);
       if (rows.length === 0) return removed;
       for (const row of rows) {
         after = row.id;
         // A digest concerns a batch of signatures, not a person, and its batch refers to it.
         if (row.kind === 'digest') continue;
         const theirs = [row.recipient, ...stringsIn(row.params)].some((s) => mentionsAddress(s, person.canonical));
-        if (theirs && (await removeMail(tx, row.id))) removed++;
+        if (theirs && (await outbox.remove(row.id))) removed++;
       }
     }
   },
@@ -124,7 +126,7 @@ const structuralSubject = /^(?:[A-Z]+ \/\S*|[a-z_]+ #\d+)$/;
 const auditEraser: Eraser = {
   table: 'audit_log',
   async erase(person, tx) {
-    const repo = erasureRepository(tx);
+    const audit = auditRepository(tx);
     const names = person.names.filter((t) => t.trim().length > 0);
     // Whole words only, any case: erasing "Al" must not turn "Albania" into "[erased]bania".
     const namePattern =
@@ -166,7 +168,7 @@ const auditEraser: Eraser = {
     let changed = 0;
     let after = 0;
     for (;;) {
-      const rows = await repo.auditPage(after, 500);
+      const rows = await audit.after(after, 500);
       if (rows.length === 0) return changed;
       for (const row of rows) {
         after = row.id;
@@ -182,7 +184,7 @@ const auditEraser: Eraser = {
         if (row.action === 'signatures.search' && foundThem(parsed.q)) cleaned.q = placeholder;
         const details = JSON.stringify(cleaned);
         if (subject !== row.subject || details !== row.details) {
-          await repo.rewriteAudit(row.id, subject, details);
+          await audit.rewrite(row.id, subject, details);
           changed++;
         }
       }

@@ -1,11 +1,5 @@
 import { prepared, type Executor, type Params } from '../../db/store';
-
-export interface AuditRow {
-  id: number;
-  action: string;
-  subject: string | null;
-  details: string;
-}
+import { countersRepository } from '../../petitions/countersRepository';
 
 const byCanonical = prepared((qb, p: Params<{ canonical: string }>) =>
   qb.selectFrom('signatures').select(['id', 'name', 'email', 'postcode']).where('email_canonical', '=', p.canonical),
@@ -16,35 +10,11 @@ const signature = prepared((qb, p: Params<{ id: number }>) =>
     .select(['id', 'petition_id as petitionId', 'country_code as country', 'state'])
     .where('id', '=', p.id),
 );
-const decrement = prepared((qb, p: Params<{ petitionId: number }>) =>
-  qb
-    .updateTable('petition_counts')
-    .set((eb) => ({ validated: eb('validated', '-', 1) }))
-    .where('petition_id', '=', p.petitionId),
-);
-const decrementCountry = prepared((qb, p: Params<{ petitionId: number; country: string }>) =>
-  qb
-    .updateTable('petition_country_counts')
-    .set((eb) => ({ validated: eb('validated', '-', 1) }))
-    .where('petition_id', '=', p.petitionId)
-    .where('country_code', '=', p.country),
-);
 const removeSignature = prepared((qb, p: Params<{ id: number }>) => qb.deleteFrom('signatures').where('id', '=', p.id));
-const auditPage = prepared((qb, p: Params<{ afterId: number; limit: number }>) =>
-  qb
-    .selectFrom('audit_log')
-    .select(['id', 'action', 'subject', 'details'])
-    .where('id', '>', p.afterId)
-    .orderBy('id')
-    .limit(p.limit),
-);
-const updateAudit = prepared((qb, p: Params<{ id: number; subject: string | null; details: string }>) =>
-  qb.updateTable('audit_log').set({ subject: p.subject, details: p.details }).where('id', '=', p.id),
-);
 
 export type ErasureRepository = ReturnType<typeof erasureRepository>;
 
-/** The SQL of an erasure request (signatures and the audit log; the outbox's is in mail/outboxErasure). */
+/** The signatures' side of an erasure request (the audit log's is in admin/auditRepository, the outbox's in mail). */
 export function erasureRepository(db: Executor) {
   return {
     /** The signatures of a canonical address, with what identifies their signer. */
@@ -60,19 +30,9 @@ export function erasureRepository(db: Executor) {
     async deleteSignature(id: number): Promise<boolean> {
       const s = await db.first(signature, { id });
       if (!s) return false;
-      if (s.state === 'validated') {
-        await db.run(decrement, { petitionId: s.petitionId });
-        await db.run(decrementCountry, { petitionId: s.petitionId, country: s.country });
-      }
+      if (s.state === 'validated') await countersRepository(db).withdrawn(s.petitionId, s.country);
       await db.run(removeSignature, { id });
       return true;
-    },
-    /** Audit entries after `afterId`, in id order, `limit` at a time. */
-    auditPage(afterId: number, limit: number): Promise<AuditRow[]> {
-      return db.all(auditPage, { afterId, limit });
-    },
-    async rewriteAudit(id: number, subject: string | null, details: string): Promise<void> {
-      await db.run(updateAudit, { id, subject, details });
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { AuditLog } from '../../admin/auditLog';
 import type { Executor } from '../../db/store';
 import type { Logger } from '../../logger';
-import { forgetSignatureMail, pruneFinishedMail } from '../../mail/outboxErasure';
+import { outboxErasureRepository } from '../../mail/outboxErasureRepository';
 import { signatureAdminRepository } from './signatureAdminRepository';
 
 const dayMs = 24 * 60 * 60 * 1000;
@@ -52,7 +52,7 @@ export function createRetention(deps: {
     const now = clock();
     const { anonymised, others, mailDeleted, details } = await deps.store.transaction(async (tx) => {
       const ids = await signatureAdminRepository(tx).anonymiseClosedBefore(now - deps.daysAfterClose * dayMs, now);
-      let mail = await forgetSignatureMail(tx, ids);
+      let mail = await outboxErasureRepository(tx).forgetSignatureMail(ids);
       let changed = 0;
       const stepDetails: Record<string, number> = {};
       for (const step of steps) {
@@ -64,7 +64,7 @@ export function createRetention(deps: {
       return {
         anonymised: ids.length,
         others: changed,
-        mailDeleted: mail + (await pruneFinishedMail(tx, now - deps.mailDays * dayMs)),
+        mailDeleted: mail + (await outboxErasureRepository(tx).pruneFinished(now - deps.mailDays * dayMs)),
         details: stepDetails,
       };
     });

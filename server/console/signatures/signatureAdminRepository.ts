@@ -1,6 +1,7 @@
 import { sql, type ExpressionBuilder, type SqlBool, type Expression } from 'kysely';
 import type { DB } from '../../db/schema';
 import { prepared, type Executor, type Params } from '../../db/store';
+import { countersRepository } from '../../petitions/countersRepository';
 import { canonicalEmail } from '../../signatures/rules';
 import type { SignatureState } from '../../signatures/signaturesRepository';
 
@@ -71,21 +72,6 @@ const countByText = prepared(
   (_qb, p: Params<{ like: string; lower: string }>) =>
     sql<{ n: number }>`SELECT count(*) AS n FROM signatures s WHERE ${textMatches(p)}`,
 );
-const recountTotal = prepared(
-  (_qb, p: Params<{ petitionId: number }>) =>
-    sql`INSERT INTO petition_counts (petition_id, validated)
-     VALUES (${p.petitionId}, (SELECT count(*) FROM signatures WHERE petition_id = ${p.petitionId} AND state = 'validated'))
-     ON CONFLICT (petition_id) DO UPDATE SET validated = excluded.validated`,
-);
-const clearCountries = prepared((qb, p: Params<{ petitionId: number }>) =>
-  qb.deleteFrom('petition_country_counts').where('petition_id', '=', p.petitionId),
-);
-const recountCountries = prepared(
-  (_qb, p: Params<{ petitionId: number }>) =>
-    sql`INSERT INTO petition_country_counts (petition_id, country_code, validated)
-     SELECT petition_id, country_code, count(*) FROM signatures WHERE petition_id = ${p.petitionId} AND state = 'validated'
-     GROUP BY petition_id, country_code`,
-);
 const closedBefore = prepared((qb, p: Params<{ cutoff: number }>) =>
   qb
     .selectFrom('petitions')
@@ -114,13 +100,6 @@ export type SignatureAdminRepository = ReturnType<typeof signatureAdminRepositor
 
 /** The console's reads and writes of signatures. `invalidate` and `anonymiseClosedBefore`: on a transaction. */
 export function signatureAdminRepository(db: Executor) {
-  /** Counters from the rows; call inside the transaction that changed them. */
-  async function recount(petitionId: number): Promise<void> {
-    await db.run(recountTotal, { petitionId });
-    await db.run(clearCountries, { petitionId });
-    await db.run(recountCountries, { petitionId });
-  }
-
   return {
     /** Up to `limit` signatures, newest first: by email (canonical or as typed) when it has an @. */
     search(query: string, limit: number): Promise<FoundSignature[]> {
@@ -168,11 +147,10 @@ export function signatureAdminRepository(db: Executor) {
           .returning('petition_id'),
       );
       const petitionIds = [...new Set(rows.map((r) => r.petition_id))];
-      for (const p of petitionIds) await recount(p);
+      const counters = countersRepository(db);
+      for (const p of petitionIds) await counters.recount(p);
       return { invalidated: rows.length, petitionIds };
     },
-
-    recount,
 
     /** Anonymises every signature of petitions closed at or before `cutoff`; returns their ids. */
     async anonymiseClosedBefore(cutoff: number, now: number): Promise<number[]> {

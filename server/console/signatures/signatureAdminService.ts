@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
-import { parseDay } from '../../exports/exportService';
+import { parseDay } from '../exports/exportService';
 import type { PetitionsService } from '../../petitions/petitionsService';
 import { hashIp } from '../../security/tokens';
 import { canonicalEmail } from '../../signatures/rules';

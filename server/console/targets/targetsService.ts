@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { csvRow, parseCsv, unneutralise } from '../../exports/csv';
+import { csvRow, parseCsv, unneutralise } from '../../csv';
 import type { Executor } from '../../db/store';
 import { targetKinds, targetsRepository, type TargetFields, type TargetKind } from '../../targets/targetsRepository';
 

@@ -5,14 +5,14 @@
  * cells), streamed to stdout or a file. Progress goes to stderr: a bar on a terminal, otherwise a
  * line every 10 %.
  */
-import { databaseName, openStore } from '../db/open';
+import { databaseName, openStore } from '../../db/open';
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { commandLineUser, createAuditLog } from '../admin/auditLog';
-import { loadConfigOr } from '../config';
-import { countOf } from '../i18n/plural';
-import { petitionsRepository } from '../petitions/petitionsRepository';
+import { commandLineUser, createAuditLog } from '../../admin/auditLog';
+import { loadConfigOr } from '../../config';
+import { countOf } from '../../i18n/plural';
+import { petitionsRepository } from '../../petitions/petitionsRepository';
 import { exportRepository } from './exportRepository';
 import { exportFilters, exportStates, writeSignaturesCsv } from './exportService';
 

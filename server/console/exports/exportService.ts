@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { csvRow, safeCell } from './csv';
+import { csvRow, safeCell } from '../../csv';
 import { exportColumns, type ExportFilters, type ExportRepository, type ExportRow } from './exportRepository';
 
 export const exportStates = ['validated', 'pending', 'fraudulent', 'invalidated', 'all'] as const;

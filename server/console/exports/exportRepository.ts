@@ -1,7 +1,7 @@
 import { sql, type ExpressionBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
-import type { DB } from '../db/schema';
-import type { Executor } from '../db/store';
-import type { SignatureState } from '../signatures/signaturesRepository';
+import type { DB } from '../../db/schema';
+import type { Executor } from '../../db/store';
+import type { SignatureState } from '../../signatures/signaturesRepository';
 
 export interface ExportFilters {
   petitionId?: number;

@@ -26,7 +26,9 @@ const chunks = <T>(items: readonly T[], size = 500): T[][] =>
  * What the console's erasure and retention do to letters, in their transaction (`tx`): SQL for both
  * databases, lists passed as lists.
  */
-export function lettersPrivacy(tx: Executor) {
+export type LettersPrivacyRepository = ReturnType<typeof lettersPrivacyRepository>;
+
+export function lettersPrivacyRepository(tx: Executor) {
   return {
     /** The letters of a canonical address: their ids, and the names and addresses (as typed) they carry. */
     async writerOf(canonical: string): Promise<{ ids: number[]; names: string[]; emails: string[] }> {

@@ -1,12 +1,12 @@
 import { Router, type Request, type Response } from 'express';
 import type { i18n } from 'i18next';
-import { notFound } from '../errors';
-import { errorList, type AdminRender } from './adminRender';
-import type { AccountErrors, AccountsService } from './accountsService';
-import type { AuditLog } from './auditLog';
+import { notFound } from '../../errors';
+import { errorList, type AdminRender } from '../../admin/adminRender';
+import type { AccountErrors, AccountsService } from '../../admin/accountsService';
+import type { AuditLog } from '../../admin/auditLog';
 import { describeAudit } from './auditView';
-import { currentOrganiser, requireRole } from './requireRole';
-import { isRole, roles } from './roles';
+import { currentOrganiser, requireRole } from '../../admin/requireRole';
+import { isRole, roles } from '../../admin/roles';
 
 const accountFields = ['email', 'password', 'role'] as const;
 

@@ -1,5 +1,5 @@
 import type { i18n } from 'i18next';
-import type { AuditEntry } from './auditLog';
+import type { AuditEntry } from '../../admin/auditLog';
 
 /** One entry as the audit page shows it: sentences and names, not codes and JSON. */
 export interface AuditRow {

@@ -1,15 +1,15 @@
 import { Router, type Request, type Response } from 'express';
-import type { AdminRender } from '../admin/adminRender';
-import type { AuditLog } from '../admin/auditLog';
-import { currentOrganiser, requireRole } from '../admin/requireRole';
-import type { DashboardService } from '../console/dashboard/dashboardService';
-import type { Erasure } from '../console/signatures/erasure';
-import type { Retention } from '../console/signatures/retention';
-import type { Lang } from '../i18n/i18n';
-import { outboxPage, removeMail } from '../mail/outboxErasure';
-import type { PetitionsRepository } from '../petitions/petitionsRepository';
-import { lettersPrivacy } from './lettersPrivacy';
-import { NoAddressError, type LettersService } from './lettersService';
+import type { AdminRender } from '../../admin/adminRender';
+import type { AuditLog } from '../../admin/auditLog';
+import { currentOrganiser, requireRole } from '../../admin/requireRole';
+import type { DashboardService } from '../dashboard/dashboardService';
+import type { Erasure } from '../signatures/erasure';
+import type { Retention } from '../signatures/retention';
+import type { Lang } from '../../i18n/i18n';
+import { outboxErasureRepository } from '../../mail/outboxErasureRepository';
+import type { PetitionsRepository } from '../../petitions/petitionsRepository';
+import { lettersPrivacyRepository } from '../../letters/lettersPrivacyRepository';
+import { NoAddressError, type LettersService } from '../../letters/lettersService';
 
 /** How the audit log names a letter (the subject of a release or a drop). */
 export const letterRef = (id: number) => `letter #${id}`;
@@ -22,10 +22,11 @@ export function registerLettersErasure(erasure: Erasure): void {
   erasure.addEraser({
     table: 'letters',
     async identify(canonical, db) {
-      const { ids, names, emails } = await lettersPrivacy(db).writerOf(canonical);
+      const { ids, names, emails } = await lettersPrivacyRepository(db).writerOf(canonical);
       return { names, emails, refs: ids.map(letterRef) };
     },
-    erase: (person, tx) => lettersPrivacy(tx).eraseByEmail(person.canonical, [person.email, ...person.emails]),
+    erase: (person, tx) =>
+      lettersPrivacyRepository(tx).eraseByEmail(person.canonical, [person.email, ...person.emails]),
   });
 }
 
@@ -49,15 +50,16 @@ function letterOfMail(params: Record<string, unknown>): number | undefined {
 export function registerLettersRetention(retention: Retention, days: number): void {
   retention.addStep({
     async run(now, tx) {
-      const ids = new Set(await lettersPrivacy(tx).anonymiseFinishedBefore(now - days * dayMs));
+      const outbox = outboxErasureRepository(tx);
+      const ids = new Set(await lettersPrivacyRepository(tx).anonymiseFinishedBefore(now - days * dayMs));
       let mailDeleted = 0;
       for (let after = 0; ids.size > 0;) {
-        const rows = await outboxPage(tx, after, 500);
+        const rows = await outbox.page(after, 500);
         if (rows.length === 0) break;
         for (const row of rows) {
           after = row.id;
           const letterId = row.kind.startsWith('letter') ? letterOfMail(row.params) : undefined;
-          if (letterId !== undefined && ids.has(letterId) && (await removeMail(tx, row.id))) mailDeleted++;
+          if (letterId !== undefined && ids.has(letterId) && (await outbox.remove(row.id))) mailDeleted++;
         }
       }
       return { changed: ids.size, mailDeleted, details: { lettersAnonymised: ids.size, letterDays: days } };

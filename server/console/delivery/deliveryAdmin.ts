@@ -1,10 +1,10 @@
 import { Router } from 'express';
-import type { AdminRender } from '../admin/adminRender';
-import type { AuditLog } from '../admin/auditLog';
-import { currentOrganiser, requireRole } from '../admin/requireRole';
-import type { DashboardService } from '../console/dashboard/dashboardService';
-import type { OutboxSender } from '../mail/outboxSender';
-import type { DeliveryService } from './deliveryService';
+import type { AdminRender } from '../../admin/adminRender';
+import type { AuditLog } from '../../admin/auditLog';
+import { currentOrganiser, requireRole } from '../../admin/requireRole';
+import type { DashboardService } from '../dashboard/dashboardService';
+import type { OutboxSender } from '../../mail/outboxSender';
+import type { DeliveryService } from '../../delivery/deliveryService';
 
 /**
  * Delivery in the console: the dashboard shows each petition's digests, the signatures that wait

@@ -1,10 +1,10 @@
 import { Router, type Request, type Response } from 'express';
-import { errorList, type AdminRender } from '../admin/adminRender';
-import type { AuditLog } from '../admin/auditLog';
-import { currentOrganiser, requireRole } from '../admin/requireRole';
-import type { DashboardService } from '../console/dashboard/dashboardService';
-import type { Lang } from '../i18n/i18n';
-import type { PetitionsService } from '../petitions/petitionsService';
+import { errorList, type AdminRender } from '../../admin/adminRender';
+import type { AuditLog } from '../../admin/auditLog';
+import { currentOrganiser, requireRole } from '../../admin/requireRole';
+import type { DashboardService } from '../dashboard/dashboardService';
+import type { Lang } from '../../i18n/i18n';
+import type { PetitionsService } from '../../petitions/petitionsService';
 import {
   exportFilename,
   exportFilters,

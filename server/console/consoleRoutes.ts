@@ -1,0 +1,64 @@
+import { Router } from 'express';
+import type { i18n } from 'i18next';
+import type { AdminServices } from '../admin/adminServices';
+import type { AdminRender } from '../admin/adminRender';
+import type { Config } from '../config';
+import type { LettersService } from '../letters/lettersService';
+import type { OutboxSender } from '../mail/outboxSender';
+import type { PetitionsService } from '../petitions/petitionsService';
+import { accountsRoutes } from './accounts/accountsRoutes';
+import { dashboardRoutes } from './dashboard/dashboardRoutes';
+import { deliveryAdminRoutes } from './delivery/deliveryAdmin';
+import { exportRoutes } from './exports/exportRoutes';
+import { lettersAdminRoutes } from './letters/lettersAdmin';
+import { petitionAdminRoutes } from './petitions/petitionAdminRoutes';
+import { signatureAdminRoutes } from './signatures/signatureAdminRoutes';
+import { targetsRoutes } from './targets/targetsRoutes';
+
+/**
+ * The organiser console's pages, one folder per feature. A feature's public pages stay with the
+ * feature (server/petitions, server/letters…); what organisers do to it lives here. Mounted by the
+ * /admin router once login, CSRF and the viewers' read-only rule have run.
+ */
+export function consoleRoutes(deps: {
+  admin: AdminServices;
+  petitions: PetitionsService;
+  config: Config;
+  render: AdminRender;
+  i18n: i18n;
+  /** Delivery controls (resume after a pause), when the app sends mail. */
+  sender?: OutboxSender;
+  /** Held letters to release or drop, when the app has letters. */
+  letters?: LettersService;
+}): Router {
+  const { admin, petitions, config, render } = deps;
+  const router = Router();
+  const common = { audit: admin.audit, render };
+  router.use(dashboardRoutes({ dashboard: admin.dashboard, render }));
+  router.use(
+    petitionAdminRoutes({
+      ...common,
+      petitionAdmin: admin.petitionAdmin,
+      dashboard: admin.dashboard,
+      targets: admin.targets,
+    }),
+  );
+  router.use(targetsRoutes({ ...common, targets: admin.targets, petitions }));
+  router.use(
+    signatureAdminRoutes({
+      ...common,
+      signatureAdmin: admin.signatureAdmin,
+      erasure: admin.erasure,
+      retention: admin.retention,
+      dashboard: admin.dashboard,
+      retentionDays: config.retention.daysAfterClose,
+      mailRetentionDays: config.retention.mailDays,
+      letterRetentionDays: config.retention.letterDays,
+    }),
+  );
+  router.use(exportRoutes({ ...common, exports: admin.exports, petitions, dashboard: admin.dashboard }));
+  router.use(accountsRoutes({ ...common, accounts: admin.accounts, i18n: deps.i18n }));
+  if (deps.sender) router.use(deliveryAdminRoutes({ ...common, sender: deps.sender }));
+  if (deps.letters) router.use(lettersAdminRoutes({ ...common, letters: deps.letters }));
+  return router;
+}
