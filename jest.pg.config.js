@@ -18,5 +18,6 @@ module.exports = {
     '<rootDir>/tests/integration/consoleErasure.test.ts',
     '<rootDir>/tests/integration/mailRepositories.test.ts',
     '<rootDir>/tests/integration/journeys.test.ts',
+    '<rootDir>/tests/integration/signingCrash.test.ts',
   ],
 };
