@@ -19,5 +19,6 @@ module.exports = {
     '<rootDir>/tests/integration/mailRepositories.test.ts',
     '<rootDir>/tests/integration/journeys.test.ts',
     '<rootDir>/tests/integration/signingCrash.test.ts',
+    '<rootDir>/tests/integration/webConcurrency.test.ts',
   ],
 };
