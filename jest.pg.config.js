@@ -20,5 +20,6 @@ module.exports = {
     '<rootDir>/tests/integration/journeys.test.ts',
     '<rootDir>/tests/integration/signingCrash.test.ts',
     '<rootDir>/tests/integration/webConcurrency.test.ts',
+    '<rootDir>/tests/integration/outboxLeases.test.ts',
   ],
 };
