@@ -21,5 +21,6 @@ module.exports = {
     '<rootDir>/tests/integration/signingCrash.test.ts',
     '<rootDir>/tests/integration/webConcurrency.test.ts',
     '<rootDir>/tests/integration/outboxLeases.test.ts',
+    '<rootDir>/tests/integration/worker.test.ts',
   ],
 };
