@@ -22,5 +22,6 @@ module.exports = {
     '<rootDir>/tests/integration/webConcurrency.test.ts',
     '<rootDir>/tests/integration/outboxLeases.test.ts',
     '<rootDir>/tests/integration/worker.test.ts',
+    '<rootDir>/tests/integration/deliverCli.test.ts',
   ],
 };
