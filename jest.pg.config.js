@@ -23,5 +23,6 @@ module.exports = {
     '<rootDir>/tests/integration/outboxLeases.test.ts',
     '<rootDir>/tests/integration/worker.test.ts',
     '<rootDir>/tests/integration/deliverCli.test.ts',
+    '<rootDir>/tests/integration/workerCrash.test.ts',
   ],
 };

@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { sql } from 'kysely';
-import type { ParsedMail } from 'mailparser';
 import { crashRandom } from '../helpers/crashSeed';
 import { crashWindow } from '../helpers/crashWindow';
-import { addPetitionTargetTo, addValidatedSignaturesTo, setTargetEmailIn } from '../helpers/factories';
+import { addressTargets, countries, deliverySlug, expectEachSignatureOncePerTarget } from '../helpers/digests';
+import { addValidatedSignaturesTo } from '../helpers/factories';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 import { until } from '../helpers/until';
 import { createTestApp, type TestApp } from '../helpers/testApp';
@@ -50,33 +49,7 @@ function deliver(t: TestApp, smtp: SmtpSink, args: string[] = [], env: Record<st
   return { child, done };
 }
 
-const countries = ['IT', 'DE', 'PL', 'ES'];
-const slug = 'stay-in-mine-and-cluster-bans';
-
-/** Received digests, one per Message-ID (a re-send after a crash carries the same one). */
-function delivered(mails: ParsedMail[]): Map<string, { to: string; names: string[] }> {
-  const byId = new Map<string, { to: string; names: string[] }>();
-  for (const mail of mails) {
-    const csv = mail.attachments.find((a) => a.contentType.startsWith('text/csv'))!.content.toString('utf8');
-    const names = (parse(csv) as string[][]).slice(1).map((r) => r[0]!);
-    byId.set(mail.messageId!, { to: mail.to && 'text' in mail.to ? mail.to.text : '', names });
-  }
-  return byId;
-}
-
-/** Every validated signature in exactly one delivered digest per target it is addressed to. */
-function expectEachSignatureOncePerTarget(mails: ParsedMail[], signers: Array<{ name: string; country: string }>) {
-  const perTarget = new Map<string, string[]>();
-  for (const { to, names } of delivered(mails).values()) perTarget.set(to, [...(perTarget.get(to) ?? []), ...names]);
-  for (const country of countries) {
-    const expected = signers.filter((s) => s.country === country).map((s) => s.name);
-    expect([country, [...(perTarget.get(`${country.toLowerCase()}@nato.example`) ?? [])].sort()]).toEqual([
-      country,
-      expected.sort(),
-    ]);
-  }
-  expect([...(perTarget.get('everyone@example.org') ?? [])].sort()).toEqual(signers.map((s) => s.name).sort());
-}
+const slug = deliverySlug;
 
 describe(`npm run deliver on ${engine}`, () => {
   let t: TestApp;
@@ -86,8 +59,7 @@ describe(`npm run deliver on ${engine}`, () => {
   beforeEach(async () => {
     t = await createTestApp();
     const { store } = t.services;
-    for (const c of countries) await setTargetEmailIn(store, c, `${c.toLowerCase()}@nato.example`);
-    await addPetitionTargetTo(store, slug, { name: 'Everyone', email: 'everyone@example.org' });
+    await addressTargets(store);
     signers = Array.from({ length: 40 }, (_, i) => ({
       name: `Signer ${i}`,
       country: countries[i % countries.length]!,
