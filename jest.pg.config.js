@@ -24,5 +24,6 @@ module.exports = {
     '<rootDir>/tests/integration/worker.test.ts',
     '<rootDir>/tests/integration/deliverCli.test.ts',
     '<rootDir>/tests/integration/workerCrash.test.ts',
+    '<rootDir>/tests/integration/shutdown.test.ts',
   ],
 };
