@@ -19,5 +19,12 @@ module.exports = {
     '<rootDir>/tests/integration/mailRepositories.test.ts',
     '<rootDir>/tests/integration/journeys.test.ts',
     '<rootDir>/tests/integration/sharedRepositories.test.ts',
+    '<rootDir>/tests/integration/signingCrash.test.ts',
+    '<rootDir>/tests/integration/webConcurrency.test.ts',
+    '<rootDir>/tests/integration/outboxLeases.test.ts',
+    '<rootDir>/tests/integration/worker.test.ts',
+    '<rootDir>/tests/integration/deliverCli.test.ts',
+    '<rootDir>/tests/integration/workerCrash.test.ts',
+    '<rootDir>/tests/integration/shutdown.test.ts',
   ],
 };

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
 import { loadConfigOr, type Config } from './config';
+import { databaseName } from './db/open';
 import { createLogger, type Logger } from './logger';
 import { backgroundEnv, runPrimary } from './ops/cluster';
 import { gracefulClose, stopOnSignal } from './ops/shutdown';
@@ -57,7 +58,7 @@ async function start(): Promise<void> {
     const here = listeningAt(server.address(), config.host);
     const links = here === config.baseUrl ? '' : `; links in mail point to ${config.baseUrl}`;
     const worker = cluster.isWorker ? `web worker ${cluster.worker!.id} ` : '';
-    logger.info(`Undersigned ${worker}listening on ${here}${links} (database ${config.databasePath}; mail ${mail})`);
+    logger.info(`Undersigned ${worker}listening on ${here}${links} (database ${databaseName(config)}; mail ${mail})`);
     if (!config.smtpUrl && config.env === 'production') logger.warn('MAIL_CAPTURE=true: no mail leaves this server');
   });
   const http = gracefulClose(server, logger);

@@ -5,6 +5,7 @@
  * workers are safe: mails and batches are claimed with leases in the database.
  */
 import { loadConfigOr } from './config';
+import { databaseName } from './db/open';
 import { createLogger } from './logger';
 import { stopOnSignal } from './ops/shutdown';
 import { createServices } from './services';
@@ -26,7 +27,7 @@ async function start(): Promise<void> {
   // The background timers do not hold a process open on their own (in the server, the listening
   // socket does): this one keeps the worker running until it is told to stop.
   const keepAlive = setInterval(() => undefined, 1 << 30);
-  logger.info(`Undersigned worker running (database ${config.databasePath})`);
+  logger.info(`Undersigned worker running (database ${databaseName(config)})`);
   // SIGTERM: the mail the relay has is recorded, the rest of what was claimed goes back to the
   // queue, and the database is closed (see services.close).
   stopOnSignal(logger, 'Undersigned worker', async () => {

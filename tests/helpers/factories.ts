@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import type { Database } from '../../server/db/database';
+import type { Executor } from '../../server/db/store';
 import { consentVersion } from '../../server/signatures/consent';
 
 /**
@@ -62,4 +64,100 @@ export function addPetitionTarget(db: Database, petitionSlug: string, target: { 
     petitionSlug,
   );
   return id;
+}
+
+/**
+ * addValidatedSignatures through the store, for tests that run on both databases: the same rows and
+ * counters, in one transaction; answers their ids.
+ */
+export async function addValidatedSignaturesTo(
+  store: Executor,
+  petitionSlug: string,
+  signers: Array<{ name: string; country: string; postcode?: string; email?: string; consentVersion?: string }>,
+  validatedAt = Date.now(),
+): Promise<number[]> {
+  return store.transaction(async (tx) => {
+    const petition = await tx.first(tx.qb.selectFrom('petitions').select('id').where('slug', '=', petitionSlug));
+    const petitionId = petition!.id;
+    const ids: number[] = [];
+    for (const [i, s] of signers.entries()) {
+      const email = s.email ?? `${s.name.toLowerCase().replace(/\W+/g, '.')}.${i}@example.org`;
+      const row = await tx.first(
+        tx.qb
+          .insertInto('signatures')
+          .values({
+            petition_id: petitionId,
+            name: s.name,
+            email,
+            email_canonical: email,
+            country_code: s.country,
+            postcode: s.postcode ?? null,
+            show_publicly: 0,
+            updates_opt_in: 0,
+            consent_version: s.consentVersion ?? consentVersion,
+            consent_at: validatedAt,
+            ip_hash: null,
+            locale: 'en',
+            state: 'validated',
+            fraud_reason: null,
+            created_at: validatedAt,
+            validated_at: validatedAt,
+            invalidated_at: null,
+            unsubscribed_at: null,
+            anonymised_at: null,
+          })
+          .returning('id'),
+      );
+      ids.push(row!.id);
+      await tx.run(
+        tx.qb
+          .updateTable('petition_counts')
+          .set({ validated: sql<number>`validated + 1` })
+          .where('petition_id', '=', petitionId),
+      );
+      await tx.run(
+        tx.qb
+          .insertInto('petition_country_counts')
+          .values({ petition_id: petitionId, country_code: s.country, validated: 1 })
+          .onConflict((oc) =>
+            oc
+              .columns(['petition_id', 'country_code'])
+              .doUpdateSet({ validated: sql<number>`petition_country_counts.validated + 1` }),
+          ),
+      );
+    }
+    return ids;
+  });
+}
+
+/** setTargetEmail through the store. */
+export async function setTargetEmailIn(store: Executor, country: string, email: string | null): Promise<void> {
+  await store.run(
+    store.qb.updateTable('targets').set({ email }).where('country_code', '=', country).where('is_default', '=', 1),
+  );
+}
+
+/** addPetitionTarget through the store. */
+export async function addPetitionTargetTo(
+  store: Executor,
+  petitionSlug: string,
+  target: { name: string; email: string },
+): Promise<number> {
+  const row = await store.first(
+    store.qb
+      .insertInto('targets')
+      .values({
+        kind: 'parliamentary_assembly',
+        country_code: 'BE',
+        name: target.name,
+        languages: 'en',
+        email: target.email,
+        created_at: 0,
+        updated_at: 0,
+      })
+      .returning('id'),
+  );
+  const petition = await store.first(store.qb.selectFrom('petitions').select('id').where('slug', '=', petitionSlug));
+  await store.run(store.qb.insertInto('petition_targets').values({ petition_id: petition!.id, target_id: row!.id }));
+  return row!.id;
 }

@@ -99,3 +99,29 @@ export function spawnServer(port: number, env: Record<string, string>): ServerPr
   );
   return { url, child, output: () => output, ready, exited };
 }
+
+export interface WorkerProcess {
+  child: ChildProcessWithoutNullStreams;
+  /** Everything the process wrote to stdout and stderr so far (its log). */
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * `npm run worker` (server/worker.ts) in a process of its own, on the database and relay `env`
+ * names: node with tsx's loader, not the tsx wrapper, so that a signal reaches the process that works.
+ */
+export function spawnWorker(env: Record<string, string>): WorkerProcess {
+  const root = path.join(__dirname, '..', '..');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'server', 'worker.ts')], {
+    cwd: root,
+    env: { PATH: process.env.PATH, NODE_ENV: 'test', BASE_URL: 'http://localhost:3000', ...env },
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, output: () => output, exited };
+}

@@ -20,6 +20,8 @@ export interface TestApp {
   smtp: SmtpSink | undefined;
   dir: string;
   agent(): TestAgent;
+  /** services.close(), once (close() does it too, unless done already). */
+  closeServices(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,14 +60,17 @@ export async function createTestApp(
     : openDatabase(config.databasePath, config.synchronous, trace ? { verbose: (sql) => trace(String(sql)) } : {});
   const services = await createServices(config, createLogger('silent'), { db, clock: options.clock });
   const app = createApp(services);
+  let servicesClosed: Promise<void> | undefined;
+  const closeServices = () => (servicesClosed ??= services.close());
   return {
     app,
     services,
     smtp,
     dir,
     agent: () => request.agent(app),
+    closeServices,
     async close() {
-      await services.close();
+      await closeServices();
       await smtp?.close();
       await pgDatabase?.drop();
       fs.rmSync(dir, { recursive: true, force: true });

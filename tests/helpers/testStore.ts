@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import pg from 'pg';
-import { openDatabase } from '../../server/db/database';
+import { openDatabase, type Database } from '../../server/db/database';
 import { createPostgresStore } from '../../server/db/postgresStore';
 import { createSqliteStore } from '../../server/db/sqliteStore';
 import type { Store } from '../../server/db/store';
@@ -69,4 +69,51 @@ export async function createTestPostgresDatabase(): Promise<{ url: string; drop(
       await again.end();
     },
   };
+}
+
+/** A database for processes a test spawns, on the engine the run is on, and how they are told of it. */
+export interface SpawnedDatabase {
+  /** The SQLite file, or the PostgreSQL URL. */
+  location: string;
+  /** DATABASE_PATH or DATABASE_URL, for the spawned processes' environment. */
+  env: Record<string, string>;
+  /** Removes it (the SQLite file goes with the caller's folder). */
+  drop(): Promise<void>;
+}
+
+/**
+ * An empty database for spawned servers and workers (they migrate it as they start): a file named
+ * `file` in `dir`, or, under `npm run test:pg`, a new database on the test PostgreSQL server.
+ */
+export async function createSpawnedDatabase(dir: string, file: string): Promise<SpawnedDatabase> {
+  if (!postgresUrl) {
+    const location = path.join(dir, file);
+    return { location, env: { DATABASE_PATH: location }, drop: async () => undefined };
+  }
+  const { url, drop } = await createTestPostgresDatabase();
+  return { location: url, env: { DATABASE_URL: url }, drop };
+}
+
+/** How a spawned process is told of the database a configuration names. */
+export function databaseEnv(config: { databaseUrl: string | undefined; databasePath: string }): Record<string, string> {
+  return config.databaseUrl ? { DATABASE_URL: config.databaseUrl } : { DATABASE_PATH: config.databasePath };
+}
+
+export interface OpenedStore extends TestStore {
+  /** The SQLite connection under the store, on SQLite (for its PRAGMAs); undefined on PostgreSQL. */
+  sqlite: Database | undefined;
+}
+
+/**
+ * The store on a database other processes wrote (a SQLite file or a PostgreSQL URL), already
+ * migrated by them: to read what they left, while they run or once they are dead.
+ */
+export function openStoreAt(location: string): OpenedStore {
+  if (/^postgres(ql)?:\/\//.test(location)) {
+    const store = createPostgresStore(location, { max: 2 });
+    return { store, location, sqlite: undefined, close: () => store.close() };
+  }
+  const sqlite = openDatabase(location);
+  const store = createSqliteStore(sqlite);
+  return { store, location, sqlite, close: () => store.close() };
 }

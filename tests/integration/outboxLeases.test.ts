@@ -1,8 +1,12 @@
+import { sql } from 'kysely';
 import { outboxRepository } from '../../server/mail/outboxRepository';
 import type { Services } from '../../server/services';
-import { addValidatedSignatures } from '../helpers/factories';
+import { addValidatedSignaturesTo } from '../helpers/factories';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 import { anotherRunner, createTestApp, type TestApp } from '../helpers/testApp';
+import { postgresUrl } from '../helpers/testStore';
+
+const engine = postgresUrl ? 'PostgreSQL' : 'SQLite';
 
 const slug = 'protect-civil-society';
 const leaseMs = 60_000;
@@ -21,7 +25,7 @@ async function queueMails(services: Services, count: number): Promise<void> {
   });
 }
 
-describe('the outbox sender and its leases', () => {
+describe(`the outbox sender and its leases, on ${engine}`, () => {
   let t: TestApp;
   let other: Services | undefined;
   const relays: SmtpSink[] = [];
@@ -42,7 +46,13 @@ describe('the outbox sender and its leases', () => {
     expect(received).toHaveLength(120);
     expect(new Set(received).size).toBe(120);
     expect(summary).toEqual({ sent: 120, retried: 0, failed: 0 });
-    const rows = t.services.db.prepare('SELECT state, attempts, count(*) AS n FROM outbox GROUP BY 1, 2').all();
+    const rows = await t.services.store.all(
+      sql<{
+        state: string;
+        attempts: number;
+        n: number;
+      }>`SELECT state, attempts, count(*) AS n FROM outbox GROUP BY 1, 2`,
+    );
     expect(rows).toEqual([{ state: 'sent', attempts: 1, n: 120 }]);
   });
 
@@ -56,8 +66,8 @@ describe('the outbox sender and its leases', () => {
       t = await createTestApp({ clock, env: { OUTBOX_LEASE_MS: String(leaseMs), DIGEST_SIZE: '3' } });
       second = await startSmtpSink();
       relays.push(second);
-      addValidatedSignatures(
-        t.services.db,
+      await addValidatedSignaturesTo(
+        t.services.store,
         slug,
         [1, 2, 3].map((i) => ({ name: `S${i}`, country: 'IT' })),
         now,
@@ -66,11 +76,9 @@ describe('the outbox sender and its leases', () => {
     });
 
     const outboxRow = () =>
-      t.services.db.prepare('SELECT state, attempts, sent_at AS sentAt FROM outbox').get() as {
-        state: string;
-        attempts: number;
-        sentAt: number | null;
-      };
+      t.services.store.first(
+        t.services.store.qb.selectFrom('outbox').select(['state', 'attempts', 'sent_at as sentAt']),
+      );
     const batchState = async () => (await t.services.delivery.status())[0]!.state;
 
     /** The app's own sender claims the digest and hands it to its relay, which does not answer yet. */
@@ -88,12 +96,12 @@ describe('the outbox sender and its leases', () => {
       other = await anotherRunner(t, { smtpUrl: second.url, clock });
       expect(await other.sender.drain()).toEqual({ sent: 1, retried: 0, failed: 0 });
       expect(second.mails).toHaveLength(1);
-      expect(outboxRow()).toMatchObject({ state: 'sent', attempts: 2 });
+      expect(await outboxRow()).toMatchObject({ state: 'sent', attempts: 2 });
 
       first.release();
       // The late 451 is for a claim that no longer holds the digest: nothing is recorded.
       expect(await first.pass).toEqual({ sent: 0, retried: 0, failed: 0 });
-      expect(outboxRow()).toMatchObject({ state: 'sent', attempts: 2 });
+      expect(await outboxRow()).toMatchObject({ state: 'sent', attempts: 2 });
       expect(await batchState()).toBe('sent');
 
       // Nothing is due again, however long anyone waits.
@@ -114,12 +122,12 @@ describe('the outbox sender and its leases', () => {
       first.release();
       expect(await first.pass).toEqual({ sent: 0, retried: 0, failed: 0 });
       expect(t.smtp!.mails).toHaveLength(1); // the relay has it: at least once, with the same Message-ID
-      expect(outboxRow()).toEqual({ state: 'sending', attempts: 2, sentAt: null });
+      expect(await outboxRow()).toEqual({ state: 'sending', attempts: 2, sentAt: null });
       expect(await batchState()).toBe('queued');
 
       releaseSecond();
       expect(await secondPass).toEqual({ sent: 1, retried: 0, failed: 0 });
-      expect(outboxRow()).toMatchObject({ state: 'sent', attempts: 2 });
+      expect(await outboxRow()).toMatchObject({ state: 'sent', attempts: 2 });
       expect(await batchState()).toBe('sent');
       expect(second.mails[0]!.messageId).toBe(t.smtp!.mails[0]!.messageId);
     });

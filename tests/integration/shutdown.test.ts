@@ -1,20 +1,27 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { sql } from 'kysely';
 import type { ParsedMail } from 'mailparser';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
-import { openDatabase, type Database } from '../../server/db/database';
-import type { Services } from '../../server/services';
-import { freePort, spawnServer } from '../helpers/server';
+import type { Executor } from '../../server/db/store';
+import { freePort, spawnServer, spawnWorker } from '../helpers/server';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 import { aSigner, createTestApp, csrfFrom, type TestApp } from '../helpers/testApp';
+import {
+  createSpawnedDatabase,
+  databaseEnv,
+  openStoreAt,
+  postgresUrl,
+  type SpawnedDatabase,
+} from '../helpers/testStore';
 import { until } from '../helpers/until';
 
-const root = path.join(__dirname, '..', '..');
+const engine = postgresUrl ? 'PostgreSQL' : 'SQLite';
 const slug = 'fund-defence-fairly';
 const clients = 8;
 
@@ -81,30 +88,27 @@ function refuses(port: number): Promise<boolean> {
 }
 
 /** What the outbox holds: rows by state, and those still leased. */
-function outboxState(db: Database) {
-  return {
-    byState: Object.fromEntries(
-      (
-        db.prepare('SELECT state, count(*) AS n FROM outbox GROUP BY state').all() as Array<{
-          state: string;
-          n: number;
-        }>
-      ).map((r) => [r.state, r.n]),
-    ),
-    leased: db.prepare('SELECT count(*) FROM outbox WHERE lease_until IS NOT NULL').pluck().get(),
-  };
+async function outboxState(store: Executor) {
+  const rows = await store.all(
+    sql<{ state: string; n: number }>`SELECT state, count(*) AS n FROM outbox GROUP BY state`,
+  );
+  const leased = await store.first(sql<{ n: number }>`SELECT count(*) AS n FROM outbox WHERE lease_until IS NOT NULL`);
+  return { byState: Object.fromEntries(rows.map((r) => [r.state, r.n])), leased: leased!.n };
 }
 
-describe('SIGTERM: the server stops gracefully', () => {
+describe(`SIGTERM: the server stops gracefully (${engine})`, () => {
   let dir: string;
+  let database: SpawnedDatabase;
   let smtp: SmtpSink;
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'undersigned-shutdown-'));
+    database = await createSpawnedDatabase(dir, 'shutdown.db');
     // A slow relay: the sender has mail in hand, and more claimed, whenever the signal comes.
     smtp = await startSmtpSink({ delayMs: 40 });
   });
   afterAll(async () => {
     await smtp.close();
+    await database.drop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
   const children: ChildProcess[] = [];
@@ -113,10 +117,9 @@ describe('SIGTERM: the server stops gracefully', () => {
   });
 
   it('answers the requests in flight, records the mail in hand, gives back the rest, and exits 0', async () => {
-    const databasePath = path.join(dir, 'shutdown.db');
     const env = {
       NODE_ENV: 'test',
-      DATABASE_PATH: databasePath,
+      ...database.env,
       DATA_DIR: dir,
       SECRET: 'a-shutdown-test-secret-that-is-long-enough',
       SMTP_URL: smtp.url,
@@ -173,8 +176,9 @@ describe('SIGTERM: the server stops gracefully', () => {
     acknowledged.push('slow@example.org');
     await stalledClosed;
     expect(stalledAnswer).toBe('');
-    // The database was closed, not abandoned: its last connection checkpointed and removed the WAL.
-    expect(fs.existsSync(`${databasePath}-wal`)).toBe(false);
+    // The SQLite database was closed, not abandoned: its last connection checkpointed and removed
+    // the WAL. (PostgreSQL's pool closes with the process: what was committed is all that counts.)
+    if (!postgresUrl) expect(fs.existsSync(`${database.location}-wal`)).toBe(false);
 
     expect(unexpected).toEqual([]);
     expect(refused).toBe(clients);
@@ -183,29 +187,37 @@ describe('SIGTERM: the server stops gracefully', () => {
     expect(log).toContain('Undersigned: stopped');
     expect(log).not.toContain('"level":50');
 
-    const db = openDatabase(databasePath);
+    const opened = openStoreAt(database.location);
     try {
       // Every signature answered 303 is stored, once.
-      const perEmail = db.prepare('SELECT count(*) FROM signatures WHERE email = ?').pluck();
+      const perEmail = new Map(
+        (
+          await opened.store.all(
+            sql<{ email: string; n: number }>`SELECT email, count(*) AS n FROM signatures GROUP BY email`,
+          )
+        ).map((r) => [r.email, r.n]),
+      );
       expect(acknowledged.filter((email) => perEmail.get(email) !== 1)).toEqual([]);
       // What the relay accepted is recorded as sent; nothing is left claimed: what the sender had
       // claimed and not sent is queued again, with no lease.
-      const { byState, leased } = outboxState(db);
+      const { byState, leased } = await outboxState(opened.store);
       expect(Object.keys(byState).filter((state) => state !== 'sent' && state !== 'queued')).toEqual([]);
       expect(leased).toBe(0);
       expect(byState.sent).toBe(smtp.mails.length);
       expect(byState.queued).toBeGreaterThan(0); // the signal came while mail was waiting
     } finally {
-      db.close();
+      await opened.close();
     }
 
     // Restarted, the server sends the rest: every stored signature gets exactly one confirmation.
     const again = spawnServer(port, env);
     children.push(again.child);
     await again.ready;
-    const check = openDatabase(databasePath);
+    const check = openStoreAt(database.location);
     try {
-      const stored = check.prepare('SELECT email FROM signatures').pluck().all() as string[];
+      const stored = (await check.store.all(check.store.qb.selectFrom('signatures').select('email'))).map(
+        (r) => r.email,
+      );
       const mailsTo = (email: string) => smtp.mails.filter((m) => recipient(m) === email).length;
       await until(() => stored.every((email) => mailsTo(email) > 0), 'a confirmation mail for every signature', {
         timeoutMs: 30_000,
@@ -214,19 +226,16 @@ describe('SIGTERM: the server stops gracefully', () => {
       expect(stored.filter((email) => mailsTo(email) !== 1)).toEqual([]);
       again.child.kill('SIGTERM');
       expect(await again.exited).toEqual({ code: 0, signal: null });
-      expect(outboxState(check)).toEqual({ byState: { sent: stored.length }, leased: 0 });
+      expect(await outboxState(check.store)).toEqual({ byState: { sent: stored.length }, leased: 0 });
     } finally {
-      check.close();
+      await check.close();
     }
   }, 120_000);
 });
 
-describe('SIGTERM: the services close', () => {
+describe(`SIGTERM: the services close (${engine})`, () => {
   let t: TestApp;
-  afterEach(async () => {
-    await t.smtp?.close();
-    fs.rmSync(t.dir, { recursive: true, force: true });
-  });
+  afterEach(async () => t.close());
 
   it('commits, and answers, a signature still waiting for the group commit', async () => {
     t = await createTestApp();
@@ -240,49 +249,39 @@ describe('SIGTERM: the services close', () => {
       updates: false,
     };
     const signing = t.services.signatures.sign(petition, values, '203.0.113.7', 'en');
-    await t.services.close();
+    await t.closeServices();
     await expect(signing).resolves.toBeUndefined();
-    const db = openDatabase(t.services.config.databasePath);
+    const { config } = t.services;
+    const { store, close } = openStoreAt(config.databaseUrl ?? config.databasePath);
     try {
-      expect(db.prepare("SELECT state FROM signatures WHERE email = 'grace@example.org'").pluck().all()).toEqual([
-        'pending',
-      ]);
-      expect(db.prepare('SELECT recipient, state FROM outbox').all()).toEqual([
+      expect(
+        await store.all(store.qb.selectFrom('signatures').select('state').where('email', '=', 'grace@example.org')),
+      ).toEqual([{ state: 'pending' }]);
+      expect(await store.all(store.qb.selectFrom('outbox').select(['recipient', 'state']))).toEqual([
         { recipient: 'grace@example.org', state: 'queued' },
       ]);
     } finally {
-      db.close();
+      await close();
     }
   });
 });
 
 /** `npm run worker` on the test app's database and relay. */
-function spawnWorker(services: Services, smtpUrl: string, dir: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'server', 'worker.ts')], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'info',
-      DATABASE_PATH: services.config.databasePath,
-      DATA_DIR: dir,
-      SMTP_URL: smtpUrl,
-      SECRET: services.config.secret,
-      BASE_URL: 'http://localhost:3000',
-      OUTBOX_POLL_MS: '100',
-    },
+function workerOn(t: TestApp) {
+  return spawnWorker({
+    LOG_LEVEL: 'info',
+    ...databaseEnv(t.services.config),
+    DATA_DIR: t.dir,
+    SMTP_URL: t.smtp!.url,
+    SECRET: t.services.config.secret,
+    OUTBOX_POLL_MS: '100',
   });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, exited, output: () => output };
 }
 
-describe('SIGTERM: the worker stops gracefully', () => {
+describe(`SIGTERM: the worker stops gracefully (${engine})`, () => {
   let t: TestApp;
   let release: (() => void) | undefined;
-  let worker: ReturnType<typeof spawnWorker> | undefined;
+  let worker: ReturnType<typeof workerOn> | undefined;
   afterEach(async () => {
     if (worker?.child.exitCode === null && !worker.child.signalCode) worker.child.kill('SIGKILL');
     release?.();
@@ -307,40 +306,43 @@ describe('SIGTERM: the worker stops gracefully', () => {
       }
     });
     release = t.smtp!.hold();
-    worker = spawnWorker(t.services, t.smtp!.url, t.dir);
+    worker = workerOn(t);
     await t.smtp!.waitForReceived(5, 30_000);
-    const state = (s: string) => t.services.db.prepare('SELECT count(*) FROM outbox WHERE state = ?').pluck().get(s);
-    await until(() => state('sending') === 100, 'two batches claimed', 10_000);
+    await until(async () => (await inState('sending')) === 100, 'two batches claimed', 10_000);
     return worker;
   }
 
-  const queued = () => t.services.db.prepare("SELECT count(*) FROM outbox WHERE state = 'queued'").pluck().get();
+  const inState = async (state: string) =>
+    (await t.services.store.first(sql<{ n: number }>`SELECT count(*) AS n FROM outbox WHERE state = ${state}`))!.n;
+  const queued = () => inState('queued');
   const rows = () =>
-    t.services.db
-      .prepare(
-        `SELECT state, attempts, lease_until IS NOT NULL AS leased, count(*) AS n FROM outbox
-         GROUP BY 1, 2, 3 ORDER BY 1`,
-      )
-      .all();
+    t.services.store.all(
+      sql`SELECT state, attempts, CASE WHEN lease_until IS NULL THEN 0 ELSE 1 END AS leased, count(*) AS n
+          FROM outbox GROUP BY 1, 2, 3 ORDER BY 1`,
+    );
 
   it('records the mail in hand, gives back the rest of what it claimed, and exits 0', async () => {
     const running = await workerWithMailInHand();
     running.child.kill('SIGTERM');
     // What the transport had not taken goes back at once, while the relay still holds its answers.
-    await until(() => queued() === 190, 'the claimed mail not yet sent to be back in the queue');
-    expect(rows()).toEqual([
+    await until(async () => (await queued()) === 190, 'the claimed mail not yet sent to be back in the queue');
+    expect(await rows()).toEqual([
       { state: 'queued', attempts: 0, leased: 0, n: 190 },
       { state: 'sending', attempts: 1, leased: 1, n: 10 },
     ]);
 
     release!();
-    expect(await running.exited).toBe(0);
+    expect((await running.exited).code).toBe(0);
     expect(t.smtp!.mails).toHaveLength(10); // the mail in hand, and nothing more
-    expect(rows()).toEqual([
+    expect(await rows()).toEqual([
       { state: 'queued', attempts: 0, leased: 0, n: 190 },
       { state: 'sent', attempts: 1, leased: 0, n: 10 },
     ]);
-    const sentIds = t.services.db.prepare("SELECT message_id FROM outbox WHERE state = 'sent'").pluck().all();
+    const sentIds = (
+      await t.services.store.all(
+        t.services.store.qb.selectFrom('outbox').select('message_id').where('state', '=', 'sent'),
+      )
+    ).map((r) => r.message_id);
     expect(new Set(sentIds)).toEqual(new Set(t.smtp!.mails.map((m) => m.messageId)));
     expect(running.output()).toContain('the mail in hand is recorded');
     expect(running.output()).toContain('Undersigned worker: stopped');
@@ -349,12 +351,12 @@ describe('SIGTERM: the worker stops gracefully', () => {
   it('exits at once on a second SIGTERM, leaving only the mail in hand leased', async () => {
     const running = await workerWithMailInHand();
     running.child.kill('SIGTERM');
-    await until(() => queued() === 190, 'the claimed mail not yet sent to be back in the queue');
+    await until(async () => (await queued()) === 190, 'the claimed mail not yet sent to be back in the queue');
     running.child.kill('SIGTERM');
-    expect(await running.exited).toBe(1);
+    expect((await running.exited).code).toBe(1);
     expect(running.output()).toContain('second SIGTERM');
     // As after a crash: the ten in hand are sent again once their lease runs out.
-    expect(rows()).toEqual([
+    expect(await rows()).toEqual([
       { state: 'queued', attempts: 0, leased: 0, n: 190 },
       { state: 'sending', attempts: 1, leased: 1, n: 10 },
     ]);

@@ -2,10 +2,10 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sql } from 'kysely';
 import type { ParsedMail } from 'mailparser';
 import request from 'supertest';
 import { createApp } from '../../server/app';
-import { openDatabase } from '../../server/db/database';
 import { createLogger } from '../../server/logger';
 import { createServices, type Services } from '../../server/services';
 import { freePort, spawnServer } from '../helpers/server';
@@ -20,16 +20,18 @@ import {
   sign,
   type TestApp,
 } from '../helpers/testApp';
+import { createSpawnedDatabase, openStoreAt, postgresUrl, type SpawnedDatabase } from '../helpers/testStore';
 import { until } from '../helpers/until';
 
+const engine = postgresUrl ? 'PostgreSQL' : 'SQLite';
 const slug = 'fund-defence-fairly';
 
 /**
  * Two web processes on one database, as WEB_CONCURRENCY=2 runs them: here two sets of services on
- * the same SQLite file, each with its own connection and memory, so that what one process keeps to
- * itself shows.
+ * the same database (the SQLite file, or PostgreSQL under `npm run test:pg`), each with its own
+ * connection and memory, so that what one process keeps to itself shows.
  */
-describe('two web processes on one database', () => {
+describe(`two web processes on one database (${engine})`, () => {
   let now = Date.UTC(2026, 10, 30, 12);
   const clock = () => now;
   let a: TestApp;
@@ -53,17 +55,18 @@ describe('two web processes on one database', () => {
       expect((await sign(agent, slug, { ...aSigner, email: `rate-${i}@example.org` })).status).toBe(303);
       now += 1000;
     }
-    const rows = a.services.db
-      .prepare("SELECT email, state FROM signatures WHERE email LIKE 'rate-%' ORDER BY id")
-      .all() as Array<{ email: string; state: string }>;
+    const store = a.services.store;
+    const rows = await store.all(
+      store.qb.selectFrom('signatures').select(['email', 'state']).where('email', 'like', 'rate-%').orderBy('id'),
+    );
     for (const row of rows) states.push(row.state);
     expect(states).toEqual(['pending', 'pending', 'pending', 'fraudulent', 'fraudulent', 'fraudulent']);
     // A minute later the window has moved on, for both.
     now += 61_000;
     expect((await sign(request.agent(appB), slug, { ...aSigner, email: 'rate-later@example.org' })).status).toBe(303);
     expect(
-      a.services.db.prepare("SELECT state FROM signatures WHERE email = 'rate-later@example.org'").pluck().get(),
-    ).toBe('pending');
+      await store.all(store.qb.selectFrom('signatures').select('state').where('email', '=', 'rate-later@example.org')),
+    ).toEqual([{ state: 'pending' }]);
   });
 
   it('never show a count older than COUNT_REFRESH_SECONDS (10 s by default)', async () => {
@@ -85,27 +88,29 @@ describe('two web processes on one database', () => {
   });
 });
 
-describe('WEB_CONCURRENCY=2 npm start', () => {
+describe(`WEB_CONCURRENCY=2 npm start on ${engine}`, () => {
   let dir: string;
+  let database: SpawnedDatabase;
   let smtp: SmtpSink;
   const children: ChildProcess[] = [];
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'undersigned-cluster-'));
+    database = await createSpawnedDatabase(dir, 'cluster.db');
     smtp = await startSmtpSink();
   });
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null && !child.signalCode) child.kill('SIGKILL');
     await smtp.close();
+    await database.drop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('serves from two workers, stores every answered signature under load, and stops on SIGTERM', async () => {
-    const databasePath = path.join(dir, 'cluster.db');
     const port = await freePort();
     const server = spawnServer(port, {
       NODE_ENV: 'test',
       WEB_CONCURRENCY: '2',
-      DATABASE_PATH: databasePath,
+      ...database.env,
       DATA_DIR: dir,
       SECRET: 'a-cluster-test-secret-that-is-long-enough',
       SMTP_URL: smtp.url,
@@ -172,12 +177,17 @@ describe('WEB_CONCURRENCY=2 npm start', () => {
     expect(log).toContain('Undersigned: every web worker stopped');
     expect(log).not.toContain('"level":50');
 
-    const db = openDatabase(databasePath);
+    const { store, close } = openStoreAt(database.location);
     try {
-      const perEmail = db.prepare('SELECT count(*) FROM signatures WHERE email = ?').pluck();
+      const perEmail = new Map(
+        (
+          await store.all(sql<{ email: string; n: number }>`SELECT email, count(*) AS n FROM signatures GROUP BY email`)
+        ).map((r) => [r.email, Number(r.n)]),
+      );
+      expect(acknowledged.length).toBeGreaterThan(0);
       expect(acknowledged.filter((email) => perEmail.get(email) !== 1)).toEqual([]);
     } finally {
-      db.close();
+      await close();
     }
   }, 120_000);
 });
