@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Database } from '../../server/db/database';
 import type { Executor } from '../../server/db/store';
+import type { Services } from '../../server/services';
 import { consentVersion } from '../../server/signatures/consent';
 
 /**
@@ -160,4 +161,19 @@ export async function addPetitionTargetTo(
   const petition = await store.first(store.qb.selectFrom('petitions').select('id').where('slug', '=', petitionSlug));
   await store.run(store.qb.insertInto('petition_targets').values({ petition_id: petition!.id, target_id: row!.id }));
   return row!.id;
+}
+
+/** Queues `count` plain mails to person0@…, person1@…, in one transaction, as a feature would. */
+export async function queueMails(services: Pick<Services, 'store' | 'outbox'>, count: number): Promise<void> {
+  await services.store.transaction(async (tx) => {
+    for (let i = 0; i < count; i++) {
+      await services.outbox.enqueue(tx, {
+        kind: 'test',
+        to: `person${i}@example.org`,
+        template: 'already-signed',
+        locale: 'en',
+        params: { name: `Person ${i}`, petitionTitle: 'A petition', petitionUrl: 'http://localhost/p' },
+      });
+    }
+  });
 }

@@ -1,3 +1,4 @@
+import { queueMails } from '../helpers/factories';
 import { sql } from 'kysely';
 import { outboxRepository } from '../../server/mail/outboxRepository';
 import type { Services } from '../../server/services';
@@ -10,20 +11,6 @@ const engine = postgresUrl ? 'PostgreSQL' : 'SQLite';
 
 const slug = 'protect-civil-society';
 const leaseMs = 60_000;
-
-async function queueMails(services: Services, count: number): Promise<void> {
-  await services.store.transaction(async (tx) => {
-    for (let i = 0; i < count; i++) {
-      await services.outbox.enqueue(tx, {
-        kind: 'test',
-        to: `person${i}@example.org`,
-        template: 'already-signed',
-        locale: 'en',
-        params: { name: `Person ${i}`, petitionTitle: 'A petition', petitionUrl: 'http://localhost/p' },
-      });
-    }
-  });
-}
 
 describe(`the outbox sender and its leases, on ${engine}`, () => {
   let t: TestApp;

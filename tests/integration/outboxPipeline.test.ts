@@ -1,3 +1,4 @@
+import { queueMails } from '../helpers/factories';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,17 +47,7 @@ describe('the outbox sender keeps two batches in flight', () => {
   });
 
   it('sends and records every mail once, claiming the next batch before the previous is recorded', async () => {
-    await services.store.transaction(async (tx) => {
-      for (let i = 0; i < 120; i++) {
-        await services.outbox.enqueue(tx, {
-          kind: 'test',
-          to: `person${i}@example.org`,
-          template: 'already-signed',
-          locale: 'en',
-          params: { name: `Person ${i}`, petitionTitle: 'A petition', petitionUrl: 'http://localhost/p' },
-        });
-      }
-    });
+    await queueMails(services, 120);
     const summary = await services.sender.drain();
     expect(summary).toEqual({ sent: 120, retried: 0, failed: 0 });
     expect(new Set(delivered).size).toBe(120);

@@ -1,3 +1,4 @@
+import { aSignature } from '../helpers/storeSeed';
 import { auditRepository } from '../../server/admin/auditRepository';
 import { seed } from '../../server/campaign/seed';
 import { countersRepository } from '../../server/petitions/countersRepository';
@@ -19,22 +20,13 @@ describe(`shared repositories on ${engine}`, () => {
   });
   afterAll(async () => t.close());
 
-  const signer = (n: number, country: string): NewSignature => ({
-    petitionId,
-    name: `Signer ${n}`,
-    email: `s${n}@example.org`,
-    emailCanonical: `s${n}@example.org`,
-    country,
-    postcode: null,
-    showPublicly: true,
-    updatesOptIn: false,
-    consentVersion: 'v1',
-    ipHash: null,
-    locale: 'en',
-    state: 'pending',
-    fraudReason: null,
-    now: at,
-  });
+  const signer = (n: number, country: string): NewSignature =>
+    aSignature(petitionId, {
+      name: `Signer ${n}`,
+      email: `s${n}@example.org`,
+      emailCanonical: `s${n}@example.org`,
+      country,
+    });
 
   describe('seedRepository (through the seed)', () => {
     it("seeds once: a second run adds no row and keeps an organiser's edit", async () => {

@@ -1,3 +1,4 @@
+import { queueMails } from '../helpers/factories';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -294,17 +295,7 @@ describe(`SIGTERM: the worker stops gracefully (${engine})`, () => {
    */
   async function workerWithMailInHand() {
     t = await createTestApp({ env: { DELIVERY_IN_SERVER: 'false' } });
-    await t.services.store.transaction(async (tx) => {
-      for (let i = 0; i < 200; i++) {
-        await t.services.outbox.enqueue(tx, {
-          kind: 'test',
-          to: `person${i}@example.org`,
-          template: 'already-signed',
-          locale: 'en',
-          params: { name: `Person ${i}`, petitionTitle: 'A petition', petitionUrl: 'http://localhost/p' },
-        });
-      }
-    });
+    await queueMails(t.services, 200);
     release = t.smtp!.hold();
     worker = workerOn(t);
     await t.smtp!.waitForReceived(5, 30_000);

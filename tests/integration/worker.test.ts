@@ -1,5 +1,5 @@
+import { queueMails } from '../helpers/factories';
 import { sql } from 'kysely';
-import type { Services } from '../../server/services';
 import { addValidatedSignaturesTo } from '../helpers/factories';
 import { spawnWorker } from '../helpers/server';
 import { createTestApp, sign, type TestApp } from '../helpers/testApp';
@@ -83,20 +83,6 @@ describe(`npm run worker on ${engine}`, () => {
     expect(rows).toEqual([{ state: 'sent', attempts: 1, n: 150 }]);
   }, 60_000);
 });
-
-async function queueMails(services: Services, count: number): Promise<void> {
-  await services.store.transaction(async (tx) => {
-    for (let i = 0; i < count; i++) {
-      await services.outbox.enqueue(tx, {
-        kind: 'test',
-        to: `person${i}@example.org`,
-        template: 'already-signed',
-        locale: 'en',
-        params: { name: `Person ${i}`, petitionTitle: 'A petition', petitionUrl: 'http://localhost/p' },
-      });
-    }
-  });
-}
 
 async function outboxByState(t: TestApp): Promise<Record<string, number>> {
   const rows = await t.services.store.all(
