@@ -65,9 +65,11 @@ export function letterHolds(ctx: LettersContext, mail: LetterMail) {
     if (from === 'pending' && similar >= rules.holdThreshold) {
       return ctx.moveOr(letters, letter, from, 'held', now, 'similar');
     }
-    // The moves are compare-and-set: if someone moved the letter first, it is left as they made it.
-    const state = await ctx.moveOr(letters, letter, from, 'ready', now);
-    if (state !== 'ready') return state;
+    // The moves are compare-and-set: if someone moved the letter first (a second Confirm at the same
+    // moment, say), it is left as they made it, and only the move that happened queues the letter.
+    if (!(await letters.move(letter.id, from, transition(from, 'ready'), now))) {
+      return (await letters.findById(letter.id))!.state;
+    }
     await mail.queueDelivery(tx, letters, letter, { ...target, email: target.email });
     return 'ready';
   }

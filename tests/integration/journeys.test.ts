@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { ParsedMail } from 'mailparser';
 import { consoleToken, createAccount, login } from '../helpers/admin';
 import { letterDemand, writeLetter } from '../helpers/letters';
@@ -56,6 +57,32 @@ describe(`every journey on ${engine}`, () => {
     expect(letter.text).toContain('My mother waited two years');
     // The demand's page reads the per-country counter the sent letter bumped.
     await t.agent().get(`/demands/${letterDemand}`).expect(200);
+  });
+
+  it('sends a letter confirmed several times at the same moment once', async () => {
+    const email = 'twice@example.org';
+    await writeLetter(
+      t,
+      {
+        country: 'IT',
+        name: 'Grace Hopper',
+        email,
+        town: 'Arlington',
+        ownWords: 'Our school lost its library.',
+        lang: 'auto',
+      },
+      { confirm: false },
+    );
+    const mail = await mailTo(email, /^Confirm/);
+    const link = /http:\/\/localhost:3000\/letters\/(\d+\.[\w-]{27})\/confirm/.exec(mail.text ?? '')![1]!;
+    const outcomes = await Promise.all([1, 2, 3, 4].map(() => t.services.letters.confirm(link)));
+    expect(outcomes.filter((o) => o.status === 'done')).not.toHaveLength(0);
+    const queued = await t.services.store.all(
+      sql<{
+        id: number;
+      }>`SELECT id FROM outbox WHERE kind = 'letter' AND params LIKE ${`%"letterId":${link.split('.')[0]}%`}`,
+    );
+    expect(queued).toHaveLength(1);
   });
 
   it('delivers the signatures to the delegation in a digest', async () => {
