@@ -1,10 +1,10 @@
 import cluster from 'node:cluster';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { createApp } from './app';
 import { loadConfigOr, type Config } from './config';
 import { databaseName } from './db/open';
 import { createLogger, type Logger } from './logger';
-import { backgroundEnv, runPrimary } from './ops/cluster';
+import { backgroundEnv, cannotListen, runPrimary, stopMessage } from './ops/cluster';
 import { gracefulClose, stopOnSignal } from './ops/shutdown';
 import { createServices, type Services } from './services';
 
@@ -37,7 +37,16 @@ async function start(): Promise<void> {
   });
   const logger = createLogger(config.logLevel);
   if (config.webConcurrency > 1 && cluster.isPrimary) {
-    // The database is migrated and seeded once, before the workers open it.
+    // The port is checked, and the database migrated and seeded, once, before the workers start.
+    const probe = await new Promise<Error | undefined>((resolve) => {
+      const server = net.createServer();
+      server.once('error', resolve);
+      server.listen(config.port, config.host, () => server.close(() => resolve(undefined)));
+    });
+    if (probe) {
+      console.error(`Undersigned cannot listen on ${config.host}:${config.port}: ${probe.message}`);
+      process.exit(1);
+    }
     await (await openServices(config, logger)).close();
     runPrimary(config.webConcurrency, logger);
     return;
@@ -47,7 +56,13 @@ async function start(): Promise<void> {
   // every worker still sends the mail its own requests queued, at once, under the outbox's leases.
   if (!cluster.isWorker || process.env[backgroundEnv] === '1') services.startBackground();
   const app = createApp(services);
-  const server = app.listen(config.port, config.host, () => {
+  const server = app.listen(config.port, config.host, (error?: Error) => {
+    if (error) {
+      const message = `Undersigned cannot listen on ${config.host}:${config.port}: ${error.message}`;
+      logger.error({ err: error }, message);
+      console.error(message);
+      process.exit(cluster.isWorker ? cannotListen : 1);
+    }
     const mail = config.smtpUrl
       ? 'SMTP relay'
       : config.env === 'production'
@@ -64,10 +79,10 @@ async function start(): Promise<void> {
   const http = gracefulClose(server, logger);
   // SIGTERM: no new connections, the requests in flight answered, then the background work and the
   // database closed (see services.close), and exit 0.
-  // A worker stops when its primary says so (SIGTERM): a Ctrl-C in the terminal reaches both, and
-  // the primary's word is the one that counts.
+  // A worker stops when its primary says so (a message): a Ctrl-C in the terminal reaches both, and
+  // the primary's word is the one that counts; a SIGTERM to the worker itself stops it too, once.
   if (cluster.isWorker) process.on('SIGINT', () => undefined);
-  stopOnSignal(
+  const stop = stopOnSignal(
     logger,
     cluster.isWorker ? `Undersigned web worker ${cluster.worker!.id}` : 'Undersigned',
     async () => {
@@ -75,7 +90,9 @@ async function start(): Promise<void> {
       await services.close();
     },
     cluster.isWorker ? ['SIGTERM'] : ['SIGTERM', 'SIGINT'],
+    !cluster.isWorker,
   );
+  if (cluster.isWorker) process.on('message', (message) => message === stopMessage && stop('SIGTERM'));
 }
 
 void start();

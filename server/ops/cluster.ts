@@ -5,6 +5,11 @@ import { forceExitAfterMs } from './shutdown';
 /** Set by the primary in each web worker's environment: "1" for the one that runs the background work. */
 export const backgroundEnv = 'UNDERSIGNED_BACKGROUND';
 
+/** What the primary sends a web worker to have it stop gracefully (a signal to the worker would do too). */
+export const stopMessage = 'undersigned:stop';
+/** A web worker's exit status when it cannot listen (the port is taken): restarting it would not help. */
+export const cannotListen = 78;
+
 /** A worker that dies this soon after it started counts as a crash loop: it is restarted more slowly. */
 const quickDeathMs = 5_000;
 const maxRestartDelayMs = 30_000;
@@ -39,6 +44,11 @@ export function runPrimary(workers: number, logger: Logger): void {
     const lived = Date.now() - (startedAt.get(worker) ?? 0);
     startedAt.delete(worker);
     role.delete(worker);
+    if (code === cannotListen && !stopping) {
+      logger.error('Undersigned: a web worker cannot listen (see its message): stopping');
+      stop('SIGTERM');
+      failures++;
+    }
     if (stopping) {
       if (code !== 0) failures++;
       if (Object.keys(cluster.workers ?? {}).length === 0) {
@@ -63,7 +73,17 @@ export function runPrimary(workers: number, logger: Logger): void {
     }
     stopping = true;
     logger.info({ signal }, 'Undersigned stopping: each web worker finishes its requests');
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    // Asked by message, not by signal: under systemd (KillMode=control-group) or a Ctrl-C the workers
+    // get the signal too, and the two must count as one request to stop, not as "exit at once".
+    for (const worker of Object.values(cluster.workers ?? {})) {
+      if (!worker) continue;
+      try {
+        worker.send(stopMessage);
+      } catch (error) {
+        logger.warn({ err: error, pid: worker.process.pid }, 'web worker unreachable: sending it SIGTERM');
+        worker.process.kill('SIGTERM');
+      }
+    }
     // The workers give up after forceExitAfterMs themselves; a little more here, then nothing waits.
     setTimeout(() => {
       logger.error('Undersigned: web workers still running, killing them');

@@ -14,10 +14,22 @@ export function stopOnSignal(
   name: string,
   stop: () => Promise<void>,
   signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'],
-): void {
+  /**
+   * Whether a second signal exits at once. A cluster's web worker says no: the same stop may reach
+   * it twice (a signal to the whole process group, then its primary's request), and the primary
+   * itself exits at once on a second signal, killing its workers.
+   */
+  secondExits = true,
+): (reason: string) => void {
   let stopping = false;
+  /** Begins the graceful stop for another reason than a signal (a cluster's primary asking); once only. */
+  const begin = (reason: string) => {
+    if (stopping) return;
+    onSignal(reason as NodeJS.Signals);
+  };
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
+      if (!secondExits) return;
       logger.warn({ signal }, `${name}: second ${signal}, exiting without finishing`);
       process.exit(1);
     }
@@ -39,6 +51,7 @@ export function stopOnSignal(
     );
   };
   for (const signal of signals) process.on(signal, onSignal);
+  return begin;
 }
 
 /**

@@ -71,12 +71,18 @@ export interface ServerProcess {
  * with tsx's loader, not the tsx wrapper, so that a SIGKILL reaches the process that works. `env`
  * names its database, relay and settings.
  */
-export function spawnServer(port: number, env: Record<string, string>): ServerProcess {
+export function spawnServer(
+  port: number,
+  env: Record<string, string>,
+  options: { processGroup?: boolean } = {},
+): ServerProcess {
   const root = path.join(__dirname, '..', '..');
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'server', 'main.ts')], {
     cwd: root,
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), BASE_URL: url, ...env },
+    // A process group of its own, to signal the server and its workers at once as systemd does.
+    detached: options.processGroup ?? false,
   });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));

@@ -107,6 +107,19 @@ describe(`every journey on ${engine}`, () => {
     expect(csv.text).toContain('giulia@example.org');
     expect(csv.text).toContain('marco@example.org');
 
+    // Values PostgreSQL cannot store or compare (a NUL byte, a number beyond BIGINT) are bad requests.
+    for (const path of [
+      '/admin/signatures?q=%00',
+      '/admin/targets/99999999999999999999/edit',
+      '/admin/petitions/%00/edit',
+    ]) {
+      const res = await organiser.get(path);
+      expect(res.status).toBeLessThan(500);
+    }
+    for (const path of ['/petitions/%00', '/demands/%00/letters/new']) {
+      expect((await t.agent().get(path)).status).toBeLessThan(500);
+    }
+
     const erased = await organiser
       .post('/admin/signatures/erase')
       .type('form')

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
@@ -190,4 +191,56 @@ describe(`WEB_CONCURRENCY=2 npm start on ${engine}`, () => {
       await close();
     }
   }, 120_000);
+
+  const clusterEnv = (extra: Record<string, string> = {}) => ({
+    NODE_ENV: 'test',
+    WEB_CONCURRENCY: '2',
+    ...database.env,
+    DATA_DIR: dir,
+    SECRET: 'a-cluster-test-secret-that-is-long-enough',
+    SMTP_URL: smtp.url,
+    LOG_LEVEL: 'info',
+    ...extra,
+  });
+
+  it('stops gracefully when the whole process group gets SIGTERM at once, as systemd does by default', async () => {
+    const port = await freePort();
+    const server = spawnServer(port, clusterEnv(), { processGroup: true });
+    children.push(server.child);
+    await server.ready;
+    await until(() => (server.output().match(/web worker \d listening/g) ?? []).length === 2, 'both workers listening');
+    process.kill(-server.child.pid!, 'SIGTERM');
+    const exit = await server.exited;
+    if (exit.code !== 0)
+      console.log(
+        server
+          .output()
+          .split('\n')
+          .filter((l) => !l.includes('request completed'))
+          .join('\n'),
+      );
+    expect(exit).toEqual({ code: 0, signal: null });
+    const log = server.output();
+    expect(log).not.toContain('exiting without finishing');
+    expect(log).toContain('Undersigned web worker 1: stopped');
+    expect(log).toContain('Undersigned web worker 2: stopped');
+  }, 60_000);
+
+  it('exits 1, saying why, when the port is taken, with one process or two', async () => {
+    // Someone else's server on the port (it hangs up on whoever calls, so that it can close).
+    const taken = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      for (const workers of ['1', '2']) {
+        const server = spawnServer(port, clusterEnv({ WEB_CONCURRENCY: workers }));
+        children.push(server.child);
+        server.ready.catch(() => undefined); // it never answers: the port is someone else's
+        expect(await server.exited).toEqual({ code: 1, signal: null });
+        expect(server.output()).toContain(`Undersigned cannot listen on 127.0.0.1:${port}`);
+      }
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  }, 60_000);
 });
