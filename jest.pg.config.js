@@ -26,5 +26,6 @@ module.exports = {
     '<rootDir>/tests/integration/deliverCli.test.ts',
     '<rootDir>/tests/integration/workerCrash.test.ts',
     '<rootDir>/tests/integration/shutdown.test.ts',
+    '<rootDir>/tests/integration/admin-roles.test.ts',
   ],
 };
