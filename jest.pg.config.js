@@ -27,5 +27,6 @@ module.exports = {
     '<rootDir>/tests/integration/workerCrash.test.ts',
     '<rootDir>/tests/integration/shutdown.test.ts',
     '<rootDir>/tests/integration/admin-roles.test.ts',
+    '<rootDir>/tests/integration/petition-page-cache.test.ts',
   ],
 };
