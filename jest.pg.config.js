@@ -28,5 +28,6 @@ module.exports = {
     '<rootDir>/tests/integration/shutdown.test.ts',
     '<rootDir>/tests/integration/admin-roles.test.ts',
     '<rootDir>/tests/integration/petition-page-cache.test.ts',
+    '<rootDir>/tests/integration/admin-signature-search.test.ts',
   ],
 };

@@ -11,7 +11,7 @@ describe('the dashboard', () => {
   beforeAll(async () => {
     t = await createTestApp({ smtp: false });
     const now = Date.now();
-    seedSignatures(t.services, [
+    await seedSignatures(t.services, [
       { petition: slug, email: 'a@example.org', country: 'FR', createdAt: now },
       { petition: slug, email: 'b@example.org', country: 'FR', createdAt: now - dayMs },
       { petition: slug, email: 'c@example.org', country: 'DE', createdAt: now - 40 * dayMs },
@@ -60,7 +60,7 @@ describe('erasers added by other features', () => {
   it('run inside the erasure, before the signatures they may refer to are deleted', async () => {
     const t = await createTestApp({ smtp: false });
     try {
-      seedSignatures(t.services, [{ petition: slug, name: 'Pat Example', email: 'pat@example.org' }]);
+      await seedSignatures(t.services, [{ petition: slug, name: 'Pat Example', email: 'pat@example.org' }]);
       const seen: Array<{ person: Person; rows: number }> = [];
       t.services.admin.erasure.addEraser({
         table: 'letters',

@@ -122,7 +122,7 @@ describe('signature exports', () => {
 
   beforeAll(async () => {
     t = await createTestApp({ smtp: false });
-    seedSignatures(t.services, people);
+    await seedSignatures(t.services, people);
     await createAccount(t.services, 'organiser@example.org', 'organiser');
     agent = t.agent();
     expect((await login(agent, 'organiser@example.org')).status).toBe(303);
@@ -343,7 +343,7 @@ describe('a long export', () => {
         postcode: 'D-10115',
       });
     }
-    seedSignatures(t.services, many);
+    await seedSignatures(t.services, many);
     await createAccount(t.services, 'ada@example.org', 'organiser');
   });
   afterAll(() => t.close());

@@ -60,7 +60,7 @@ describe('signatures in the console', () => {
 
   describe('GET /admin/signatures', () => {
     it('finds signatures by email (canonical or as typed), by part of a name, or by postcode', async () => {
-      seedSignatures(t.services, [
+      await seedSignatures(t.services, [
         { petition: slug, name: 'Ada Lovelace', email: 'ada.lovelace@gmail.com', postcode: 'N1 9GU' },
         { petition: slug, name: 'Grace Hopper', email: 'grace@example.org', postcode: '10001' },
       ]);
@@ -83,7 +83,7 @@ describe('signatures in the console', () => {
       await signAndConfirm('Real Person', 'real@example.org', 'FR');
       await signAndConfirm('Spam One', 'one@spam.example', 'FR');
       await signAndConfirm('Spam Two', 'two@spam.example', 'DE');
-      seedSignatures(t.services, [
+      await seedSignatures(t.services, [
         { petition: slug, email: 'three@spam.example', country: 'DE', state: 'pending' },
         { petition: slug, email: 'four@spam.example', country: 'DE', state: 'fraudulent' },
         { petition: other, email: 'five@spam.example', country: 'DE' },
@@ -134,7 +134,7 @@ describe('signatures in the console', () => {
 
     it('matches by IP address, email, postcode and dates, all given criteria at once', async () => {
       const jan = (d: number) => Date.parse(`2026-01-${String(d).padStart(2, '0')}T12:00:00Z`);
-      seedSignatures(t.services, [
+      await seedSignatures(t.services, [
         { petition: slug, email: 'a@example.org', ip: '203.0.113.7', createdAt: jan(5) },
         { petition: slug, email: 'b@example.org', ip: '::ffff:203.0.113.7', createdAt: jan(6) },
         { petition: slug, email: 'c@example.org', ip: '203.0.113.8', createdAt: jan(6) },
@@ -227,7 +227,7 @@ describe('signatures in the console', () => {
 
 describe('retention', () => {
   async function closeAndRun(t: TestApp) {
-    seedSignatures(t.services, [
+    await seedSignatures(t.services, [
       {
         petition: slug,
         name: 'Old Signer',

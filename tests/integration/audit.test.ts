@@ -44,7 +44,7 @@ describe('the audit log', () => {
   }
 
   it('records the erasure look-up, which lists a person’s signatures', async () => {
-    seedSignatures(t.services, [{ petition: slug, name: 'Lena Looked-Up', email: 'lena@example.org' }]);
+    await seedSignatures(t.services, [{ petition: slug, name: 'Lena Looked-Up', email: 'lena@example.org' }]);
     const organiser = await as('organiser');
     const page = await organiser.get('/admin/signatures/erase?email=Lena%40example.org').expect(200);
     expect(page.text).toContain('Lena Looked-Up');
@@ -148,7 +148,7 @@ describe('the audit log', () => {
     }
 
     it('records each run: who ran it (user@host), what it did', async () => {
-      seedSignatures(t.services, [{ petition: slug, email: 'someone@example.org' }]);
+      await seedSignatures(t.services, [{ petition: slug, email: 'someone@example.org' }]);
       const out = path.join(t.dir, 'signatures.csv');
       await cli('server/console/exports/cli.ts', ['--petition', slug, '--out', out]);
       await cli('server/letters/cli.ts', ['--held']);
