@@ -29,5 +29,6 @@ module.exports = {
     '<rootDir>/tests/integration/admin-roles.test.ts',
     '<rootDir>/tests/integration/petition-page-cache.test.ts',
     '<rootDir>/tests/integration/admin-signature-search.test.ts',
+    '<rootDir>/tests/integration/admin-login-sessions.test.ts',
   ],
 };
