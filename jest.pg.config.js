@@ -30,5 +30,6 @@ module.exports = {
     '<rootDir>/tests/integration/petition-page-cache.test.ts',
     '<rootDir>/tests/integration/admin-signature-search.test.ts',
     '<rootDir>/tests/integration/admin-login-sessions.test.ts',
+    '<rootDir>/tests/integration/mail.test.ts',
   ],
 };
