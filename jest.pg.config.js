@@ -31,5 +31,6 @@ module.exports = {
     '<rootDir>/tests/integration/admin-signature-search.test.ts',
     '<rootDir>/tests/integration/admin-login-sessions.test.ts',
     '<rootDir>/tests/integration/mail.test.ts',
+    '<rootDir>/tests/integration/admin-dashboard.test.ts',
   ],
 };
