@@ -32,5 +32,6 @@ module.exports = {
     '<rootDir>/tests/integration/admin-login-sessions.test.ts',
     '<rootDir>/tests/integration/mail.test.ts',
     '<rootDir>/tests/integration/admin-dashboard.test.ts',
+    '<rootDir>/tests/integration/audit.test.ts',
   ],
 };
