@@ -33,5 +33,6 @@ module.exports = {
     '<rootDir>/tests/integration/mail.test.ts',
     '<rootDir>/tests/integration/admin-dashboard.test.ts',
     '<rootDir>/tests/integration/audit.test.ts',
+    '<rootDir>/tests/integration/confirmationExpiry.test.ts',
   ],
 };
