@@ -34,5 +34,6 @@ module.exports = {
     '<rootDir>/tests/integration/admin-dashboard.test.ts',
     '<rootDir>/tests/integration/audit.test.ts',
     '<rootDir>/tests/integration/confirmationExpiry.test.ts',
+    '<rootDir>/tests/integration/letters-strangers.test.ts',
   ],
 };
