@@ -35,5 +35,6 @@ module.exports = {
     '<rootDir>/tests/integration/audit.test.ts',
     '<rootDir>/tests/integration/confirmationExpiry.test.ts',
     '<rootDir>/tests/integration/letters-strangers.test.ts',
+    '<rootDir>/tests/integration/outboxRetries.test.ts',
   ],
 };
