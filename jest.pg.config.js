@@ -36,5 +36,6 @@ module.exports = {
     '<rootDir>/tests/integration/confirmationExpiry.test.ts',
     '<rootDir>/tests/integration/letters-strangers.test.ts',
     '<rootDir>/tests/integration/outboxRetries.test.ts',
+    '<rootDir>/tests/integration/site.test.ts',
   ],
 };
