@@ -37,5 +37,6 @@ module.exports = {
     '<rootDir>/tests/integration/letters-strangers.test.ts',
     '<rootDir>/tests/integration/outboxRetries.test.ts',
     '<rootDir>/tests/integration/site.test.ts',
+    '<rootDir>/tests/integration/admin-exports.test.ts',
   ],
 };
