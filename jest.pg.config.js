@@ -38,5 +38,6 @@ module.exports = {
     '<rootDir>/tests/integration/outboxRetries.test.ts',
     '<rootDir>/tests/integration/site.test.ts',
     '<rootDir>/tests/integration/admin-exports.test.ts',
+    '<rootDir>/tests/integration/cli-plurals.test.ts',
   ],
 };
