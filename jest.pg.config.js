@@ -39,5 +39,6 @@ module.exports = {
     '<rootDir>/tests/integration/site.test.ts',
     '<rootDir>/tests/integration/admin-exports.test.ts',
     '<rootDir>/tests/integration/cli-plurals.test.ts',
+    '<rootDir>/tests/integration/signing-probes.test.ts',
   ],
 };
