@@ -40,5 +40,6 @@ module.exports = {
     '<rootDir>/tests/integration/admin-exports.test.ts',
     '<rootDir>/tests/integration/cli-plurals.test.ts',
     '<rootDir>/tests/integration/signing-probes.test.ts',
+    '<rootDir>/tests/integration/email-lists.test.ts',
   ],
 };
