@@ -41,5 +41,6 @@ module.exports = {
     '<rootDir>/tests/integration/cli-plurals.test.ts',
     '<rootDir>/tests/integration/signing-probes.test.ts',
     '<rootDir>/tests/integration/email-lists.test.ts',
+    '<rootDir>/tests/integration/form-round-trips.test.ts',
   ],
 };
