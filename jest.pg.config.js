@@ -42,5 +42,6 @@ module.exports = {
     '<rootDir>/tests/integration/signing-probes.test.ts',
     '<rootDir>/tests/integration/email-lists.test.ts',
     '<rootDir>/tests/integration/form-round-trips.test.ts',
+    '<rootDir>/tests/integration/outboxPipeline.test.ts',
   ],
 };
