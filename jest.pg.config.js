@@ -43,5 +43,6 @@ module.exports = {
     '<rootDir>/tests/integration/email-lists.test.ts',
     '<rootDir>/tests/integration/form-round-trips.test.ts',
     '<rootDir>/tests/integration/outboxPipeline.test.ts',
+    '<rootDir>/tests/integration/trust-proxy.test.ts',
   ],
 };
