@@ -44,5 +44,6 @@ module.exports = {
     '<rootDir>/tests/integration/form-round-trips.test.ts',
     '<rootDir>/tests/integration/outboxPipeline.test.ts',
     '<rootDir>/tests/integration/trust-proxy.test.ts',
+    '<rootDir>/tests/integration/setup.test.ts',
   ],
 };
