@@ -45,5 +45,6 @@ module.exports = {
     '<rootDir>/tests/integration/outboxPipeline.test.ts',
     '<rootDir>/tests/integration/trust-proxy.test.ts',
     '<rootDir>/tests/integration/setup.test.ts',
+    '<rootDir>/tests/integration/ops.test.ts',
   ],
 };
