@@ -46,5 +46,6 @@ module.exports = {
     '<rootDir>/tests/integration/trust-proxy.test.ts',
     '<rootDir>/tests/integration/setup.test.ts',
     '<rootDir>/tests/integration/ops.test.ts',
+    '<rootDir>/tests/integration/admin-campaign.test.ts',
   ],
 };
