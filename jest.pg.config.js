@@ -47,5 +47,6 @@ module.exports = {
     '<rootDir>/tests/integration/setup.test.ts',
     '<rootDir>/tests/integration/ops.test.ts',
     '<rootDir>/tests/integration/admin-campaign.test.ts',
+    '<rootDir>/tests/integration/erasure.test.ts',
   ],
 };

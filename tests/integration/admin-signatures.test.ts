@@ -207,7 +207,7 @@ describe('signatures in the console', () => {
 
       const db = t.services.db;
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
-      const traces = tracesOf(db, [email, 'margueritetrace@example.org', name, 'yourcenar']);
+      const traces = await tracesOf(t.services.store, [email, 'margueritetrace@example.org', name, 'yourcenar']);
       expect(traces).toEqual([]);
       expect(tables).toEqual(expect.arrayContaining(['signatures', 'outbox', 'audit_log', 'sessions']));
 

@@ -1064,8 +1064,11 @@ describe('letters to the NATO delegations', () => {
       const rows = await t.services.admin.erasure.erase('hedy.erase@example.org');
       expect(rows.letters).toBe(1);
 
-      const db = t.services.db;
-      const traces = tracesOf(db, ['hedy.erase@example.org', 'hedy lamarr-erase', 'my mother waited']);
+      const traces = await tracesOf(t.services.store, [
+        'hedy.erase@example.org',
+        'hedy lamarr-erase',
+        'my mother waited',
+      ]);
       expect(traces).toEqual([]);
       expect(counted()).toBe(1); // a count names nobody
     });

@@ -65,9 +65,9 @@ describe('retention of personal data in mail', () => {
       { kind: 'digest', state: 'sent', recipient: 'rappnat.mail@esteri.it' },
       { kind: 'campaign_update', state: 'queued', recipient: 'rosa@example.org' },
     ]);
-    expect(tracesOf(t.services.db, ['dora@example.org', 'Dora Dead']).filter((c) => c.startsWith('outbox'))).toEqual(
-      [],
-    );
+    expect(
+      (await tracesOf(t.services.store, ['dora@example.org', 'Dora Dead'])).filter((c) => c.startsWith('outbox')),
+    ).toEqual([]);
     // The batch still knows its mail: Message-ID and state.
     const batch = t.services.db
       .prepare('SELECT b.state, b.message_id = o.message_id AS same FROM batches b JOIN outbox o ON o.id = b.outbox_id')
@@ -88,7 +88,7 @@ describe('retention of personal data in mail', () => {
       t.services.db.prepare('SELECT id FROM petitions WHERE slug = ?').pluck().get(slug) as number;
     await t.services.signatures.queueCampaignUpdate(petitionId(closing), { subject: 'News', message: 'Hello' });
     await t.services.sender.idle();
-    expect(tracesOf(t.services.db, ['clara@example.org', 'Clara Closed'])).toContain(
+    expect(await tracesOf(t.services.store, ['clara@example.org', 'Clara Closed'])).toContain(
       'outbox.recipient ~ clara@example.org',
     );
 
@@ -102,7 +102,7 @@ describe('retention of personal data in mail', () => {
     const run = await organiser.post('/admin/signatures/retention').type('form').send({ _csrf: token });
     expect(run.headers.location).toBe('/admin/signatures?notice=retentionRun&n=1');
 
-    expect(tracesOf(t.services.db, ['clara@example.org', 'Clara Closed'])).toEqual([]);
+    expect(await tracesOf(t.services.store, ['clara@example.org', 'Clara Closed'])).toEqual([]);
     expect(outbox()).toEqual([{ kind: 'signature_confirmation', state: 'sent', recipient: 'otto@example.org' }]);
   });
 });
@@ -169,7 +169,7 @@ describe('retention of letters (LETTER_RETENTION_DAYS)', () => {
     // A day short of a year after Ann's letter was sent: nothing yet.
     now = start + 364 * day;
     await t.services.admin.retention.run(null);
-    expect(tracesOf(db, [ann.name, ann.email, ann.town, 'nurse called Ann'])).not.toEqual([]);
+    expect(await tracesOf(t.services.store, [ann.name, ann.email, ann.town, 'nurse called Ann'])).not.toEqual([]);
 
     // A year after Bea's letter expired: hers and Ann's are anonymised, Cai's is kept.
     now = start + 8 * day + 365 * day;
@@ -183,7 +183,16 @@ describe('retention of letters (LETTER_RETENTION_DAYS)', () => {
     expect(caiRow).toMatchObject({ name: cai.name, email: cai.email, town: 'Caen', state: 'sent' });
     expect(letters().map((l) => l.state)).toEqual(['sent', 'expired', 'sent']);
     expect(
-      tracesOf(db, [ann.name, ann.email, ann.town, 'nurse called Ann', bea.name, bea.email, bea.town, 'called Bea']),
+      await tracesOf(t.services.store, [
+        ann.name,
+        ann.email,
+        ann.town,
+        'nurse called Ann',
+        bea.name,
+        bea.email,
+        bea.town,
+        'called Bea',
+      ]),
     ).toEqual([]);
     expect(db.prepare('SELECT DISTINCT letter_id FROM letter_bands').pluck().all()).toEqual([3]);
     expect(mailAbout(cai)).toEqual(cais);
