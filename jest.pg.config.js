@@ -48,5 +48,6 @@ module.exports = {
     '<rootDir>/tests/integration/ops.test.ts',
     '<rootDir>/tests/integration/admin-campaign.test.ts',
     '<rootDir>/tests/integration/erasure.test.ts',
+    '<rootDir>/tests/integration/retention.test.ts',
   ],
 };
