@@ -49,5 +49,6 @@ module.exports = {
     '<rootDir>/tests/integration/admin-campaign.test.ts',
     '<rootDir>/tests/integration/erasure.test.ts',
     '<rootDir>/tests/integration/retention.test.ts',
+    '<rootDir>/tests/integration/admin-signatures.test.ts',
   ],
 };

@@ -19,6 +19,11 @@ async function columns(db: Executor): Promise<Array<{ table: string; column: str
       );
 }
 
+/** The names of the database's tables. */
+export async function tablesOf(db: Executor): Promise<string[]> {
+  return [...new Set((await columns(db)).map((c) => c.table))];
+}
+
 /** Where `needle` is in a column as text: SQLite's instr is PostgreSQL's strpos (both 1-based, 0 when absent). */
 function contains(db: Executor, column: string, needle: string, caseless = true) {
   const position = sql.raw(db.dialect === 'postgres' ? 'strpos' : 'instr');
