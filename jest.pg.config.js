@@ -50,5 +50,6 @@ module.exports = {
     '<rootDir>/tests/integration/erasure.test.ts',
     '<rootDir>/tests/integration/retention.test.ts',
     '<rootDir>/tests/integration/admin-signatures.test.ts',
+    '<rootDir>/tests/integration/signing.test.ts',
   ],
 };
