@@ -51,5 +51,6 @@ module.exports = {
     '<rootDir>/tests/integration/retention.test.ts',
     '<rootDir>/tests/integration/admin-signatures.test.ts',
     '<rootDir>/tests/integration/signing.test.ts',
+    '<rootDir>/tests/integration/letters.test.ts',
   ],
 };
