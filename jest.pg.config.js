@@ -52,5 +52,6 @@ module.exports = {
     '<rootDir>/tests/integration/admin-signatures.test.ts',
     '<rootDir>/tests/integration/signing.test.ts',
     '<rootDir>/tests/integration/letters.test.ts',
+    '<rootDir>/tests/integration/delivery.test.ts',
   ],
 };
