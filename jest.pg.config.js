@@ -33,8 +33,6 @@ module.exports = {
     '<rootDir>/tests/integration/mail.test.ts',
     '<rootDir>/tests/integration/admin-dashboard.test.ts',
     '<rootDir>/tests/integration/audit.test.ts',
-    '<rootDir>/tests/integration/confirmationExpiry.test.ts',
-    '<rootDir>/tests/integration/letters-strangers.test.ts',
     '<rootDir>/tests/integration/outboxRetries.test.ts',
     '<rootDir>/tests/integration/site.test.ts',
     '<rootDir>/tests/integration/admin-exports.test.ts',
