@@ -29,7 +29,7 @@ describe('the organiser console in a browser', () => {
         createdAt: now - (i % 21) * dayMs,
       });
     }
-    seedSignatures(server.services, rows);
+    await seedSignatures(server.services, rows);
   });
   afterAll(() => server.close());
   beforeEach(() => ({ page } = browser));

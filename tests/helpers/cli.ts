@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { databaseEnv } from './testStore';
 
 export const root = path.join(__dirname, '..', '..');
 const tsx = pathToFileURL(require.resolve('tsx')).href;
@@ -33,14 +34,17 @@ export function runCli(
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-/** The environment a tool run on the server gets: the test app's database, data folder and secret. */
+/**
+ * The environment a tool run on the server gets: the test app's database (its SQLite file, or its
+ * PostgreSQL URL under `npm run test:pg`), data folder and secret.
+ */
 export function appEnv(t: {
   dir: string;
-  services: { config: { databasePath: string; secret: string } };
+  services: { config: { databasePath: string; databaseUrl: string | undefined; secret: string } };
 }): Record<string, string> {
   return {
     NODE_ENV: 'test',
-    DATABASE_PATH: t.services.config.databasePath,
+    ...databaseEnv(t.services.config),
     DATA_DIR: t.dir,
     SECRET: t.services.config.secret,
   };

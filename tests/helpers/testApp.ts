@@ -10,7 +10,7 @@ import { openDatabase } from '../../server/db/database';
 import { createLogger } from '../../server/logger';
 import { createServices, type Services } from '../../server/services';
 import { startSmtpSink, type SinkOptions, type SmtpSink } from './smtpSink';
-import { createTestPostgresDatabase, postgresUrl } from './testStore';
+import { createTestPostgresDatabase, postgresUrl, tracePostgres } from './testStore';
 
 export const baseUrl = 'http://localhost:3000';
 
@@ -34,6 +34,7 @@ export async function createTestApp(
     env?: Record<string, string>;
     /** false: capture mail to files; an object: how the SMTP sink behaves (a slow relay, say). */
     smtp?: boolean | SinkOptions;
+    /** Hands each SQL statement the app runs to this (on either database). */
     traceSql?: (sql: string) => void;
     /** The clock of every service (signatures, letters, the outbox, delivery, the console), to let time pass. */
     clock?: () => number;
@@ -55,6 +56,7 @@ export async function createTestApp(
     ...options.env,
   });
   const trace = options.traceSql;
+  const untrace = pgDatabase && trace ? tracePostgres(pgDatabase.name, trace) : undefined;
   const db = pgDatabase
     ? undefined
     : openDatabase(config.databasePath, config.synchronous, trace ? { verbose: (sql) => trace(String(sql)) } : {});
@@ -71,6 +73,7 @@ export async function createTestApp(
     closeServices,
     async close() {
       await closeServices();
+      untrace?.();
       await smtp?.close();
       await pgDatabase?.drop();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -51,7 +51,7 @@ export async function createTestStore(): Promise<TestStore> {
 }
 
 /** A new, empty database on the test PostgreSQL server (TEST_DATABASE_URL), and how to drop it. */
-export async function createTestPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createTestPostgresDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
   if (!postgresUrl) throw new Error('TEST_DATABASE_URL is not set');
   const name = `undersigned_test_${crypto.randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: postgresUrl });
@@ -61,6 +61,7 @@ export async function createTestPostgresDatabase(): Promise<{ url: string; drop(
   const url = new URL(postgresUrl);
   url.pathname = `/${name}`;
   return {
+    name,
     url: url.toString(),
     async drop() {
       const again = new pg.Client({ connectionString: postgresUrl });
@@ -68,6 +69,25 @@ export async function createTestPostgresDatabase(): Promise<{ url: string; drop(
       await again.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await again.end();
     },
+  };
+}
+
+/**
+ * Hands `trace` the text of every statement sent to the PostgreSQL database `name` (as better-sqlite3's
+ * `verbose` does on SQLite), until the function answered is called.
+ */
+export function tracePostgres(name: string, trace: (sql: string) => void): () => void {
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const original = proto.query;
+  proto.query = function (this: pg.Client, ...args: unknown[]) {
+    if (this.database === name) {
+      const first = args[0];
+      trace(typeof first === 'string' ? first : String((first as { text?: unknown }).text));
+    }
+    return original.apply(this, args);
+  };
+  return () => {
+    proto.query = original;
   };
 }
 

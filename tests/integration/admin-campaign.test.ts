@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import { sql, type RawBuilder } from 'kysely';
 import type TestAgent from 'supertest/lib/agent';
 import { consoleToken, createAccount, login } from '../helpers/admin';
 import { createTestApp, csrfFrom, type TestApp } from '../helpers/testApp';
@@ -20,10 +21,18 @@ describe('running the campaign from the console', () => {
   afterEach(() => t.close());
 
   const audited = (action: string) =>
-    t.services.db.prepare('SELECT subject, details FROM audit_log WHERE action = ? ORDER BY id').all(action) as Array<{
-      subject: string | null;
-      details: string;
-    }>;
+    t.services.store.all(
+      t.services.store.qb
+        .selectFrom('audit_log')
+        .select(['subject', 'details'])
+        .where('action', '=', action)
+        .orderBy('id'),
+    );
+  /** The first column of the first row, as better-sqlite3's pluck().get() answered it. */
+  const scalar = async (query: RawBuilder<Record<string, unknown>>) => {
+    const row = await t.services.store.first(query);
+    return row && Object.values(row)[0];
+  };
 
   async function addTarget(fields: Record<string, string>) {
     const res = await organiser
@@ -31,7 +40,7 @@ describe('running the campaign from the console', () => {
       .type('form')
       .send({ _csrf: token, kind: 'minister', languages: 'fr, nl', ...fields });
     expect(res.status).toBe(303);
-    return t.services.db.prepare('SELECT max(id) FROM targets').pluck().get() as number;
+    return (await scalar(sql`SELECT max(id) AS id FROM targets`)) as number;
   }
 
   describe('petitions', () => {
@@ -102,8 +111,8 @@ describe('running the campaign from the console', () => {
         count: 0,
         goal: 5000,
       });
-      expect(audited('petition.create')[0]!.subject).toBe('stop-the-drones');
-      expect(audited('petition.open')[0]!.subject).toBe('stop-the-drones');
+      expect((await audited('petition.create'))[0]!.subject).toBe('stop-the-drones');
+      expect((await audited('petition.open'))[0]!.subject).toBe('stop-the-drones');
     });
 
     it('edits the goal and texts of a petition, and closing it stops signing', async () => {
@@ -126,7 +135,7 @@ describe('running the campaign from the console', () => {
       // No French text any more: French readers get the English one.
       const fr = await t.agent().get(`/petitions/${slug}?lang=fr`).expect(200);
       expect(fr.text).toContain('Fund defence fairly (edited)');
-      expect(t.services.db.prepare("SELECT count(*) FROM petitions WHERE slug = 'hijack'").pluck().get()).toBe(0);
+      expect(await scalar(sql`SELECT count(*) AS n FROM petitions WHERE slug = 'hijack'`)).toBe(0);
 
       await organiser
         .post(`/admin/petitions/${slug}/state`)
@@ -143,7 +152,7 @@ describe('running the campaign from the console', () => {
         .send({ _csrf: csrfFrom(openPage.text), name: 'Late Comer', email: 'late@example.org', country: 'FR' });
       expect(refused.status).toBe(409);
       expect((await t.services.petitions.findPetition(slug, 'en'))!.state).toBe('closed');
-      expect(audited('petition.update')[0]).toMatchObject({ subject: slug });
+      expect((await audited('petition.update'))[0]).toMatchObject({ subject: slug });
     });
 
     it('edits a demand’s texts in both languages, shown on the home page', async () => {
@@ -167,7 +176,7 @@ describe('running the campaign from the console', () => {
       const fr = await t.agent().get('/?lang=fr').expect(200);
       expect(fr.text).toContain('Une fiscalité juste');
       expect(fr.text).toContain('Un nouveau résumé.');
-      expect(audited('demand.update')).toHaveLength(1);
+      expect(await audited('demand.update')).toHaveLength(1);
     });
   });
 
@@ -178,10 +187,9 @@ describe('running the campaign from the console', () => {
         /<ul class="country-list" id="without-address">([\s\S]*?)<\/ul>/.exec(html)?.[1] ?? '';
       expect(list(before.text)).toContain('Albania (AL)');
       const count = (html: string) => (list(html).match(/<li>/g) ?? []).length;
-      const albania = t.services.db
-        .prepare("SELECT id FROM targets WHERE country_code = 'AL' AND is_default = 1")
-        .pluck()
-        .get() as number;
+      const albania = (await scalar(
+        sql`SELECT id FROM targets WHERE country_code = 'AL' AND is_default = 1`,
+      )) as number;
       const form = await organiser.get(`/admin/targets/${albania}/edit`).expect(200);
       expect(form.text).toContain('value="Permanent Representation to NATO"');
       const bad = await organiser.post(`/admin/targets/${albania}`).type('form').send({
@@ -210,7 +218,7 @@ describe('running the campaign from the console', () => {
       expect(list(after.text)).not.toContain('(AL)');
       expect(count(after.text)).toBe(count(before.text) - 1);
       expect(after.text).toContain('nato.delegation@example.al');
-      const [entry] = audited('target.update');
+      const [entry] = await audited('target.update');
       expect(entry!.subject).toBe('Permanent Representation of Albania to NATO');
       expect(JSON.parse(entry!.details)).toMatchObject({
         email: { from: '', to: 'nato.delegation@example.al' },
@@ -239,9 +247,9 @@ describe('running the campaign from the console', () => {
       const same = await upload(exported.text);
       expect(same.status).toBe(303);
       expect(same.headers.location).toBe('/admin/targets?notice=targetsImported&n=0');
-      expect(
-        t.services.db.prepare("SELECT name FROM targets WHERE country_code = 'FR' AND kind = 'minister'").pluck().get(),
-      ).toBe('-Ministre des Armées');
+      expect(await scalar(sql`SELECT name FROM targets WHERE country_code = 'FR' AND kind = 'minister'`)).toBe(
+        '-Ministre des Armées',
+      );
 
       const belgium = rows.find((r) => r.country === 'BE' && r.default === 'yes')!;
       const edited = exported.text.replace(
@@ -252,13 +260,13 @@ describe('running the campaign from the console', () => {
       const withNew = `${edited},DE,parliamentary_assembly,"Deutsche Delegation, NATO PV",de,pa@example.de,https://example.de,\r\n`;
       const applied = await upload(withNew);
       expect(applied.headers.location).toBe('/admin/targets?notice=targetsImported&n=2');
-      expect(t.services.db.prepare('SELECT email FROM targets WHERE id = ?').pluck().get(Number(belgium.id))).toBe(
+      expect(await scalar(sql`SELECT email FROM targets WHERE id = ${Number(belgium.id)}`)).toBe(
         'delegation@example.be',
       );
       expect(
-        t.services.db.prepare("SELECT name, email FROM targets WHERE kind = 'parliamentary_assembly'").get(),
+        await t.services.store.first(sql`SELECT name, email FROM targets WHERE kind = 'parliamentary_assembly'`),
       ).toEqual({ name: 'Deutsche Delegation, NATO PV', email: 'pa@example.de' });
-      expect(JSON.parse(audited('targets.import').at(-1)!.details)).toEqual({ created: 1, updated: 1 });
+      expect(JSON.parse((await audited('targets.import')).at(-1)!.details)).toEqual({ created: 1, updated: 1 });
     });
 
     it('imports nothing when any row is wrong, and says which line', async () => {
@@ -272,7 +280,7 @@ describe('running the campaign from the console', () => {
       expect(res.text).toContain('Nothing was imported');
       expect(res.text).toContain('Line 3 (country): Choose a country from the list');
       expect(res.text).toContain('Line 3 (email): Enter an email address in the correct format');
-      expect(t.services.db.prepare("SELECT count(*) FROM targets WHERE name = 'Good Row'").pluck().get()).toBe(0);
+      expect(await scalar(sql`SELECT count(*) AS n FROM targets WHERE name = 'Good Row'`)).toBe(0);
       const header = await organiser
         .post('/admin/targets/import')
         .field('_csrf', token)

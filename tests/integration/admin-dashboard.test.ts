@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Person } from '../../server/console/signatures/erasure';
 import { consoleToken, createAccount, login, seedSignatures } from '../helpers/admin';
 import { createTestApp, type TestApp } from '../helpers/testApp';
@@ -11,7 +12,7 @@ describe('the dashboard', () => {
   beforeAll(async () => {
     t = await createTestApp({ smtp: false });
     const now = Date.now();
-    seedSignatures(t.services, [
+    await seedSignatures(t.services, [
       { petition: slug, email: 'a@example.org', country: 'FR', createdAt: now },
       { petition: slug, email: 'b@example.org', country: 'FR', createdAt: now - dayMs },
       { petition: slug, email: 'c@example.org', country: 'DE', createdAt: now - 40 * dayMs },
@@ -60,15 +61,18 @@ describe('erasers added by other features', () => {
   it('run inside the erasure, before the signatures they may refer to are deleted', async () => {
     const t = await createTestApp({ smtp: false });
     try {
-      seedSignatures(t.services, [{ petition: slug, name: 'Pat Example', email: 'pat@example.org' }]);
+      await seedSignatures(t.services, [{ petition: slug, name: 'Pat Example', email: 'pat@example.org' }]);
       const seen: Array<{ person: Person; rows: number }> = [];
       t.services.admin.erasure.addEraser({
         table: 'letters',
-        erase(person) {
-          const rows = t.services.db
-            .prepare(`SELECT count(*) FROM signatures WHERE id IN (${person.signatureIds.join(',')})`)
-            .pluck()
-            .get() as number;
+        async erase(person, tx) {
+          // Read in the erasure's transaction: the signatures are still there.
+          const { rows } = (await tx.first(
+            tx.qb
+              .selectFrom('signatures')
+              .select(sql<number>`count(*)`.as('rows'))
+              .where('id', 'in', person.signatureIds),
+          ))!;
           seen.push({ person, rows });
           return 7;
         },
@@ -84,8 +88,10 @@ describe('erasers added by other features', () => {
       expect(seen).toHaveLength(1);
       expect(seen[0]!.rows).toBe(1);
       expect(seen[0]!.person).toMatchObject({ email: 'pat@example.org', names: ['Pat Example'] });
-      const entry = t.services.db.prepare("SELECT details FROM audit_log WHERE action = 'person.erase'").pluck().get();
-      expect(JSON.parse(entry as string).rows).toMatchObject({ letters: 7, signatures: 1 });
+      const entry = await t.services.store.first(
+        t.services.store.qb.selectFrom('audit_log').select('details').where('action', '=', 'person.erase'),
+      );
+      expect(JSON.parse(entry!.details).rows).toMatchObject({ letters: 7, signatures: 1 });
     } finally {
       await t.close();
     }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import request from 'supertest';
 import { createAccount, login, password, sessionCookie } from '../helpers/admin';
 import { createTestApp, csrfFrom, type TestApp } from '../helpers/testApp';
@@ -10,7 +11,8 @@ describe('GET and POST /admin/login, before anyone logs in', () => {
   });
   afterEach(() => t.close());
 
-  const sessions = () => t.services.db.prepare('SELECT count(*) FROM sessions').pluck().get() as number;
+  const sessions = async () =>
+    (await t.services.store.first(sql<{ n: number }>`SELECT count(*) AS n FROM sessions`))!.n;
 
   it('writes no session row for visits and failed logins; a successful login makes the one', async () => {
     const agent = t.agent();
@@ -29,13 +31,13 @@ describe('GET and POST /admin/login, before anyone logs in', () => {
       }
     }
     await agent.post('/admin/login').type('form').send({ email: 'ada@example.org', password }).expect(403);
-    expect(sessions()).toBe(0);
+    expect(await sessions()).toBe(0);
 
     const res = await login(agent, 'ada@example.org');
     expect(res.status).toBe(303);
     expect(sessionCookie(res)).toBeDefined();
     expect((await agent.get('/admin').expect(200)).text).toContain('Logged in as ada@example.org');
-    expect(sessions()).toBe(1);
+    expect(await sessions()).toBe(1);
   });
 
   it('refuses a login without a valid token with its cookie, and starts no session', async () => {
@@ -56,9 +58,9 @@ describe('GET and POST /admin/login, before anyone logs in', () => {
     const other = t.agent();
     await other.get('/admin/login').expect(200);
     await attempt(other, { _csrf: token }).expect(403);
-    expect(sessions()).toBe(0);
+    expect(await sessions()).toBe(0);
 
     await attempt(visitor, { _csrf: token }).expect(303);
-    expect(sessions()).toBe(1);
+    expect(await sessions()).toBe(1);
   });
 });

@@ -28,8 +28,8 @@ describe('GET /admin/signatures: how many a search found', () => {
   const rows = (html: string) => [...html.matchAll(/<tr>\s*<th scope="row">([^<]*)<\/th>/g)].map((m) => m[1]);
 
   it('shows the newest 100 and says how many there are in all', async () => {
-    seed('Many', 2345);
-    seed('Other', 3);
+    await seed('Many', 2345);
+    await seed('Other', 3);
     const res = await viewer.get('/admin/signatures?q=many').expect(200);
     expect(res.text).toContain('<h2>Showing the newest 100 of 2,345 signatures found</h2>');
     expect(res.text).not.toContain('100 signatures found');
@@ -43,8 +43,8 @@ describe('GET /admin/signatures: how many a search found', () => {
   });
 
   it('says the number found when all of them are shown', async () => {
-    seed('Exactly', 100);
-    seed('Few', 1);
+    await seed('Exactly', 100);
+    await seed('Few', 1);
     expect((await viewer.get('/admin/signatures?q=exactly').expect(200)).text).toContain(
       '<h2>100 signatures found</h2>',
     );

@@ -1,37 +1,44 @@
 import type TestAgent from 'supertest/lib/agent';
-import type { Database } from '../../server/db/database';
-import { tracesOf } from '../helpers/traces';
+import { sql } from 'kysely';
+import type { Executor } from '../../server/db/store';
+import { tablesOf, tracesOf } from '../helpers/traces';
 import { consoleToken, createAccount, login, seedSignatures } from '../helpers/admin';
 import { confirm, confirmPath, countOn, createTestApp, sign, type TestApp } from '../helpers/testApp';
 
 const slug = 'fund-defence-fairly';
 const other = 'protect-civil-society';
 
-function counters(db: Database, petition: string) {
-  const id = db.prepare('SELECT id FROM petitions WHERE slug = ?').pluck().get(petition);
-  return {
-    total: db.prepare('SELECT validated FROM petition_counts WHERE petition_id = ?').pluck().get(id) as number,
-    byCountry: Object.fromEntries(
-      (
-        db
-          .prepare(
-            'SELECT country_code AS c, validated AS n FROM petition_country_counts WHERE petition_id = ? AND validated > 0',
-          )
-          .all(id) as Array<{ c: string; n: number }>
-      ).map((r) => [r.c, r.n]),
-    ),
-  };
+async function petitionId(db: Executor, petition: string): Promise<number> {
+  return (await db.first(db.qb.selectFrom('petitions').select('id').where('slug', '=', petition)))!.id;
+}
+
+async function counters(db: Executor, petition: string) {
+  const id = await petitionId(db, petition);
+  const total = await db.first(db.qb.selectFrom('petition_counts').select('validated').where('petition_id', '=', id));
+  const byCountry = await db.all(
+    db.qb
+      .selectFrom('petition_country_counts')
+      .select(['country_code as c', 'validated as n'])
+      .where('petition_id', '=', id)
+      .where('validated', '>', 0),
+  );
+  return { total: total!.validated, byCountry: Object.fromEntries(byCountry.map((r) => [r.c, r.n])) };
 }
 
 /** The counters recomputed from the rows: what they must always equal. */
-function truth(db: Database, petition: string) {
-  const id = db.prepare('SELECT id FROM petitions WHERE slug = ?').pluck().get(petition);
-  const rows = db
-    .prepare(
-      "SELECT country_code AS c, count(*) AS n FROM signatures WHERE petition_id = ? AND state = 'validated' GROUP BY c",
-    )
-    .all(id) as Array<{ c: string; n: number }>;
+async function truth(db: Executor, petition: string) {
+  const id = await petitionId(db, petition);
+  const rows = await db.all(
+    sql<{ c: string; n: number }>`SELECT country_code AS c, count(*) AS n FROM signatures
+      WHERE petition_id = ${id} AND state = 'validated' GROUP BY country_code`,
+  );
   return { total: rows.reduce((s, r) => s + r.n, 0), byCountry: Object.fromEntries(rows.map((r) => [r.c, r.n])) };
+}
+
+/** The details of the first audit entry of this action. */
+async function auditDetails(db: Executor, action: string): Promise<string> {
+  return (await db.first(db.qb.selectFrom('audit_log').select('details').where('action', '=', action).orderBy('id')))!
+    .details;
 }
 
 describe('signatures in the console', () => {
@@ -60,7 +67,7 @@ describe('signatures in the console', () => {
 
   describe('GET /admin/signatures', () => {
     it('finds signatures by email (canonical or as typed), by part of a name, or by postcode', async () => {
-      seedSignatures(t.services, [
+      await seedSignatures(t.services, [
         { petition: slug, name: 'Ada Lovelace', email: 'ada.lovelace@gmail.com', postcode: 'N1 9GU' },
         { petition: slug, name: 'Grace Hopper', email: 'grace@example.org', postcode: '10001' },
       ]);
@@ -83,7 +90,7 @@ describe('signatures in the console', () => {
       await signAndConfirm('Real Person', 'real@example.org', 'FR');
       await signAndConfirm('Spam One', 'one@spam.example', 'FR');
       await signAndConfirm('Spam Two', 'two@spam.example', 'DE');
-      seedSignatures(t.services, [
+      await seedSignatures(t.services, [
         { petition: slug, email: 'three@spam.example', country: 'DE', state: 'pending' },
         { petition: slug, email: 'four@spam.example', country: 'DE', state: 'fraudulent' },
         { petition: other, email: 'five@spam.example', country: 'DE' },
@@ -107,16 +114,20 @@ describe('signatures in the console', () => {
       const page = await organiser.get(done.headers.location!).expect(200);
       expect(page.text).toContain('Signatures invalidated: 3');
 
-      expect(counters(t.services.db, slug)).toEqual({ total: 1, byCountry: { FR: 1 } });
-      expect(counters(t.services.db, slug)).toEqual(truth(t.services.db, slug));
+      expect(await counters(t.services.store, slug)).toEqual({ total: 1, byCountry: { FR: 1 } });
+      expect(await counters(t.services.store, slug)).toEqual(await truth(t.services.store, slug));
       expect(await countOn(t.agent(), slug)).toBe(1);
       const publicPage = await t.agent().get(`/petitions/${slug}`).expect(200);
       expect(publicPage.text).toContain('1 signature');
       // Not touched: the other petition, and the row already marked fraudulent.
-      expect(counters(t.services.db, other).total).toBe(1);
-      const states = t.services.db
-        .prepare("SELECT email, state, invalidated_at FROM signatures WHERE email LIKE '%spam.example' ORDER BY email")
-        .all() as Array<{ email: string; state: string; invalidated_at: number | null }>;
+      expect((await counters(t.services.store, other)).total).toBe(1);
+      const states = await t.services.store.all(
+        t.services.store.qb
+          .selectFrom('signatures')
+          .select(['email', 'state', 'invalidated_at'])
+          .where('email', 'like', '%spam.example')
+          .orderBy('email'),
+      );
       expect(states.map((s) => [s.email, s.state])).toEqual([
         ['five@spam.example', 'validated'],
         ['four@spam.example', 'fraudulent'],
@@ -125,16 +136,13 @@ describe('signatures in the console', () => {
         ['two@spam.example', 'invalidated'],
       ]);
       expect(states.filter((s) => s.state === 'invalidated').every((s) => s.invalidated_at! > 0)).toBe(true);
-      const audit = t.services.db
-        .prepare("SELECT details FROM audit_log WHERE action = 'signatures.invalidate'")
-        .pluck()
-        .get() as string;
+      const audit = await auditDetails(t.services.store, 'signatures.invalidate');
       expect(JSON.parse(audit)).toMatchObject({ invalidated: 3, criteria: { domain: 'spam.example' } });
     });
 
     it('matches by IP address, email, postcode and dates, all given criteria at once', async () => {
       const jan = (d: number) => Date.parse(`2026-01-${String(d).padStart(2, '0')}T12:00:00Z`);
-      seedSignatures(t.services, [
+      await seedSignatures(t.services, [
         { petition: slug, email: 'a@example.org', ip: '203.0.113.7', createdAt: jan(5) },
         { petition: slug, email: 'b@example.org', ip: '::ffff:203.0.113.7', createdAt: jan(6) },
         { petition: slug, email: 'c@example.org', ip: '203.0.113.8', createdAt: jan(6) },
@@ -158,21 +166,18 @@ describe('signatures in the console', () => {
       expect(bad.text).toContain('Enter an IP address like 203.0.113.7');
       expect(bad.text).toContain('Enter a date like 2026-03-31');
       await organiser.post('/admin/signatures/invalidate').type('form').send({ _csrf: token }).expect(400);
-      expect(counters(t.services.db, slug).total).toBe(5);
+      expect((await counters(t.services.store, slug)).total).toBe(5);
 
       await organiser
         .post('/admin/signatures/invalidate')
         .type('form')
         .send({ _csrf: token, ip: '203.0.113.7' })
         .expect(303);
-      expect(counters(t.services.db, slug)).toEqual({ total: 3, byCountry: { FR: 3 } });
+      expect(await counters(t.services.store, slug)).toEqual({ total: 3, byCountry: { FR: 3 } });
       // Signatures keep IP addresses only as an HMAC; the audit log does the same.
-      const logged = t.services.db
-        .prepare("SELECT details FROM audit_log WHERE action = 'signatures.invalidate'")
-        .pluck()
-        .get();
+      const logged = await auditDetails(t.services.store, 'signatures.invalidate');
       expect(logged).not.toContain('203.0.113.7');
-      expect(JSON.parse(logged as string)).toMatchObject({
+      expect(JSON.parse(logged)).toMatchObject({
         invalidated: 2,
         criteria: { ip: expect.stringMatching(/^[\w-]{22}$/) },
       });
@@ -205,19 +210,21 @@ describe('signatures in the console', () => {
       expect(res.status).toBe(303);
       expect((await organiser.get(res.headers.location!).expect(200)).text).toContain('Erased: 2 signatures');
 
-      const db = t.services.db;
-      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
-      const traces = tracesOf(db, [email, 'margueritetrace@example.org', name, 'yourcenar']);
+      const db = t.services.store;
+      const tables = await tablesOf(db);
+      const traces = await tracesOf(t.services.store, [email, 'margueritetrace@example.org', name, 'yourcenar']);
       expect(traces).toEqual([]);
       expect(tables).toEqual(expect.arrayContaining(['signatures', 'outbox', 'audit_log', 'sessions']));
 
       expect(await countOn(t.agent(), slug)).toBe(1);
       expect(await countOn(t.agent(), other)).toBe(0);
-      expect(counters(db, slug)).toEqual(truth(db, slug));
-      expect(counters(db, other)).toEqual(truth(db, other));
+      expect(await counters(db, slug)).toEqual(await truth(db, slug));
+      expect(await counters(db, other)).toEqual(await truth(db, other));
       // Nobody else's data went with it.
-      expect(db.prepare("SELECT count(*) FROM signatures WHERE email = 'else@example.org'").pluck().get()).toBe(1);
-      const entry = db.prepare("SELECT details FROM audit_log WHERE action = 'person.erase'").pluck().get() as string;
+      expect(await db.first(sql`SELECT count(*) AS n FROM signatures WHERE email = 'else@example.org'`)).toEqual({
+        n: 1,
+      });
+      const entry = await auditDetails(db, 'person.erase');
       expect(JSON.parse(entry)).toEqual({
         rows: { outbox: expect.any(Number) as unknown, audit_log: 4, letters: 0, signatures: 2 },
       });
@@ -227,7 +234,7 @@ describe('signatures in the console', () => {
 
 describe('retention', () => {
   async function closeAndRun(t: TestApp) {
-    seedSignatures(t.services, [
+    await seedSignatures(t.services, [
       {
         petition: slug,
         name: 'Old Signer',
@@ -254,11 +261,12 @@ describe('retention', () => {
       const { agent, location } = await closeAndRun(t);
       expect(location).toBe('/admin/signatures?notice=retentionRun&n=1');
       expect((await agent.get(location).expect(200)).text).toContain('Signatures anonymised: 1.');
-      const rows = t.services.db
-        .prepare(
-          'SELECT name, email, email_canonical, postcode, ip_hash, state, country_code, anonymised_at FROM signatures ORDER BY id',
-        )
-        .all() as Array<Record<string, unknown>>;
+      const rows = await t.services.store.all(
+        t.services.store.qb
+          .selectFrom('signatures')
+          .select(['name', 'email', 'email_canonical', 'postcode', 'ip_hash', 'state', 'country_code', 'anonymised_at'])
+          .orderBy('id'),
+      );
       expect(rows[0]).toMatchObject({
         name: '',
         email: '',
@@ -271,8 +279,8 @@ describe('retention', () => {
       expect(rows[0]!.anonymised_at).toEqual(expect.any(Number));
       expect(rows[1]).toMatchObject({ name: 'Open Signer', email: 'open@example.org', anonymised_at: null });
       expect(await countOn(t.agent(), slug)).toBe(1);
-      const entry = t.services.db.prepare("SELECT details FROM audit_log WHERE action = 'retention.run'").pluck().get();
-      expect(JSON.parse(entry as string)).toEqual({
+      const entry = await auditDetails(t.services.store, 'retention.run');
+      expect(JSON.parse(entry)).toEqual({
         anonymised: 1,
         daysAfterClose: 0,
         lettersAnonymised: 0,
@@ -291,8 +299,8 @@ describe('retention', () => {
       const { location } = await closeAndRun(t);
       expect(location).toBe('/admin/signatures?notice=retentionRun&n=0');
       expect(
-        t.services.db.prepare("SELECT count(*) FROM signatures WHERE email = 'old@example.org'").pluck().get(),
-      ).toBe(1);
+        await t.services.store.first(sql`SELECT count(*) AS n FROM signatures WHERE email = 'old@example.org'`),
+      ).toEqual({ n: 1 });
     } finally {
       await t.close();
     }

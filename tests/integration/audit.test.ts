@@ -26,15 +26,17 @@ describe('the audit log', () => {
   });
   afterEach(() => t.close());
 
-  const entries = (action?: string) =>
-    (
-      t.services.db
-        .prepare(
-          `SELECT o.email AS organiser, a.action, a.subject, a.details FROM audit_log a
-           LEFT JOIN organisers o ON o.id = a.organiser_id WHERE ? IS NULL OR a.action = ? ORDER BY a.id`,
-        )
-        .all(action ?? null, action ?? null) as Array<Omit<Entry, 'details'> & { details: string }>
-    ).map((e) => ({ ...e, details: JSON.parse(e.details) as Record<string, unknown> }));
+  const entries = async (action?: string): Promise<Entry[]> => {
+    const { store } = t.services;
+    let query = store.qb
+      .selectFrom('audit_log as a')
+      .leftJoin('organisers as o', 'o.id', 'a.organiser_id')
+      .select(['o.email as organiser', 'a.action', 'a.subject', 'a.details'])
+      .orderBy('a.id');
+    if (action !== undefined) query = query.where('a.action', '=', action);
+    const rows = await store.all(query);
+    return rows.map((e) => ({ ...e, details: JSON.parse(e.details) as Record<string, unknown> }));
+  };
 
   async function as(role: 'viewer' | 'organiser', email = `${role}@example.org`) {
     await createAccount(t.services, email, role);
@@ -44,11 +46,11 @@ describe('the audit log', () => {
   }
 
   it('records the erasure look-up, which lists a person’s signatures', async () => {
-    seedSignatures(t.services, [{ petition: slug, name: 'Lena Looked-Up', email: 'lena@example.org' }]);
+    await seedSignatures(t.services, [{ petition: slug, name: 'Lena Looked-Up', email: 'lena@example.org' }]);
     const organiser = await as('organiser');
     const page = await organiser.get('/admin/signatures/erase?email=Lena%40example.org').expect(200);
     expect(page.text).toContain('Lena Looked-Up');
-    expect(entries('person.lookup')).toEqual([
+    expect(await entries('person.lookup')).toEqual([
       {
         organiser: 'organiser@example.org',
         action: 'person.lookup',
@@ -72,7 +74,7 @@ describe('the audit log', () => {
     await organiser.post(`/admin/petitions/${slug}/state`).type('form').send({ state: 'closed' }).expect(403);
     await t.agent().post(`/admin/petitions/${slug}/state`).type('form').send({ state: 'closed' }).expect(403);
 
-    expect(entries('request.refused')).toEqual([
+    expect(await entries('request.refused')).toEqual([
       {
         organiser: 'viewer@example.org',
         action: 'request.refused',
@@ -107,7 +109,9 @@ describe('the audit log', () => {
       .type('form')
       .send({ _csrf: token, kind: 'minister', country: 'FR', name: 'Ministre des Armées', languages: 'fr' })
       .expect(303);
-    const minister = t.services.db.prepare("SELECT id FROM targets WHERE name = 'Ministre des Armées'").pluck().get();
+    const minister = (await t.services.store.first(
+      t.services.store.qb.selectFrom('targets').select('id').where('name', '=', 'Ministre des Armées'),
+    ))!.id;
     const form = (await t.services.admin.petitionAdmin.valuesOf(slug))!;
     await admin
       .post(`/admin/petitions/${slug}`)
@@ -121,7 +125,7 @@ describe('the audit log', () => {
       details: { options: ['--now'] },
     });
 
-    expect(entries('petition.update')[0]!.details).toEqual({
+    expect((await entries('petition.update'))[0]!.details).toEqual({
       titleEn: { from: form.titleEn, to: 'Fund defence, fairly' },
       addressees: { from: [], to: ['Ministre des Armées'] },
     });
@@ -148,7 +152,7 @@ describe('the audit log', () => {
     }
 
     it('records each run: who ran it (user@host), what it did', async () => {
-      seedSignatures(t.services, [{ petition: slug, email: 'someone@example.org' }]);
+      await seedSignatures(t.services, [{ petition: slug, email: 'someone@example.org' }]);
       const out = path.join(t.dir, 'signatures.csv');
       await cli('server/console/exports/cli.ts', ['--petition', slug, '--out', out]);
       await cli('server/letters/cli.ts', ['--held']);
@@ -157,7 +161,7 @@ describe('the audit log', () => {
 
       const who = commandLineUser();
       expect(who).toMatch(/^[^@\s]+@[^@\s]+$/);
-      const ran = entries().filter((e) => e.organiser === null);
+      const ran = (await entries()).filter((e) => e.organiser === null);
       expect(ran).toEqual([
         {
           organiser: null,

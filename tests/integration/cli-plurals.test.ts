@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../helpers/cli';
-import { addValidatedSignatures, setTargetEmail } from '../helpers/factories';
+import { addValidatedSignaturesTo, setTargetEmailIn } from '../helpers/factories';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 import { createTestApp, type TestApp } from '../helpers/testApp';
+import { databaseEnv } from '../helpers/testStore';
 
 const slug = 'fund-defence-fairly';
 
@@ -16,16 +17,16 @@ describe('the command-line tools count in words that agree', () => {
     smtp = await startSmtpSink();
     env = {
       NODE_ENV: 'test',
-      DATABASE_PATH: t.services.config.databasePath,
+      ...databaseEnv(t.services.config),
       DATA_DIR: t.dir,
       SECRET: t.services.config.secret,
       SMTP_URL: smtp.url,
       BASE_URL: 'http://localhost:3000',
     };
     // One signer whose delegation has an address, one whose delegation has none yet.
-    setTargetEmail(t.services.db, 'IT', 'it@nato.example');
-    setTargetEmail(t.services.db, 'DE', null);
-    addValidatedSignatures(t.services.db, slug, [
+    await setTargetEmailIn(t.services.store, 'IT', 'it@nato.example');
+    await setTargetEmailIn(t.services.store, 'DE', null);
+    await addValidatedSignaturesTo(t.services.store, slug, [
       { name: 'Ada', country: 'IT' },
       { name: 'Grace', country: 'DE' },
     ]);

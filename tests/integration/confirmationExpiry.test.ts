@@ -59,9 +59,12 @@ describe('signing again while a signature waits for confirmation', () => {
   afterEach(() => t.close());
 
   const row = () =>
-    t.services.db
-      .prepare(`SELECT name, country_code AS country, state FROM signatures WHERE email = 'olive@example.org'`)
-      .all();
+    t.services.store.all(
+      t.services.store.qb
+        .selectFrom('signatures')
+        .select(['name', 'country_code as country', 'state'])
+        .where('email', '=', 'olive@example.org'),
+    );
 
   it('mails a new link once the old one expired, and the new one confirms', async () => {
     const agent = t.agent();
@@ -92,11 +95,10 @@ describe('signing again while a signature waits for confirmation', () => {
     // The stranger's link no longer confirms anything; the owner's confirms what the owner typed.
     expect((await agent.get(confirmPath(strangers!.text))).status).toBe(404);
     expect((await confirm(agent, confirmPath(owners!.text))).status).toBe(303);
-    expect(row()).toEqual([{ name: 'Olive Owner', country: 'DE', state: 'validated' }]);
-    const de = t.services.db
-      .prepare(`SELECT validated FROM petition_country_counts WHERE country_code = 'DE'`)
-      .pluck()
-      .get();
-    expect(de).toBe(1);
+    expect(await row()).toEqual([{ name: 'Olive Owner', country: 'DE', state: 'validated' }]);
+    const de = await t.services.store.all(
+      t.services.store.qb.selectFrom('petition_country_counts').select('validated').where('country_code', '=', 'DE'),
+    );
+    expect(de).toEqual([{ validated: 1 }]);
   });
 });

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import type { ParsedMail } from 'mailparser';
 import { createAccount, consoleToken, login } from '../helpers/admin';
-import { addPetitionTarget, addValidatedSignatures, setTargetEmail } from '../helpers/factories';
+import { addPetitionTargetTo, addValidatedSignaturesTo, setTargetEmailIn } from '../helpers/factories';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 import { formulaCells, readAsSpreadsheet } from '../helpers/spreadsheet';
 import { confirm, confirmPath, createTestApp, sign, type TestApp } from '../helpers/testApp';
@@ -40,13 +40,13 @@ describe('batched delivery of signatures to the delegations', () => {
 
   it('sends each country delegation a digest of its signers once N have accrued', async () => {
     await app();
-    addValidatedSignatures(t.services.db, slug, [
+    await addValidatedSignaturesTo(t.services.store, slug, [
       { name: 'Giulia Rossi', country: 'IT', postcode: '00184 Roma' },
       { name: 'Marco Bianchi', country: 'IT' },
     ]);
     expect((await deliver()).planned.batches).toBe(0); // 2 < N = 3, and not a day old
     // Signed under the first wording, which did not say the postcode goes to the delegations.
-    addValidatedSignatures(t.services.db, slug, [
+    await addValidatedSignaturesTo(t.services.store, slug, [
       { name: 'Chiara Verdi', country: 'IT', postcode: '20121 Milano', consentVersion: '2026-11-26' },
     ]);
     const { planned } = await deliver();
@@ -71,12 +71,14 @@ describe('batched delivery of signatures to the delegations', () => {
     await t.services.sender.idle();
     const [batch] = await t.services.delivery.status();
     expect(batch).toMatchObject({ state: 'sent', signatures: 3, country: 'IT' });
-    const stored = t.services.db.prepare('SELECT message_id, csv_sha256 FROM batches').get();
-    expect(stored).toEqual({ message_id: mail!.messageId, csv_sha256: sha });
+    const stored = await t.services.store.all(
+      t.services.store.qb.selectFrom('batches').select(['message_id', 'csv_sha256']),
+    );
+    expect(stored).toEqual([{ message_id: mail!.messageId, csv_sha256: sha }]);
 
     // The next digest carries only new signatures, with the running total.
-    addValidatedSignatures(
-      t.services.db,
+    await addValidatedSignaturesTo(
+      t.services.store,
       slug,
       [1, 2, 3].map((i) => ({ name: `Nuovo ${i}`, country: 'IT' })),
     );
@@ -92,8 +94,13 @@ describe('batched delivery of signatures to the delegations', () => {
 
   it('sends what waited T hours even below N, and everything on demand', async () => {
     await app({ DIGEST_SIZE: '100', DIGEST_HOURS: '1' });
-    addValidatedSignatures(t.services.db, slug, [{ name: 'Early', country: 'IT' }], Date.now() - 2 * 3600_000);
-    addValidatedSignatures(t.services.db, 'fund-defence-fairly', [{ name: 'Recent', country: 'IT' }]);
+    await addValidatedSignaturesTo(
+      t.services.store,
+      slug,
+      [{ name: 'Early', country: 'IT' }],
+      Date.now() - 2 * 3600_000,
+    );
+    await addValidatedSignaturesTo(t.services.store, 'fund-defence-fairly', [{ name: 'Recent', country: 'IT' }]);
     expect((await deliver()).planned).toMatchObject({ batches: 1, signatures: 1 });
     expect((await deliver()).planned.batches).toBe(0);
     expect((await deliver(true)).planned).toMatchObject({ batches: 1, signatures: 1 });
@@ -103,14 +110,14 @@ describe('batched delivery of signatures to the delegations', () => {
 
   it('holds signatures for a target without an address, and sends them once one is set', async () => {
     await app();
-    addValidatedSignatures(
-      t.services.db,
+    await addValidatedSignaturesTo(
+      t.services.store,
       slug,
       [1, 2, 3, 4].map((i) => ({ name: `Signataire ${i}`, country: 'FR' })),
     );
     expect((await deliver(true)).planned).toMatchObject({ batches: 0, awaitingAddress: 4 });
     expect(t.smtp!.mails).toHaveLength(0);
-    setTargetEmail(t.services.db, 'FR', 'delegation-fr@example.org');
+    await setTargetEmailIn(t.services.store, 'FR', 'delegation-fr@example.org');
     expect((await deliver()).planned).toMatchObject({ batches: 1, signatures: 4, awaitingAddress: 0 });
     const [mail] = await t.smtp!.waitFor(1);
     expect(mail!.to).toMatchObject({ text: 'delegation-fr@example.org' });
@@ -122,17 +129,20 @@ describe('batched delivery of signatures to the delegations', () => {
   it('leaves out signatures invalidated or erased between batching and sending, and counts what it sends', async () => {
     await app();
     const italians = (names: string[]) =>
-      addValidatedSignatures(
-        t.services.db,
+      addValidatedSignaturesTo(
+        t.services.store,
         slug,
         names.map((name) => ({ name, country: 'IT', email: `${name.toLowerCase()}@example.org` })),
       );
-    const [, fraud] = italians(['Giulia', 'Bot', 'Marco', 'Erased']);
+    const [, fraud] = await italians(['Giulia', 'Bot', 'Marco', 'Erased']);
     expect(await t.services.delivery.plan()).toMatchObject({ batches: 1, signatures: 4 });
     // Before the digest goes out, organisers invalidate one signature and erase another person.
-    t.services.db
-      .prepare("UPDATE signatures SET state = 'invalidated', invalidated_at = ? WHERE id = ?")
-      .run(Date.now(), fraud);
+    await t.services.store.run(
+      t.services.store.qb
+        .updateTable('signatures')
+        .set({ state: 'invalidated', invalidated_at: Date.now() })
+        .where('id', '=', fraud!),
+    );
     expect(await t.services.admin.erasure.erase('erased@example.org')).toMatchObject({ signatures: 1 });
     await t.services.sender.drain();
     const [first] = await t.smtp!.waitFor(1);
@@ -147,7 +157,7 @@ describe('batched delivery of signatures to the delegations', () => {
     expect((await t.services.delivery.status())[0]).toMatchObject({ state: 'sent', signatures: 2 });
 
     // The running total counts what was sent, not what was withdrawn.
-    italians(['Chiara', 'Luca', 'Sofia']);
+    await italians(['Chiara', 'Luca', 'Sofia']);
     await deliver();
     const [, second] = await t.smtp!.waitFor(2);
     expect(second!.text).toContain('this batch included: 5.');
@@ -155,13 +165,15 @@ describe('batched delivery of signatures to the delegations', () => {
 
   it('sends nothing when every signature of a digest was withdrawn, and says why', async () => {
     await app();
-    const ids = addValidatedSignatures(
-      t.services.db,
+    const ids = await addValidatedSignaturesTo(
+      t.services.store,
       slug,
       [1, 2, 3].map((i) => ({ name: `S${i}`, country: 'IT' })),
     );
     expect((await t.services.delivery.plan()).batches).toBe(1);
-    t.services.db.prepare(`UPDATE signatures SET state = 'invalidated' WHERE id IN (${ids.join(',')})`).run();
+    await t.services.store.run(
+      t.services.store.qb.updateTable('signatures').set({ state: 'invalidated' }).where('id', 'in', ids),
+    );
     await t.services.sender.drain();
     await t.services.sender.idle();
     expect(t.smtp!.attempts).toBe(0);
@@ -173,22 +185,22 @@ describe('batched delivery of signatures to the delegations', () => {
   it("sends a queued digest to the delegation's corrected address; one whose address was removed waits for a new one", async () => {
     await app();
     const three = (from: number) =>
-      addValidatedSignatures(
-        t.services.db,
+      addValidatedSignaturesTo(
+        t.services.store,
         slug,
         [0, 1, 2].map((i) => ({ name: `S${from + i}`, country: 'IT' })),
       );
-    three(1);
+    await three(1);
     expect((await t.services.delivery.plan()).batches).toBe(1);
-    setTargetEmail(t.services.db, 'IT', 'corrected@esteri.example');
+    await setTargetEmailIn(t.services.store, 'IT', 'corrected@esteri.example');
     await t.services.sender.drain();
     const [corrected] = await t.smtp!.waitFor(1);
     expect(t.smtp!.envelopes[0]).toEqual(['corrected@esteri.example']);
     expect(corrected!.to).toMatchObject({ text: 'corrected@esteri.example' });
 
-    three(4);
+    await three(4);
     expect((await t.services.delivery.plan()).batches).toBe(1);
-    setTargetEmail(t.services.db, 'IT', null);
+    await setTargetEmailIn(t.services.store, 'IT', null);
     await t.services.sender.drain();
     await t.services.sender.idle();
     expect(t.smtp!.attempts).toBe(1); // nothing went out
@@ -196,7 +208,7 @@ describe('batched delivery of signatures to the delegations', () => {
     expect((await t.services.delivery.status())[0]).toMatchObject({ state: 'failed', signatures: 0 });
     expect(await t.services.delivery.awaitingAddress()).toEqual([expect.objectContaining({ country: 'IT', count: 3 })]);
 
-    setTargetEmail(t.services.db, 'IT', 'new@esteri.example');
+    await setTargetEmailIn(t.services.store, 'IT', 'new@esteri.example');
     expect((await deliver()).planned).toMatchObject({ batches: 1, signatures: 3 });
     const [, later] = await t.smtp!.waitFor(2);
     expect(later!.to).toMatchObject({ text: 'new@esteri.example' });
@@ -210,8 +222,8 @@ describe('batched delivery of signatures to the delegations', () => {
 
   it('sends petition-wide targets every signature, whatever the country, and the delegation only its own', async () => {
     await app();
-    addPetitionTarget(t.services.db, slug, { name: 'Assembly rapporteur', email: 'rapporteur@example.org' });
-    addValidatedSignatures(t.services.db, slug, [
+    await addPetitionTargetTo(t.services.store, slug, { name: 'Assembly rapporteur', email: 'rapporteur@example.org' });
+    await addValidatedSignaturesTo(t.services.store, slug, [
       { name: 'Ana', country: 'PT' },
       { name: 'Luca', country: 'IT' },
       { name: 'Kim', country: 'KR' },
@@ -225,7 +237,7 @@ describe('batched delivery of signatures to the delegations', () => {
 
   it('neutralises formula prefixes in the attachment', async () => {
     await app();
-    addValidatedSignatures(t.services.db, slug, [
+    await addValidatedSignaturesTo(t.services.store, slug, [
       { name: '=HYPERLINK("http://x")', country: 'IT', postcode: '+39 123' },
       { name: '@SUM(1)', country: 'IT', postcode: '-1' },
       { name: 'Zoë 李雷', country: 'IT', postcode: '\tTab' },
@@ -272,8 +284,8 @@ describe('batched delivery of signatures to the delegations', () => {
   it('runs on its own inside the server, on a schedule', async () => {
     await app({ DELIVERY_INTERVAL_MS: '50', OUTBOX_POLL_MS: '50' });
     t.services.startBackground();
-    addValidatedSignatures(
-      t.services.db,
+    await addValidatedSignaturesTo(
+      t.services.store,
       slug,
       [1, 2, 3].map((i) => ({ name: `S${i}`, country: 'IT' })),
     );
@@ -285,8 +297,8 @@ describe('batched delivery of signatures to the delegations', () => {
     it('retries a 451 and delivers on the retry, with the same Message-ID', async () => {
       await app();
       t.smtp!.respond((n) => (n === 0 ? { code: 451, message: 'Greylisted' } : undefined));
-      addValidatedSignatures(
-        t.services.db,
+      await addValidatedSignaturesTo(
+        t.services.store,
         slug,
         [1, 2, 3].map((i) => ({ name: `S${i}`, country: 'IT' })),
       );
@@ -295,14 +307,15 @@ describe('batched delivery of signatures to the delegations', () => {
       expect(t.smtp!.attempts).toBe(2);
       await t.services.sender.idle();
       expect((await t.services.delivery.status())[0]).toMatchObject({ state: 'sent', attempts: 2 });
-      expect(mail!.messageId).toBe(t.services.db.prepare('SELECT message_id FROM batches').pluck().get());
+      const batches = await t.services.store.all(t.services.store.qb.selectFrom('batches').select('message_id'));
+      expect(batches).toEqual([{ message_id: mail!.messageId }]);
     });
 
     it('fails a 550 after one attempt, without retrying', async () => {
       await app();
       t.smtp!.respond(() => ({ code: 550, message: 'Mailbox unavailable' }));
-      addValidatedSignatures(
-        t.services.db,
+      await addValidatedSignaturesTo(
+        t.services.store,
         slug,
         [1, 2, 3].map((i) => ({ name: `S${i}`, country: 'IT' })),
       );
@@ -318,8 +331,8 @@ describe('batched delivery of signatures to the delegations', () => {
       const relay = await startSmtpSink({ auth: credentials });
       relays.push(relay);
       await app({ SMTP_URL: relay.url.replace('app:right@', 'app:new@') });
-      addValidatedSignatures(
-        t.services.db,
+      await addValidatedSignaturesTo(
+        t.services.store,
         slug,
         [1, 2, 3].map((i) => ({ name: `S${i}`, country: 'IT' })),
       );
@@ -349,8 +362,8 @@ describe('batched delivery of signatures to the delegations', () => {
       const relay = await startSmtpSink({ auth: { user: 'app', pass: 'right' } });
       relays.push(relay);
       await app({ SMTP_URL: relay.url.replace('app:right@', 'app:wrong@') });
-      addValidatedSignatures(
-        t.services.db,
+      await addValidatedSignaturesTo(
+        t.services.store,
         slug,
         [1, 2, 3].map((i) => ({ name: `S${i}`, country: 'IT' })),
       );
@@ -359,10 +372,9 @@ describe('batched delivery of signatures to the delegations', () => {
       expect((await t.services.sender.paused())?.reason).toMatch(/535/);
       // Nothing is tried while paused, and the attempt did not count against the batch.
       expect((await t.services.sender.drain()).paused).toBeDefined();
-      expect(t.services.db.prepare('SELECT state, attempts FROM outbox').get()).toEqual({
-        state: 'queued',
-        attempts: 0,
-      });
+      expect(
+        await t.services.store.all(t.services.store.qb.selectFrom('outbox').select(['state', 'attempts'])),
+      ).toEqual([{ state: 'queued', attempts: 0 }]);
       expect(await t.services.sender.resume()).toBe(true);
       expect(await t.services.sender.paused()).toBeUndefined();
     });
@@ -372,20 +384,25 @@ describe('batched delivery of signatures to the delegations', () => {
       const port = first.port;
       await first.close();
       await app({ SMTP_URL: `smtp://127.0.0.1:${port}`, OUTBOX_BACKOFF_MS: '100', OUTBOX_POLL_MS: '50' });
-      addValidatedSignatures(
-        t.services.db,
+      await addValidatedSignaturesTo(
+        t.services.store,
         slug,
         [1, 2, 3].map((i) => ({ name: `S${i}`, country: 'IT' })),
       );
       await t.services.delivery.plan();
       t.services.sender.start();
       // The first attempt fails (nothing listens): wait for it to be recorded.
-      const outboxRow = () =>
-        t.services.db.prepare('SELECT state, attempts, last_error AS lastError FROM outbox').get() as {
-          attempts: number;
-          lastError: string | null;
-        };
-      const row = await until(() => outboxRow().lastError !== null && outboxRow(), 'the failed attempt');
+      const outboxRow = async () =>
+        (await t.services.store.first(
+          t.services.store.qb
+            .selectFrom('outbox')
+            .select(['state', 'attempts', 'last_error as lastError'])
+            .orderBy('id'),
+        ))!;
+      const row = await until(async () => {
+        const now = await outboxRow();
+        return now.lastError !== null && now;
+      }, 'the failed attempt');
       expect(row.attempts).toBeGreaterThanOrEqual(1);
       expect(row.lastError).toMatch(/ECONNREFUSED|ECONNECTION/);
       const back = await startSmtpSink({ port });

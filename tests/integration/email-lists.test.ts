@@ -23,6 +23,12 @@ async function writeLetter(t: TestApp, email: string) {
 
 const recipients = (t: TestApp) => t.smtp!.mails.map((m) => m.to && 'text' in m.to && m.to.text).sort();
 
+/** The addresses letters were written from, oldest first. */
+async function letterEmailsOf(t: TestApp): Promise<string[]> {
+  const rows = await t.services.store.all(t.services.store.qb.selectFrom('letters').select('email').orderBy('id'));
+  return rows.map((r) => r.email);
+}
+
 describe('allow and block lists of whole email addresses (BLOCKED_EMAILS, ALLOWED_EMAILS)', () => {
   let t: TestApp;
   beforeEach(async () => {
@@ -37,6 +43,7 @@ describe('allow and block lists of whole email addresses (BLOCKED_EMAILS, ALLOWE
     });
   });
   afterEach(() => t.close());
+  const letterEmails = () => letterEmailsOf(t);
 
   it('marks signatures from a blocked address fraudulent, by canonical email, and only those', async () => {
     const agent = t.agent();
@@ -49,8 +56,10 @@ describe('allow and block lists of whole email addresses (BLOCKED_EMAILS, ALLOWE
     await t.smtp!.waitFor(1);
     await t.services.sender.drain();
     expect(recipients(t)).toEqual(['spammer2@gmail.com']);
-    const rows = t.services.db.prepare('SELECT email, state, fraud_reason AS reason FROM signatures ORDER BY id');
-    expect(rows.all()).toEqual([
+    const rows = await t.services.store.all(
+      t.services.store.qb.selectFrom('signatures').select(['email', 'state', 'fraud_reason as reason']).orderBy('id'),
+    );
+    expect(rows).toEqual([
       { email: 'spammer@gmail.com', state: 'fraudulent', reason: 'blocked_email' },
       { email: 'S.Pammer+x@googlemail.com', state: 'fraudulent', reason: 'blocked_email' },
       { email: 'spammer2@gmail.com', state: 'pending', reason: null },
@@ -62,8 +71,10 @@ describe('allow and block lists of whole email addresses (BLOCKED_EMAILS, ALLOWE
     await sign(agent, slug, { ...aSigner, email: 'someone@example.org' });
     await sign(agent, slug, { ...aSigner, email: 'press-office+petitions@example.org' });
     await sign(agent, slug, { ...aSigner, email: 'someone-else@example.org' });
-    const rows = t.services.db.prepare('SELECT email, state FROM signatures ORDER BY id');
-    expect(rows.all()).toEqual([
+    const rows = await t.services.store.all(
+      t.services.store.qb.selectFrom('signatures').select(['email', 'state']).orderBy('id'),
+    );
+    expect(rows).toEqual([
       { email: 'someone@example.org', state: 'pending' },
       { email: 'press-office+petitions@example.org', state: 'pending' },
       { email: 'someone-else@example.org', state: 'fraudulent' },
@@ -76,14 +87,13 @@ describe('allow and block lists of whole email addresses (BLOCKED_EMAILS, ALLOWE
     await t.smtp!.waitFor(1);
     await t.services.sender.drain();
     expect(recipients(t)).toEqual(['spammer2@gmail.com']);
-    expect(t.services.db.prepare('SELECT email FROM letters').pluck().all()).toEqual(['spammer2@gmail.com']);
+    expect(await letterEmails()).toEqual(['spammer2@gmail.com']);
   });
 
   it('lets an allowed address past the rate limit when writing', async () => {
     await writeLetter(t, 'someone@example.org');
     await writeLetter(t, 'Press-Office@example.org');
     await writeLetter(t, 'someone-else@example.org');
-    const emails = t.services.db.prepare('SELECT email FROM letters ORDER BY id').pluck().all();
-    expect(emails).toEqual(['someone@example.org', 'Press-Office@example.org']);
+    expect(await letterEmails()).toEqual(['someone@example.org', 'Press-Office@example.org']);
   });
 });

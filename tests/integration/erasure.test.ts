@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type TestAgent from 'supertest/lib/agent';
 import { consoleToken, createAccount, login, password } from '../helpers/admin';
 import { writeLetter, aLetter } from '../helpers/letters';
@@ -32,7 +33,10 @@ describe('erasing a person (POST /admin/signatures/erase)', () => {
       .type('form')
       .send({ _csrf: await consoleToken(organiser), email });
     expect(res.status).toBe(303);
-    return t.services.db.prepare("SELECT details FROM audit_log WHERE action = 'person.erase'").pluck().get() as string;
+    const entry = await t.services.store.first(
+      t.services.store.qb.selectFrom('audit_log').select('details').where('action', '=', 'person.erase'),
+    );
+    return entry!.details;
   }
 
   it('finds the person under any form of their address, in every column of every table', async () => {
@@ -43,12 +47,12 @@ describe('erasing a person (POST /admin/signatures/erase)', () => {
     await organiser.get('/admin/signatures?q=janetdoerr%40gmail.com').expect(200);
     await organiser.get('/admin/signatures/erase?email=JanetDoerr%40gmail.com').expect(200);
     await t.services.sender.idle();
-    expect(emailTracesOf(t.services.db, 'janetdoerr@gmail.com').length).toBeGreaterThan(4);
+    expect((await emailTracesOf(t.services.store, 'janetdoerr@gmail.com')).length).toBeGreaterThan(4);
 
     const entry = await erase('ja.net.doerr@gmail.com');
 
-    expect(emailTracesOf(t.services.db, 'janetdoerr@gmail.com')).toEqual([]);
-    expect(tracesOf(t.services.db, ['Janet Doerr', 'ja.net.doerr', 'janetdoerr', 'janet.doerr'])).toEqual([]);
+    expect(await emailTracesOf(t.services.store, 'janetdoerr@gmail.com')).toEqual([]);
+    expect(await tracesOf(t.services.store, ['Janet Doerr', 'ja.net.doerr', 'janetdoerr', 'janet.doerr'])).toEqual([]);
     expect(JSON.parse(entry)).toMatchObject({ rows: { signatures: 1, letters: 1 } });
   });
 
@@ -56,12 +60,12 @@ describe('erasing a person (POST /admin/signatures/erase)', () => {
     await start();
     await writeLetter(t, { ...aLetter, name: 'Hedy Lamarr', email: 'Hedy.Lamarr@gmail.com', copy: 'on' });
     await t.services.sender.idle();
-    expect(tracesOf(t.services.db, ['Hedy Lamarr'])).toContain('outbox.params ~ Hedy Lamarr');
+    expect(await tracesOf(t.services.store, ['Hedy Lamarr'])).toContain('outbox.params ~ Hedy Lamarr');
 
     const entry = await erase('hedylamarr+old@googlemail.com');
 
-    expect(emailTracesOf(t.services.db, 'hedy.lamarr@gmail.com')).toEqual([]);
-    expect(tracesOf(t.services.db, ['Hedy Lamarr', 'hedy.lamarr', 'hedylamarr'])).toEqual([]);
+    expect(await emailTracesOf(t.services.store, 'hedy.lamarr@gmail.com')).toEqual([]);
+    expect(await tracesOf(t.services.store, ['Hedy Lamarr', 'hedy.lamarr', 'hedylamarr'])).toEqual([]);
     expect(JSON.parse(entry)).toMatchObject({ rows: { signatures: 0, letters: 1 } });
   });
 
@@ -78,21 +82,24 @@ describe('erasing a person (POST /admin/signatures/erase)', () => {
     await t.services.sender.idle();
     await organiser.get('/admin/signatures?q=jo.ann%40x.org').expect(200);
     await organiser.get('/admin/signatures?q=ann%40x.org').expect(200);
-    const queued = () =>
-      t.services.db
-        .prepare("SELECT state, json_extract(params, '$.replyTo') AS replyTo FROM outbox WHERE kind = 'letter'")
-        .all();
-    expect(queued()).toEqual([{ state: 'queued', replyTo: 'joann@x.org' }]);
-    const others = () => ['joann@x.org', 'jo.ann@x.org', 'Joann Kept'].map((n) => rowsMentioning(t.services.db, n));
-    const before = others();
+    const queued = async () =>
+      (
+        await t.services.store.all(
+          t.services.store.qb.selectFrom('outbox').select(['state', 'params']).where('kind', '=', 'letter'),
+        )
+      ).map(({ state, params }) => ({ state, replyTo: (JSON.parse(params) as { replyTo?: string }).replyTo }));
+    expect(await queued()).toEqual([{ state: 'queued', replyTo: 'joann@x.org' }]);
+    const others = () =>
+      Promise.all(['joann@x.org', 'jo.ann@x.org', 'Joann Kept'].map((n) => rowsMentioning(t.services.store, n)));
+    const before = await others();
     expect(before.flat().length).toBeGreaterThan(4);
 
     await erase('ann@x.org');
 
-    expect(emailTracesOf(t.services.db, 'ann@x.org')).toEqual([]);
-    expect(tracesOf(t.services.db, ['Ann Erased'])).toEqual([]);
-    expect(others()).toEqual(before);
-    expect(queued()).toEqual([{ state: 'queued', replyTo: 'joann@x.org' }]);
+    expect(await emailTracesOf(t.services.store, 'ann@x.org')).toEqual([]);
+    expect(await tracesOf(t.services.store, ['Ann Erased'])).toEqual([]);
+    expect(await others()).toEqual(before);
+    expect(await queued()).toEqual([{ state: 'queued', replyTo: 'joann@x.org' }]);
   });
   it("erases a stranger who took the console's words as names, and leaves every other audit entry as it was", async () => {
     await start();
@@ -125,15 +132,13 @@ describe('erasing a person (POST /admin/signatures/erase)', () => {
     await organiser.get('/admin/signatures/erase?email=stranger%40example.org').expect(200);
 
     const audit = () =>
-      t.services.db
-        .prepare('SELECT id, at, organiser_id, action, subject, details FROM audit_log ORDER BY id')
-        .all() as Array<{
-        id: number;
-        action: string;
-        subject: string | null;
-        details: string;
-      }>;
-    const before = audit();
+      t.services.store.all(
+        t.services.store.qb
+          .selectFrom('audit_log')
+          .select(['id', 'at', 'organiser_id', 'action', 'subject', 'details'])
+          .orderBy('id'),
+      );
+    const before = await audit();
     const theirs = (e: { action: string; details: string }) =>
       e.action === 'person.lookup' || (e.action === 'signatures.search' && /stranger|exam"/i.test(e.details));
     expect(before.filter(theirs)).toHaveLength(3);
@@ -150,7 +155,7 @@ describe('erasing a person (POST /admin/signatures/erase)', () => {
     const entry = await erase(stranger);
 
     expect(JSON.parse(entry)).toMatchObject({ rows: { signatures: 3 } });
-    const after = audit().filter((e) => e.action !== 'person.erase');
+    const after = (await audit()).filter((e) => e.action !== 'person.erase');
     // Every entry that did not concern them, byte for byte.
     expect(after.filter((e) => !before.find((b) => b.id === e.id && theirs(b)))).toEqual(
       before.filter((e) => !theirs(e)),
@@ -161,12 +166,11 @@ describe('erasing a person (POST /admin/signatures/erase)', () => {
       '{"q":"[erased]"}',
       '{"email":"[erased]","signatures":3}',
     ]);
-    expect(emailTracesOf(t.services.db, stranger)).toEqual([]);
+    expect(await emailTracesOf(t.services.store, stranger)).toEqual([]);
     expect(
-      t.services.db
-        .prepare("SELECT count(*) FROM signatures WHERE name IN ('admin', 'example', 'viewer')")
-        .pluck()
-        .get(),
-    ).toBe(0);
+      await t.services.store.first(
+        sql`SELECT count(*) AS n FROM signatures WHERE name IN ('admin', 'example', 'viewer')`,
+      ),
+    ).toEqual({ n: 0 });
   });
 });

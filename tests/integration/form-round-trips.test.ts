@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type TestAgent from 'supertest/lib/agent';
 import { createAccount, login } from '../helpers/admin';
 import { formBody, formFields } from '../helpers/forms';
@@ -33,29 +34,37 @@ describe('saving a form again and again changes nothing the person did not chang
   it('keeps a petition’s texts byte for byte over five saves in the console', async () => {
     const agent = await organiser();
     const slug = 'fund-defence-fairly';
-    const text = t.services.db.prepare(
-      "SELECT body FROM petition_texts WHERE lang = ? AND petition_id = (SELECT id FROM petitions WHERE slug = 'fund-defence-fairly')",
+    const { store } = t.services;
+    const text = async (lang: string) =>
+      (await store.first(
+        sql<{ body: string }>`SELECT body FROM petition_texts WHERE lang = ${lang}
+          AND petition_id = (SELECT id FROM petitions WHERE slug = 'fund-defence-fairly')`,
+      ))!.body;
+    await store.run(
+      sql`UPDATE petition_texts SET body = ${body} WHERE petition_id = (SELECT id FROM petitions WHERE slug = ${slug})`,
     );
-    t.services.db
-      .prepare('UPDATE petition_texts SET body = ? WHERE petition_id = (SELECT id FROM petitions WHERE slug = ?)')
-      .run(body, slug);
     t.services.petitions.invalidate();
     for (let i = 0; i < 5; i++) await saveUnchanged(agent, `/admin/petitions/${slug}/edit`, `/admin/petitions/${slug}`);
-    expect(text.pluck().get('en')).toBe(body);
-    expect(text.pluck().get('fr')).toBe(body);
+    expect(await text('en')).toBe(body);
+    expect(await text('fr')).toBe(body);
   });
 
   it('keeps a demand’s summaries byte for byte over five saves in the console', async () => {
     const agent = await organiser();
     const slug = 'progressive-taxation';
-    const summaries = t.services.db.prepare(
-      "SELECT summary FROM demand_texts WHERE demand_id = (SELECT id FROM demands WHERE slug = 'progressive-taxation') ORDER BY lang",
+    const { store } = t.services;
+    const summaries = async () =>
+      (
+        await store.all(
+          sql<{ summary: string }>`SELECT summary FROM demand_texts
+            WHERE demand_id = (SELECT id FROM demands WHERE slug = 'progressive-taxation') ORDER BY lang`,
+        )
+      ).map((r) => r.summary);
+    await store.run(
+      sql`UPDATE demand_texts SET summary = ${body} WHERE demand_id = (SELECT id FROM demands WHERE slug = ${slug})`,
     );
-    t.services.db
-      .prepare('UPDATE demand_texts SET summary = ? WHERE demand_id = (SELECT id FROM demands WHERE slug = ?)')
-      .run(body, slug);
     for (let i = 0; i < 5; i++) await saveUnchanged(agent, `/admin/demands/${slug}/edit`, `/admin/demands/${slug}`);
-    expect(summaries.pluck().all()).toEqual([body, body]);
+    expect(await summaries()).toEqual([body, body]);
   });
 
   it('gives a letter writer their own words back unchanged from the preview’s “Change” button', async () => {

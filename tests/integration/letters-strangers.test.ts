@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { ParsedMail } from 'mailparser';
 import { createTestApp, csrfFrom, type TestApp } from '../helpers/testApp';
 import { until } from '../helpers/until';
@@ -99,11 +100,12 @@ describe('letters written with someone else’s address', () => {
         .expect(404);
       await settle();
       expect(mailsTo(italy)).toHaveLength(0);
-      const stored = t.services.db
-        .prepare(
-          'SELECT l.name, l.state, x.own_words AS ownWords FROM letters l JOIN letter_texts x ON x.letter_id = l.id',
-        )
-        .all();
+      const stored = await t.services.store.all(
+        t.services.store.qb
+          .selectFrom('letters as l')
+          .innerJoin('letter_texts as x', 'x.letter_id', 'l.id')
+          .select(['l.name', 'l.state', 'x.own_words as ownWords']),
+      );
       expect(stored).toEqual([{ name: 'Ada Lovelace', state: 'pending', ownWords: ada.ownWords }]);
 
       // The next day she writes again and gets her own link.
@@ -139,7 +141,7 @@ describe('letters written with someone else’s address', () => {
       const toVictim = () => t.smtp!.mails.filter((m) => m.to && 'text' in m.to && /^victim\+/i.test(m.to.text));
       expect(toVictim()).toHaveLength(10);
       expect(t.smtp!.mails).toHaveLength(10);
-      expect(t.services.db.prepare('SELECT count(*) FROM letters').pluck().get()).toBe(15);
+      expect(await t.services.store.first(sql`SELECT count(*) AS n FROM letters`)).toEqual({ n: 15 });
       // Over the cap as under it, the answer is the one an address that never wrote gets (SECURITY 17).
       for (const { demand, country, answer } of answers) {
         expect(answer).toEqual(await write({ ...stranger(1), country, email: `fresh.${demand}@example.net` }, demand));

@@ -1,9 +1,10 @@
+import { sql } from 'kysely';
 import type { ParsedMail } from 'mailparser';
 import type TestAgent from 'supertest/lib/agent';
 import { tracesOf } from '../helpers/traces';
 import { consoleToken, createAccount, login } from '../helpers/admin';
 import { runLettersCli } from '../../server/letters/cli';
-import { setTargetEmail } from '../helpers/factories';
+import { setTargetEmailIn } from '../helpers/factories';
 import { createTestApp, csrfFrom, type TestApp } from '../helpers/testApp';
 import { unescapeHtml } from '../helpers/letters';
 
@@ -24,6 +25,13 @@ const aWriter: Fields = {
   ownWords: 'My mother waited two years for an operation in a public hospital.',
   lang: 'auto',
 };
+
+/** The rows a fixed query answers on the app's database, whichever engine it runs on. */
+const rows = (app: TestApp, query: string) => app.services.store.all(sql.raw<Record<string, unknown>>(query));
+/** Each row's first column, as better-sqlite3's pluck().all() answered them. */
+const column = async (app: TestApp, query: string) => (await rows(app, query)).map((r) => Object.values(r)[0]);
+/** The first row's first column, as pluck().get() answered it. */
+const value = async (app: TestApp, query: string) => (await column(app, query))[0];
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -127,23 +135,22 @@ describe('letters to the NATO delegations', () => {
   }
 
   /** Where every letter written to the country's delegation is sent, whatever its address wrote before. */
-  const checkEmailFor = (country: string, demand = slug) => {
-    const id = t.services.db
-      .prepare('SELECT id FROM targets WHERE country_code = ? AND is_default = 1')
-      .pluck()
-      .get(country) as number;
+  const checkEmailFor = async (country: string, demand = slug) => {
+    const { store } = t.services;
+    const target = await store.first(
+      store.qb.selectFrom('targets').select('id').where('country_code', '=', country).where('is_default', '=', 1),
+    );
+    const id = target!.id;
     return `/demands/${demand}/letters/check-email?to=${id}`;
   };
   const mailsTo = (address: string) => t.smtp!.mails.filter((m) => m.to && 'text' in m.to && m.to.text === address);
   const letterRows = () =>
-    t.services.db
-      .prepare('SELECT id, state, delivery, hold_reason AS holdReason FROM letters ORDER BY id')
-      .all() as Array<{
-      id: number;
-      state: string;
-      delivery: string;
-      holdReason: string | null;
-    }>;
+    t.services.store.all(
+      t.services.store.qb
+        .selectFrom('letters')
+        .select(['id', 'state', 'delivery', 'hold_reason as holdReason'])
+        .orderBy('id'),
+    );
   const settle = async () => {
     await t.services.sender.idle();
     await t.services.sender.drain();
@@ -174,7 +181,7 @@ describe('letters to the NATO delegations', () => {
         text.replace('Yours sincerely,', 'I look forward to your answer.\n\nYours sincerely,'),
       );
       expect(sent.status).toBe(303);
-      expect(sent.headers.location).toBe(checkEmailFor('IT'));
+      expect(sent.headers.location).toBe(await checkEmailFor('IT'));
       const checkEmail = await agent.get(sent.headers.location!).expect(200);
       expect(checkEmail.text).toContain('Check your email');
       expect(checkEmail.text).toContain('press the Confirm button to send your letter');
@@ -239,7 +246,7 @@ describe('letters to the NATO delegations', () => {
       for (let i = 0; i < 3; i++) await t.agent().get(confirmPath(mail)).expect(200);
       await settle();
       expect(t.smtp!.mails).toHaveLength(1);
-      expect(letterRows().map((l) => l.state)).toEqual(['pending']);
+      expect((await letterRows()).map((l) => l.state)).toEqual(['pending']);
     });
 
     it('sends once when the confirmation is replayed', async () => {
@@ -280,7 +287,7 @@ describe('letters to the NATO delegations', () => {
       const statusLike = link.replace(/\/confirm$/, '');
       await agent.get(statusLike).expect(404);
       await settle();
-      expect(letterRows().map((l) => l.state)).toEqual(['pending']);
+      expect((await letterRows()).map((l) => l.state)).toEqual(['pending']);
     });
 
     it('marks the letter failed when the delegation’s server refuses it for good, and says so', async () => {
@@ -290,7 +297,7 @@ describe('letters to the NATO delegations', () => {
       t.smtp!.respond(() => ({ code: 550, message: 'No such mailbox' }));
       await confirm(agent, confirmPath(mail));
       await settle();
-      expect(letterRows().map((l) => l.state)).toEqual(['failed']);
+      expect((await letterRows()).map((l) => l.state)).toEqual(['failed']);
       const page = await agent.get(statusPath(mail)).expect(200);
       expect(stateOn(page.text)).toBe('failed');
       expect(page.text).toContain('Not delivered');
@@ -353,7 +360,7 @@ describe('letters to the NATO delegations', () => {
       );
       expect(res.status).toBe(303);
       // The answer is the one every letter gets: the letter comes by mail, to its writer's address only.
-      expect(res.headers.location).toBe(checkEmailFor('FR'));
+      expect(res.headers.location).toBe(await checkEmailFor('FR'));
       const checkEmail = await agent.get(res.headers.location!).expect(200);
       expect(unescapeHtml(checkEmail.text)).toContain(
         "We have sent you an email with a link to your letter. Open it to send the letter to Représentation permanente de la France auprès de l'OTAN from your own email",
@@ -421,7 +428,7 @@ describe('letters to the NATO delegations', () => {
         .send({ _csrf: csrfFrom((await agent.get(`/demands/${slug}/letters/new`)).text) })
         .expect(303);
       expect(stateOn((await agent.get(statusPath(mail))).text)).toBe('pending');
-      expect(letterRows().map((l) => l.state)).toEqual(['pending']);
+      expect((await letterRows()).map((l) => l.state)).toEqual(['pending']);
     });
   });
 
@@ -494,7 +501,7 @@ describe('letters to the NATO delegations', () => {
 
       const exactly = await write(agent, aWriter, (text) => `${text}\n\n${'é'.repeat(20_000 - text.length - 2)}`);
       expect(exactly.status).toBe(303);
-      const stored = t.services.db.prepare('SELECT length(body) FROM letter_texts').pluck().get();
+      const stored = await value(t, 'SELECT length(body) AS n FROM letter_texts');
       expect(stored).toBe(20_000);
     });
 
@@ -506,7 +513,7 @@ describe('letters to the NATO delegations', () => {
       const blank = await write(agent, aWriter, () => '   ');
       expect(blank.status).toBe(400);
       expect(blank.text).toContain('Enter the text of your letter');
-      expect(letterRows()).toEqual([]);
+      expect(await letterRows()).toEqual([]);
     });
 
     it('refuses a form without its CSRF token (403)', async () => {
@@ -606,7 +613,7 @@ describe('letters to the NATO delegations', () => {
         ownWords: 'On second thoughts, my own words.',
       });
       const [first, second] = await t.smtp!.waitFor(2);
-      expect(letterRows()).toHaveLength(1);
+      expect(await letterRows()).toHaveLength(1);
       // Written again before it was confirmed, the letter is the new version; only the latest link works.
       expect(second!.to).toMatchObject({ text: 'jdoe+letters@googlemail.com' });
       const stale = await agent.get(confirmPath(first)).expect(404);
@@ -618,18 +625,18 @@ describe('letters to the NATO delegations', () => {
       await confirm(agent, confirmPath(second));
       await t.smtp!.waitFor(3);
       const again = await write(agent, { ...aWriter, email: 'jdoe@gmail.com' });
-      expect(again.headers.location).toBe(checkEmailFor('IT'));
+      expect(again.headers.location).toBe(await checkEmailFor('IT'));
       await t.smtp!.waitFor(4);
       const reminders = t.smtp!.mails.filter((m) => m.subject === `Your letter: ${demandTitle}`);
       expect(reminders).toHaveLength(1);
       expect(statusPath(reminders[0])).toBe(statusPath(second));
-      expect(letterRows()).toHaveLength(1);
+      expect(await letterRows()).toHaveLength(1);
 
       // Another demand the same day is another letter; the same demand the next day too.
       await write(agent, { ...aWriter, email: 'jdoe@gmail.com' }, undefined, 'civic-freedoms');
       now += day;
       await write(agent, { ...aWriter, email: 'jdoe@gmail.com' });
-      expect(letterRows()).toHaveLength(3);
+      expect(await letterRows()).toHaveLength(3);
     });
 
     describe('no enumeration (SECURITY 17)', () => {
@@ -667,10 +674,10 @@ describe('letters to the NATO delegations', () => {
           answers.push(await answerTo(writer));
           await t.smtp!.waitFor(3);
           await ownerConfirms(country);
-          expect(letterRows().map((l) => l.state)).toContain(country === 'FR' ? 'self_sent' : 'ready');
+          expect((await letterRows()).map((l) => l.state)).toContain(country === 'FR' ? 'self_sent' : 'ready');
           answers.push(await answerTo(writer));
           expect(answers[0]!.status).toBe(303);
-          expect(answers[0]!.location).toBe(checkEmailFor(country));
+          expect(answers[0]!.location).toBe(await checkEmailFor(country));
           for (const answer of answers) expect(answer).toEqual(answers[0]);
         },
       );
@@ -689,7 +696,7 @@ describe('letters to the NATO delegations', () => {
           const [probeMail] = await t.smtp!.waitFor(1);
           await write(t.agent(), { ...aWriter, country, lang: 'en' });
           const [, ownMail] = await t.smtp!.waitFor(2);
-          expect(letterRows()).toHaveLength(1);
+          expect(await letterRows()).toHaveLength(1);
           // The stranger's version is gone: its link no longer works, and Ada's mail leads to her own letter.
           const probeLink = country === 'FR' ? statusPath(probeMail) : confirmPath(probeMail);
           await t.agent().get(probeLink).expect(404);
@@ -706,7 +713,7 @@ describe('letters to the NATO delegations', () => {
             const [letter] = mailsTo(italy);
             expect(letter!.text).toContain(aWriter.ownWords);
             expect(letter!.text).not.toContain(probe.ownWords);
-          } else expect(letterRows().map((l) => l.state)).toEqual(['self_sent']);
+          } else expect((await letterRows()).map((l) => l.state)).toEqual(['self_sent']);
         },
       );
 
@@ -741,7 +748,7 @@ describe('letters to the NATO delegations', () => {
         expect(confirmed).toEqual({ status: 'unknown' });
         await settle();
         expect(mailsTo(italy)).toHaveLength(0);
-        expect(letterRows().map((l) => l.state)).toEqual(['pending']);
+        expect((await letterRows()).map((l) => l.state)).toEqual(['pending']);
       });
     });
 
@@ -749,12 +756,12 @@ describe('letters to the NATO delegations', () => {
       const agent = t.agent();
       for (let i = 0; i < 6; i++) {
         const res = await write(agent, { ...aWriter, email: `person${i}@example.org` });
-        expect(res.headers.location).toBe(checkEmailFor('IT'));
+        expect(res.headers.location).toBe(await checkEmailFor('IT'));
       }
       await t.smtp!.waitFor(5);
       await settle();
       expect(t.smtp!.mails).toHaveLength(5);
-      expect(letterRows()).toHaveLength(5);
+      expect(await letterRows()).toHaveLength(5);
     });
 
     it('expires a letter left unconfirmed for 7 days: its link says so and sends nothing', async () => {
@@ -775,9 +782,9 @@ describe('letters to the NATO delegations', () => {
       const status = await agent.get(statusPath(first)).expect(200);
       expect(stateOn(status.text)).toBe('expired');
       // The sweep expires the others without anyone looking.
-      expect(letterRows().map((l) => l.state)).toEqual(['expired', 'pending']);
+      expect((await letterRows()).map((l) => l.state)).toEqual(['expired', 'pending']);
       expect(await t.services.letters.expireStale()).toBe(1);
-      expect(letterRows().map((l) => l.state)).toEqual(['expired', 'expired']);
+      expect((await letterRows()).map((l) => l.state)).toEqual(['expired', 'expired']);
       await settle();
       expect(t.smtp!.mails).toHaveLength(2);
       // The second writer's link, mailed before the sweep, now says the letter expired too.
@@ -801,7 +808,7 @@ describe('letters to the NATO delegations', () => {
       await listed.smtp!.waitFor(1);
       await listed.services.sender.drain();
       expect(listed.smtp!.mails.map((m) => m.to && 'text' in m.to && m.to.text)).toEqual(['ann@notmailinator.com']);
-      expect(listed.services.db.prepare('SELECT email FROM letters').pluck().all()).toEqual(['ann@notmailinator.com']);
+      expect(await column(listed, 'SELECT email FROM letters')).toEqual(['ann@notmailinator.com']);
     });
   });
 
@@ -819,7 +826,7 @@ describe('letters to the NATO delegations', () => {
       await roomy.services.sender.drain();
       expect(roomy.smtp!.mails).toHaveLength(5);
       expect(roomy.smtp!.mails.every((m) => m.to && 'text' in m.to && m.to.text.startsWith('ada+'))).toBe(true);
-      expect(roomy.services.db.prepare('SELECT count(*) FROM letters').pluck().get()).toBe(1);
+      expect(await value(roomy, 'SELECT count(*) AS n FROM letters')).toBe(1);
     });
   });
 
@@ -854,10 +861,7 @@ describe('letters to the NATO delegations', () => {
       await crowd.services.sender.idle();
       await crowd.services.sender.drain();
 
-      const rows = crowd.services.db
-        .prepare('SELECT id, email, state, hold_reason AS reason FROM letters ORDER BY id')
-        .all();
-      expect(rows).toEqual([
+      expect(await rows(crowd, 'SELECT id, email, state, hold_reason AS reason FROM letters ORDER BY id')).toEqual([
         ...[0, 1, 2, 3, 4].map((i) => expect.objectContaining({ email: `crowd${i}@example.org`, state: 'sent' })),
         expect.objectContaining({ id: 6, email: 'crowd5@example.org', state: 'held', reason: 'similar' }),
         expect.objectContaining({ email: 'own@example.org', state: 'sent' }),
@@ -904,7 +908,7 @@ describe('letters to the NATO delegations', () => {
       }
       await writeAndConfirm('real@example.org', variants[5]!);
       await crowd.services.sender.idle();
-      const states = crowd.services.db.prepare('SELECT email, state FROM letters ORDER BY id').all();
+      const states = await rows(crowd, 'SELECT email, state FROM letters ORDER BY id');
       expect(states).toEqual([
         ...[0, 1, 2, 3, 4].map((i) => ({ email: `throwaway${i}@example.org`, state: 'pending' })),
         { email: 'real@example.org', state: 'sent' },
@@ -917,10 +921,10 @@ describe('letters to the NATO delegations', () => {
       const agent = t.agent();
       const res = await preview(agent, { ...aWriter, website: 'http://spam.example' });
       expect(res.status).toBe(303);
-      expect(res.headers.location).toBe(checkEmailFor('IT'));
+      expect(res.headers.location).toBe(await checkEmailFor('IT'));
       await t.services.sender.drain();
       expect(t.smtp!.mails).toHaveLength(0);
-      expect(t.services.db.prepare('SELECT count(*) FROM letters').pluck().get()).toBe(0);
+      expect(await value(t, 'SELECT count(*) AS n FROM letters')).toBe(0);
     });
   });
 
@@ -932,29 +936,29 @@ describe('letters to the NATO delegations', () => {
       const agent = t.agent();
       expect((await write(agent)).status).toBe(303);
       const [mail] = await t.smtp!.waitFor(1);
-      t.services.db.prepare("INSERT INTO outbox_pause (id, reason, paused_at) VALUES (1, 'test', 0)").run();
+      await t.services.store.run(sql`INSERT INTO outbox_pause (id, reason, paused_at) VALUES (1, 'test', 0)`);
       expect((await confirm(agent, confirmPath(mail))).status).toBe(303);
       await t.services.sender.idle();
-      expect(letterRows()[0]).toMatchObject({ state: 'ready' });
+      expect((await letterRows())[0]).toMatchObject({ state: 'ready' });
     }
 
     it('goes to the corrected address', async () => {
       await confirmedWhileDeliveryIsPaused();
-      setTargetEmail(t.services.db, 'IT', 'corrected@esteri.example');
+      await setTargetEmailIn(t.services.store, 'IT', 'corrected@esteri.example');
       expect(await t.services.sender.resume()).toBe(true);
       await settle();
       expect(t.smtp!.envelopes.filter((to) => to.includes(italy))).toEqual([]);
       expect(mailsTo('corrected@esteri.example')).toHaveLength(1);
-      expect(letterRows()[0]).toMatchObject({ state: 'sent' });
+      expect((await letterRows())[0]).toMatchObject({ state: 'sent' });
     });
 
     it('is held when the address is removed, cannot be released until there is one, then is sent', async () => {
       await confirmedWhileDeliveryIsPaused();
-      setTargetEmail(t.services.db, 'IT', null);
+      await setTargetEmailIn(t.services.store, 'IT', null);
       expect(await t.services.sender.resume()).toBe(true);
       await settle();
       expect(t.smtp!.envelopes.filter((to) => to.includes(italy))).toEqual([]);
-      expect(letterRows()[0]).toMatchObject({ state: 'held', holdReason: 'no_address' });
+      expect((await letterRows())[0]).toMatchObject({ state: 'held', holdReason: 'no_address' });
 
       await createAccount(t.services, 'organiser@example.org', 'organiser');
       const organiser = t.agent();
@@ -965,13 +969,13 @@ describe('letters to the NATO delegations', () => {
       expect(unescapeHtml(refused.text)).toContain(
         "This letter cannot be released: Rappresentanza Permanente d'Italia presso il Consiglio Atlantico has no email address.",
       );
-      expect(letterRows()[0]).toMatchObject({ state: 'held' });
+      expect((await letterRows())[0]).toMatchObject({ state: 'held' });
 
-      setTargetEmail(t.services.db, 'IT', 'new@esteri.example');
+      await setTargetEmailIn(t.services.store, 'IT', 'new@esteri.example');
       await organiser.post('/admin/letters/1/release').type('form').send({ _csrf: token }).expect(303);
       await settle();
       expect(mailsTo('new@esteri.example')).toHaveLength(1);
-      expect(letterRows()[0]).toMatchObject({ state: 'sent' });
+      expect((await letterRows())[0]).toMatchObject({ state: 'sent' });
     });
   });
 
@@ -984,8 +988,8 @@ describe('letters to the NATO delegations', () => {
           await writeAndConfirmOn(crowd, { ...aWriter, email, name: `Writer ${i}`, ownWords: words });
         }
         await crowd.services.sender.idle();
-        const states = () => crowd.services.db.prepare('SELECT state FROM letters ORDER BY id').pluck().all();
-        expect(states()).toEqual(['sent', 'held', 'held']);
+        const states = () => column(crowd, 'SELECT state FROM letters ORDER BY id');
+        expect(await states()).toEqual(['sent', 'held', 'held']);
 
         await createAccount(crowd.services, 'viewer@example.org', 'viewer');
         const viewer = crowd.agent();
@@ -1003,25 +1007,25 @@ describe('letters to the NATO delegations', () => {
         await organiser.post('/admin/letters/3/drop').type('form').send({ _csrf: token }).expect(303);
         await crowd.services.sender.drain();
         await crowd.services.sender.idle();
-        expect(states()).toEqual(['sent', 'sent', 'dropped']);
-        const actions = crowd.services.db.prepare("SELECT action FROM audit_log WHERE action LIKE 'letters.%'").pluck();
+        expect(await states()).toEqual(['sent', 'sent', 'dropped']);
+        const actions = () => column(crowd, "SELECT action FROM audit_log WHERE action LIKE 'letters.%' ORDER BY id");
         // Each look at the list (the viewer's, the organiser's) and each decision.
-        expect(actions.all()).toEqual(['letters.held', 'letters.held', 'letters.release', 'letters.drop']);
-        const viewed = crowd.services.db
-          .prepare(
-            `SELECT o.email, a.details FROM audit_log a JOIN organisers o ON o.id = a.organiser_id
-             WHERE a.action = 'letters.held' ORDER BY a.id`,
-          )
-          .all();
+        expect(await actions()).toEqual(['letters.held', 'letters.held', 'letters.release', 'letters.drop']);
+        const viewed = await rows(
+          crowd,
+          `SELECT o.email, a.details FROM audit_log a JOIN organisers o ON o.id = a.organiser_id
+           WHERE a.action = 'letters.held' ORDER BY a.id`,
+        );
         expect(viewed).toEqual([
           { email: 'viewer@example.org', details: '{"count":2}' },
           { email: 'organiser@example.org', details: '{"count":2}' },
         ]);
 
-        const petition = crowd.services.db
-          .prepare('SELECT p.slug FROM petitions p JOIN demands d ON d.id = p.demand_id WHERE d.slug = ?')
-          .pluck()
-          .get(slug) as string;
+        const petition = (await crowd.services.store.first(
+          sql<{
+            slug: string;
+          }>`SELECT p.slug FROM petitions p JOIN demands d ON d.id = p.demand_id WHERE d.slug = ${slug}`,
+        ))!.slug;
         const dashboard = await organiser.get(`/admin?petition=${petition}`).expect(200);
         expect(dashboard.text).toContain('2 sent by us, 0 sent by supporters themselves.');
         expect(dashboard.text).toMatch(/<th scope="row">Italy<\/th><td class="num">2<\/td>/);
@@ -1058,16 +1062,19 @@ describe('letters to the NATO delegations', () => {
       await confirm(agent, confirmPath(mail));
       await t.smtp!.waitFor(2);
       await t.services.sender.idle();
-      const counted = () => t.services.db.prepare('SELECT sum(sent) FROM letter_country_counts').pluck().get();
-      expect(counted()).toBe(1);
+      const counted = () => value(t, 'SELECT sum(sent) AS n FROM letter_country_counts');
+      expect(await counted()).toBe(1);
 
       const rows = await t.services.admin.erasure.erase('hedy.erase@example.org');
       expect(rows.letters).toBe(1);
 
-      const db = t.services.db;
-      const traces = tracesOf(db, ['hedy.erase@example.org', 'hedy lamarr-erase', 'my mother waited']);
+      const traces = await tracesOf(t.services.store, [
+        'hedy.erase@example.org',
+        'hedy lamarr-erase',
+        'my mother waited',
+      ]);
       expect(traces).toEqual([]);
-      expect(counted()).toBe(1); // a count names nobody
+      expect(await counted()).toBe(1); // a count names nobody
     });
   });
 });

@@ -23,7 +23,9 @@ describe('campaign updates and unsubscribing (RFC 8058)', () => {
   it('sends updates only to those who opted in, with one-click unsubscribe headers', async () => {
     await signedUp('yes@example.org', true);
     await signedUp('no@example.org', false);
-    const petitionId = t.services.db.prepare('SELECT id FROM petitions WHERE slug = ?').pluck().get(slug) as number;
+    const petitionId = (await t.services.store.first(
+      t.services.store.qb.selectFrom('petitions').select('id').where('slug', '=', slug),
+    ))!.id;
     expect(
       await t.services.signatures.queueCampaignUpdate(petitionId, { subject: 'News', message: 'We delivered it.' }),
     ).toBe(1);

@@ -8,6 +8,7 @@ import { backupSqlite } from '../../server/ops/backup';
 import { metricsAllowed } from '../../server/ops/opsRoutes';
 import { appEnv, root, runCli } from '../helpers/cli';
 import { confirm, confirmPath, createTestApp, sign, type TestApp } from '../helpers/testApp';
+import { postgresUrl } from '../helpers/testStore';
 
 const slug = 'fund-defence-fairly';
 
@@ -52,7 +53,7 @@ describe('GET /healthz and /readyz', () => {
 
   it('is not ready when a migration this build ships is not applied', async () => {
     t = await createTestApp();
-    t.services.db.prepare('DELETE FROM schema_migrations WHERE version = 5').run();
+    await t.services.store.run(t.services.store.qb.deleteFrom('schema_migrations').where('version', '=', 5));
     const ready = await t.agent().get('/readyz').expect(503);
     expect(ready.body.checks.migrations).toBe('not applied: 5');
   });
@@ -122,7 +123,8 @@ describe('GET /metrics', () => {
   });
 });
 
-describe('npm run backup', () => {
+// SQLite only: the command copies the SQLite file; on PostgreSQL it refuses (tested below).
+(postgresUrl ? describe.skip : describe)('npm run backup', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp();
@@ -165,5 +167,22 @@ describe('npm run backup', () => {
     const missing = await backupCli([]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('Usage: npm run backup -- --out FILE');
+  });
+});
+
+(postgresUrl ? describe : describe.skip)('npm run backup, with DATABASE_URL set', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ smtp: false });
+  });
+  afterAll(async () => t.close());
+
+  it('copies nothing and says how to back PostgreSQL up instead', async () => {
+    const out = path.join(t.dir, 'cli-copy.db');
+    const refused = await runCli('server/ops/backupCli.ts', ['--out', out], appEnv(t));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('DATABASE_URL is set: the data is in PostgreSQL');
+    expect(refused.stderr).toContain('pg_dump --format=custom');
+    expect(fs.existsSync(out)).toBe(false);
   });
 });

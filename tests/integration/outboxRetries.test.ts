@@ -1,4 +1,4 @@
-import { addValidatedSignatures } from '../helpers/factories';
+import { addValidatedSignaturesTo } from '../helpers/factories';
 import { createTestApp, type TestApp } from '../helpers/testApp';
 
 const slug = 'protect-civil-society';
@@ -16,8 +16,8 @@ describe('retrying a digest the relay defers (4xx)', () => {
     now = Date.UTC(2026, 5, 1, 8, 0, 0);
     t = await createTestApp({ clock: () => now, env: { DIGEST_SIZE: '3', ...env } });
     t.smtp!.respond(greylisted);
-    addValidatedSignatures(
-      t.services.db,
+    await addValidatedSignaturesTo(
+      t.services.store,
       slug,
       [1, 2, 3].map((i) => ({ name: `S${i}`, country: 'IT' })),
       now,
@@ -26,9 +26,12 @@ describe('retrying a digest the relay defers (4xx)', () => {
   }
 
   const outboxRow = () =>
-    t.services.db
-      .prepare('SELECT state, attempts, next_attempt_at AS nextAttemptAt, last_error AS lastError FROM outbox')
-      .get() as { state: string; attempts: number; nextAttemptAt: number; lastError: string | null };
+    t.services.store.first(
+      t.services.store.qb
+        .selectFrom('outbox')
+        .select(['state', 'attempts', 'next_attempt_at as nextAttemptAt', 'last_error as lastError'])
+        .orderBy('id'),
+    ) as Promise<{ state: string; attempts: number; nextAttemptAt: number; lastError: string | null }>;
 
   it('waits the base back-off after the first attempt, twice as long after each next, up to 6 hours', async () => {
     await digestFor({ OUTBOX_BACKOFF_MS: String(hour), OUTBOX_MAX_ATTEMPTS: '8' });
@@ -37,7 +40,7 @@ describe('retrying a digest the relay defers (4xx)', () => {
     for (const [i, wait] of waits.entries()) {
       expect(await t.services.sender.drain()).toEqual({ sent: 0, retried: 1, failed: 0 });
       expect(t.smtp!.attempts).toBe(i + 1);
-      const row = outboxRow();
+      const row = await outboxRow();
       expect(row).toMatchObject({ state: 'queued', attempts: i + 1, lastError: expect.stringContaining('451') });
       expect(row.nextAttemptAt - now).toBe(wait);
 
@@ -67,7 +70,7 @@ describe('retrying a digest the relay defers (4xx)', () => {
     ]);
     expect(t.smtp!.attempts).toBe(3);
     expect(t.smtp!.mails).toHaveLength(0);
-    expect(outboxRow()).toMatchObject({ state: 'dead', attempts: 3, lastError: expect.stringContaining('451') });
+    expect(await outboxRow()).toMatchObject({ state: 'dead', attempts: 3, lastError: expect.stringContaining('451') });
     const [batch] = await t.services.delivery.status();
     expect(batch).toMatchObject({ state: 'dead', attempts: 3 });
     expect(batch!.lastError).toContain('Greylisted');

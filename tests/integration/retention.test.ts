@@ -1,5 +1,6 @@
+import { sql } from 'kysely';
 import { consoleToken, createAccount, login } from '../helpers/admin';
-import { addValidatedSignatures, setTargetEmail } from '../helpers/factories';
+import { addValidatedSignaturesTo, setTargetEmailIn } from '../helpers/factories';
 import { aLetter, letterDemand, writeLetter } from '../helpers/letters';
 import { tracesOf } from '../helpers/traces';
 import { confirm, confirmPath, createTestApp, sign, type TestApp } from '../helpers/testApp';
@@ -7,6 +8,15 @@ import { confirm, confirmPath, createTestApp, sign, type TestApp } from '../help
 const day = 24 * 60 * 60 * 1000;
 const closing = 'fund-defence-fairly';
 const open = 'protect-civil-society';
+
+/** The details of the latest retention run in the audit log. */
+async function lastRun(t: TestApp): Promise<Record<string, unknown>> {
+  const { store } = t.services;
+  const entry = await store.first(
+    store.qb.selectFrom('audit_log').select('details').where('action', '=', 'retention.run').orderBy('id', 'desc'),
+  );
+  return JSON.parse(entry!.details) as Record<string, unknown>;
+}
 
 describe('retention of personal data in mail', () => {
   let t: TestApp;
@@ -21,11 +31,10 @@ describe('retention of personal data in mail', () => {
   }
 
   const outbox = () =>
-    t.services.db.prepare('SELECT kind, state, recipient FROM outbox ORDER BY id').all() as Array<{
-      kind: string;
-      state: string;
-      recipient: string;
-    }>;
+    t.services.store.all(t.services.store.qb.selectFrom('outbox').select(['kind', 'state', 'recipient']).orderBy('id'));
+  const petitionId = async (slug: string) =>
+    (await t.services.store.first(t.services.store.qb.selectFrom('petitions').select('id').where('slug', '=', slug)))!
+      .id;
 
   it('deletes mail to people OUTBOX_RETENTION_DAYS after it was sent or given up on, and keeps digests', async () => {
     let now = Date.now();
@@ -37,17 +46,14 @@ describe('retention of personal data in mail', () => {
     await t.services.sender.idle();
     t.smtp!.respond(() => undefined);
     // A digest to Italy's delegation: it concerns a batch, whose history needs its row.
-    setTargetEmail(t.services.db, 'IT', 'rappnat.mail@esteri.it');
-    addValidatedSignatures(t.services.db, open, [{ name: 'Italo Digest', country: 'IT' }]);
+    await setTargetEmailIn(t.services.store, 'IT', 'rappnat.mail@esteri.it');
+    await addValidatedSignaturesTo(t.services.store, open, [{ name: 'Italo Digest', country: 'IT' }]);
     await t.services.delivery.plan(true);
     await t.services.sender.drain();
     // Mail still to send is never pruned, however old.
     await t.services.sender.stop();
-    await t.services.signatures.queueCampaignUpdate(
-      t.services.db.prepare('SELECT id FROM petitions WHERE slug = ?').pluck().get(open) as number,
-      { subject: 'News', message: 'Hello' },
-    );
-    const before = outbox();
+    await t.services.signatures.queueCampaignUpdate(await petitionId(open), { subject: 'News', message: 'Hello' });
+    const before = await outbox();
     expect(before.map((r) => `${r.kind} ${r.state}`)).toEqual([
       'signature_confirmation sent',
       'signature_confirmation dead',
@@ -57,38 +63,33 @@ describe('retention of personal data in mail', () => {
 
     now += 29 * day;
     await t.services.admin.retention.run(null);
-    expect(outbox()).toEqual(before);
+    expect(await outbox()).toEqual(before);
 
     now += 2 * day;
     await t.services.admin.retention.run(null);
-    expect(outbox()).toEqual([
+    expect(await outbox()).toEqual([
       { kind: 'digest', state: 'sent', recipient: 'rappnat.mail@esteri.it' },
       { kind: 'campaign_update', state: 'queued', recipient: 'rosa@example.org' },
     ]);
-    expect(tracesOf(t.services.db, ['dora@example.org', 'Dora Dead']).filter((c) => c.startsWith('outbox'))).toEqual(
-      [],
-    );
+    expect(
+      (await tracesOf(t.services.store, ['dora@example.org', 'Dora Dead'])).filter((c) => c.startsWith('outbox')),
+    ).toEqual([]);
     // The batch still knows its mail: Message-ID and state.
-    const batch = t.services.db
-      .prepare('SELECT b.state, b.message_id = o.message_id AS same FROM batches b JOIN outbox o ON o.id = b.outbox_id')
-      .get();
-    expect(batch).toEqual({ state: 'sent', same: 1 });
-    const entry = t.services.db
-      .prepare("SELECT details FROM audit_log WHERE action = 'retention.run' ORDER BY id DESC")
-      .pluck()
-      .get() as string;
-    expect(JSON.parse(entry)).toMatchObject({ anonymised: 0, mailDeleted: 2, mailDays: 30 });
+    const batch = await t.services.store.all(
+      sql`SELECT b.state, CASE WHEN b.message_id = o.message_id THEN 1 ELSE 0 END AS same
+          FROM batches b JOIN outbox o ON o.id = b.outbox_id`,
+    );
+    expect(batch).toEqual([{ state: 'sent', same: 1 }]);
+    expect(await lastRun(t)).toMatchObject({ anonymised: 0, mailDeleted: 2, mailDays: 30 });
   });
 
   it("deletes the mail about a petition's signatures when they are anonymised, and nobody else's", async () => {
     t = await createTestApp({ env: { RETENTION_DAYS: '0' } });
     await signAndConfirm(closing, 'Clara Closed', 'clara@example.org');
     await signAndConfirm(open, 'Otto Open', 'otto@example.org');
-    const petitionId = (slug: string) =>
-      t.services.db.prepare('SELECT id FROM petitions WHERE slug = ?').pluck().get(slug) as number;
-    await t.services.signatures.queueCampaignUpdate(petitionId(closing), { subject: 'News', message: 'Hello' });
+    await t.services.signatures.queueCampaignUpdate(await petitionId(closing), { subject: 'News', message: 'Hello' });
     await t.services.sender.idle();
-    expect(tracesOf(t.services.db, ['clara@example.org', 'Clara Closed'])).toContain(
+    expect(await tracesOf(t.services.store, ['clara@example.org', 'Clara Closed'])).toContain(
       'outbox.recipient ~ clara@example.org',
     );
 
@@ -102,8 +103,8 @@ describe('retention of personal data in mail', () => {
     const run = await organiser.post('/admin/signatures/retention').type('form').send({ _csrf: token });
     expect(run.headers.location).toBe('/admin/signatures?notice=retentionRun&n=1');
 
-    expect(tracesOf(t.services.db, ['clara@example.org', 'Clara Closed'])).toEqual([]);
-    expect(outbox()).toEqual([{ kind: 'signature_confirmation', state: 'sent', recipient: 'otto@example.org' }]);
+    expect(await tracesOf(t.services.store, ['clara@example.org', 'Clara Closed'])).toEqual([]);
+    expect(await outbox()).toEqual([{ kind: 'signature_confirmation', state: 'sent', recipient: 'otto@example.org' }]);
   });
 });
 
@@ -124,7 +125,7 @@ describe('retention of letters (LETTER_RETENTION_DAYS)', () => {
       // Mail is kept longer than letters here: the letters' retention must delete it itself.
       env: { LETTER_LIMIT_PER_MINUTE: '100', OUTBOX_RETENTION_DAYS: '1000' },
     });
-    const db = t.services.db;
+    const { store } = t.services;
     // Ann's letter is sent (with a copy to her), and she writes again the same day: a reminder links to it.
     await writeLetter(t, { ...ann, ownWords: words(ann.name) });
     await writeLetter(t, { ...ann, ownWords: words(ann.name) }, { confirm: false });
@@ -139,65 +140,71 @@ describe('retention of letters (LETTER_RETENTION_DAYS)', () => {
     await t.services.sender.idle();
 
     const letters = () =>
-      db
-        .prepare(
-          `SELECT l.name, l.email, l.email_canonical AS canonical, l.town, l.ip_hash AS ipHash, length(l.fingerprint) AS print,
-             l.state, t.own_words AS ownWords, length(t.body) AS body
+      store.all(
+        sql<
+          Record<string, unknown>
+        >`SELECT l.name, l.email, l.email_canonical AS canonical, l.town, l.ip_hash AS "ipHash",
+             length(l.fingerprint) AS print, l.state, t.own_words AS "ownWords", length(t.body) AS body
            FROM letters l JOIN letter_texts t ON t.letter_id = l.id ORDER BY l.id`,
-        )
-        .all() as Array<Record<string, unknown>>;
-    const mailAbout = (who: { email: string }) =>
-      (db.prepare('SELECT kind, recipient, params FROM outbox ORDER BY id').all() as Array<Record<string, string>>)
-        .filter((m) => m.recipient === who.email || m.params!.includes(who.email))
+      );
+    const mailAbout = async (who: { email: string }) =>
+      (await store.all(store.qb.selectFrom('outbox').select(['kind', 'recipient', 'params']).orderBy('id')))
+        .filter((m) => m.recipient === who.email || m.params.includes(who.email))
         .map((m) => m.kind);
     const demandPage = async () =>
       /<ul[\s\S]*?<\/table>/.exec((await t.agent().get(`/demands/${letterDemand}`).expect(200)).text)![0];
-    expect(letters().map((l) => l.state)).toEqual(['sent', 'expired', 'sent']);
-    expect(mailAbout(ann)).toEqual(['letter_confirmation', 'letter', 'letter_copy', 'letter_again']);
-    expect(mailAbout(bea)).toEqual(['letter_confirmation']);
-    const cais = mailAbout(cai);
+    expect((await letters()).map((l) => l.state)).toEqual(['sent', 'expired', 'sent']);
+    expect(await mailAbout(ann)).toEqual(['letter_confirmation', 'letter', 'letter_copy', 'letter_again']);
+    expect(await mailAbout(bea)).toEqual(['letter_confirmation']);
+    const cais = await mailAbout(cai);
     expect(cais).toEqual(['letter_confirmation', 'letter']);
     const page = await demandPage();
     expect(page).toContain('<td>2</td>');
     const annStatus = `/letters/${t.services.letters.statusToken(
-      db.prepare('SELECT id, created_at AS createdAt FROM letters WHERE id = 1').get() as {
-        id: number;
-        createdAt: number;
-      },
+      (await store.first(
+        store.qb.selectFrom('letters').select(['id', 'created_at as createdAt']).where('id', '=', 1),
+      ))!,
     )}`;
 
     // A day short of a year after Ann's letter was sent: nothing yet.
     now = start + 364 * day;
     await t.services.admin.retention.run(null);
-    expect(tracesOf(db, [ann.name, ann.email, ann.town, 'nurse called Ann'])).not.toEqual([]);
+    expect(await tracesOf(t.services.store, [ann.name, ann.email, ann.town, 'nurse called Ann'])).not.toEqual([]);
 
     // A year after Bea's letter expired: hers and Ann's are anonymised, Cai's is kept.
     now = start + 8 * day + 365 * day;
     await t.services.admin.retention.run(null);
 
-    const [annRow, beaRow, caiRow] = letters();
+    const [annRow, beaRow, caiRow] = await letters();
     for (const row of [annRow, beaRow]) {
       expect(row).toMatchObject({ name: '', email: '', town: null, ipHash: null, print: 0, ownWords: '', body: 0 });
       expect(row!.canonical).toMatch(/^anonymised:\d+$/);
     }
     expect(caiRow).toMatchObject({ name: cai.name, email: cai.email, town: 'Caen', state: 'sent' });
-    expect(letters().map((l) => l.state)).toEqual(['sent', 'expired', 'sent']);
+    expect((await letters()).map((l) => l.state)).toEqual(['sent', 'expired', 'sent']);
     expect(
-      tracesOf(db, [ann.name, ann.email, ann.town, 'nurse called Ann', bea.name, bea.email, bea.town, 'called Bea']),
+      await tracesOf(t.services.store, [
+        ann.name,
+        ann.email,
+        ann.town,
+        'nurse called Ann',
+        bea.name,
+        bea.email,
+        bea.town,
+        'called Bea',
+      ]),
     ).toEqual([]);
-    expect(db.prepare('SELECT DISTINCT letter_id FROM letter_bands').pluck().all()).toEqual([3]);
-    expect(mailAbout(cai)).toEqual(cais);
+    expect(await store.all(sql`SELECT DISTINCT letter_id FROM letter_bands`)).toEqual([{ letter_id: 3 }]);
+    expect(await mailAbout(cai)).toEqual(cais);
     expect(await demandPage()).toBe(page);
     const status = await t.agent().get(annStatus).expect(200);
     expect(status.text).not.toContain('nurse');
-    const entry = db
-      .prepare("SELECT details FROM audit_log WHERE action = 'retention.run' ORDER BY id DESC")
-      .pluck()
-      .get() as string;
-    expect(JSON.parse(entry)).toMatchObject({ lettersAnonymised: 2, letterDays: 365, mailDeleted: 5 });
+    expect(await lastRun(t)).toMatchObject({ lettersAnonymised: 2, letterDays: 365, mailDeleted: 5 });
 
     // Done once: the next run finds nothing more.
     await t.services.admin.retention.run(null);
-    expect(db.prepare("SELECT count(*) FROM audit_log WHERE action = 'retention.run'").pluck().get()).toBe(1);
+    expect(await store.first(sql`SELECT count(*) AS n FROM audit_log WHERE action = 'retention.run'`)).toEqual({
+      n: 1,
+    });
   });
 });

@@ -4,12 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import request from 'supertest';
-import { addValidatedSignatures, setTargetEmail } from '../helpers/factories';
+import { databaseName } from '../../server/db/open';
+import { addValidatedSignaturesTo, setTargetEmailIn } from '../helpers/factories';
 import { password } from '../helpers/admin';
 import { root, runCli } from '../helpers/cli';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 import { freePort } from '../helpers/server';
 import { createTestApp, sign, type TestApp } from '../helpers/testApp';
+import { createSpawnedDatabase, databaseEnv, type SpawnedDatabase } from '../helpers/testStore';
 import { until } from '../helpers/until';
 
 describe('the .env file', () => {
@@ -29,8 +31,8 @@ describe('the .env file', () => {
 
   it('gives npm run deliver the server’s port for links, and never overrides the environment', async () => {
     smtp = await startSmtpSink();
-    setTargetEmail(t.services.db, 'IT', 'it@nato.example');
-    addValidatedSignatures(t.services.db, 'stay-in-mine-and-cluster-bans', [
+    await setTargetEmailIn(t.services.store, 'IT', 'it@nato.example');
+    await addValidatedSignaturesTo(t.services.store, 'stay-in-mine-and-cluster-bans', [
       { name: 'Ada', country: 'IT' },
       { name: 'Grace', country: 'IT' },
     ]);
@@ -46,7 +48,7 @@ describe('the .env file', () => {
       [],
       {
         NODE_ENV: 'test',
-        DATABASE_PATH: t.services.config.databasePath,
+        ...databaseEnv(t.services.config),
         DATA_DIR: t.dir,
         SECRET: t.services.config.secret,
         SMTP_URL: smtp.url,
@@ -63,9 +65,12 @@ describe('the .env file', () => {
   });
 
   it('gives npm run admin:create the database to create the account in', async () => {
+    const database = Object.entries(databaseEnv(t.services.config))
+      .map(([name, value]) => `${name}=${value}\n`)
+      .join('');
     fs.writeFileSync(
       path.join(folder, '.env'),
-      `# as copied from .env.example\nDATABASE_PATH=${t.services.config.databasePath}\nSECRET="${t.services.config.secret}"\n`,
+      `# as copied from .env.example\n${database}SECRET="${t.services.config.secret}"\n`,
     );
     const run = await runCli(
       'server/admin/cli.ts',
@@ -74,7 +79,7 @@ describe('the .env file', () => {
       { cwd: folder, stdin: `${password}\n` },
     );
     expect(run.stderr).toBe('');
-    expect(run.stdout).toContain(`Created the admin account env@example.org in ${t.services.config.databasePath}`);
+    expect(run.stdout).toContain(`Created the admin account env@example.org in ${databaseName(t.services.config)}`);
     expect((await t.services.admin.accounts.list()).map((a) => a.email)).toContain('env@example.org');
   });
 });
@@ -83,13 +88,16 @@ describe('npm start with .env copied from .env.example', () => {
   let folder: string;
   let smtp: SmtpSink;
   const stops: Array<() => Promise<unknown>> = [];
+  let database: SpawnedDatabase;
   beforeEach(async () => {
     folder = fs.mkdtempSync(path.join(os.tmpdir(), 'undersigned-start-'));
     fs.copyFileSync(path.join(root, '.env.example'), path.join(folder, '.env'));
     smtp = await startSmtpSink();
+    database = await createSpawnedDatabase(folder, 'undersigned.db');
   });
   afterEach(async () => {
     for (const stop of stops.splice(0)) await stop();
+    await database.drop();
     await smtp.close();
     fs.rmSync(folder, { recursive: true, force: true });
   });
@@ -103,7 +111,7 @@ describe('npm start with .env copied from .env.example', () => {
         cwd: folder,
         env: {
           PATH: process.env.PATH,
-          DATABASE_PATH: path.join(folder, 'undersigned.db'),
+          ...database.env,
           DATA_DIR: folder,
           SMTP_URL: smtp.url,
           ...env,
@@ -154,7 +162,7 @@ describe('npm run admin:create, as the README shows it', () => {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     NODE_ENV: 'test',
-    DATABASE_PATH: t.services.config.databasePath,
+    ...databaseEnv(t.services.config),
     DATA_DIR: t.dir,
     SECRET: t.services.config.secret,
   });

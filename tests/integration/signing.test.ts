@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { consentVersion } from '../../server/signatures/consent';
 import {
   aSigner,
@@ -12,6 +13,13 @@ import {
 
 const slug = 'fund-defence-fairly';
 
+/** The rows a fixed query answers on the app's database, whichever engine it runs on. */
+const rows = (app: TestApp, query: string) => app.services.store.all(sql.raw<Record<string, unknown>>(query));
+/** Each row's first column, as better-sqlite3's pluck().all() answered them. */
+const column = async (app: TestApp, query: string) => (await rows(app, query)).map((r) => Object.values(r)[0]);
+/** The first row's first column, as pluck().get() answered it. */
+const value = async (app: TestApp, query: string) => (await column(app, query))[0];
+
 describe('the petition journey', () => {
   let t: TestApp;
   beforeEach(async () => {
@@ -23,8 +31,7 @@ describe('the petition journey', () => {
   async function mailSettled() {
     await t.services.sender.idle(); // the pass a signature woke, if one is running
     await t.services.sender.drain(); // and anything still due
-    const waiting = t.services.db.prepare("SELECT count(*) FROM outbox WHERE state IN ('queued', 'sending')");
-    expect(waiting.pluck().get()).toBe(0);
+    expect(await value(t, "SELECT count(*) AS n FROM outbox WHERE state IN ('queued', 'sending')")).toBe(0);
   }
 
   describe('POST /petitions/:slug/signatures', () => {
@@ -62,7 +69,7 @@ describe('the petition journey', () => {
       expect(page.text).toContain('1 signature');
       expect(page.text).toMatch(/<li>Ada, United Kingdom<\/li>/);
       // The wording the signer agreed to is kept with the signature, with the moment they agreed.
-      const consent = t.services.db.prepare('SELECT consent_version, consent_at FROM signatures').get();
+      const consent = (await rows(t, 'SELECT consent_version, consent_at FROM signatures'))[0];
       expect(consent).toEqual({ consent_version: consentVersion, consent_at: expect.any(Number) });
     });
 
@@ -119,7 +126,7 @@ describe('the petition journey', () => {
       await agent.get(links[0]!).expect(404);
       await confirm(agent, links[2]!);
       expect(await countOn(agent, slug)).toBe(1);
-      expect(t.services.db.prepare('SELECT count(*) FROM signatures').pluck().get()).toBe(1);
+      expect(await value(t, 'SELECT count(*) AS n FROM signatures')).toBe(1);
 
       // Signing again once confirmed says "check your email" and mails a reminder, but counts nothing.
       const again = await sign(agent, slug, { ...aSigner, email: 'j.d.o.e@gmail.com' });
@@ -140,7 +147,7 @@ describe('the petition journey', () => {
       expect(mails).toHaveLength(5); // the 6th and 7th got no mail, and look the same to the sender
       for (const mail of mails) await confirm(agent, confirmPath(mail.text));
       expect(await countOn(agent, slug)).toBe(5);
-      const states = t.services.db.prepare('SELECT state, count(*) AS n FROM signatures GROUP BY state').all();
+      const states = await rows(t, 'SELECT state, count(*) AS n FROM signatures GROUP BY state');
       expect(states).toEqual(
         expect.arrayContaining([
           { state: 'validated', n: 5 },
@@ -160,8 +167,7 @@ describe('the petition journey', () => {
           .send({ ...aSigner, email: `forged${i}@example.org`, _csrf: csrfFrom(page.text) })
           .expect(303);
       }
-      const fraudulent = t.services.db.prepare("SELECT count(*) FROM signatures WHERE state = 'fraudulent'").pluck();
-      expect(fraudulent.get()).toBe(1);
+      expect(await value(t, "SELECT count(*) AS n FROM signatures WHERE state = 'fraudulent'")).toBe(1);
     });
 
     it('stores nothing and mails nothing when the honeypot is filled, but answers as usual', async () => {
@@ -171,7 +177,7 @@ describe('the petition journey', () => {
       expect(res.headers.location).toBe(`/petitions/${slug}/check-email`);
       await t.services.sender.drain();
       expect(t.smtp!.mails).toHaveLength(0);
-      expect(t.services.db.prepare('SELECT count(*) FROM signatures').pluck().get()).toBe(0);
+      expect(await value(t, 'SELECT count(*) AS n FROM signatures')).toBe(0);
     });
 
     it('ignores fields it does not expect (no mass assignment)', async () => {
@@ -179,7 +185,7 @@ describe('the petition journey', () => {
       await sign(agent, slug, { ...aSigner, state: 'validated', id: '999', __proto__: 'x', petition_id: '2' });
       await t.smtp!.waitFor(1);
       expect(await countOn(agent, slug)).toBe(0);
-      const row = t.services.db.prepare('SELECT id, state FROM signatures').get();
+      const row = (await rows(t, 'SELECT id, state FROM signatures'))[0];
       expect(row).toEqual({ id: 1, state: 'pending' });
     });
   });
@@ -231,7 +237,7 @@ describe('the petition journey', () => {
       if (kept.email) expect(res.text).toContain(`value="${kept.email}"`);
       expect(res.text).toMatch(/id="field-updates"[^>]*checked/);
       if (kept.country === 'GB') expect(res.text).toMatch(/<option value="GB" selected>/);
-      expect(t.services.db.prepare('SELECT count(*) FROM signatures').pluck().get()).toBe(0);
+      expect(await value(t, 'SELECT count(*) AS n FROM signatures')).toBe(0);
     });
 
     it.each([
@@ -252,7 +258,7 @@ describe('the petition journey', () => {
       await sign(agent, slug, aSigner);
       await t.smtp!.waitFor(1);
       const spam = 'Claim your refund at paypal-help.de now';
-      t.services.db.prepare('UPDATE signatures SET name = ?').run(spam);
+      await t.services.store.run(sql`UPDATE signatures SET name = ${spam}`);
       await sign(agent, slug, aSigner);
       const [, again] = await t.smtp!.waitFor(2);
       expect(again!.subject).toContain('Confirm your signature');
@@ -312,7 +318,7 @@ describe('the petition journey', () => {
     it('refuses to sign a closed petition with a clear page', async () => {
       const agent = t.agent();
       const page = await agent.get(`/petitions/${slug}`);
-      t.services.petitions.setState(slug, 'closed');
+      await t.services.petitions.setState(slug, 'closed');
       const res = await agent
         .post(`/petitions/${slug}/signatures`)
         .type('form')
@@ -321,7 +327,7 @@ describe('the petition journey', () => {
       expect(res.text).toContain('This petition is closed');
       const closedPage = await agent.get(`/petitions/${slug}`).expect(200);
       expect(closedPage.text).not.toContain('name="email"');
-      expect(t.services.db.prepare('SELECT count(*) FROM signatures').pluck().get()).toBe(0);
+      expect(await value(t, 'SELECT count(*) AS n FROM signatures')).toBe(0);
     });
   });
 
@@ -334,7 +340,7 @@ describe('the petition journey', () => {
       expect(t.smtp!.attempts).toBe(2);
       expect(mail!.subject).toContain('Confirm your signature');
       await t.services.sender.idle();
-      const row = t.services.db.prepare('SELECT state, attempts FROM outbox').get();
+      const row = (await rows(t, 'SELECT state, attempts FROM outbox'))[0];
       expect(row).toEqual({ state: 'sent', attempts: 2 });
     });
 
@@ -344,7 +350,7 @@ describe('the petition journey', () => {
       await t.services.sender.idle(); // the pass that sent it, refused
       await t.services.sender.drain(); // nothing to retry
       expect(t.smtp!.attempts).toBe(1);
-      const row = t.services.db.prepare('SELECT state, attempts, last_error AS lastError FROM outbox').get();
+      const row = (await rows(t, 'SELECT state, attempts, last_error AS lastError FROM outbox'))[0];
       expect(row).toMatchObject({ state: 'failed', attempts: 1 });
     });
 
@@ -352,7 +358,7 @@ describe('the petition journey', () => {
       t.smtp!.respond((n) => (n === 0 ? { code: 421, message: 'Busy' } : undefined));
       await sign(t.agent(), slug);
       const [mail] = await t.smtp!.waitFor(1);
-      const stored = t.services.db.prepare('SELECT message_id FROM outbox').pluck().get();
+      const stored = await value(t, 'SELECT message_id FROM outbox');
       expect(mail!.messageId).toBe(stored);
     });
   });
@@ -376,7 +382,7 @@ describe('the petition journey', () => {
       expect(roomy.smtp!.mails).toHaveLength(5);
       expect(roomy.smtp!.mails.every((m) => m.subject?.startsWith('Confirm your signature'))).toBe(true);
       // One signature, none of the attempts flagged: the rate limit played no part.
-      const states = roomy.services.db.prepare('SELECT state FROM signatures').pluck().all();
+      const states = await column(roomy, 'SELECT state FROM signatures');
       expect(states).toEqual(['pending']);
     });
   });
@@ -395,7 +401,7 @@ describe('the petition journey', () => {
       expect(res.headers.location).toBe(`/petitions/${slug}/check-email`);
       await listed.services.sender.drain();
       expect(listed.smtp!.mails).toHaveLength(0);
-      const row = listed.services.db.prepare('SELECT state, fraud_reason AS reason FROM signatures').get();
+      const row = (await rows(listed, 'SELECT state, fraud_reason AS reason FROM signatures'))[0];
       expect(row).toEqual({ state: 'fraudulent', reason: 'blocked_domain' });
     });
 
@@ -408,8 +414,7 @@ describe('the petition journey', () => {
       await listed.smtp!.waitFor(1);
       await listed.services.sender.drain();
       expect(listed.smtp!.mails.map((m) => m.to && 'text' in m.to && m.to.text)).toEqual(['ann@notspam.example']);
-      const rows = listed.services.db.prepare('SELECT email, state FROM signatures ORDER BY id').all();
-      expect(rows).toEqual([
+      expect(await rows(listed, 'SELECT email, state FROM signatures ORDER BY id')).toEqual([
         { email: 'bot@sub.spam.example', state: 'fraudulent' },
         { email: 'BOT2@Deep.Sub.SPAM.example', state: 'fraudulent' },
         { email: 'ann@notspam.example', state: 'pending' },
@@ -422,7 +427,7 @@ describe('the petition journey', () => {
         const agent = campus.agent();
         for (let i = 0; i < 7; i++) await sign(agent, slug, { ...aSigner, email: `student${i}@cs.uni.example` });
         await campus.smtp!.waitFor(7);
-        const states = campus.services.db.prepare('SELECT DISTINCT state FROM signatures').pluck().all();
+        const states = await column(campus, 'SELECT DISTINCT state FROM signatures');
         expect(states).toEqual(['pending']);
       } finally {
         await campus.close();
@@ -433,7 +438,7 @@ describe('the petition journey', () => {
       const agent = listed.agent();
       for (let i = 0; i < 8; i++) await sign(agent, slug, { ...aSigner, email: `colleague${i}@example.org` });
       await listed.smtp!.waitFor(8);
-      const states = listed.services.db.prepare('SELECT DISTINCT state FROM signatures').pluck().all();
+      const states = await column(listed, 'SELECT DISTINCT state FROM signatures');
       expect(states).toEqual(['pending']);
     });
   });

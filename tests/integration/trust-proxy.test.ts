@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { formBody, formFields } from '../helpers/forms';
 import { aLetter, letterDemand } from '../helpers/letters';
 import { aSigner, createTestApp, csrfFrom, type TestApp } from '../helpers/testApp';
@@ -25,8 +26,10 @@ describe('behind a reverse proxy (TRUST_PROXY=1)', () => {
       expect(res.headers.location).toBe(`/petitions/${slug}/check-email`);
     }
     // One bucket: past the limit of 5 a minute the other five are marked fraudulent.
-    const states = t.services.db.prepare('SELECT state, count(*) AS n FROM signatures GROUP BY state ORDER BY state');
-    expect(states.all()).toEqual([
+    const states = await t.services.store.all(
+      sql`SELECT state, count(*) AS n FROM signatures GROUP BY state ORDER BY state`,
+    );
+    expect(states).toEqual([
       { state: 'fraudulent', n: 5 },
       { state: 'pending', n: 5 },
     ]);
@@ -56,15 +59,15 @@ describe('behind a reverse proxy (TRUST_PROXY=1)', () => {
         .send({ ...aSigner, email: `other-${i}@example.org`, _csrf: csrfFrom(page.text) })
         .expect(303);
     }
-    const states = t.services.db.prepare(
-      "SELECT state, count(*) AS n FROM signatures WHERE email LIKE 'v6-%' GROUP BY state ORDER BY state",
+    const states = await t.services.store.all(
+      sql`SELECT state, count(*) AS n FROM signatures WHERE email LIKE 'v6-%' GROUP BY state ORDER BY state`,
     );
-    expect(states.all()).toEqual([
+    expect(states).toEqual([
       { state: 'fraudulent', n: 5 },
       { state: 'pending', n: 5 },
     ]);
-    const others = t.services.db.prepare("SELECT DISTINCT state FROM signatures WHERE email LIKE 'other-%'");
-    expect(others.pluck().all()).toEqual(['pending']);
+    const others = await t.services.store.all(sql`SELECT DISTINCT state FROM signatures WHERE email LIKE 'other-%'`);
+    expect(others).toEqual([{ state: 'pending' }]);
   });
 
   it('counts IPv6 letter writers by their /64 too', async () => {
@@ -86,6 +89,6 @@ describe('behind a reverse proxy (TRUST_PROXY=1)', () => {
       expect(res.status).toBe(303);
     }
     // Flagged letters leave nothing behind: five written, five refused silently.
-    expect(t.services.db.prepare('SELECT count(*) FROM letters').pluck().get()).toBe(5);
+    expect(await t.services.store.first(sql`SELECT count(*) AS n FROM letters`)).toEqual({ n: 5 });
   });
 });
