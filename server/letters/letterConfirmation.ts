@@ -86,7 +86,8 @@ export function letterConfirmation(ctx: LettersContext, mail: LetterMail, holds:
         const letter = await ctx.expireIfDue(letters, found, now);
         if (letter.state === 'expired') return { status: 'expired' };
         if (letter.state === 'pending' && letter.delivery === 'email') {
-          await holds.dispatch(tx, letter, 'pending', now, similar);
+          // Still pending afterwards: it was written again meanwhile (its move needs this version).
+          if ((await holds.dispatch(tx, letter, 'pending', now, similar)) === 'pending') return { status: 'unknown' };
         }
         return { status: 'done', statusToken: statusToken(letter) };
       });

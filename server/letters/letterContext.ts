@@ -61,7 +61,9 @@ export function lettersContext(deps: LettersServiceDeps) {
     now: number,
     reason?: string,
   ): Promise<LetterState> {
-    if (await repo.move(letter.id, from, transition(from, to), now, reason)) return to;
+    // A pending letter moves only as the version it was read at (see dispatch).
+    const version = from === 'pending' ? letter.createdAt : undefined;
+    if (await repo.move(letter.id, from, transition(from, to), now, reason ?? null, version)) return to;
     return (await repo.findById(letter.id))!.state;
   }
 

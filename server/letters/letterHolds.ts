@@ -67,7 +67,10 @@ export function letterHolds(ctx: LettersContext, mail: LetterMail) {
     }
     // The moves are compare-and-set: if someone moved the letter first (a second Confirm at the same
     // moment, say), it is left as they made it, and only the move that happened queues the letter.
-    if (!(await letters.move(letter.id, from, transition(from, 'ready'), now))) {
+    // A pending letter is confirmed only as the version its link was mailed for: a stranger's rewrite
+    // committed meanwhile (PostgreSQL runs the two at once) makes the move find nothing.
+    const version = from === 'pending' ? letter.createdAt : undefined;
+    if (!(await letters.move(letter.id, from, transition(from, 'ready'), now, null, version))) {
       return (await letters.findById(letter.id))!.state;
     }
     await mail.queueDelivery(tx, letters, letter, { ...target, email: target.email });

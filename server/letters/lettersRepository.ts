@@ -205,14 +205,16 @@ const demandBySlug = prepared((_qb, p: Params<{ slug: string; lang: Lang }>) =>
 const demandById = prepared((_qb, p: Params<{ id: number; lang: Lang }>) => demandWhere(sql`d.id = ${p.id}`, p.lang));
 
 /** The compare-and-set moves, one statement per (from, to), compiled when first used. */
-const moves = new Map<string, Prepared<{ id: number; now: number; reason: string | null }, unknown>>();
-function move(from: LetterState, to: LetterState) {
-  const key = `${from}>${to}`;
+type MoveArgs = { id: number; now: number; reason: string | null; createdAt: number | null };
+const moves = new Map<string, Prepared<MoveArgs, unknown>>();
+/** The move from → to; `versioned`: only the version of the letter written at `createdAt`. */
+function move(from: LetterState, to: LetterState, versioned: boolean) {
+  const key = `${from}>${to}${versioned ? '@' : ''}`;
   const stamp = stampOf[to];
   let query = moves.get(key);
   if (!query) {
-    query = prepared((qb, p: Params<{ id: number; now: number; reason: string | null }>) =>
-      qb
+    query = prepared((qb, p: Params<MoveArgs>) => {
+      const update = qb
         .updateTable('letters')
         .set({
           state: to,
@@ -221,8 +223,9 @@ function move(from: LetterState, to: LetterState) {
           ...(to === 'held' ? { hold_reason: p.reason } : {}),
         })
         .where('id', '=', p.id)
-        .where('state', '=', from),
-    );
+        .where('state', '=', from);
+      return versioned ? update.where('created_at', '=', p.createdAt as number) : update;
+    });
     moves.set(key, query);
   }
   return query;
@@ -308,8 +311,20 @@ export function lettersRepository(db: Executor) {
      * Compare-and-set: moves the letter only if it is still in `from`. The caller has checked the move
      * against the transition table; false means someone else moved it first.
      */
-    async move(id: number, from: LetterState, to: LetterState, now: number, reason: string | null = null) {
-      return (await db.run(move(from, to), { id, now, reason })) === 1;
+    /**
+     * Compare-and-set: moves the letter only if it is in `from` (and, given `createdAt`, still the
+     * version written then: a rewrite committed meanwhile by someone else leaves it alone).
+     */
+    async move(
+      id: number,
+      from: LetterState,
+      to: LetterState,
+      now: number,
+      reason: string | null = null,
+      createdAt?: number,
+    ) {
+      const versioned = createdAt !== undefined;
+      return (await db.run(move(from, to, versioned), { id, now, reason, createdAt: createdAt ?? null })) === 1;
     },
     async countSent(demandId: number, country: string, how: 'sent' | 'self_sent'): Promise<void> {
       await db.run(bump[how], { demandId, country });

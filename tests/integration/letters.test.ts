@@ -7,6 +7,8 @@ import { runLettersCli } from '../../server/letters/cli';
 import { setTargetEmailIn } from '../helpers/factories';
 import { createTestApp, csrfFrom, type TestApp } from '../helpers/testApp';
 import { unescapeHtml } from '../helpers/letters';
+import { postgresUrl } from '../helpers/testStore';
+import { until } from '../helpers/until';
 
 const slug = 'progressive-taxation';
 const demandTitle = 'Fund defence through fair taxes, not austerity';
@@ -733,16 +735,38 @@ describe('letters to the NATO delegations', () => {
           lang: 'en' as const,
           copy: false,
         };
-        // The stranger's letter reaches the database first, in the same instant as Ada's Confirm: while
-        // another transaction holds the database, the stranger's write queues up, then Ada's Confirm
-        // reads the letter (outside any transaction) and queues its own, after the stranger's.
+        // The stranger's letter reaches the database first, in the same instant as Ada's Confirm.
+        // SQLite: while another transaction holds the database, the stranger's write queues up, then
+        // Ada's Confirm reads the letter (outside any transaction) and queues its own, after it.
+        // PostgreSQL runs them side by side: another transaction holds the letter's row, the stranger's
+        // rewrite waits for it, Ada's Confirm reads the old version and its move waits behind the
+        // rewrite; once the row is let go the rewrite commits first, and the move must find nothing.
         let release!: () => void;
         const held = new Promise<void>((resolve) => (release = resolve));
-        const holding = t.services.store.transaction(() => held);
+        const { store } = t.services;
+        const letterId = Number(token.split('.')[0]);
+        let locked!: () => void;
+        const isLocked = new Promise<void>((resolve) => (locked = resolve));
+        const holding = store.transaction(async (tx) => {
+          if (postgresUrl) await tx.run(sql`SELECT id FROM letters WHERE id = ${letterId} FOR UPDATE`);
+          locked();
+          await held;
+        });
+        await isLocked;
+        const waiting = async (n: number) => {
+          if (!postgresUrl) return new Promise((resolve) => setImmediate(resolve));
+          return until(
+            async () =>
+              Number(
+                (await store.first(sql<{ n: number }>`SELECT count(*) AS n FROM pg_locks WHERE NOT granted`))!.n,
+              ) >= n,
+            `${n} transactions waiting for the letter's row`,
+          );
+        };
         const submitted = letters.submit(demand, probe, undefined, '192.0.2.1', 'en');
-        await new Promise((resolve) => setImmediate(resolve));
+        await waiting(1);
         const confirming = letters.confirm(token);
-        await new Promise((resolve) => setImmediate(resolve));
+        await waiting(2);
         release();
         const [, , confirmed] = await Promise.all([holding, submitted, confirming]);
         expect(confirmed).toEqual({ status: 'unknown' });
