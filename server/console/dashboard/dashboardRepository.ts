@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { prepared, type Executor, type Params } from '../../db/store';
 import type { Lang } from '../../i18n/i18n';
+import { petitionsRepository } from '../../petitions/petitionsRepository';
 import type { SignatureState } from '../../signatures/signaturesRepository';
 import type { DayCount } from './chart';
 
@@ -35,15 +36,6 @@ const perDay = prepared(
      WHERE petition_id = ${p.petitionId} AND state = 'validated' AND validated_at >= ${p.since}
      GROUP BY validated_at / ${sql.lit(dayMs)}`,
 );
-const byCountry = prepared((qb, p: Params<{ petitionId: number }>) =>
-  qb
-    .selectFrom('petition_country_counts')
-    .select(['country_code as country', 'validated as count'])
-    .where('petition_id', '=', p.petitionId)
-    .where('validated', '>', 0)
-    .orderBy('validated', 'desc')
-    .orderBy('country_code'),
-);
 
 export type DashboardRepository = ReturnType<typeof dashboardRepository>;
 
@@ -61,7 +53,7 @@ export function dashboardRepository(db: Executor) {
     },
     validatedPerDay: (petitionId: number, since: number): Promise<DayCount[]> => db.all(perDay, { petitionId, since }),
     /** From the counters the writer keeps. */
-    countryCounts: (petitionId: number): Promise<Array<{ country: string; count: number }>> =>
-      db.all(byCountry, { petitionId }),
+    /** The public page's per-country counters: one query for both. */
+    countryCounts: (petitionId: number) => petitionsRepository(db).countryCounts(petitionId),
   };
 }
