@@ -32,6 +32,14 @@ interface TargetSeed {
   joined: number;
 }
 
+/**
+ * Every NATO delegation sits at NATO Headquarters (as read on nato.int and the delegations' own
+ * pages; see migration 0009, which sets the same address on targets seeded before it).
+ */
+export function postalAddress(delegationName: string): string {
+  return `${delegationName}, NATO Headquarters, Boulevard Léopold III, 1110 Brussels, Belgium`;
+}
+
 function readJson<T>(dir: string, file: string): T {
   return JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as T;
 }
@@ -102,6 +110,7 @@ export async function seed(store: Store, dir = path.join(appRoot, 'db', 'seed'),
         languages: t.languages.join(','),
         email: t.email,
         website: t.website,
+        postal_address: postalAddress(t.name),
         is_default: 1,
         created_at: now,
         updated_at: now,

@@ -43,14 +43,26 @@ export function migrate(db: Database, dir = migrationsDir): string[] {
     const version = Number(file.slice(0, 4));
     if (applied.has(version)) continue;
     const sql = fs.readFileSync(path.join(dir, file), 'utf8');
-    db.transaction(() => {
-      db.exec(sql);
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
-        version,
-        file,
-        Date.now(),
-      );
-    })();
+    // A migration that rebuilds a table (SQLite cannot change a CHECK in place) starts with this line:
+    // foreign keys are off while it runs (dropping the old table must not cascade), and checked after.
+    const rebuilds = sql.startsWith('-- migrate: foreign_keys off');
+    if (rebuilds) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        db.exec(sql);
+        if (rebuilds) {
+          const broken = db.pragma('foreign_key_check') as unknown[];
+          if (broken.length > 0) throw new Error(`migration ${file} leaves ${broken.length} broken foreign keys`);
+        }
+        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+          version,
+          file,
+          Date.now(),
+        );
+      })();
+    } finally {
+      if (rebuilds) db.pragma('foreign_keys = ON');
+    }
     done.push(file);
   }
   return done;

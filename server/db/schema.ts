@@ -44,6 +44,8 @@ export interface DB {
     is_default: Generated<Flag>;
     created_at: number;
     updated_at: number;
+    postal_address: string | null;
+    force_post: Generated<Flag>;
   };
   petition_targets: { petition_id: number; target_id: number };
   signatures: {
@@ -102,15 +104,24 @@ export interface DB {
     csv_sha256: string | null;
     created_at: number;
     sent_at: number | null;
+    channel: Generated<'email' | 'post'>;
+    letter_count: Generated<number>;
+    handed_in_at: number | null;
+    handed_in_how: string | null;
+    handed_in_reference: string | null;
+    handed_in_note: string | null;
+    recorded_at: number | null;
+    recorded_by: number | null;
   };
   batch_signatures: { target_id: number; signature_id: number; batch_id: number };
+  batch_letters: { letter_id: number; batch_id: number };
   outbox_pause: { id: number; reason: string; paused_at: number; relay: string | null };
   letters: {
     id: Generated<number>;
     demand_id: number;
     target_id: number;
     country_code: string;
-    delivery: 'email' | 'self';
+    delivery: 'email' | 'post' | 'self';
     name: string;
     email: string;
     email_canonical: string;
