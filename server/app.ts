@@ -101,7 +101,15 @@ export function createApp(deps: AppDeps): Express {
 
   const render = createRender(views, { baseUrl: config.baseUrl, devMailbox: !production });
   const view = createPetitionView({ render, petitions: deps.petitions, baseUrl: config.baseUrl });
-  app.use(petitionsRoutes({ petitions: deps.petitions, render, view }));
+  app.use(
+    petitionsRoutes({
+      petitions: deps.petitions,
+      render,
+      view,
+      i18n: deps.i18n,
+      countRefreshSeconds: (config.shared?.countRefreshMs ?? 10_000) / 1000,
+    }),
+  );
   app.use(signaturesRoutes({ ...deps, render, view, baseUrl: config.baseUrl }));
   app.use('/admin', adminRoutes({ ...deps, render }));
   app.use(lettersRoutes({ letters: deps.letters, render }));

@@ -1,14 +1,24 @@
 import { Router } from 'express';
+import type { i18n } from 'i18next';
 import { notFound } from '../errors';
 import type { Render } from '../http/render';
 import type { Lang } from '../i18n/i18n';
 import type { PetitionView } from './petitionView';
 import type { PetitionsService } from './petitionsService';
 import { consentVersion } from '../signatures/consent';
+import { createPetitionMaps } from '../map/petitionMap';
 
-export function petitionsRoutes(deps: { petitions: PetitionsService; render: Render; view: PetitionView }): Router {
+export function petitionsRoutes(deps: {
+  petitions: PetitionsService;
+  render: Render;
+  view: PetitionView;
+  i18n: i18n;
+  /** How long a count may be kept by caches (COUNT_REFRESH_SECONDS). */
+  countRefreshSeconds: number;
+}): Router {
   const { petitions, render, view } = deps;
   const router = Router();
+  const petitionMap = createPetitionMaps(deps.i18n);
 
   router.get('/', async (req, res) => {
     const lang = res.locals.lang as Lang;
@@ -31,6 +41,26 @@ export function petitionsRoutes(deps: { petitions: PetitionsService; render: Ren
       goal: page.petition.goal,
       countsByCountry: Object.fromEntries(page.countryCounts.map((c) => [c.country, c.count])),
     });
+  });
+
+  // The signatures-by-country map, an image the petition page and the dashboard show beside their table.
+  router.get('/petitions/:slug/map.svg', async (req, res) => {
+    const lang = res.locals.lang as Lang;
+    const page = await petitions.page(req.params.slug, lang);
+    if (!page) throw notFound();
+    const map = petitionMap(page.petition.slug, lang, page.countryCounts);
+    const fresh = deps.countRefreshSeconds;
+    res.set(
+      'Cache-Control',
+      `public, max-age=${fresh}, stale-while-revalidate=${2 * fresh}, stale-if-error=${5 * fresh}`,
+    );
+    res.set('Vary', 'Accept-Language, Cookie');
+    res.set('ETag', map.etag);
+    if (req.fresh) {
+      res.status(304).end();
+      return;
+    }
+    res.type('image/svg+xml').send(map.svg);
   });
 
   router.get('/petitions/:slug', async (req, res) => {

@@ -59,6 +59,25 @@ describe('signing a petition in a browser', () => {
       await expect(page.locator('.recent').textContent()).resolves.toContain('Grace, United States');
       await check('07-petition-after');
 
+      // The map beside the table: the image loads, and its SVG parses with a shaded path for the signer.
+      const map = page.locator('.world-map img');
+      await map.scrollIntoViewIfNeeded();
+      await expect(map.evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth))).resolves.toBe(
+        960,
+      );
+      const parsed = await page.evaluate(
+        async (src) => {
+          const doc = new DOMParser().parseFromString(await (await fetch(src)).text(), 'image/svg+xml');
+          return {
+            errors: doc.getElementsByTagName('parsererror').length,
+            shaded: Array.from(doc.querySelectorAll('path[data-country]')).map((p) => p.getAttribute('data-country')),
+            title: doc.querySelector('svg > title')?.textContent,
+          };
+        },
+        (await map.getAttribute('src'))!,
+      );
+      expect(parsed).toEqual({ errors: 0, shaded: ['US'], title: 'Signatures by country, on a world map' });
+
       expect(visited).toHaveLength(7);
       expect(visited.filter((v) => v.violations.length > 0)).toEqual([]);
     });
