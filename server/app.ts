@@ -18,6 +18,7 @@ import type { LettersService } from './letters/lettersService';
 import { redactPath, type Logger } from './logger';
 import { createPetitionView } from './petitions/petitionView';
 import { petitionsRoutes } from './petitions/petitionsRoutes';
+import { apiRoutes } from './api/apiRoutes';
 import type { PetitionsService } from './petitions/petitionsService';
 import { signaturesRoutes } from './signatures/signaturesRoutes';
 import type { SignaturesService } from './signatures/signaturesService';
@@ -25,6 +26,7 @@ import type { Views } from './views/views';
 import type { Metrics } from './ops/metrics';
 import { opsRoutes } from './ops/opsRoutes';
 import type { Readiness } from './ops/readiness';
+import type { Executor } from './db/store';
 
 export interface AppDeps {
   config: Config;
@@ -38,12 +40,15 @@ export interface AppDeps {
   letters: LettersService;
   readiness: () => Promise<Readiness>;
   metrics: Metrics;
+  store: Executor;
 }
 
 /** middleware → feature routers → 404 → one error handler. Everything it uses is passed in. */
 export function createApp(deps: AppDeps): Express {
   const { config, logger, views } = deps;
   const production = config.env === 'production';
+  // How long a count may be kept by any cache (COUNT_REFRESH_SECONDS; 10 s with one process too).
+  const countRefreshMs = config.shared?.countRefreshMs ?? 10_000;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -87,6 +92,16 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use('/assets', express.static(path.join(appRoot, 'views', 'assets'), { maxAge: production ? '1d' : 0 }));
+  // The public read API: JSON for anyone, no cookie, no form, so nothing below concerns it.
+  app.use(
+    '/api/v1',
+    apiRoutes({
+      petitions: deps.petitions,
+      store: deps.store,
+      baseUrl: config.baseUrl,
+      countRefreshSeconds: countRefreshMs / 1000,
+    }),
+  );
   app.use(letterBodyParser); // letters may be 20,000 characters: a larger limit on those forms only
   app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 30 }));
   app.use(cookieParser());
@@ -107,7 +122,7 @@ export function createApp(deps: AppDeps): Express {
       render,
       view,
       i18n: deps.i18n,
-      countRefreshSeconds: (config.shared?.countRefreshMs ?? 10_000) / 1000,
+      countRefreshSeconds: countRefreshMs / 1000,
     }),
   );
   app.use(signaturesRoutes({ ...deps, render, view, baseUrl: config.baseUrl }));

@@ -1,0 +1,99 @@
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { addValidatedSignaturesTo } from '../helpers/factories';
+import { createTestApp, type TestApp } from '../helpers/testApp';
+
+const slug = 'fund-defence-fairly';
+
+describe('the public read API, /api/v1', () => {
+  let t: TestApp;
+  let validate: (schema: string, body: unknown) => string[];
+  beforeAll(async () => {
+    t = await createTestApp({ smtp: false });
+    await addValidatedSignaturesTo(
+      t.services.store,
+      slug,
+      [
+        { name: 'Anna Schmidt', country: 'DE' },
+        { name: 'Ben Weber', country: 'DE' },
+        { name: 'Élodie Martin', country: 'FR' },
+      ],
+      Date.UTC(2026, 10, 29, 10),
+    );
+    await addValidatedSignaturesTo(
+      t.services.store,
+      slug,
+      [{ name: 'Νίκος Παππάς', country: 'GR' }],
+      Date.UTC(2026, 10, 30, 9),
+    );
+
+    // The document the API publishes, compiled by a JSON Schema 2020-12 validator: real answers are
+    // checked against what the document says, not against the code that produced both.
+    const doc = (await t.agent().get('/api/v1/openapi.json').expect(200)).body as {
+      openapi: string;
+      components: { schemas: Record<string, unknown> };
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    const ajv = new Ajv2020({ allErrors: true, strict: true });
+    addFormats(ajv);
+    ajv.addVocabulary(['components']); // the document's own place for its schemas, as OpenAPI has it
+    ajv.addSchema({ $id: 'https://api.example/doc', components: doc.components });
+    validate = (schema, body) => {
+      const check = ajv.getSchema(`https://api.example/doc#/components/schemas/${schema}`)!;
+      return check(body) ? [] : (check.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+    };
+  });
+  afterAll(async () => t.close());
+
+  it('describes the campaign, and the answer matches the document', async () => {
+    const res = await t.agent().get('/api/v1/campaign').expect(200);
+    expect(validate('Campaign', res.body)).toEqual([]);
+    expect(res.body.source.author).toEqual(expect.any(String));
+    const demand = (res.body.demands as Array<{ petition: string | null; count: number }>).find(
+      (d) => d.petition === slug,
+    );
+    expect(demand?.count).toBe(4);
+  });
+
+  it('lists the petitions with their counts', async () => {
+    const res = await t.agent().get('/api/v1/petitions?lang=fr').expect(200);
+    expect(validate('PetitionList', res.body)).toEqual([]);
+    const petition = (res.body.petitions as Array<{ slug: string; count: number; api: string }>).find(
+      (p) => p.slug === slug,
+    );
+    expect(petition).toMatchObject({ count: 4, api: `http://localhost:3000/api/v1/petitions/${slug}` });
+  });
+
+  it('gives one petition with counts by country and by day, and no personal data', async () => {
+    const res = await t.agent().get(`/api/v1/petitions/${slug}`).expect(200);
+    expect(validate('Petition', res.body)).toEqual([]);
+    expect(res.body.countsByCountry).toEqual([
+      { country: 'DE', count: 2 },
+      { country: 'FR', count: 1 },
+      { country: 'GR', count: 1 },
+    ]);
+    expect(res.body.validatedPerDay).toEqual([
+      { date: '2026-11-29', count: 3 },
+      { date: '2026-11-30', count: 1 },
+    ]);
+    expect(JSON.stringify(res.body)).not.toMatch(/Anna|Schmidt|Νίκος|example\.org/);
+  });
+
+  it('is open to other origins and cacheable, with 304 for a matching ETag and no cookie', async () => {
+    const res = await t.agent().get(`/api/v1/petitions/${slug}`).set('Origin', 'https://news.example').expect(200);
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+    expect(res.headers['cache-control']).toBe('public, max-age=10, stale-while-revalidate=20, stale-if-error=50');
+    expect(res.headers['set-cookie']).toBeUndefined();
+    await t.agent().get(`/api/v1/petitions/${slug}`).set('If-None-Match', res.headers.etag!).expect(304);
+  });
+
+  it('answers an unknown petition or path with a 404 the document describes', async () => {
+    const res = await t.agent().get('/api/v1/petitions/no-such-thing').expect(404);
+    expect(validate('Error', res.body)).toEqual([]);
+    expect((await t.agent().get('/api/v1/nothing-here').expect(404)).body.error).toMatch(/openapi\.json/);
+  });
+
+  it('a field the document does not name fails the check (the check can fail)', () => {
+    expect(validate('PetitionList', { petitions: [], extra: 1 })).not.toEqual([]);
+  });
+});
