@@ -14,6 +14,7 @@ import { createRender } from './http/render';
 import { localeMiddleware } from './i18n/localeMiddleware';
 import type { OutboxSender } from './mail/outboxSender';
 import { letterBodyParser, lettersRoutes } from './letters/lettersRoutes';
+import { updateBodyParser } from './console/updates/updatesRoutes';
 import type { LettersService } from './letters/lettersService';
 import { redactPath, type Logger } from './logger';
 import { createPetitionView } from './petitions/petitionView';
@@ -27,6 +28,7 @@ import type { Metrics } from './ops/metrics';
 import { opsRoutes } from './ops/opsRoutes';
 import type { Readiness } from './ops/readiness';
 import type { Executor } from './db/store';
+import type { UpdatesService } from './updates/updatesService';
 
 export interface AppDeps {
   config: Config;
@@ -41,6 +43,7 @@ export interface AppDeps {
   readiness: () => Promise<Readiness>;
   metrics: Metrics;
   store: Executor;
+  updates?: UpdatesService;
 }
 
 /** middleware → feature routers → 404 → one error handler. Everything it uses is passed in. */
@@ -102,7 +105,8 @@ export function createApp(deps: AppDeps): Express {
       countRefreshSeconds: countRefreshMs / 1000,
     }),
   );
-  app.use(letterBodyParser); // letters may be 20,000 characters: a larger limit on those forms only
+  app.use(letterBodyParser);
+  app.use(updateBodyParser); // so may campaign updates // letters may be 20,000 characters: a larger limit on those forms only
   app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 30 }));
   app.use(cookieParser());
   app.use(localeMiddleware(production));

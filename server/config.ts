@@ -267,6 +267,7 @@ export function loadConfig(given?: Env): Config {
       maxWaitMs: int(env, 'DIGEST_HOURS', 24) * 60 * 60 * 1000,
       maxPerDigest: Math.max(1, int(env, 'DIGEST_MAX', 10_000)),
     },
+    updates: { perMinute: Math.max(1, int(env, 'UPDATES_PER_MINUTE', 600)) },
     outbox: {
       pollMs: int(env, 'OUTBOX_POLL_MS', 1000),
       batchSize: 50,

@@ -59,6 +59,10 @@ export interface Config {
     maxWaitMs: number;
     maxPerDigest: number;
   };
+  updates: {
+    /** UPDATES_PER_MINUTE: campaign update mails allowed to leave per minute. */
+    perMinute: number;
+  };
   outbox: {
     pollMs: number;
     batchSize: number;

@@ -15,6 +15,7 @@ import {
   registerLettersErasure,
   registerLettersRetention,
 } from './console/letters/lettersAdmin';
+import { createUpdatesService } from './updates/updatesService';
 import { createDeliveryService } from './delivery/deliveryService';
 import { createMailTransport, type MailTransport } from './mail/mailer';
 import { createMailRenderer } from './mail/mailRenderer';
@@ -77,12 +78,28 @@ export async function createServices(
     settings: config.delivery,
     clock,
   });
+  const updates = createUpdatesService({
+    store,
+    outbox,
+    views,
+    i18n,
+    settings: {
+      baseUrl: config.baseUrl,
+      secret: config.secret,
+      mailFrom: config.mailFrom,
+      perMinute: config.updates.perMinute,
+    },
+    clock,
+  });
   const transport = options.transport ?? createMailTransport(config);
   const ops = opsRepository(store);
   const sender = new OutboxSender({
     store,
     transport,
-    render: createMailRenderer(views, i18n, config.mailFrom, config.baseUrl, { digest: delivery.renderDigest }),
+    render: createMailRenderer(views, i18n, config.mailFrom, config.baseUrl, {
+      digest: delivery.renderDigest,
+      update: updates.renderMail,
+    }),
     settings: config.outbox,
     logger,
     relayId: config.smtpUrl ? crypto.createHash('sha256').update(config.smtpUrl).digest('hex').slice(0, 16) : undefined,
@@ -124,7 +141,9 @@ export async function createServices(
   registerLettersErasure(admin.erasure);
   registerLettersRetention(admin.retention, config.retention.letterDays);
   let deliveryTimer: NodeJS.Timeout | undefined;
+  let updatesTimer: NodeJS.Timeout | undefined;
   let planning: Promise<void> | undefined;
+  let writingUpdates: Promise<void> | undefined;
   const services = {
     config,
     logger,
@@ -147,6 +166,15 @@ export async function createServices(
       sender.start();
       admin.retention.start();
       letters.startSweep();
+      // Campaign updates being sent: the rest of their audience is written to the outbox in chunks.
+      updatesTimer = setInterval(() => {
+        writingUpdates ??= updates
+          .advance()
+          .then((chunks) => (chunks > 0 ? sender.wake() : undefined))
+          .catch((error: unknown) => logger.error({ err: error }, 'writing campaign updates failed'))
+          .finally(() => (writingUpdates = undefined));
+      }, 2_000);
+      updatesTimer.unref();
       if (!(options.delivery ?? config.delivery.inServer)) return;
       deliveryTimer = setInterval(() => {
         // One pass at a time: a slow one is not joined by the next.
@@ -160,6 +188,7 @@ export async function createServices(
     },
     targets,
     letters,
+    updates,
     /**
      * Stops the background work, commits the writes still queued for the group commit (their
      * callers are answered), stops the outbox sender (the mail in hand is recorded, the rest of
@@ -167,10 +196,12 @@ export async function createServices(
      */
     async close(): Promise<void> {
       if (deliveryTimer) clearInterval(deliveryTimer);
+      if (updatesTimer) clearInterval(updatesTimer);
       letters.stopSweep();
       // The sender claims nothing more from here (a commit below would otherwise wake it).
       const senderStopped = sender.stop();
       await planning; // its digests wait in the outbox for the next run
+      await writingUpdates; // the rest of an update is written by the next run
       const written = await writer.close();
       if (written > 0) logger.info({ written }, 'group commit: the writes still queued are committed');
       await senderStopped;

@@ -4,6 +4,7 @@ import type { i18n } from 'i18next';
 import { csrfSync } from 'csrf-sync';
 import type { Config } from '../config';
 import { consoleRoutes } from '../console/consoleRoutes';
+import type { UpdatesService } from '../updates/updatesService';
 import type { LettersService } from '../letters/lettersService';
 import type { OutboxSender } from '../mail/outboxSender';
 import { createCsrf } from '../http/csrf';
@@ -33,6 +34,8 @@ export function adminRoutes(deps: {
   sender?: OutboxSender;
   /** Held letters to release or drop, when the app has letters. */
   letters?: LettersService;
+  /** Campaign updates to write and send, when the app sends mail. */
+  updates?: UpdatesService;
 }): Router {
   const { admin, petitions, config } = deps;
   const production = config.env === 'production';
@@ -99,6 +102,7 @@ export function adminRoutes(deps: {
       i18n: deps.i18n,
       sender: deps.sender,
       letters: deps.letters,
+      updates: deps.updates,
     }),
   );
   router.use(auditRefusals(admin.audit));

@@ -14,6 +14,8 @@ import { lettersAdminRoutes } from './letters/lettersAdmin';
 import { petitionAdminRoutes } from './petitions/petitionAdminRoutes';
 import { signatureAdminRoutes } from './signatures/signatureAdminRoutes';
 import { targetsRoutes } from './targets/targetsRoutes';
+import { updatesRoutes } from './updates/updatesRoutes';
+import type { UpdatesService } from '../updates/updatesService';
 
 /**
  * The organiser console's pages, one folder per feature. A feature's public pages stay with the
@@ -30,6 +32,8 @@ export function consoleRoutes(deps: {
   sender?: OutboxSender;
   /** Held letters to release or drop, when the app has letters. */
   letters?: LettersService;
+  /** Campaign updates to write and send. */
+  updates?: UpdatesService;
 }): Router {
   const { admin, petitions, config, render } = deps;
   const router = Router();
@@ -60,5 +64,6 @@ export function consoleRoutes(deps: {
   router.use(accountsRoutes({ ...common, accounts: admin.accounts, i18n: deps.i18n }));
   if (deps.sender) router.use(deliveryAdminRoutes({ ...common, sender: deps.sender }));
   if (deps.letters) router.use(lettersAdminRoutes({ ...common, letters: deps.letters }));
+  if (deps.updates) router.use(updatesRoutes({ ...common, updates: deps.updates, petitions }));
   return router;
 }

@@ -115,6 +115,24 @@ export interface DB {
   };
   batch_signatures: { target_id: number; signature_id: number; batch_id: number };
   batch_letters: { letter_id: number; batch_id: number };
+  campaign_updates: {
+    id: Generated<number>;
+    petition_id: number;
+    subject_en: string;
+    body_en: string;
+    subject_fr: Generated<string>;
+    body_fr: Generated<string>;
+    countries: Generated<string>;
+    idempotency_key: string;
+    state: Generated<'writing' | 'written'>;
+    cursor: Generated<number>;
+    recipients: Generated<number>;
+    starts_at: number;
+    created_by: number | null;
+    created_at: number;
+    written_at: number | null;
+  };
+  campaign_update_recipients: { update_id: number; signature_id: number; outbox_id: number };
   outbox_pause: { id: number; reason: string; paused_at: number; relay: string | null };
   letters: {
     id: Generated<number>;

@@ -10,6 +10,8 @@ export interface QueuedMail {
   template: string;
   params: Record<string, unknown>;
   locale: Lang;
+  /** Not sent before this time, epoch ms (a throttled campaign update, say). */
+  notBefore?: number;
 }
 
 export type Outbox = ReturnType<typeof createOutbox>;
@@ -24,6 +26,7 @@ export function createOutbox(mailFrom: string, clock: () => number = Date.now) {
     locale: mail.locale,
     messageId: newMessageId(mailFrom),
     now: clock(),
+    notBefore: mail.notBefore,
   });
   return {
     /** Queues `mail` in the transaction `tx` that causes it: sent only if that transaction commits. */

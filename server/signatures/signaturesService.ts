@@ -216,32 +216,6 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
 
     unsubscribeToken,
 
-    /**
-     * Queues a campaign update to every validated signer of a petition who opted in, each mail with
-     * its own one-click unsubscribe link (List-Unsubscribe + List-Unsubscribe-Post, RFC 8058).
-     */
-    queueCampaignUpdate(petitionId: number, update: { subject: string; message: string }): Promise<number> {
-      return deps.store.transaction(async (tx) => {
-        const signers = await signaturesRepository(tx).optedIn(petitionId);
-        for (const s of signers) {
-          await outbox.enqueue(tx, {
-            kind: 'campaign_update',
-            to: s.email,
-            template: 'campaign-update',
-            locale: s.locale === 'fr' ? 'fr' : 'en',
-            params: {
-              signatureId: s.id,
-              name: s.name,
-              subject: update.subject,
-              message: update.message,
-              unsubscribeUrl: `${config.baseUrl}/unsubscribe/${unsubscribeToken(s)}`,
-            },
-          });
-        }
-        return signers.length;
-      });
-    },
-
     /** Stops campaign updates for the person behind the token. Works without a session or cookie (RFC 8058). */
     async unsubscribe(token: string): Promise<boolean> {
       const id = tokenId(token);

@@ -11,7 +11,16 @@ import { consentVersion } from '../../server/signatures/consent';
 export async function addValidatedSignaturesTo(
   store: Executor,
   petitionSlug: string,
-  signers: Array<{ name: string; country: string; postcode?: string; email?: string; consentVersion?: string }>,
+  signers: Array<{
+    name: string;
+    country: string;
+    postcode?: string;
+    email?: string;
+    consentVersion?: string;
+    /** Asked for campaign updates (default no), in this language (default English). */
+    updates?: boolean;
+    locale?: 'en' | 'fr';
+  }>,
   validatedAt = Date.now(),
 ): Promise<number[]> {
   return store.transaction(async (tx) => {
@@ -31,11 +40,11 @@ export async function addValidatedSignaturesTo(
             country_code: s.country,
             postcode: s.postcode ?? null,
             show_publicly: 0,
-            updates_opt_in: 0,
+            updates_opt_in: s.updates ? 1 : 0,
             consent_version: s.consentVersion ?? consentVersion,
             consent_at: validatedAt,
             ip_hash: null,
-            locale: 'en',
+            locale: s.locale ?? 'en',
             state: 'validated',
             fraud_reason: null,
             created_at: validatedAt,
@@ -113,4 +122,25 @@ export async function queueMails(services: Pick<Services, 'store' | 'outbox'>, c
       });
     }
   });
+}
+
+/**
+ * A campaign update in English to a petition's opted-in signers, as the console's Send does (its
+ * first chunk written to the outbox at once); answers how many it went to.
+ */
+export async function sendUpdate(
+  services: Pick<Services, 'updates'>,
+  petitionId: number,
+  update: { subject: string; message: string },
+): Promise<number> {
+  const draft = {
+    petitionId,
+    subjectEn: update.subject,
+    bodyEn: update.message,
+    subjectFr: '',
+    bodyFr: '',
+    countries: [],
+  };
+  const { id } = await services.updates.send(draft, services.updates.newKey(), null);
+  return (await services.updates.byId(id))!.recipients;
 }

@@ -1,3 +1,4 @@
+import { sendUpdate } from '../helpers/factories';
 import type TestAgent from 'supertest/lib/agent';
 import { sql } from 'kysely';
 import type { Executor } from '../../server/db/store';
@@ -192,7 +193,7 @@ describe('signatures in the console', () => {
       await signAndConfirm(name, email, 'BE', other);
       await signAndConfirm('Someone Else', 'else@example.org', 'BE');
       // Traces in other tables: a campaign update queued to them, organiser searches, an invalidation.
-      await t.services.signatures.queueCampaignUpdate(1, { subject: 'News', message: 'Hello' });
+      await sendUpdate(t.services, 1, { subject: 'News', message: 'Hello' });
       await organiser.get(`/admin/signatures?q=${encodeURIComponent(email)}`).expect(200);
       await organiser.get(`/admin/signatures?q=${encodeURIComponent('Yourcenar')}`).expect(200);
       await organiser

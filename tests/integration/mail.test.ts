@@ -1,3 +1,4 @@
+import { sendUpdate } from '../helpers/factories';
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
@@ -26,9 +27,7 @@ describe('campaign updates and unsubscribing (RFC 8058)', () => {
     const petitionId = (await t.services.store.first(
       t.services.store.qb.selectFrom('petitions').select('id').where('slug', '=', slug),
     ))!.id;
-    expect(
-      await t.services.signatures.queueCampaignUpdate(petitionId, { subject: 'News', message: 'We delivered it.' }),
-    ).toBe(1);
+    expect(await sendUpdate(t.services, petitionId, { subject: 'News', message: 'We delivered it.' })).toBe(1);
     await t.services.sender.drain();
     const update = (await t.smtp!.waitFor(3))[2]!;
     expect(update.to).toMatchObject({ text: 'yes@example.org' });
@@ -45,12 +44,12 @@ describe('campaign updates and unsubscribing (RFC 8058)', () => {
     // A GET (a scanner, a preview) only asks.
     const ask = await request(t.app).get(unsubscribePath).expect(200);
     expect(ask.text).toContain('Unsubscribe');
-    expect(await t.services.signatures.queueCampaignUpdate(petitionId, { subject: 'Again', message: '…' })).toBe(1);
+    expect(await sendUpdate(t.services, petitionId, { subject: 'Again', message: '…' })).toBe(1);
 
     // The mail provider's one-click POST: no cookie, no CSRF token.
     const done = await request(t.app).post(unsubscribePath).type('form').send('List-Unsubscribe=One-Click').expect(200);
     expect(done.text).toContain('You are unsubscribed');
-    expect(await t.services.signatures.queueCampaignUpdate(petitionId, { subject: 'Again', message: '…' })).toBe(0);
+    expect(await sendUpdate(t.services, petitionId, { subject: 'Again', message: '…' })).toBe(0);
   });
 
   it('refuses a forged unsubscribe link', async () => {

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { consoleToken, createAccount, login } from '../helpers/admin';
-import { addValidatedSignaturesTo, setTargetEmailIn } from '../helpers/factories';
+import { addValidatedSignaturesTo, setTargetEmailIn, sendUpdate } from '../helpers/factories';
 import { aLetter, letterDemand, writeLetter } from '../helpers/letters';
 import { tracesOf } from '../helpers/traces';
 import { confirm, confirmPath, createTestApp, sign, type TestApp } from '../helpers/testApp';
@@ -52,7 +52,7 @@ describe('retention of personal data in mail', () => {
     await t.services.sender.drain();
     // Mail still to send is never pruned, however old.
     await t.services.sender.stop();
-    await t.services.signatures.queueCampaignUpdate(await petitionId(open), { subject: 'News', message: 'Hello' });
+    await sendUpdate(t.services, await petitionId(open), { subject: 'News', message: 'Hello' });
     const before = await outbox();
     expect(before.map((r) => `${r.kind} ${r.state}`)).toEqual([
       'signature_confirmation sent',
@@ -87,7 +87,7 @@ describe('retention of personal data in mail', () => {
     t = await createTestApp({ env: { RETENTION_DAYS: '0' } });
     await signAndConfirm(closing, 'Clara Closed', 'clara@example.org');
     await signAndConfirm(open, 'Otto Open', 'otto@example.org');
-    await t.services.signatures.queueCampaignUpdate(await petitionId(closing), { subject: 'News', message: 'Hello' });
+    await sendUpdate(t.services, await petitionId(closing), { subject: 'News', message: 'Hello' });
     await t.services.sender.idle();
     expect(await tracesOf(t.services.store, ['clara@example.org', 'Clara Closed'])).toContain(
       'outbox.recipient ~ clara@example.org',
