@@ -72,9 +72,15 @@ const maxBuffered = 512 * 1024;
 const defaults: { i18n?: i18n; coverLetter?: CoverLetter } = {};
 
 const dateFormats = new Map<Lang, Intl.DateTimeFormat>();
+const dayMs = 24 * 60 * 60 * 1000;
+/** Formatted dates by language and UTC day: a table of 10,000 rows has a few hundred distinct days. */
+const formattedDays = new Map<string, string>();
 
 /** "30 November 2026" in English, "30 novembre 2026" (and "1er décembre 2026") in French; UTC, as the CSV's dates. */
 export function formatPackDate(ms: number, lang: Lang): string {
+  const key = `${lang}${Math.floor(ms / dayMs)}`;
+  let text = formattedDays.get(key);
+  if (text !== undefined) return text;
   let format = dateFormats.get(lang);
   if (!format) {
     format = new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', {
@@ -85,8 +91,11 @@ export function formatPackDate(ms: number, lang: Lang): string {
     });
     dateFormats.set(lang, format);
   }
-  const text = format.format(ms);
-  return lang === 'fr' ? text.replace(/^1 /, '1er ') : text;
+  text = format.format(ms);
+  if (lang === 'fr') text = text.replace(/^1 /, '1er ');
+  if (formattedDays.size > 4096) formattedDays.clear();
+  formattedDays.set(key, text);
+  return text;
 }
 
 interface Pass {
