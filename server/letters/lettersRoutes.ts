@@ -262,7 +262,11 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
       stateLabelKey: `letters.status.label.${state}`,
       stateTextKey: `letters.status.${state}`,
       sentDate: letter.sentAt
-        ? new Date(letter.sentAt).toLocaleDateString(lang, { day: 'numeric', month: 'long', year: 'numeric' })
+        ? new Date(letter.sentAt).toLocaleDateString(lang === 'en' ? 'en-GB' : lang, {
+            day: 'numeric',
+            month: 'long',
+            year: 'numeric',
+          })
         : '',
       ttlDays: letters.pendingTtlDays,
     });
