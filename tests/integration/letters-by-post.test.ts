@@ -317,7 +317,7 @@ describe('letters to a delegation without an email: the hand-in pack', () => {
         print,
       )![1]!;
       expect(from).toContain('Γιώργος Παπαδόπουλος<br>Θεσσαλονίκη');
-      expect(from).toContain('aria-label="Your address"');
+      expect(from).toContain('<div class="address-blank"><span class="address-blank-label">Your address</span></div>');
       expect(from).not.toContain('giorgos@example.org');
       expect(print.indexOf('address-block--to')).toBeLessThan(print.indexOf('class="letter-subject"'));
     });
@@ -433,7 +433,7 @@ describe('letters to a delegation without an email: the hand-in pack', () => {
 
     it('tells a French writer in French', async () => {
       const agent = t.agent();
-      await write(agent, aWriter, undefined, 'fr');
+      await write(agent, { ...aWriter, copy: 'on' }, undefined, 'fr');
       const [mail] = await t.smtp!.waitFor(1);
       expect(mail!.subject).toMatch(/^Confirmez votre lettre/);
       expect(mail!.text).toContain('imprimée et remise avec le prochain dossier de signatures');
@@ -446,6 +446,9 @@ describe('letters to a delegation without an email: the hand-in pack', () => {
       const told = t.smtp!.mails.at(-1)!;
       expect(told.subject).toBe(`Votre lettre à ${germany} a été remise`);
       expect(told.text).toContain("au siège de l'OTAN le 9 mars 2026");
+      // Asked for a copy: it comes with this mail (none went at confirmation: nothing was sent then).
+      expect(told.text).toContain(aWriter.ownWords);
+      expect(await outboxKinds()).toEqual(['letter_confirmation', 'letter_handed_in']);
     });
   });
 });
