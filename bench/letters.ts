@@ -173,6 +173,7 @@ async function main(): Promise<void> {
               ownWords: ownWords(n),
               lang: 'en',
               copy: false,
+              delivery: 'post',
             },
             undefined,
             `10.${n >> 16}.${(n >> 8) & 255}.${n & 255}`,

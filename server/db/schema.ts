@@ -165,6 +165,8 @@ export interface DB {
     country_code: string;
     sent: Generated<number>;
     self_sent: Generated<number>;
+    /** The part of `sent` handed in with a hand-in pack (migration 0010). */
+    posted: Generated<number>;
   };
   organisers: {
     id: Generated<number>;

@@ -1,6 +1,7 @@
 import type { Lang } from '../i18n/i18n';
 import { tokenId, verifyToken } from '../security/tokens';
 import type { Target } from '../targets/targetsRepository';
+import { addressLines } from './letterChannel';
 import type { LettersContext } from './letterContext';
 import type { LetterHolds } from './letterHolds';
 import type { LetterMail } from './letterMail';
@@ -25,6 +26,8 @@ export interface LetterPage {
   statusToken: string;
   /** For a letter the supporter sends: their mail program, with subject and body filled in. */
   mailto: string | null;
+  /** The delegation's postal address, line by line (for the print view's address block). */
+  targetAddress: string[];
 }
 
 /** What the links mailed to a writer do: confirm the letter, show its page, mark it sent by hand. */
@@ -61,19 +64,20 @@ export function letterConfirmation(ctx: LettersContext, mail: LetterMail, holds:
       if (!found) return { status: 'unknown' };
       const letter = await current(found);
       if (letter.state === 'expired') return { status: 'expired' };
-      if (letter.state === 'pending' && letter.delivery === 'email') return { status: 'pending', letter };
+      if (letter.state === 'pending' && letter.delivery !== 'self') return { status: 'pending', letter };
       return { status: 'done', statusToken: statusToken(letter) };
     },
 
     /**
-     * pending → ready with the letter queued in the outbox, in one transaction (shared with the other
-     * confirmations of the same moment) — or held when its words are near-duplicates of many others.
-     * A replay, or a wrong or expired token, sends nothing.
+     * pending → ready with the letter queued in the outbox (by email) or waiting for its target's next
+     * hand-in pack (by post, nothing queued), in one transaction (shared with the other confirmations
+     * of the same moment) — or held when its words are near-duplicates of many others. A replay, or a
+     * wrong or expired token, sends nothing.
      */
     async confirm(token: string): Promise<LinkStatus> {
       const { letter: found, print } = (await findToConfirm(token)) ?? {};
       if (!found || !print) return { status: 'unknown' };
-      const confirmable = found.state === 'pending' && found.delivery === 'email' && !ctx.isExpired(found, clock());
+      const confirmable = found.state === 'pending' && found.delivery !== 'self' && !ctx.isExpired(found, clock());
       // Reading the near-duplicates needs no write lock: done before the transaction, it keeps the
       // shared group commit short. The moves below are compare-and-set, so a concurrent confirmation
       // of the same letter finds it no longer pending and queues nothing.
@@ -85,7 +89,7 @@ export function letterConfirmation(ctx: LettersContext, mail: LetterMail, holds:
         if ((await letters.findById(found.id))?.createdAt !== found.createdAt) return { status: 'unknown' };
         const letter = await ctx.expireIfDue(letters, found, now);
         if (letter.state === 'expired') return { status: 'expired' };
-        if (letter.state === 'pending' && letter.delivery === 'email') {
+        if (letter.state === 'pending' && letter.delivery !== 'self') {
           // Still pending afterwards: it was written again meanwhile (its move needs this version).
           if ((await holds.dispatch(tx, letter, 'pending', now, similar)) === 'pending') return { status: 'unknown' };
         }
@@ -109,6 +113,7 @@ export function letterConfirmation(ctx: LettersContext, mail: LetterMail, holds:
         subject,
         statusToken: token,
         mailto: letter.delivery === 'self' ? mailtoHref({ subject, body }) : null,
+        targetAddress: addressLines(target.postalAddress),
       };
     },
 

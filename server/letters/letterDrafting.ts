@@ -4,6 +4,7 @@ import { hashIp } from '../security/tokens';
 import { canonicalEmail, EmailList, IpRanges, rateKey } from '../signatures/rules';
 import { memoryRateLimiter } from '../security/rateLimiter';
 import type { Target } from '../targets/targetsRepository';
+import { channelOf, deliveryFor, type Channel } from './letterChannel';
 import type { LettersContext } from './letterContext';
 import type { LetterFormValues } from './letterForm';
 import type { LetterMail } from './letterMail';
@@ -33,7 +34,7 @@ export type SubmitOutcome =
   /** The letter has nothing of the supporter's own left in it. */
   | { kind: 'invalid'; error: string }
   /**
-   * A confirmation, the link to send it oneself (to a target without an address), a reminder of the
+   * A confirmation, the link to send it oneself (when the writer chose to), a reminder of the
    * letter already written that day, or, for flagged attempts and over the cap, nothing.
    */
   | { kind: 'check-email' };
@@ -120,7 +121,7 @@ export function letterDrafting(ctx: LettersContext, mail: LetterMail) {
     return rate.hit(ctx.deps.store, key, now);
   }
 
-  /** The link for the letter as it now is: to confirm it, or to send it oneself. */
+  /** The link for the letter as it now is: to confirm it (for email or the pack), or to send it oneself. */
   async function mailLink(tx: Executor, repo: LettersRepository, id: number, target: Target): Promise<void> {
     const written = (await repo.findById(id))!;
     if (written.delivery === 'self') await mail.queueSelfLink(tx, repo, written, target);
@@ -131,6 +132,15 @@ export function letterDrafting(ctx: LettersContext, mail: LetterMail) {
     /** The member states with a delegation, sorted in the reader's language. */
     async countries(lang: Lang): Promise<Array<{ code: string; name: string }>> {
       return (await countryData()).byLang.get(lang)!;
+    },
+
+    /**
+     * The member states, sorted in the reader's language, each with how its delegation receives
+     * letters, read afresh (an organiser may set an address, or paper, at any time).
+     */
+    async countryChannels(lang: Lang): Promise<Array<{ code: string; name: string; channel: Channel }>> {
+      const byCountry = new Map((await targets.defaults()).map((t) => [t.country, channelOf(t)]));
+      return (await countryData()).byLang.get(lang)!.map((c) => ({ ...c, channel: byCountry.get(c.code) ?? 'post' }));
     },
 
     async countryCodes(): Promise<ReadonlySet<string>> {
@@ -168,9 +178,10 @@ export function letterDrafting(ctx: LettersContext, mail: LetterMail) {
     },
 
     /**
-     * Records a letter as the supporter left it and mails its link: to a target with an address, a
-     * link to confirm it; without one, a link to the letter to send themselves. Either way the answer
-     * is the same, and nothing in it tells a stranger whether an address wrote before (SECURITY 17).
+     * Records a letter as the supporter left it and mails its link: a link to confirm it, when the
+     * platform delivers it (by email, or in the target's next hand-in pack); a link to the letter, when
+     * the supporter chose to send it themselves. Either way the answer is the same, and nothing in it
+     * tells a stranger whether an address wrote before (SECURITY 17).
      *
      * One letter per canonical email per target per demand per day. Written again while still
      * unconfirmed, it is replaced by the new version, whose link alone works: someone else writing
@@ -208,7 +219,9 @@ export function letterDrafting(ctx: LettersContext, mail: LetterMail) {
         ctx.deps.logger?.info({ demand: demand.slug }, 'letter attempt flagged');
         return { kind: 'check-email' };
       }
-      const delivery = target.email ? 'email' : 'self';
+      // By email where the delegation takes it; otherwise the next hand-in pack, unless the writer
+      // chose to send it themselves.
+      const delivery = deliveryFor(target, values.delivery);
       const emailCanonical = canonicalEmail(values.email);
       const today = new Date(now).toISOString().slice(0, 10);
       const letter: NewLetter = {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { nameProblem, placeProblem } from '../security/nameRules';
+import type { PostChoice } from './letterChannel';
 
 export type LetterLangChoice = 'auto' | 'en' | 'fr';
 
@@ -14,6 +15,11 @@ export interface LetterFormValues {
   ownWords: string;
   lang: LetterLangChoice;
   copy: boolean;
+  /**
+   * To a delegation that takes letters on paper: the next hand-in pack (the default), or the writer
+   * sends it themselves. Ignored for a delegation we email.
+   */
+  delivery: PostChoice;
 }
 
 export type LetterField = 'country' | 'name' | 'email' | 'town' | 'ownWords' | 'body';
@@ -53,6 +59,7 @@ const fields = z.object({
   ownWords: text,
   lang: text,
   copy: checkbox,
+  delivery: text,
   website: text, // the honeypot: invisible to people, filled by naive bots
 });
 
@@ -94,6 +101,7 @@ export function parseLetterForm(body: unknown, countryCodes: ReadonlySet<string>
     ownWords: lines(raw.ownWords).trim().slice(0, 4000),
     lang,
     copy: raw.copy,
+    delivery: raw.delivery === 'self' ? 'self' : 'post',
   };
   const errors: LetterErrors = {};
 

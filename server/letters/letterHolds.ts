@@ -1,5 +1,6 @@
 import type { Executor } from '../db/store';
 import { targetsRepository } from '../targets/targetsRepository';
+import { channelOf } from './letterChannel';
 import { day, type LettersContext } from './letterContext';
 import type { LetterMail } from './letterMail';
 import { IllegalTransitionError, transition, type LetterState } from './letterStates';
@@ -9,19 +10,11 @@ import { bands, fromBlob, jaccard } from './similarity';
 /** Near-duplicates are looked for among the letters of the last 7 days. */
 export const similarityWindow = 7 * day;
 
-/** A held letter cannot be released while its target has no email address. */
-export class NoAddressError extends Error {
-  constructor(readonly target: string) {
-    super(`${target} has no email address`);
-    this.name = 'NoAddressError';
-  }
-}
-
 export type LetterHolds = ReturnType<typeof letterHolds>;
 
 /**
- * Where a confirmed letter goes: ready and queued, or held for an organiser (near-duplicates of many
- * others, or a target that lost its address), who releases or drops it.
+ * Where a confirmed letter goes: ready (queued in the outbox, or waiting for its target's next
+ * hand-in pack), or held for an organiser (near-duplicates of many others), who releases or drops it.
  */
 export function letterHolds(ctx: LettersContext, mail: LetterMail) {
   const { repo, rules, clock } = ctx;
@@ -45,8 +38,9 @@ export function letterHolds(ctx: LettersContext, mail: LetterMail) {
   }
 
   /**
-   * ready (and queued), or held: the decision made when a letter is confirmed or released, in the
-   * transaction `tx`. For a confirmation, `similar` is the near-duplicate count, read before it.
+   * ready (and queued, or waiting for the pack), or held: the decision made when a letter is confirmed
+   * or released, in the transaction `tx`. For a confirmation, `similar` is the near-duplicate count,
+   * read before it.
    */
   async function dispatch(
     tx: Executor,
@@ -56,15 +50,10 @@ export function letterHolds(ctx: LettersContext, mail: LetterMail) {
     similar = 0,
   ): Promise<LetterState> {
     const letters = lettersRepository(tx);
-    const target = await targetsRepository(tx).findById(letter.targetId);
-    if (!target?.email) {
-      // The address was removed after the letter was written: an organiser has to look at it.
-      if (from === 'held') throw new NoAddressError(target?.name ?? String(letter.targetId));
-      return ctx.moveOr(letters, letter, from, 'held', now, 'no_address');
-    }
     if (from === 'pending' && similar >= rules.holdThreshold) {
       return ctx.moveOr(letters, letter, from, 'held', now, 'similar');
     }
+    const target = await targetsRepository(tx).findById(letter.targetId);
     // The moves are compare-and-set: if someone moved the letter first (a second Confirm at the same
     // moment, say), it is left as they made it, and only the move that happened queues the letter.
     // A pending letter is confirmed only as the version its link was mailed for: a stranger's rewrite
@@ -72,6 +61,13 @@ export function letterHolds(ctx: LettersContext, mail: LetterMail) {
     const version = from === 'pending' ? letter.createdAt : undefined;
     if (!(await letters.move(letter.id, from, transition(from, 'ready'), now, null, version))) {
       return (await letters.findById(letter.id))!.state;
+    }
+    // A letter for the pack waits, ready, for the pack recorder (nothing is queued). So does an email
+    // letter whose target lost its address or asked for paper since it was written: it joins the pack.
+    if (letter.delivery === 'post') return 'ready';
+    if (!target?.email || channelOf(target) === 'post') {
+      await letters.toPost(letter.id, now);
+      return 'ready';
     }
     await mail.queueDelivery(tx, letters, letter, { ...target, email: target.email });
     return 'ready';
@@ -84,7 +80,7 @@ export function letterHolds(ctx: LettersContext, mail: LetterMail) {
     /** Letters held for review, oldest first. */
     held: (): Promise<HeldLetter[]> => repo.held(),
 
-    /** held → ready: queues the letter (and the copy) as a confirmation would. */
+    /** held → ready: queues the letter (and the copy), or leaves it for the pack, as a confirmation would. */
     release(id: number): Promise<LetterState> {
       return ctx.store.transaction(async (tx) => {
         const letter = await lettersRepository(tx).findById(id);

@@ -60,6 +60,7 @@ export function letterMail(ctx: LettersContext) {
     demandTitle,
     subjectFor,
 
+    /** The link to confirm the letter; by post, the mail says it then joins the next hand-in pack. */
     async queueConfirmation(tx: Executor, repo: LettersRepository, letter: Letter, target: Target) {
       await outbox.enqueue(tx, {
         kind: 'letter_confirmation',
@@ -74,6 +75,7 @@ export function letterMail(ctx: LettersContext) {
           confirmUrl: `${config.baseUrl}/letters/${confirmToken(letter)}/confirm`,
           statusUrl: statusUrl(letter),
           expiresInDays: rules.pendingTtlDays,
+          byPost: letter.delivery === 'post',
           letterId: letter.id,
         },
       });
@@ -97,6 +99,30 @@ export function letterMail(ctx: LettersContext) {
         template: 'letter-again',
         locale: letter.locale,
         params: await aboutLetter(repo, letter, target, 'letterEmail.again.subject'),
+      });
+    },
+
+    /**
+     * The one mail a writer gets when their letter was handed in with a pack (the address is theirs:
+     * they confirmed the letter from it). With the letter's text when they asked for a copy.
+     */
+    async queueHandedIn(tx: Executor, repo: LettersRepository, letter: Letter, target: Target, handedInAt: number) {
+      await outbox.enqueue(tx, {
+        kind: 'letter_handed_in',
+        to: letter.email,
+        template: 'letter-handed-in',
+        locale: letter.locale,
+        params: {
+          ...(await aboutLetter(repo, letter, target, 'letterEmail.handedIn.subject')),
+          date: new Date(handedInAt).toLocaleDateString(letter.locale === 'fr' ? 'fr-FR' : 'en-GB', {
+            day: 'numeric',
+            month: 'long',
+            year: 'numeric',
+            timeZone: 'UTC',
+          }),
+          copy: letter.copyRequested,
+          letterId: letter.id,
+        },
       });
     },
 

@@ -24,7 +24,8 @@ export function letterOutboxHooks(ctx: LettersContext) {
   return {
     letter: {
       params: letterText,
-      // The target's address as it is now: a corrected address is used; a removed one holds the letter.
+      // The target's address as it is now: a corrected address is used; without one (removed, or the
+      // target asked for paper) the letter joins the next hand-in pack.
       recipient: (row) => repo.targetEmailOf(letterIdOf(row)),
       async sent(tx: Executor, row, now) {
         const id = letterIdOf(row);
@@ -41,9 +42,10 @@ export function letterOutboxHooks(ctx: LettersContext) {
         const letters = lettersRepository(tx);
         if ((await letters.stateOf(id))?.state !== 'ready') return;
         if (cause instanceof UnsendableMail && cause.reason === 'no_address') {
-          // Not the supporter's doing: an organiser releases it once the target has an address again.
-          await letters.move(id, 'ready', transition('ready', 'held'), clock(), 'no_address');
-          ctx.deps.logger?.warn({ letterId: id }, 'letter held: its target has no address any more');
+          // Not the supporter's doing: its target lost its address, or asked for paper, while it waited.
+          // It stays ready and joins the target's next hand-in pack.
+          await letters.toPost(id, clock());
+          ctx.deps.logger?.info({ letterId: id }, 'letter joins the next hand-in pack: its target has no address');
           return;
         }
         await letters.move(id, 'ready', transition('ready', 'failed'), clock());
@@ -51,6 +53,7 @@ export function letterOutboxHooks(ctx: LettersContext) {
       },
     },
     letter_copy: { params: letterText },
+    letter_handed_in: { params: letterText },
     // The confirmation goes to an address nobody has confirmed yet: it carries no text of the
     // sender's, or anyone could have the platform mail 20,000 characters of their choosing to anyone.
   } satisfies Record<string, OutboxHook>;

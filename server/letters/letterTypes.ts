@@ -2,7 +2,8 @@ import type { Lang } from '../i18n/i18n';
 import type { LetterState } from './letterStates';
 
 /** Letters as the repository reads and writes them. */
-export type Delivery = 'email' | 'self';
+/** 'email': the platform mails it; 'post': it joins the target's next hand-in pack; 'self': the supporter sends it. */
+export type Delivery = 'email' | 'post' | 'self';
 
 export interface Letter {
   id: number;
@@ -55,7 +56,10 @@ export interface Demand {
 
 export interface LetterCountryCount {
   country: string;
+  /** Every letter the platform delivered: by email and with hand-in packs. */
   sent: number;
+  /** The part of `sent` handed in with a pack. */
+  posted: number;
   selfSent: number;
 }
 

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { prepared, type Executor, type Params, type Prepared } from '../db/store';
 import type { Lang } from '../i18n/i18n';
 import type { LetterState } from './letterStates';
+import { letterPacksRepository } from './letterPacksRepository';
 import { bandCount, fromBlob } from './similarity';
 import type { Demand, HeldLetter, Letter, LetterCountryCount, NewLetter, SimilarCandidate } from './letterTypes';
 
@@ -122,8 +123,9 @@ const bodyOf = prepared((qb, p: Params<{ id: number }>) =>
 );
 const targetEmailOf = prepared(
   (_qb, p: Params<{ id: number }>) =>
-    sql<{ email: string | null }>`SELECT t.email FROM letters l JOIN targets t ON t.id = l.target_id
-     WHERE l.id = ${p.id}`,
+    // A target that asked for paper has no address to mail letters to, whatever email it has.
+    sql<{ email: string | null }>`SELECT CASE WHEN t.force_post = 1 THEN NULL ELSE t.email END AS email
+     FROM letters l JOIN targets t ON t.id = l.target_id WHERE l.id = ${p.id}`,
 );
 const stateOf = prepared(
   (_qb, p: Params<{ id: number }>) =>
@@ -190,7 +192,8 @@ const held = prepared(
 );
 const countryCounts = prepared(
   (_qb, p: Params<{ demandId: number }>) =>
-    sql<LetterCountryCount>`SELECT country_code AS country, sent, self_sent AS "selfSent" FROM letter_country_counts
+    sql<LetterCountryCount>`SELECT country_code AS country, sent, posted, self_sent AS "selfSent"
+     FROM letter_country_counts
      WHERE demand_id = ${p.demandId} AND (sent > 0 OR self_sent > 0)
      ORDER BY sent + self_sent DESC, country_code`,
 );
@@ -244,6 +247,8 @@ export function lettersRepository(db: Executor) {
   }
 
   return {
+    // Letters in hand-in packs: see letterPacksRepository (the pack recorder calls these).
+    ...letterPacksRepository(db),
     /** Inserts the letter and its similarity bands; returns its id. */
     async insert(letter: NewLetter, bandKeys: number[], mailsSent: number): Promise<number> {
       const { ownWords, body, ...row } = letter;
@@ -289,7 +294,7 @@ export function lettersRepository(db: Executor) {
     /** The supporter's own words and the letter's full text. */
     textOf: (id: number): Promise<{ ownWords: string; body: string } | undefined> => db.first(textOf, { id }),
     bodyOf: async (id: number): Promise<string | undefined> => (await db.first(bodyOf, { id }))?.body,
-    /** The address of the letter's target as it is now (null when it has none). */
+    /** The address of the letter's target as it is now (null when it has none, or asked for paper). */
     async targetEmailOf(id: number): Promise<string | null> {
       return ((await db.first(targetEmailOf, { id }))?.email ?? '').trim() || null;
     },
@@ -307,10 +312,6 @@ export function lettersRepository(db: Executor) {
     async touch(id: number, now: number): Promise<void> {
       await db.run(touch, { id, now });
     },
-    /**
-     * Compare-and-set: moves the letter only if it is still in `from`. The caller has checked the move
-     * against the transition table; false means someone else moved it first.
-     */
     /**
      * Compare-and-set: moves the letter only if it is in `from` (and, given `createdAt`, still the
      * version written then: a rewrite committed meanwhile by someone else leaves it alone).

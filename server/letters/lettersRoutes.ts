@@ -3,6 +3,7 @@ import { notFound } from '../errors';
 import type { Render } from '../http/render';
 import type { Lang } from '../i18n/i18n';
 import type { Target } from '../targets/targetsRepository';
+import { addressLines, channelOf, deliveryFor, type Channel } from './letterChannel';
 import {
   bodyMax,
   fieldOrder,
@@ -23,6 +24,7 @@ const blankForm: LetterFormValues = {
   ownWords: '',
   lang: 'auto',
   copy: false,
+  delivery: 'post',
 };
 
 const letterForms = /^\/demands\/[^/]+\/letters(\/new|\/preview)?$/;
@@ -36,6 +38,18 @@ export const letterBodyParser: RequestHandler = (req, res, next) => {
   if (req.method === 'POST' && letterForms.test(req.path)) return bigForm(req, res, next);
   next();
 };
+
+/** Names as running text: "Albania, Belgium and Bulgaria" (British English, as elsewhere on the site). */
+function listOf(names: string[], lang: Lang): string {
+  return new Intl.ListFormat(lang === 'en' ? 'en-GB' : lang, { type: 'conjunction' }).format(names);
+}
+
+/** The letter's state as its page words it: a letter for the pack, or sent oneself, says so. */
+function stateKey(letter: { state: string; delivery: string }): string {
+  if (letter.delivery === 'self' && letter.state === 'pending') return 'pendingSelf';
+  if (letter.delivery === 'post' && ['pending', 'ready', 'sent'].includes(letter.state)) return `${letter.state}Post`;
+  return letter.state;
+}
 
 function errorView(errors: LetterErrors) {
   const errorList = fieldOrder.filter((field) => errors[field]).map((field) => ({ field, messageKey: errors[field] }));
@@ -54,10 +68,12 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
 
   /**
    * The one answer to a letter that was written, whatever its address wrote before (SECURITY 17):
-   * the link comes by mail, to confirm the letter or, to a target without an address, to send it.
+   * the link comes by mail, to confirm the letter or, when the writer chose to send it, to the letter.
+   * The page's wording follows the form's choice, never anything stored.
    */
-  function checkEmail(res: Response, demand: Demand, target: Target) {
-    res.redirect(303, `/demands/${demand.slug}/letters/check-email?to=${target.id}`);
+  function checkEmail(res: Response, demand: Demand, target: Target, values: LetterFormValues) {
+    const self = deliveryFor(target, values.delivery) === 'self' ? '&by=self' : '';
+    res.redirect(303, `/demands/${demand.slug}/letters/check-email?to=${target.id}${self}`);
   }
 
   async function showForm(
@@ -69,6 +85,12 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
     status = 200,
   ) {
     const lang = res.locals.lang as Lang;
+    const countries = await letters.countryChannels(lang);
+    const by = (channel: Channel) =>
+      listOf(
+        countries.filter((c) => c.channel === channel).map((c) => c.name),
+        lang,
+      );
     render(
       req,
       res,
@@ -76,7 +98,10 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
       {
         title: demand.title,
         demand,
-        countries: await letters.countries(lang),
+        countries,
+        // How each delegation receives letters, before anyone writes (the page works without script).
+        channels: { email: by('email'), post: by('post') },
+        channel: countries.find((c) => c.code === values.country)?.channel,
         frenchCountries: await letters.frenchCountries(lang),
         form: { values, ...errorView(errors) },
       },
@@ -104,7 +129,10 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
         draft,
         // The letter's language is settled now: the hidden field carries it, not "auto".
         values: { ...values, lang: draft.lang, target: String(draft.target.id) },
-        selfSend: !draft.target.email,
+        // A delegation on paper: the writer chooses the pack (the default) or to send it themselves.
+        byPost: channelOf(draft.target) === 'post',
+        sendSelf: values.delivery === 'self',
+        targetAddress: addressLines(draft.target.postalAddress).join(', '),
         // Several targets in one country (its delegation to NATO, to the Parliamentary Assembly…): a choice.
         targetChoices:
           draft.others.length > 0
@@ -149,7 +177,7 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
     const draft = await letters.draft(demand, form.values);
     if (!draft) return showForm(req, res, demand, form.values, { country: 'letters.errors.countryInvalid' }, 400);
     // The honeypot is on this first form only: a bot that fills it goes no further, told as everyone is.
-    if (form.honeypot) return checkEmail(res, demand, draft.target);
+    if (form.honeypot) return checkEmail(res, demand, draft.target, form.values);
     showPreview(req, res, demand, form.values, draft, draft.text);
   });
 
@@ -162,11 +190,11 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
     const body = parseLetterBody(req.body);
     if (!body.ok) return showPreview(req, res, demand, form.values, draft, body.body, body.error, 400);
     // A filled honeypot is a bot: it is told the same as everyone, and nothing is stored.
-    if (form.honeypot) return checkEmail(res, demand, draft.target);
+    if (form.honeypot) return checkEmail(res, demand, draft.target, form.values);
     const outcome = await letters.submit(demand, form.values, body.body, req.ip, res.locals.lang as Lang);
     if (outcome.kind === 'invalid')
       return showPreview(req, res, demand, form.values, draft, body.body, outcome.error, 400);
-    checkEmail(res, demand, draft.target);
+    checkEmail(res, demand, draft.target, form.values);
   });
 
   // A language switch on a page answered to a POST lands here with a GET.
@@ -178,7 +206,8 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
     const demand = await demandOf(req, res);
     // Which target was written to, from the form (not from anything stored): its wording only.
     const to = typeof req.query.to === 'string' ? await letters.target(req.query.to) : undefined;
-    render(req, res, 'letters/check-email', { title: demand.title, demand, target: to, selfSend: to && !to.email });
+    const by = !to ? 'email' : channelOf(to) === 'email' ? 'email' : req.query.by === 'self' ? 'self' : 'post';
+    render(req, res, 'letters/check-email', { title: demand.title, demand, target: to, by });
   });
 
   function privatePage(res: Response) {
@@ -198,7 +227,13 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
     if (result.status === 'unknown' || result.status === 'expired') return badLink(req, res, result.status);
     if (result.status === 'done') return res.redirect(303, `/letters/${result.statusToken}`);
     const page = (await letters.page(letters.statusToken(result.letter), res.locals.lang as Lang))!;
-    render(req, res, 'letters/confirm', { title: page.demand.title, form: true, token: req.params.token, ...page });
+    render(req, res, 'letters/confirm', {
+      title: page.demand.title,
+      form: true,
+      token: req.params.token,
+      byPost: page.letter.delivery === 'post',
+      ...page,
+    });
   });
 
   router.post('/letters/:token/confirm', async (req, res) => {
@@ -216,7 +251,7 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
     const { letter } = page;
     const lang = res.locals.lang as Lang;
     const selfPending = letter.delivery === 'self' && letter.state === 'pending';
-    const state = selfPending ? 'pendingSelf' : letter.state;
+    const state = stateKey(letter);
     render(req, res, 'letters/status', {
       title: page.demand.title,
       form: selfPending,
@@ -227,7 +262,11 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
       stateLabelKey: `letters.status.label.${state}`,
       stateTextKey: `letters.status.${state}`,
       sentDate: letter.sentAt
-        ? new Date(letter.sentAt).toLocaleDateString(lang, { day: 'numeric', month: 'long', year: 'numeric' })
+        ? new Date(letter.sentAt).toLocaleDateString(lang === 'en' ? 'en-GB' : lang, {
+            day: 'numeric',
+            month: 'long',
+            year: 'numeric',
+          })
         : '',
       ttlDays: letters.pendingTtlDays,
     });
@@ -237,7 +276,8 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
     privatePage(res);
     const page = await letters.page(req.params.token, res.locals.lang as Lang);
     if (!page) return badLink(req, res, 'unknown');
-    render(req, res, 'letters/print', { title: page.subject, ...page });
+    // A letter the writer posts themselves carries both address blocks.
+    render(req, res, 'letters/print', { title: page.subject, addressed: page.letter.delivery === 'self', ...page });
   });
 
   router.post('/letters/:token/self-sent', async (req, res) => {

@@ -5,18 +5,21 @@ import { letterDrafting, suggestedLang } from './letterDrafting';
 import { letterHolds } from './letterHolds';
 import { letterMail } from './letterMail';
 import { letterOutboxHooks } from './letterOutboxHooks';
+import { letterPacks } from './letterPacks';
 import { letterSweep } from './letterSweep';
 import type { Demand, LetterCountryCount } from './lettersRepository';
 
 export type { LettersServiceDeps } from './letterContext';
 export type { LetterPage, LinkStatus } from './letterConfirmation';
 export type { Draft, SubmitOutcome } from './letterDrafting';
-export { NoAddressError } from './letterHolds';
 
 export interface DemandLetters {
   demand: Demand;
-  counts: LetterCountryCount[];
+  /** Per country: `emailed` and `posted` make up `sent` (every letter the platform delivered). */
+  counts: Array<LetterCountryCount & { emailed: number }>;
   sent: number;
+  emailed: number;
+  posted: number;
   selfSent: number;
 }
 
@@ -45,6 +48,9 @@ export function createLettersService(deps: LettersServiceDeps) {
 
     outboxHooks: letterOutboxHooks(ctx),
 
+    // For the pack recorder, on its transaction: lettersHandedIn, lettersHandInUndone.
+    ...letterPacks(ctx, mail),
+
     held: holds.held,
     release: holds.release,
     drop: holds.drop,
@@ -55,12 +61,15 @@ export function createLettersService(deps: LettersServiceDeps) {
     async demandLetters(slug: string, lang: Lang): Promise<DemandLetters | undefined> {
       const demand = await repo.demand(slug, lang);
       if (!demand) return undefined;
-      const counts = await repo.countryCounts(demand.id);
+      const counts = (await repo.countryCounts(demand.id)).map((c) => ({ ...c, emailed: c.sent - c.posted }));
+      const total = (key: 'sent' | 'emailed' | 'posted' | 'selfSent') => counts.reduce((n, c) => n + c[key], 0);
       return {
         demand,
         counts,
-        sent: counts.reduce((n, c) => n + c.sent, 0),
-        selfSent: counts.reduce((n, c) => n + c.selfSent, 0),
+        sent: total('sent'),
+        emailed: total('emailed'),
+        posted: total('posted'),
+        selfSent: total('selfSent'),
       };
     },
   };

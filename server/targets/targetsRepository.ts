@@ -16,6 +16,10 @@ export interface Target {
   email: string | null;
   website: string | null;
   isDefault: boolean;
+  /** Where letters and packs go on paper (every NATO delegation sits at NATO Headquarters). */
+  postalAddress: string | null;
+  /** Deliver by post even when an email is known (some delegations want paper). */
+  forcePost: boolean;
 }
 
 /** What an organiser sets on a target. */
@@ -38,18 +42,21 @@ interface Row {
   email: string | null;
   website: string | null;
   isDefault: number;
+  postalAddress: string | null;
+  forcePost: number;
 }
 
 const toTarget = (r: Row): Target => ({
   ...r,
   namePlaceholder: r.namePlaceholder === 1,
   isDefault: r.isDefault === 1,
+  forcePost: r.forcePost === 1,
   languages: r.languages ? r.languages.split(',').filter(Boolean) : [],
   email: r.email || null,
 });
 
 const columns = sql`id, kind, country_code AS country, name, name_is_placeholder AS "namePlaceholder", languages,
-  email, website, is_default AS "isDefault"`;
+  email, website, is_default AS "isDefault", postal_address AS "postalAddress", force_post AS "forcePost"`;
 
 const all = prepared(() => sql<Row>`SELECT ${columns} FROM targets ORDER BY country_code, is_default DESC, name, id`);
 const byId = prepared((_qb, p: Params<{ id: number }>) => sql<Row>`SELECT ${columns} FROM targets WHERE id = ${p.id}`);

@@ -174,7 +174,7 @@ describe('letters written with someone else’s address', () => {
     const hrefs = (html: string) => [...html.matchAll(/href="([^"]*)"/g)].map((m) => unescapeHtml(m[1]!));
 
     it('says the letter may be a stranger’s, on the page to send it oneself and in its mail, and links none of its addresses', async () => {
-      await write({ ...ada, country: 'FR', ownWords: phishing });
+      await write({ ...ada, country: 'FR', ownWords: phishing, delivery: 'self' });
       const [mail] = await t.smtp!.waitFor(1);
       expect(mail!.text).toContain(mailNotice);
       expect(unescapeHtml(mail!.html || '')).toContain(mailNotice);

@@ -125,7 +125,12 @@ describe('letters to the NATO delegations', () => {
     return agent
       .post(`/demands/${demand}/letters`)
       .type('form')
-      .send({ ...fields, ...hidden, body: edit(letterTextOn(page.text)) });
+      .send({
+        ...fields,
+        ...hidden,
+        ...(fields.delivery ? { delivery: fields.delivery } : {}),
+        body: edit(letterTextOn(page.text)),
+      });
   }
 
   async function confirm(agent: TestAgent, path: string) {
@@ -237,8 +242,9 @@ describe('letters to the NATO delegations', () => {
       expect(stateOn(after.text)).toBe('sent');
       expect(after.text).toContain('Delivered to the delegation');
       const demand = await agent.get(`/demands/${slug}`).expect(200);
-      expect(demand.text).toContain('Delivered by Undersigned: 1');
-      expect(demand.text).toMatch(/<th scope="row">Italy<\/th><td>1<\/td><td>0<\/td>/);
+      expect(demand.text).toContain('Delivered by email: 1');
+      expect(demand.text).toContain('Handed in with a pack of signatures: 0');
+      expect(demand.text).toMatch(/<th scope="row">Italy<\/th><td>1<\/td><td>0<\/td><td>0<\/td>/);
     });
 
     it('sends nothing when the confirmation link is only opened (GET), however often', async () => {
@@ -350,22 +356,22 @@ describe('letters to the NATO delegations', () => {
     });
   });
 
-  describe('a delegation without an address (France): the supporter sends it', () => {
+  describe('a delegation without an address (France), when the supporter chooses to send it', () => {
     it('mails the link to the letter, which offers mailto:, copy and print, and counts it apart once sent', async () => {
       const agent = t.agent();
       const page = await preview(agent, { ...aWriter, country: 'FR', lang: 'en' });
-      expect(page.text).toContain('you will send the letter yourself: we email you a link to it');
+      expect(page.text).toMatch(/<input id="field-delivery-self" name="delivery" type="radio" value="self" [^>]*>/);
       const res = await write(
         agent,
-        { ...aWriter, country: 'FR', lang: 'en' },
+        { ...aWriter, country: 'FR', lang: 'en', delivery: 'self' },
         (text) => `${text}\n\nP.S. 100% & more = ?`,
       );
       expect(res.status).toBe(303);
       // The answer is the one every letter gets: the letter comes by mail, to its writer's address only.
-      expect(res.headers.location).toBe(await checkEmailFor('FR'));
+      expect(res.headers.location).toBe(`${await checkEmailFor('FR')}&by=self`);
       const checkEmail = await agent.get(res.headers.location!).expect(200);
       expect(unescapeHtml(checkEmail.text)).toContain(
-        "We have sent you an email with a link to your letter. Open it to send the letter to Représentation permanente de la France auprès de l'OTAN from your own email",
+        "We have sent you an email with a link to your letter. Open it to send the letter to Représentation permanente de la France auprès de l'OTAN yourself, by email or by post",
       );
       expect(checkEmail.text).not.toContain('P.S.');
 
@@ -413,9 +419,9 @@ describe('letters to the NATO delegations', () => {
         .send({ _csrf: csrfFrom(own.text) })
         .expect(303);
       const demand = await agent.get(`/demands/${slug}`).expect(200);
-      expect(demand.text).toContain('Delivered by Undersigned: 0');
+      expect(demand.text).toContain('Delivered by email: 0');
       expect(demand.text).toContain('Sent by supporters themselves: 1');
-      expect(demand.text).toMatch(/<th scope="row">France<\/th><td>0<\/td><td>1<\/td>/);
+      expect(demand.text).toMatch(/<th scope="row">France<\/th><td>0<\/td><td>0<\/td><td>1<\/td>/);
       await settle();
       expect(t.smtp!.mails).toHaveLength(1);
     });
@@ -654,10 +660,10 @@ describe('letters to the NATO delegations', () => {
       }
 
       /** Confirms the letter (or says it is sent, for one sent oneself) from the latest mail to Ada. */
-      async function ownerConfirms(country: string) {
+      async function ownerConfirms(by: string) {
         const mail = mailsTo(aWriter.email!).at(-1);
         const agent = t.agent();
-        if (country === 'FR') {
+        if (by === 'self') {
           const page = await agent.get(statusPath(mail)).expect(200);
           await agent
             .post(`${statusPath(mail)}/self-sent`)
@@ -666,56 +672,68 @@ describe('letters to the NATO delegations', () => {
         } else await confirm(agent, confirmPath(mail));
       }
 
-      it.each([['IT'], ['FR']])(
-        'answers every letter to %s alike, whether its address never wrote, wrote today, or confirmed today',
-        async (country) => {
-          const writer = { ...aWriter, country, lang: 'en' };
+      // Italy by email; France (no address) sent by the writer, as they chose; Germany in the next pack.
+      const ways = [
+        ['IT', 'email'],
+        ['FR', 'self'],
+        ['DE', 'post'],
+      ];
+
+      it.each(ways)(
+        'answers every letter to %s (%s) alike, whether its address never wrote, wrote today, or confirmed today',
+        async (country, by) => {
+          const writer = { ...aWriter, country, lang: 'en', delivery: by };
           const answers = [await answerTo({ ...writer, email: 'someone.else@example.org' })];
           answers.push(await answerTo(writer));
           await t.smtp!.waitFor(2);
           answers.push(await answerTo(writer));
           await t.smtp!.waitFor(3);
-          await ownerConfirms(country);
-          expect((await letterRows()).map((l) => l.state)).toContain(country === 'FR' ? 'self_sent' : 'ready');
+          await ownerConfirms(by);
+          expect((await letterRows()).map((l) => l.state)).toContain(by === 'self' ? 'self_sent' : 'ready');
           answers.push(await answerTo(writer));
           expect(answers[0]!.status).toBe(303);
-          expect(answers[0]!.location).toBe(await checkEmailFor(country));
+          expect(answers[0]!.location).toBe(`${await checkEmailFor(country)}${by === 'self' ? '&by=self' : ''}`);
           for (const answer of answers) expect(answer).toEqual(answers[0]);
         },
       );
 
-      it.each([['IT'], ['FR']])(
-        'does not let a stranger who wrote first with an address keep its owner from writing to %s that day',
-        async (country) => {
+      it.each(ways)(
+        'does not let a stranger who wrote first with an address keep its owner from writing to %s (%s) that day',
+        async (country, by) => {
           const probe = {
             ...aWriter,
             country,
+            delivery: by,
             lang: 'en',
             name: 'Not Ada',
             ownWords: 'Words that Ada never wrote, not at all.',
           };
           await write(t.agent(), probe);
           const [probeMail] = await t.smtp!.waitFor(1);
-          await write(t.agent(), { ...aWriter, country, lang: 'en' });
+          await write(t.agent(), { ...aWriter, country, lang: 'en', delivery: by });
           const [, ownMail] = await t.smtp!.waitFor(2);
           expect(await letterRows()).toHaveLength(1);
           // The stranger's version is gone: its link no longer works, and Ada's mail leads to her own letter.
-          const probeLink = country === 'FR' ? statusPath(probeMail) : confirmPath(probeMail);
+          const probeLink = by === 'self' ? statusPath(probeMail) : confirmPath(probeMail);
           await t.agent().get(probeLink).expect(404);
-          const ownLink = country === 'FR' ? statusPath(ownMail) : confirmPath(ownMail);
+          const ownLink = by === 'self' ? statusPath(ownMail) : confirmPath(ownMail);
           const own = unescapeHtml((await t.agent().get(ownLink).expect(200)).text);
           expect(own).toContain(aWriter.ownWords);
           expect(own).not.toContain(probe.ownWords);
           expect(own).not.toContain('Not Ada');
           expect(ownMail!.text).toMatch(/^Dear Ada Lovelace,$/m);
 
-          await ownerConfirms(country);
+          await ownerConfirms(by);
           await settle();
-          if (country === 'IT') {
+          if (by === 'email') {
             const [letter] = mailsTo(italy);
             expect(letter!.text).toContain(aWriter.ownWords);
             expect(letter!.text).not.toContain(probe.ownWords);
-          } else expect((await letterRows()).map((l) => l.state)).toEqual(['self_sent']);
+          } else {
+            const [letter] = await letterRows();
+            expect(letter).toMatchObject({ state: by === 'self' ? 'self_sent' : 'ready', delivery: by });
+            expect(await value(t, 'SELECT own_words FROM letter_texts')).toBe(aWriter.ownWords);
+          }
         },
       );
 
@@ -734,6 +752,7 @@ describe('letters to the NATO delegations', () => {
           ownWords: 'Words that Ada never wrote, not at all.',
           lang: 'en' as const,
           copy: false,
+          delivery: 'post' as const,
         };
         // The stranger's letter reaches the database first, in the same instant as Ada's Confirm.
         // SQLite: while another transaction holds the database, the stranger's write queues up, then
@@ -923,7 +942,7 @@ describe('letters to the NATO delegations', () => {
       expect(stateOn((await held.agent.get(held.status)).text)).toBe('sent');
       expect(stateOn((await another.agent.get(another.status)).text)).toBe('dropped');
       const demand = await crowd.agent().get(`/demands/${slug}`);
-      expect(demand.text).toContain('Delivered by Undersigned: 7');
+      expect(demand.text).toContain('Delivered by email: 7');
     });
 
     it('counts only confirmed letters: five unconfirmed copies do not get a real letter held', async () => {
@@ -976,30 +995,19 @@ describe('letters to the NATO delegations', () => {
       expect((await letterRows())[0]).toMatchObject({ state: 'sent' });
     });
 
-    it('is held when the address is removed, cannot be released until there is one, then is sent', async () => {
+    it.each([
+      ['its address is removed', null],
+      ['it asks for paper', 'force_post'],
+    ])('joins the next hand-in pack when %s: ready, by post, and nothing mailed to it', async (_, change) => {
       await confirmedWhileDeliveryIsPaused();
-      await setTargetEmailIn(t.services.store, 'IT', null);
+      if (change === 'force_post') {
+        await t.services.store.run(sql`UPDATE targets SET force_post = 1 WHERE country_code = 'IT' AND is_default = 1`);
+      } else await setTargetEmailIn(t.services.store, 'IT', null);
       expect(await t.services.sender.resume()).toBe(true);
       await settle();
       expect(t.smtp!.envelopes.filter((to) => to.includes(italy))).toEqual([]);
-      expect((await letterRows())[0]).toMatchObject({ state: 'held', holdReason: 'no_address' });
-
-      await createAccount(t.services, 'organiser@example.org', 'organiser');
-      const organiser = t.agent();
-      await login(organiser, 'organiser@example.org');
-      const token = await consoleToken(organiser, '/admin/letters/held');
-      const refused = await organiser.post('/admin/letters/1/release').type('form').send({ _csrf: token });
-      expect(refused.status).toBe(409);
-      expect(unescapeHtml(refused.text)).toContain(
-        "This letter cannot be released: Rappresentanza Permanente d'Italia presso il Consiglio Atlantico has no email address.",
-      );
-      expect((await letterRows())[0]).toMatchObject({ state: 'held' });
-
-      await setTargetEmailIn(t.services.store, 'IT', 'new@esteri.example');
-      await organiser.post('/admin/letters/1/release').type('form').send({ _csrf: token }).expect(303);
-      await settle();
-      expect(mailsTo('new@esteri.example')).toHaveLength(1);
-      expect((await letterRows())[0]).toMatchObject({ state: 'sent' });
+      expect((await letterRows())[0]).toMatchObject({ state: 'ready', delivery: 'post', holdReason: null });
+      expect(await value(t, "SELECT count(*) AS n FROM letters WHERE state = 'held'")).toBe(0);
     });
   });
 

@@ -202,8 +202,8 @@ describe(`letters and targets on ${engine}`, () => {
         await lettersRepository(tx).countSent(demandId, 'FR', 'self_sent');
       });
       expect(await letters.countryCounts(demandId)).toEqual([
-        { country: 'IT', sent: 2, selfSent: 0 },
-        { country: 'FR', sent: 0, selfSent: 1 },
+        { country: 'IT', sent: 2, posted: 0, selfSent: 0 },
+        { country: 'FR', sent: 0, posted: 0, selfSent: 1 },
       ]);
       expect(await letters.demand('fair-tax', 'fr')).toEqual({
         id: demandId,

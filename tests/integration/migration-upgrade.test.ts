@@ -58,3 +58,46 @@ describe('migration 0009 on a database with letters', () => {
     db.close();
   });
 });
+
+describe('migration 0010 on a database with letters', () => {
+  let dir: string;
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('counts the letters already handed in with a pack, apart from those sent by email', () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'undersigned-upgrade-'));
+    const migrations = path.join(dir, 'migrations');
+    fs.mkdirSync(migrations);
+    const all = fs.readdirSync(path.join(appRoot, 'db', 'migrations')).filter((f) => /^\d{4}-.*\.sql$/.test(f));
+    for (const f of all.filter((f) => f < '0010')) {
+      fs.copyFileSync(path.join(appRoot, 'db', 'migrations', f), path.join(migrations, f));
+    }
+    const db = openDatabase(path.join(dir, 'old.db'));
+    migrate(db, migrations);
+    db.exec(`INSERT INTO countries (code, nato_member) VALUES ('DE', 1), ('IT', 1);
+      INSERT INTO campaigns (id, slug, source_author, source_title, source_publication) VALUES (1, 'c', 'a', 't', 'p');
+      INSERT INTO demands (id, campaign_id, slug, position) VALUES (1, 1, 'd', 1);
+      INSERT INTO targets (id, country_code, name, is_default, created_at, updated_at)
+        VALUES (7, 'DE', 'DE delegation', 1, 0, 0), (8, 'IT', 'IT delegation', 1, 0, 0);
+      INSERT INTO letter_country_counts (demand_id, country_code, sent, self_sent) VALUES (1, 'DE', 3, 1), (1, 'IT', 2, 0);`);
+    const letter = db.prepare(`INSERT INTO letters (demand_id, target_id, country_code, delivery, name, email,
+      email_canonical, lang, locale, fingerprint, state, day, created_at, updated_at)
+      VALUES (1, ?, ?, ?, 'Ann', 'ann@example.org', 'ann@example.org', 'en', 'en', x'00', ?, ?, 1, 1)`);
+    letter.run(7, 'DE', 'post', 'sent', '2026-11-01');
+    letter.run(7, 'DE', 'post', 'sent', '2026-11-02');
+    letter.run(7, 'DE', 'post', 'ready', '2026-11-03');
+    letter.run(7, 'DE', 'email', 'sent', '2026-11-04');
+    letter.run(8, 'IT', 'email', 'sent', '2026-11-05');
+    fs.copyFileSync(
+      path.join(appRoot, 'db', 'migrations', '0010-letter-counts-by-channel.sql'),
+      path.join(migrations, '0010-letter-counts-by-channel.sql'),
+    );
+    expect(migrate(db, migrations)).toEqual(['0010-letter-counts-by-channel.sql']);
+    expect(
+      db.prepare('SELECT country_code, sent, posted, self_sent FROM letter_country_counts ORDER BY 1').all(),
+    ).toEqual([
+      { country_code: 'DE', sent: 3, posted: 2, self_sent: 1 },
+      { country_code: 'IT', sent: 2, posted: 0, self_sent: 0 },
+    ]);
+    db.close();
+  });
+});

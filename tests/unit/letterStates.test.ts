@@ -1,5 +1,6 @@
 import {
   allowedTransitions,
+  canTransition,
   IllegalTransitionError,
   letterStates,
   transition,
@@ -14,7 +15,6 @@ describe('the letter state machine', () => {
     ['pending', 'self_sent'],
     ['ready', 'sent'],
     ['ready', 'failed'],
-    ['ready', 'held'], // its target lost its address while it waited to be sent
     ['held', 'ready'],
     ['held', 'dropped'],
   ];
@@ -52,5 +52,21 @@ describe('the letter state machine', () => {
     for (const done of ['sent', 'expired', 'self_sent', 'dropped', 'failed'] as const) {
       expect(allowedTransitions[done]).toEqual([]);
     }
+  });
+
+  describe('a letter that travels in a hand-in pack', () => {
+    it('goes back from sent to ready when its pack is undone, and only a pack letter does', () => {
+      expect(transition('sent', 'ready', 'post')).toBe('ready');
+      expect(canTransition('sent', 'ready', 'email')).toBe(false);
+      expect(canTransition('sent', 'ready', 'self')).toBe(false);
+      expect(canTransition('sent', 'ready')).toBe(false);
+      expect(() => transition('sent', 'ready', 'email')).toThrow(IllegalTransitionError);
+    });
+
+    it('makes the moves every letter makes (confirmed, held, handed in), and no others', () => {
+      for (const [from, to] of allowed) expect(canTransition(from, to, 'post')).toBe(true);
+      const extra = refused.filter(([from, to]) => canTransition(from, to, 'post'));
+      expect(extra).toEqual([['sent', 'ready']]);
+    });
   });
 });

@@ -9,7 +9,7 @@ import type { Lang } from '../../i18n/i18n';
 import { outboxErasureRepository } from '../../mail/outboxErasureRepository';
 import type { PetitionsRepository } from '../../petitions/petitionsRepository';
 import { lettersPrivacyRepository } from '../../letters/lettersPrivacyRepository';
-import { NoAddressError, type LettersService } from '../../letters/lettersService';
+import type { LettersService } from '../../letters/lettersService';
 
 /** How the audit log names a letter (the subject of a release or a drop). */
 export const letterRef = (id: number) => `letter #${id}`;
@@ -86,14 +86,14 @@ export function registerLettersDashboard(
 }
 
 /**
- * Held letters (near-duplicates of many others, or a target that lost its address) wait for an
- * organiser: release sends them as a confirmation would, drop means they are never sent.
+ * Held letters (near-duplicates of many others) wait for an organiser: release sends them as a
+ * confirmation would (by email, or in the target's next hand-in pack), drop means they are never sent.
  */
 export function lettersAdminRoutes(deps: { letters: LettersService; audit: AuditLog; render: AdminRender }): Router {
   const { letters, audit, render } = deps;
   const router = Router();
 
-  async function showHeld(req: Request, res: Response, error?: { key: string; target: string }) {
+  async function showHeld(req: Request, res: Response) {
     const held = await letters.held();
     // The list shows writers' names and own words: reading it is in the audit log, as the CLI's --held is.
     await audit.record({
@@ -101,19 +101,12 @@ export function lettersAdminRoutes(deps: { letters: LettersService; audit: Audit
       action: 'letters.held',
       details: { count: held.length },
     });
-    render(
-      req,
-      res,
-      'letters-held',
-      {
-        titleKey: 'letters.admin.heldTitle',
-        section: 'letters',
-        letters: held.map((l) => ({ ...l, createdAt: new Date(l.createdAt).toISOString().slice(0, 16) })),
-        lang: res.locals.lang as Lang,
-        error,
-      },
-      error ? 409 : 200,
-    );
+    render(req, res, 'letters-held', {
+      titleKey: 'letters.admin.heldTitle',
+      section: 'letters',
+      letters: held.map((l) => ({ ...l, createdAt: new Date(l.createdAt).toISOString().slice(0, 16) })),
+      lang: res.locals.lang as Lang,
+    });
   }
 
   router.get('/letters/held', requireRole('viewer'), (req, res) => showHeld(req, res));
@@ -124,15 +117,8 @@ export function lettersAdminRoutes(deps: { letters: LettersService; audit: Audit
       const held = (await letters.held()).find((l) => l.id === id);
       // Only held letters move from here: anything else was already decided.
       if (held) {
-        let state;
-        try {
-          state = action === 'release' ? await letters.release(id) : await letters.drop(id);
-        } catch (error) {
-          // Its target has no address (any more): say so; the letter stays held.
-          if (error instanceof NoAddressError)
-            return showHeld(req, res, { key: 'letters.admin.releaseNoAddress', target: error.target });
-          throw error;
-        }
+        // A released letter whose target has no address (any more) joins its next hand-in pack.
+        const state = action === 'release' ? await letters.release(id) : await letters.drop(id);
         await audit.record({
           organiserId: currentOrganiser(res)?.id ?? null,
           action: `letters.${action}`,
