@@ -57,6 +57,28 @@ const routes: RouteCase[] = [
   { method: 'GET', pattern: '/letters/held', path: '/admin/letters/held', role: 'viewer' },
   { method: 'POST', pattern: '/letters/:id/release', path: '/admin/letters/1/release', role: 'organiser' },
   { method: 'POST', pattern: '/letters/:id/drop', path: '/admin/letters/1/drop', role: 'organiser' },
+  { method: 'GET', pattern: '/updates', path: '/admin/updates', role: 'viewer' },
+  { method: 'GET', pattern: '/updates/:slug/new', path: '/admin/updates/fund-defence-fairly/new', role: 'organiser' },
+  // Empty forms: an allowed role gets the form back with its messages (400).
+  {
+    method: 'POST',
+    pattern: '/updates/:slug/preview',
+    path: '/admin/updates/fund-defence-fairly/preview',
+    role: 'organiser',
+  },
+  {
+    method: 'POST',
+    pattern: '/updates/:slug/test',
+    path: '/admin/updates/fund-defence-fairly/test',
+    role: 'organiser',
+  },
+  {
+    method: 'POST',
+    pattern: '/updates/:slug/send',
+    path: '/admin/updates/fund-defence-fairly/send',
+    role: 'organiser',
+  },
+  { method: 'GET', pattern: '/updates/:slug/:id', path: '/admin/updates/fund-defence-fairly/UPDATE', role: 'viewer' },
   // Exports carry personal data in bulk: organisers only.
   { method: 'GET', pattern: '/exports', path: '/admin/exports', role: 'organiser' },
   {
@@ -80,6 +102,7 @@ describe('who may use which console route', () => {
   const agents = {} as Record<Role, TestAgent>;
   const tokens = {} as Record<Role, string>;
   let spareAccount: number;
+  let update: number;
 
   beforeAll(async () => {
     t = await createTestApp({ smtp: false });
@@ -90,11 +113,21 @@ describe('who may use which console route', () => {
       tokens[role] = await consoleToken(agents[role]);
     }
     spareAccount = await createAccount(t.services, 'spare@example.org', 'viewer');
+    const petition = await t.services.petitions.findPetition('fund-defence-fairly', 'en');
+    const draft = {
+      petitionId: petition!.id,
+      subjectEn: 'News',
+      bodyEn: 'Hi',
+      subjectFr: '',
+      bodyFr: '',
+      countries: [],
+    };
+    update = (await t.services.updates.send(draft, t.services.updates.newKey(), null)).id;
   });
   afterAll(() => t.close());
 
   const send = (agent: TestAgent, route: RouteCase, token?: string) => {
-    const path = route.path.replace('ACCOUNT', String(spareAccount));
+    const path = route.path.replace('ACCOUNT', String(spareAccount)).replace('UPDATE', String(update));
     if (route.method === 'GET') return agent.get(path);
     return agent
       .post(path)
