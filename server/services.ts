@@ -16,6 +16,8 @@ import {
   registerLettersRetention,
 } from './console/letters/lettersAdmin';
 import { createDeliveryService } from './delivery/deliveryService';
+import { createPacksService } from './packs/packsService';
+import type { RenderPackPdf } from './packs/packPdfRenderer';
 import { createMailTransport, type MailTransport } from './mail/mailer';
 import { createMailRenderer } from './mail/mailRenderer';
 import { createOutbox } from './mail/outbox';
@@ -46,6 +48,8 @@ export async function createServices(
     transport?: MailTransport;
     /** The one clock every service reads the time from (tests pass their own to let time pass). */
     clock?: () => number;
+    /** The hand-in packs' PDF renderer (default: server/packs/packPdf.ts, loaded when first needed). */
+    renderPackPdf?: RenderPackPdf;
   } = {},
 ) {
   const clock = options.clock ?? Date.now;
@@ -76,6 +80,15 @@ export async function createServices(
     baseUrl: config.baseUrl,
     settings: config.delivery,
     clock,
+  });
+  // Hand-in packs: the postal batches the planner makes due, printed and recorded as handed in.
+  const packs = createPacksService({
+    store,
+    petitions: petitionsRepo,
+    outbox,
+    config,
+    clock,
+    renderPdf: options.renderPackPdf,
   });
   const transport = options.transport ?? createMailTransport(config);
   const ops = opsRepository(store);
@@ -139,6 +152,7 @@ export async function createServices(
     signatures,
     admin,
     delivery,
+    packs,
     /**
      * Starts the background work: the outbox sender, retention, the letters' sweep, and the digest
      * scheduler (in the server unless DELIVERY_IN_SERVER=false; always in `npm run worker`).

@@ -2,7 +2,9 @@
  * A letter's life (SECURITY.md 4). Nothing is sent before its owner confirms; a confirmed letter is
  * `ready` (queued in the outbox) or `held` for review when its words are near-duplicates of many
  * others; the outbox marks it `sent` or `failed`. A letter to a target without an address is sent by
- * the supporter, who tells us (`self_sent`). Unconfirmed letters expire after 7 days.
+ * the supporter, who tells us (`self_sent`). A letter that travels by post (`delivery = 'post'`) stays
+ * `ready` until the hand-in pack it joined is recorded as handed in, then is `sent` (and `ready` again
+ * if that record is taken back within 24 hours). Unconfirmed letters expire after 7 days.
  */
 export const letterStates = ['pending', 'ready', 'sent', 'failed', 'expired', 'held', 'self_sent', 'dropped'] as const;
 export type LetterState = (typeof letterStates)[number];
@@ -13,7 +15,8 @@ export const allowedTransitions: Readonly<Record<LetterState, readonly LetterSta
   // held: the target lost its address while the letter waited to be sent.
   ready: ['sent', 'failed', 'held'],
   held: ['ready', 'dropped'],
-  sent: [],
+  // back to ready: a hand-in pack's record taken back within its 24 hours (post letters only).
+  sent: ['ready'],
   failed: [],
   expired: [],
   self_sent: [],

@@ -10,6 +10,10 @@ export interface QueuedMail {
   template: string;
   params: Record<string, unknown>;
   locale: Lang;
+  /** Not sent before this time (epoch ms): a mail that may still be taken back until then. */
+  notBefore?: number;
+  /** A Message-ID of the caller's making (unique, `<…@…>`), to find the mail again; a new one otherwise. */
+  messageId?: string;
 }
 
 export type Outbox = ReturnType<typeof createOutbox>;
@@ -22,8 +26,9 @@ export function createOutbox(mailFrom: string, clock: () => number = Date.now) {
     template: mail.template,
     params: mail.params,
     locale: mail.locale,
-    messageId: newMessageId(mailFrom),
+    messageId: mail.messageId ?? newMessageId(mailFrom),
     now: clock(),
+    notBefore: mail.notBefore,
   });
   return {
     /** Queues `mail` in the transaction `tx` that causes it: sent only if that transaction commits. */

@@ -26,6 +26,8 @@ export interface NewOutboxRow {
   locale: string;
   messageId: string;
   now: number;
+  /** When it may first be sent (default: now). */
+  notBefore?: number;
 }
 
 interface RawRow {
@@ -64,25 +66,31 @@ export interface Claim {
   rows: OutboxRow[];
 }
 
-const insertRow = prepared((qb, p: Params<Omit<NewOutboxRow, 'params'> & { params: string }>) =>
-  qb
-    .insertInto('outbox')
-    .values({
-      kind: p.kind,
-      recipient: p.recipient,
-      template: p.template,
-      params: p.params,
-      locale: p.locale,
-      message_id: p.messageId,
-      next_attempt_at: p.now,
-      created_at: p.now,
-    })
-    .returning('id'),
+const insertRow = prepared(
+  (qb, p: Params<Omit<NewOutboxRow, 'params' | 'notBefore'> & { params: string; notBefore: number }>) =>
+    qb
+      .insertInto('outbox')
+      .values({
+        kind: p.kind,
+        recipient: p.recipient,
+        template: p.template,
+        params: p.params,
+        locale: p.locale,
+        message_id: p.messageId,
+        next_attempt_at: p.notBefore,
+        created_at: p.now,
+      })
+      .returning('id'),
 );
 
 /** Writes a mail to send in the caller's transaction (`tx`): the one way mail is queued. */
 export async function insertOutboxRow(tx: Executor, row: NewOutboxRow): Promise<number> {
-  const inserted = await tx.first(insertRow, { ...row, params: JSON.stringify(row.params) });
+  const { notBefore, ...rest } = row;
+  const inserted = await tx.first(insertRow, {
+    ...rest,
+    params: JSON.stringify(row.params),
+    notBefore: notBefore ?? row.now,
+  });
   return Number(inserted!.id);
 }
 

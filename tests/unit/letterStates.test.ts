@@ -17,6 +17,7 @@ describe('the letter state machine', () => {
     ['ready', 'held'], // its target lost its address while it waited to be sent
     ['held', 'ready'],
     ['held', 'dropped'],
+    ['sent', 'ready'], // a hand-in pack's record taken back within 24 hours (post letters only)
   ];
   const key = ([from, to]: [LetterState, LetterState]) => `${from}>${to}`;
 
@@ -48,9 +49,10 @@ describe('the letter state machine', () => {
     }
   });
 
-  it('never lets a sent, expired, self-sent or dropped letter move again', () => {
-    for (const done of ['sent', 'expired', 'self_sent', 'dropped', 'failed'] as const) {
+  it('never lets an expired, self-sent, dropped or failed letter move again, and a sent one only back to ready', () => {
+    for (const done of ['expired', 'self_sent', 'dropped', 'failed'] as const) {
       expect(allowedTransitions[done]).toEqual([]);
     }
+    expect(allowedTransitions.sent).toEqual(['ready']);
   });
 });
