@@ -15,6 +15,7 @@ import { localeMiddleware } from './i18n/localeMiddleware';
 import type { OutboxSender } from './mail/outboxSender';
 import { letterBodyParser, lettersRoutes } from './letters/lettersRoutes';
 import type { LettersService } from './letters/lettersService';
+import type { PacksService } from './packs/packsService';
 import { redactPath, type Logger } from './logger';
 import { createPetitionView } from './petitions/petitionView';
 import { petitionsRoutes } from './petitions/petitionsRoutes';
@@ -36,6 +37,8 @@ export interface AppDeps {
   i18n: i18n;
   sender?: OutboxSender;
   letters: LettersService;
+  /** Hand-in packs for the console, when the app has them. */
+  packs?: PacksService;
   readiness: () => Promise<Readiness>;
   metrics: Metrics;
 }

@@ -5,6 +5,7 @@ import { csrfSync } from 'csrf-sync';
 import type { Config } from '../config';
 import { consoleRoutes } from '../console/consoleRoutes';
 import type { LettersService } from '../letters/lettersService';
+import type { PacksService } from '../packs/packsService';
 import type { OutboxSender } from '../mail/outboxSender';
 import { createCsrf } from '../http/csrf';
 import type { Render } from '../http/render';
@@ -33,6 +34,8 @@ export function adminRoutes(deps: {
   sender?: OutboxSender;
   /** Held letters to release or drop, when the app has letters. */
   letters?: LettersService;
+  /** Hand-in packs to download and record, when the app has them. */
+  packs?: PacksService;
 }): Router {
   const { admin, petitions, config } = deps;
   const production = config.env === 'production';
@@ -99,6 +102,7 @@ export function adminRoutes(deps: {
       i18n: deps.i18n,
       sender: deps.sender,
       letters: deps.letters,
+      packs: deps.packs,
     }),
   );
   router.use(auditRefusals(admin.audit));

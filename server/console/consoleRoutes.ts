@@ -4,6 +4,8 @@ import type { AdminServices } from '../admin/adminServices';
 import type { AdminRender } from '../admin/adminRender';
 import type { Config } from '../config';
 import type { LettersService } from '../letters/lettersService';
+import type { PacksService } from '../packs/packsService';
+import { packsRoutes } from './packs/packsRoutes';
 import type { OutboxSender } from '../mail/outboxSender';
 import type { PetitionsService } from '../petitions/petitionsService';
 import { accountsRoutes } from './accounts/accountsRoutes';
@@ -30,6 +32,8 @@ export function consoleRoutes(deps: {
   sender?: OutboxSender;
   /** Held letters to release or drop, when the app has letters. */
   letters?: LettersService;
+  /** Hand-in packs to download and record, when the app has them. */
+  packs?: PacksService;
 }): Router {
   const { admin, petitions, config, render } = deps;
   const router = Router();
@@ -60,5 +64,6 @@ export function consoleRoutes(deps: {
   router.use(accountsRoutes({ ...common, accounts: admin.accounts, i18n: deps.i18n }));
   if (deps.sender) router.use(deliveryAdminRoutes({ ...common, sender: deps.sender }));
   if (deps.letters) router.use(lettersAdminRoutes({ ...common, letters: deps.letters }));
+  if (deps.packs) router.use(packsRoutes({ ...common, packs: deps.packs }));
   return router;
 }

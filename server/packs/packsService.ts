@@ -11,7 +11,7 @@ import { signToken } from '../security/tokens';
 import { transition } from '../letters/letterStates';
 import type { PackDocument, PackLetter, PackSigner } from './packDocument';
 import type { HandIn } from './packForm';
-import { loadPackPdf, type RenderPackPdf } from './packPdfRenderer';
+import { loadPackPdf, PackPdfUnavailable, type RenderPackPdf } from './packPdfRenderer';
 import { packsRepository, type PackRow, type PacksRepository } from './packsRepository';
 
 /** A recorded pack can be taken back for this long; its letters' writers are mailed once it has passed. */
@@ -207,6 +207,8 @@ export function createPacksService(deps: {
       }
       return [...out.values()];
     },
+    /** The time as the service sees it (a record's day may not be after it). */
+    now: clock,
     list: () => repo.list(),
     find: (id: number) => repo.find(id),
     document,
@@ -219,6 +221,17 @@ export function createPacksService(deps: {
       });
       if (pack.state === 'queued' && sha !== pack.csvSha256) await repo.setRendered(pack.id, sha, n);
       return sha;
+    },
+    /** Whether this build can make a pack's PDF (server/packs/packPdf.ts is there). */
+    async pdfAvailable(): Promise<boolean> {
+      if (deps.renderPdf) return true;
+      return loadPackPdf().then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof PackPdfUnavailable) return false;
+          throw error;
+        },
+      );
     },
     /** Writes the pack's PDF to `out`; undefined when there is no such pack. */
     async writePdf(batchId: number, out: NodeJS.WritableStream): Promise<{ pages: number } | undefined> {
