@@ -25,7 +25,8 @@ export function loadPackPdf(): Promise<RenderPackPdf> {
       return mod.renderPackPdf;
     } catch (error) {
       const code = (error as { code?: unknown } | null)?.code;
-      if (code === 'MODULE_NOT_FOUND' && String((error as Error).message).includes(modulePath)) {
+      const missing = code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND';
+      if (missing && String((error as Error).message).includes('packPdf')) {
         throw new PackPdfUnavailable();
       }
       throw error;
