@@ -51,5 +51,9 @@ module.exports = {
     '<rootDir>/tests/integration/signing.test.ts',
     '<rootDir>/tests/integration/letters.test.ts',
     '<rootDir>/tests/integration/delivery.test.ts',
+    '<rootDir>/tests/integration/packs.test.ts',
+    '<rootDir>/tests/integration/packs-console.test.ts',
+    '<rootDir>/tests/integration/packsCli.test.ts',
+    '<rootDir>/tests/integration/packsProperty.test.ts',
   ],
 };
