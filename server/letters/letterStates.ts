@@ -23,6 +23,14 @@ export const allowedTransitions: Readonly<Record<LetterState, readonly LetterSta
   dropped: [],
 };
 
+/**
+ * Where a letter's life ends (what retention waits for): the states it never leaves, and `sent`,
+ * which a post letter leaves only when its pack's record is taken back within 24 hours.
+ */
+export const finalStates: readonly LetterState[] = letterStates.filter(
+  (state) => state === 'sent' || allowedTransitions[state].length === 0,
+);
+
 export class IllegalTransitionError extends Error {
   constructor(
     readonly from: LetterState,

@@ -2,6 +2,7 @@ import type TestAgent from 'supertest/lib/agent';
 import { adminRoutes } from '../../server/admin/adminRoutes';
 import type { Role } from '../../server/admin/roles';
 import { consoleToken, createAccount, login } from '../helpers/admin';
+import { addValidatedSignaturesTo } from '../helpers/factories';
 import { createTestApp, type TestApp } from '../helpers/testApp';
 
 interface RouteCase {
@@ -57,6 +58,12 @@ const routes: RouteCase[] = [
   { method: 'GET', pattern: '/letters/held', path: '/admin/letters/held', role: 'viewer' },
   { method: 'POST', pattern: '/letters/:id/release', path: '/admin/letters/1/release', role: 'organiser' },
   { method: 'POST', pattern: '/letters/:id/drop', path: '/admin/letters/1/drop', role: 'organiser' },
+  // Everyone sees which packs are due; their downloads carry signers' names (organisers, as exports).
+  { method: 'GET', pattern: '/packs', path: '/admin/packs', role: 'viewer' },
+  { method: 'GET', pattern: '/packs/:id/csv', path: '/admin/packs/1/csv', role: 'organiser' },
+  { method: 'GET', pattern: '/packs/:id/pdf', path: '/admin/packs/1/pdf', role: 'organiser' },
+  { method: 'POST', pattern: '/packs/:id/record', path: '/admin/packs/1/record', role: 'organiser' },
+  { method: 'POST', pattern: '/packs/:id/undo', path: '/admin/packs/1/undo', role: 'organiser' },
   // Exports carry personal data in bulk: organisers only.
   { method: 'GET', pattern: '/exports', path: '/admin/exports', role: 'organiser' },
   {
@@ -90,6 +97,9 @@ describe('who may use which console route', () => {
       tokens[role] = await consoleToken(agents[role]);
     }
     spareAccount = await createAccount(t.services, 'spare@example.org', 'viewer');
+    // Pack 1: a German signer, whose delegation has no email, planned into a hand-in pack.
+    await addValidatedSignaturesTo(t.services.store, 'fund-defence-fairly', [{ name: 'Gerda', country: 'DE' }]);
+    await t.services.delivery.plan(true);
   });
   afterAll(() => t.close());
 

@@ -1,5 +1,6 @@
 import {
   allowedTransitions,
+  finalStates,
   IllegalTransitionError,
   letterStates,
   transition,
@@ -54,5 +55,9 @@ describe('the letter state machine', () => {
       expect(allowedTransitions[done]).toEqual([]);
     }
     expect(allowedTransitions.sent).toEqual(['ready']);
+  });
+
+  it('ends a letter’s life (for retention) in the states it never leaves, and in sent', () => {
+    expect([...finalStates].sort()).toEqual(['dropped', 'expired', 'failed', 'self_sent', 'sent']);
   });
 });
