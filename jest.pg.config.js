@@ -55,5 +55,9 @@ module.exports = {
     '<rootDir>/tests/integration/letters.test.ts',
     '<rootDir>/tests/integration/delivery.test.ts',
     '<rootDir>/tests/integration/letters-by-post.test.ts',
+    '<rootDir>/tests/integration/packs.test.ts',
+    '<rootDir>/tests/integration/packs-console.test.ts',
+    '<rootDir>/tests/integration/packsCli.test.ts',
+    '<rootDir>/tests/integration/packsProperty.test.ts',
   ],
 };

@@ -16,6 +16,7 @@ import type { OutboxSender } from './mail/outboxSender';
 import { letterBodyParser, lettersRoutes } from './letters/lettersRoutes';
 import { updateBodyParser } from './console/updates/updatesRoutes';
 import type { LettersService } from './letters/lettersService';
+import type { PacksService } from './packs/packsService';
 import { redactPath, type Logger } from './logger';
 import { createPetitionView } from './petitions/petitionView';
 import { petitionsRoutes } from './petitions/petitionsRoutes';
@@ -40,6 +41,8 @@ export interface AppDeps {
   i18n: i18n;
   sender?: OutboxSender;
   letters: LettersService;
+  /** Hand-in packs for the console, when the app has them. */
+  packs?: PacksService;
   readiness: () => Promise<Readiness>;
   metrics: Metrics;
   store: Executor;
@@ -106,7 +109,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(letterBodyParser);
-  app.use(updateBodyParser); // so may campaign updates // letters may be 20,000 characters: a larger limit on those forms only
+  app.use(updateBodyParser); // so may campaign updates
   app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 30 }));
   app.use(cookieParser());
   app.use(localeMiddleware(production));

@@ -17,6 +17,8 @@ import {
 } from './console/letters/lettersAdmin';
 import { createUpdatesService } from './updates/updatesService';
 import { createDeliveryService } from './delivery/deliveryService';
+import { createPacksService } from './packs/packsService';
+import type { RenderPackPdf } from './packs/packPdfRenderer';
 import { createMailTransport, type MailTransport } from './mail/mailer';
 import { createMailRenderer } from './mail/mailRenderer';
 import { createOutbox } from './mail/outbox';
@@ -47,6 +49,8 @@ export async function createServices(
     transport?: MailTransport;
     /** The one clock every service reads the time from (tests pass their own to let time pass). */
     clock?: () => number;
+    /** The hand-in packs' PDF renderer (default: server/packs/packPdf.ts, loaded when first needed). */
+    renderPackPdf?: RenderPackPdf;
   } = {},
 ) {
   const clock = options.clock ?? Date.now;
@@ -131,6 +135,16 @@ export async function createServices(
     rateLimiter: config.shared ? databaseRateLimiter('letters', config.letters.rateLimits) : undefined,
     clock,
   });
+  // Hand-in packs: the postal batches the planner makes due, printed and recorded as handed in.
+  const packs = createPacksService({
+    store,
+    petitions: petitionsRepo,
+    outbox,
+    config,
+    clock,
+    renderPdf: options.renderPackPdf,
+    letters,
+  });
   // A letter becomes sent in the very transaction that records the relay's acceptance; letter mail
   // refers to the letter's text, loaded when it is sent.
   for (const [kind, hook] of Object.entries(letters.outboxHooks)) sender.on(kind, hook);
@@ -158,6 +172,7 @@ export async function createServices(
     signatures,
     admin,
     delivery,
+    packs,
     /**
      * Starts the background work: the outbox sender, retention, the letters' sweep, and the digest
      * scheduler (in the server unless DELIVERY_IN_SERVER=false; always in `npm run worker`).

@@ -6,6 +6,7 @@ import type { Config } from '../config';
 import { consoleRoutes } from '../console/consoleRoutes';
 import type { UpdatesService } from '../updates/updatesService';
 import type { LettersService } from '../letters/lettersService';
+import type { PacksService } from '../packs/packsService';
 import type { OutboxSender } from '../mail/outboxSender';
 import { createCsrf } from '../http/csrf';
 import type { Render } from '../http/render';
@@ -36,6 +37,8 @@ export function adminRoutes(deps: {
   letters?: LettersService;
   /** Campaign updates to write and send, when the app sends mail. */
   updates?: UpdatesService;
+  /** Hand-in packs to download and record, when the app has them. */
+  packs?: PacksService;
 }): Router {
   const { admin, petitions, config } = deps;
   const production = config.env === 'production';
@@ -103,6 +106,7 @@ export function adminRoutes(deps: {
       sender: deps.sender,
       letters: deps.letters,
       updates: deps.updates,
+      packs: deps.packs,
     }),
   );
   router.use(auditRefusals(admin.audit));

@@ -4,6 +4,8 @@ import type { AdminServices } from '../admin/adminServices';
 import type { AdminRender } from '../admin/adminRender';
 import type { Config } from '../config';
 import type { LettersService } from '../letters/lettersService';
+import type { PacksService } from '../packs/packsService';
+import { packsRoutes } from './packs/packsRoutes';
 import type { OutboxSender } from '../mail/outboxSender';
 import type { PetitionsService } from '../petitions/petitionsService';
 import { accountsRoutes } from './accounts/accountsRoutes';
@@ -34,6 +36,8 @@ export function consoleRoutes(deps: {
   letters?: LettersService;
   /** Campaign updates to write and send. */
   updates?: UpdatesService;
+  /** Hand-in packs to download and record, when the app has them. */
+  packs?: PacksService;
 }): Router {
   const { admin, petitions, config, render } = deps;
   const router = Router();
@@ -65,5 +69,6 @@ export function consoleRoutes(deps: {
   if (deps.sender) router.use(deliveryAdminRoutes({ ...common, sender: deps.sender }));
   if (deps.letters) router.use(lettersAdminRoutes({ ...common, letters: deps.letters }));
   if (deps.updates) router.use(updatesRoutes({ ...common, updates: deps.updates, petitions }));
+  if (deps.packs) router.use(packsRoutes({ ...common, packs: deps.packs }));
   return router;
 }

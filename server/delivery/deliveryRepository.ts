@@ -2,15 +2,23 @@ import { sql } from 'kysely';
 import { prepared, type Executor, type Params } from '../db/store';
 
 export type BatchState = 'queued' | 'sent' | 'failed' | 'dead';
+export type Channel = 'email' | 'post';
 
 /** Signatures not yet in a batch for a target, grouped by petition × target. */
 export interface PendingGroup {
   petitionId: number;
   targetId: number;
   targetEmail: string | null;
-  /** How many wait. */
+  /** Where a hand-in pack goes (null: none known), and whether the target wants paper even with an email. */
+  targetPostal: string | null;
+  forcePost: boolean;
+  /** How many signatures wait (0 when only letters do). */
   count: number;
-  oldestValidatedAt: number;
+  /** When the oldest waiting signature was validated (null when none waits). */
+  oldestValidatedAt: number | null;
+  /** Confirmed letters that travel by post and wait for this target's next pack for this petition. */
+  letters: number;
+  oldestLetterAt: number | null;
 }
 
 export interface Batch {
@@ -18,7 +26,9 @@ export interface Batch {
   petitionId: number;
   targetId: number;
   state: BatchState;
+  channel: Channel;
   signatureCount: number;
+  letterCount: number;
   runningTotal: number;
   messageId: string | null;
   csvSha256: string | null;
@@ -41,10 +51,14 @@ export interface BatchStatus {
   country: string;
   petition: string;
   signatures: number;
+  letters: number;
+  channel: Channel;
   state: BatchState;
   attempts: number;
   lastError: string | null;
   createdAt: number;
+  /** The day a pack was handed in or posted, as recorded (null for digests and packs not yet recorded). */
+  handedInAt: number | null;
 }
 
 export interface DigestTarget {
@@ -81,7 +95,26 @@ const groups = prepared(
      FROM (${unbatchedPairs}) pairs
      GROUP BY petition_id, target_id ORDER BY petition_id, target_id`,
 );
-const targetEmails = prepared((qb) => qb.selectFrom('targets').select(['id', 'email']));
+/**
+ * The petition a post letter travels with: the first open petition (by id) of the letter's demand.
+ * A letter whose demand has no open petition waits.
+ */
+const letterPetition = sql`(SELECT min(lp.id) FROM petitions lp WHERE lp.demand_id = l.demand_id AND lp.state = 'open')`;
+/** Confirmed letters that travel by post and are in no pack yet. */
+const waitingLetters = sql`FROM letters l
+  WHERE l.delivery = 'post' AND l.state = 'ready'
+    AND NOT EXISTS (SELECT 1 FROM batch_letters bl WHERE bl.letter_id = l.id)`;
+const letterGroups = prepared(
+  () =>
+    sql<{ petitionId: number; targetId: number; count: number; oldest: number }>`SELECT petition_id AS "petitionId",
+       target_id AS "targetId", count(*) AS count, min(confirmed_at) AS oldest
+     FROM (SELECT ${letterPetition} AS petition_id, l.target_id, l.confirmed_at ${waitingLetters}) w
+     WHERE petition_id IS NOT NULL
+     GROUP BY petition_id, target_id`,
+);
+const targetChannels = prepared((qb) =>
+  qb.selectFrom('targets').select(['id', 'email', 'postal_address as postal', 'force_post as forcePost']),
+);
 const previousTotal = prepared((qb, p: Params<{ petitionId: number; targetId: number }>) =>
   qb
     .selectFrom('batches')
@@ -89,12 +122,13 @@ const previousTotal = prepared((qb, p: Params<{ petitionId: number; targetId: nu
     .where('petition_id', '=', p.petitionId)
     .where('target_id', '=', p.targetId),
 );
-const insertBatch = prepared((qb, p: Params<{ petitionId: number; targetId: number; now: number }>) =>
+const insertBatch = prepared((qb, p: Params<{ petitionId: number; targetId: number; now: number; channel: Channel }>) =>
   qb
     .insertInto('batches')
     .values({
       petition_id: p.petitionId,
       target_id: p.targetId,
+      channel: p.channel,
       signature_count: 0,
       running_total: 0,
       created_at: p.now,
@@ -115,6 +149,20 @@ const insertMembers = prepared(
      ORDER BY signature_id LIMIT ${p.limit}
      ON CONFLICT DO NOTHING`,
 );
+/** The waiting post letters of this target that travel with this petition join the pack. */
+const attachLetters = prepared(
+  (_qb, p: Params<{ petitionId: number; targetId: number; batchId: number }>) =>
+    sql`INSERT INTO batch_letters (letter_id, batch_id)
+     SELECT l.id, CAST(${p.batchId} AS BIGINT) ${waitingLetters}
+       AND l.target_id = ${p.targetId} AND ${letterPetition} = ${p.petitionId}
+     ON CONFLICT DO NOTHING`,
+);
+const sealPack = prepared((qb, p: Params<{ batchId: number; count: number; letters: number; total: number }>) =>
+  qb
+    .updateTable('batches')
+    .set({ signature_count: p.count, letter_count: p.letters, running_total: p.total })
+    .where('id', '=', p.batchId),
+);
 const dropBatch = prepared((qb, p: Params<{ batchId: number }>) =>
   qb.deleteFrom('batches').where('id', '=', p.batchId),
 );
@@ -127,8 +175,8 @@ const sealBatch = prepared(
 );
 const byId = prepared(
   (_qb, p: Params<{ id: number }>) =>
-    sql<Batch>`SELECT id, petition_id AS "petitionId", target_id AS "targetId", state,
-       signature_count AS "signatureCount", running_total AS "runningTotal", message_id AS "messageId",
+    sql<Batch>`SELECT id, petition_id AS "petitionId", target_id AS "targetId", state, channel,
+       signature_count AS "signatureCount", letter_count AS "letterCount", running_total AS "runningTotal", message_id AS "messageId",
        csv_sha256 AS "csvSha256", created_at AS "createdAt", sent_at AS "sentAt"
      FROM batches WHERE id = ${p.id}`,
 );
@@ -187,19 +235,41 @@ export function deliveryRepository(db: Executor) {
         sql<{ target: string; country: string; count: number }>`SELECT t.name AS target,
            t.country_code AS country, count(*) AS count
          FROM (${unbatchedPairs}) p JOIN targets t ON t.id = p.target_id
-         WHERE (t.email IS NULL OR t.email = '') ${onePetition}
+         WHERE coalesce(trim(t.email), '') = '' AND coalesce(trim(t.postal_address), '') = '' ${onePetition}
          GROUP BY t.id ORDER BY t.country_code`,
       );
     },
+    /** What waits, per petition × target: signatures, and letters that travel by post. */
     async pendingGroups(): Promise<PendingGroup[]> {
-      const emails = new Map((await db.all(targetEmails)).map((t) => [Number(t.id), t.email]));
-      return (await db.all(groups)).map((g) => ({
-        petitionId: g.petitionId,
-        targetId: g.targetId,
-        targetEmail: emails.get(g.targetId) ?? null,
-        count: g.count,
-        oldestValidatedAt: g.oldest,
-      }));
+      const targets = new Map((await db.all(targetChannels)).map((t) => [Number(t.id), t]));
+      const byKey = new Map<string, PendingGroup>();
+      const group = (petitionId: number, targetId: number): PendingGroup => {
+        const key = `${petitionId}:${targetId}`;
+        let g = byKey.get(key);
+        if (!g) {
+          const t = targets.get(targetId);
+          g = {
+            petitionId,
+            targetId,
+            targetEmail: t?.email ?? null,
+            targetPostal: t?.postal ?? null,
+            forcePost: t?.forcePost === 1,
+            count: 0,
+            oldestValidatedAt: null,
+            letters: 0,
+            oldestLetterAt: null,
+          };
+          byKey.set(key, g);
+        }
+        return g;
+      };
+      for (const s of await db.all(groups)) {
+        Object.assign(group(s.petitionId, s.targetId), { count: s.count, oldestValidatedAt: s.oldest });
+      }
+      for (const l of await db.all(letterGroups)) {
+        Object.assign(group(Number(l.petitionId), l.targetId), { letters: l.count, oldestLetterAt: l.oldest });
+      }
+      return [...byKey.values()].sort((a, b) => a.petitionId - b.petitionId || a.targetId - b.targetId);
     },
     /**
      * Creates a batch of the first `limit` signatures that wait for a petition × target, in the
@@ -214,11 +284,36 @@ export function deliveryRepository(db: Executor) {
       limit: number,
       now: number,
     ): Promise<{ batchId: number; count: number } | null> {
-      const batchId = Number((await db.first(insertBatch, { petitionId, targetId, now }))!.id);
+      const batchId = Number((await db.first(insertBatch, { petitionId, targetId, now, channel: 'email' }))!.id);
       const count = await db.run(insertMembers, { petitionId, targetId, batchId, limit });
       if (count > 0) return { batchId, count };
       await db.run(dropBatch, { batchId });
       return null;
+    },
+    /**
+     * A hand-in pack: a postal batch of the first `limit` waiting signatures under the same target ×
+     * signature key as a digest (so a signature is in one batch per target whatever the channel),
+     * with the target's waiting post letters for this petition when `withLetters`. No outbox row: a
+     * queued pack is due to be printed and handed in. Sealed with its counts and running total; null
+     * when it would hold nothing.
+     */
+    async createPack(
+      petitionId: number,
+      targetId: number,
+      limit: number,
+      withLetters: boolean,
+      now: number,
+    ): Promise<{ batchId: number; count: number; letters: number } | null> {
+      const batchId = Number((await db.first(insertBatch, { petitionId, targetId, now, channel: 'post' }))!.id);
+      const count = limit > 0 ? await db.run(insertMembers, { petitionId, targetId, batchId, limit }) : 0;
+      const letters = withLetters ? await db.run(attachLetters, { petitionId, targetId, batchId }) : 0;
+      if (count === 0 && letters === 0) {
+        await db.run(dropBatch, { batchId });
+        return null;
+      }
+      const total = (await db.first(previousTotal, { petitionId, targetId }))!.total + count;
+      await db.run(sealPack, { batchId, count, letters, total });
+      return { batchId, count, letters };
     },
     async sealBatch(
       batchId: number,
@@ -265,8 +360,8 @@ export function deliveryRepository(db: Executor) {
       const onePetition = petitionId === null ? sql`` : sql`WHERE b.petition_id = ${petitionId}`;
       return db.all(
         sql<BatchStatus>`SELECT b.id, t.name AS target, t.country_code AS country, p.slug AS petition,
-           b.signature_count AS signatures, b.state, coalesce(o.attempts, 0) AS attempts,
-           o.last_error AS "lastError", b.created_at AS "createdAt"
+           b.signature_count AS signatures, b.letter_count AS letters, b.channel, b.state, coalesce(o.attempts, 0) AS attempts,
+           o.last_error AS "lastError", b.created_at AS "createdAt", b.handed_in_at AS "handedInAt"
          FROM batches b
          JOIN targets t ON t.id = b.target_id
          JOIN petitions p ON p.id = b.petition_id

@@ -9,7 +9,7 @@ import type { OutboxRow } from '../mail/outboxRepository';
 import type { PetitionsRepository } from '../petitions/petitionsRepository';
 import type { Views } from '../views/views';
 import { digestCsv } from './digest';
-import { deliveryRepository } from './deliveryRepository';
+import { deliveryRepository, type Channel, type DeliveryRepository, type PendingGroup } from './deliveryRepository';
 
 export interface DigestSettings {
   /** A digest goes out once this many new signatures wait for a target… */
@@ -21,14 +21,30 @@ export interface DigestSettings {
 }
 
 export interface PlanResult {
+  /** Digests queued (email batches), and the signatures they carry. */
   batches: number;
   signatures: number;
-  /** Signatures waiting for targets that have no address yet: they go once one is set. */
+  /** Hand-in packs made due (postal batches), and the signatures and letters they carry. */
+  packs: number;
+  packSignatures: number;
+  packLetters: number;
+  /** Signatures waiting for targets that have neither an email nor a postal address: they go once one is set. */
   awaitingAddress: number;
 }
 
+/**
+ * How a petition × target's signatures travel: by post when the target asks for paper or has no
+ * email (and has a postal address), by email when it has one, otherwise not yet.
+ */
+export function channelOf(group: Pick<PendingGroup, 'targetEmail' | 'targetPostal' | 'forcePost'>): Channel | null {
+  const email = Boolean(group.targetEmail?.trim());
+  const postal = Boolean(group.targetPostal?.trim());
+  if (postal && (group.forcePost || !email)) return 'post';
+  return email ? 'email' : null;
+}
+
 /** The language a target reads: French where it reads French and not English, else English. */
-function targetLang(languages: string): Lang {
+export function targetLang(languages: string): Lang {
   const list = languages.split(',');
   return list.includes('fr') && !list.includes('en') ? 'fr' : 'en';
 }
@@ -53,6 +69,31 @@ export function createDeliveryService(deps: {
   const rendered = new Map<number, { sha: string; count: number; total: number }>();
 
   /**
+   * Hand-in packs for a petition × target: the same N/T rules and the same target × signature key as
+   * digests, at most maxPerDigest signatures a pack; the waiting letters join the first.
+   */
+  async function planPacks(
+    batches: DeliveryRepository,
+    group: PendingGroup,
+    signatures: number,
+    now: number,
+    result: PlanResult,
+  ): Promise<void> {
+    let left = signatures;
+    let withLetters = group.letters > 0;
+    while (left > 0 || withLetters) {
+      const limit = Math.min(left, settings.maxPerDigest);
+      const pack = await batches.createPack(group.petitionId, group.targetId, limit, withLetters, now);
+      if (!pack) break; // another runner took them meanwhile
+      result.packs++;
+      result.packSignatures += pack.count;
+      result.packLetters += pack.letters;
+      left -= settings.maxPerDigest;
+      withLetters = false;
+    }
+  }
+
+  /**
    * Batches the signatures that are due and queues a digest for each batch, all in one transaction.
    * On SQLite it takes the write lock up front (IMMEDIATE): a second runner waits, then finds nothing
    * left to batch. On PostgreSQL two runners may plan at once: the batch_signatures key leaves each
@@ -62,14 +103,28 @@ export function createDeliveryService(deps: {
     store.transaction(async (tx) => {
       const batches = deliveryRepository(tx);
       const now = clock();
-      const result: PlanResult = { batches: 0, signatures: 0, awaitingAddress: 0 };
+      const result: PlanResult = {
+        batches: 0,
+        signatures: 0,
+        packs: 0,
+        packSignatures: 0,
+        packLetters: 0,
+        awaitingAddress: 0,
+      };
       for (const group of await batches.pendingGroups()) {
-        if (!group.targetEmail?.trim()) {
+        const channel = channelOf(group);
+        const oldest = Math.min(group.oldestValidatedAt ?? Infinity, group.oldestLetterAt ?? Infinity);
+        const due = force || group.count >= settings.size || now - oldest >= settings.maxWaitMs;
+        // Post letters travel in packs even once their target has an email (their writers were told
+        // so): for such a target the pack holds the letters only, and its signatures go by email below.
+        const packable = channel === 'post' || (group.letters > 0 && Boolean(group.targetPostal?.trim()));
+        if (due && packable) await planPacks(batches, group, channel === 'post' ? group.count : 0, now, result);
+        if (channel === 'post') continue;
+        if (channel === null) {
           result.awaitingAddress += group.count;
           continue;
         }
-        const due = force || group.count >= settings.size || now - group.oldestValidatedAt >= settings.maxWaitMs;
-        if (!due) continue;
+        if (!due || group.count === 0) continue;
         for (let left = group.count; left > 0; left -= settings.maxPerDigest) {
           const limit = Math.min(left, settings.maxPerDigest);
           const batch = await batches.createBatch(group.petitionId, group.targetId, limit, now);
@@ -77,7 +132,7 @@ export function createDeliveryService(deps: {
           const { batchId, count } = batch;
           const { id: outboxId, messageId } = await outbox.enqueue(tx, {
             kind: 'digest',
-            to: group.targetEmail,
+            to: group.targetEmail!,
             template: 'digest',
             locale: 'en',
             params: { batchId },

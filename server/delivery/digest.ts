@@ -14,14 +14,19 @@ export interface DigestCsv {
  * quoting, formula-safe, in a stable order so a re-sent digest carries the same bytes and checksum.
  */
 export function digestCsv(signers: BatchSigner[], countryName: (code: string) => string): DigestCsv {
-  let csv = csvRow(['name', 'postcode_or_town', 'country', 'date_signed']);
-  for (const s of signers) {
-    csv += csvRow([
-      s.name,
-      postcodeGoesToDelegations(s.consentVersion) ? (s.postcode ?? '') : '',
-      countryName(s.country),
-      new Date(s.validatedAt).toISOString().slice(0, 10),
-    ]);
-  }
+  let csv = digestCsvHeader;
+  for (const s of signers) csv += digestCsvRow(s, countryName);
   return { csv, sha256: crypto.createHash('sha256').update(csv, 'utf8').digest('hex') };
+}
+
+export const digestCsvHeader = csvRow(['name', 'postcode_or_town', 'country', 'date_signed']);
+
+/** The postcode or town a delegation may see: only where the signer's wording said so. */
+export function townFor(s: Pick<BatchSigner, 'postcode' | 'consentVersion'>): string | null {
+  return postcodeGoesToDelegations(s.consentVersion) ? (s.postcode ?? null) : null;
+}
+
+/** One signer's row of the digest CSV (a hand-in pack's CSV is the same, written a page at a time). */
+export function digestCsvRow(s: BatchSigner, countryName: (code: string) => string): string {
+  return csvRow([s.name, townFor(s) ?? '', countryName(s.country), new Date(s.validatedAt).toISOString().slice(0, 10)]);
 }

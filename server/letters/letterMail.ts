@@ -106,12 +106,21 @@ export function letterMail(ctx: LettersContext) {
      * The one mail a writer gets when their letter was handed in with a pack (the address is theirs:
      * they confirmed the letter from it). With the letter's text when they asked for a copy.
      */
-    async queueHandedIn(tx: Executor, repo: LettersRepository, letter: Letter, target: Target, handedInAt: number) {
+    async queueHandedIn(
+      tx: Executor,
+      repo: LettersRepository,
+      letter: Letter,
+      target: Target,
+      handedInAt: number,
+      when: { notBefore?: number; messageId?: string } = {},
+    ) {
       await outbox.enqueue(tx, {
         kind: 'letter_handed_in',
         to: letter.email,
         template: 'letter-handed-in',
         locale: letter.locale,
+        notBefore: when.notBefore,
+        messageId: when.messageId,
         params: {
           ...(await aboutLetter(repo, letter, target, 'letterEmail.handedIn.subject')),
           date: new Date(handedInAt).toLocaleDateString(letter.locale === 'fr' ? 'fr-FR' : 'en-GB', {

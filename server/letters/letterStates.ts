@@ -31,6 +31,15 @@ export const packTransitions: Readonly<Partial<Record<LetterState, readonly Lett
   sent: ['ready'],
 };
 
+/**
+ * Where a letter's life ends (what retention waits for): the states it never leaves. A post letter's
+ * `sent` may still go back to `ready` for the 24 hours its pack's record can be undone; retention
+ * waits far longer than that.
+ */
+export const finalStates: readonly LetterState[] = letterStates.filter(
+  (state) => allowedTransitions[state].length === 0,
+);
+
 export class IllegalTransitionError extends Error {
   constructor(
     readonly from: LetterState,

@@ -1,9 +1,8 @@
 import { sql } from 'kysely';
 import { prepared, type Executor, type Params } from '../db/store';
-import { allowedTransitions, letterStates } from './letterStates';
+import { finalStates } from './letterStates';
 
 /** States a letter never leaves (sent, self_sent, failed, expired, dropped): retention anonymises letters some time after. */
-const finalStates = letterStates.filter((state) => allowedTransitions[state].length === 0);
 
 const writer = prepared((qb, p: Params<{ canonical: string }>) =>
   qb.selectFrom('letters').select(['id', 'name', 'email']).where('email_canonical', '=', p.canonical),

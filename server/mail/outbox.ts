@@ -10,8 +10,10 @@ export interface QueuedMail {
   template: string;
   params: Record<string, unknown>;
   locale: Lang;
-  /** Not sent before this time, epoch ms (a throttled campaign update, say). */
+  /** Not sent before this time (epoch ms): a mail that may still be taken back until then. */
   notBefore?: number;
+  /** A Message-ID of the caller's making (unique, `<…@…>`), to find the mail again; a new one otherwise. */
+  messageId?: string;
 }
 
 export type Outbox = ReturnType<typeof createOutbox>;
@@ -24,7 +26,7 @@ export function createOutbox(mailFrom: string, clock: () => number = Date.now) {
     template: mail.template,
     params: mail.params,
     locale: mail.locale,
-    messageId: newMessageId(mailFrom),
+    messageId: mail.messageId ?? newMessageId(mailFrom),
     now: clock(),
     notBefore: mail.notBefore,
   });

@@ -26,7 +26,7 @@ export interface NewOutboxRow {
   locale: string;
   messageId: string;
   now: number;
-  /** Not sent before this time (default: now). */
+  /** When it may first be sent (default: now). */
   notBefore?: number;
 }
 

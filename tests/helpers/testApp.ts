@@ -8,6 +8,7 @@ import { createApp } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { openDatabase } from '../../server/db/database';
 import { createLogger } from '../../server/logger';
+import type { RenderPackPdf } from '../../server/packs/packPdfRenderer';
 import { createServices, type Services } from '../../server/services';
 import { startSmtpSink, type SinkOptions, type SmtpSink } from './smtpSink';
 import { createTestPostgresDatabase, postgresUrl, tracePostgres } from './testStore';
@@ -38,6 +39,8 @@ export async function createTestApp(
     traceSql?: (sql: string) => void;
     /** The clock of every service (signatures, letters, the outbox, delivery, the console), to let time pass. */
     clock?: () => number;
+    /** The hand-in packs' PDF renderer, in place of server/packs/packPdf.ts. */
+    renderPackPdf?: RenderPackPdf;
   } = {},
 ): Promise<TestApp> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'undersigned-test-'));
@@ -60,7 +63,11 @@ export async function createTestApp(
   const db = pgDatabase
     ? undefined
     : openDatabase(config.databasePath, config.synchronous, trace ? { verbose: (sql) => trace(String(sql)) } : {});
-  const services = await createServices(config, createLogger('silent'), { db, clock: options.clock });
+  const services = await createServices(config, createLogger('silent'), {
+    db,
+    clock: options.clock,
+    renderPackPdf: options.renderPackPdf,
+  });
   const app = createApp(services);
   let servicesClosed: Promise<void> | undefined;
   const closeServices = () => (servicesClosed ??= services.close());

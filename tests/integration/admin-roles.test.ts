@@ -2,6 +2,7 @@ import type TestAgent from 'supertest/lib/agent';
 import { adminRoutes } from '../../server/admin/adminRoutes';
 import type { Role } from '../../server/admin/roles';
 import { consoleToken, createAccount, login } from '../helpers/admin';
+import { addValidatedSignaturesTo } from '../helpers/factories';
 import { createTestApp, type TestApp } from '../helpers/testApp';
 
 interface RouteCase {
@@ -79,6 +80,12 @@ const routes: RouteCase[] = [
     role: 'organiser',
   },
   { method: 'GET', pattern: '/updates/:slug/:id', path: '/admin/updates/fund-defence-fairly/UPDATE', role: 'viewer' },
+  // Everyone sees which packs are due; their downloads carry signers' names (organisers, as exports).
+  { method: 'GET', pattern: '/packs', path: '/admin/packs', role: 'viewer' },
+  { method: 'GET', pattern: '/packs/:id/csv', path: '/admin/packs/1/csv', role: 'organiser' },
+  { method: 'GET', pattern: '/packs/:id/pdf', path: '/admin/packs/1/pdf', role: 'organiser' },
+  { method: 'POST', pattern: '/packs/:id/record', path: '/admin/packs/1/record', role: 'organiser' },
+  { method: 'POST', pattern: '/packs/:id/undo', path: '/admin/packs/1/undo', role: 'organiser' },
   // Exports carry personal data in bulk: organisers only.
   { method: 'GET', pattern: '/exports', path: '/admin/exports', role: 'organiser' },
   {
@@ -123,6 +130,9 @@ describe('who may use which console route', () => {
       countries: [],
     };
     update = (await t.services.updates.send(draft, t.services.updates.newKey(), null)).id;
+    // Pack 1: a German signer, whose delegation has no email, planned into a hand-in pack.
+    await addValidatedSignaturesTo(t.services.store, 'fund-defence-fairly', [{ name: 'Gerda', country: 'DE' }]);
+    await t.services.delivery.plan(true);
   });
   afterAll(() => t.close());
 

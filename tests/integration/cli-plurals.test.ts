@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../helpers/cli';
 import { addValidatedSignaturesTo, setTargetEmailIn } from '../helpers/factories';
+import { setTargetPostIn } from '../helpers/packs';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 import { createTestApp, type TestApp } from '../helpers/testApp';
 import { databaseEnv } from '../helpers/testStore';
@@ -23,9 +24,11 @@ describe('the command-line tools count in words that agree', () => {
       SMTP_URL: smtp.url,
       BASE_URL: 'http://localhost:3000',
     };
-    // One signer whose delegation has an address, one whose delegation has none yet.
+    // One signer whose delegation has an address, one whose delegation has none yet (neither an
+    // email nor a postal address: otherwise a hand-in pack is made for it).
     await setTargetEmailIn(t.services.store, 'IT', 'it@nato.example');
     await setTargetEmailIn(t.services.store, 'DE', null);
+    await setTargetPostIn(t.services.store, 'DE', { address: null });
     await addValidatedSignaturesTo(t.services.store, slug, [
       { name: 'Ada', country: 'IT' },
       { name: 'Grace', country: 'DE' },

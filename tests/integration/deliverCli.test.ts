@@ -85,8 +85,10 @@ describe(`npm run deliver on ${engine}`, () => {
     expect(smtp.mails).toHaveLength(count);
 
     const status = await deliver(t, smtp, ['--status']).done;
-    expect(status.stdout).toMatch(/batch\s+target\s+country\s+petition\s+signatures\s+state\s+attempts\s+last error/);
-    expect(status.stdout).toMatch(/Everyone\s+BE\s+stay-in-mine-and-cluster-bans\s+\d+\s+sent\s+1/);
+    expect(status.stdout).toMatch(
+      /batch\s+target\s+country\s+petition\s+channel\s+signatures\s+letters\s+state\s+attempts\s+last error/,
+    );
+    expect(status.stdout).toMatch(/Everyone\s+BE\s+stay-in-mine-and-cluster-bans\s+email\s+\d+\s+0\s+sent\s+1/);
   });
 
   it('two runners started at once send each digest once', async () => {

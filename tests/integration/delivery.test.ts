@@ -3,6 +3,7 @@ import { parse } from 'csv-parse/sync';
 import type { ParsedMail } from 'mailparser';
 import { createAccount, consoleToken, login } from '../helpers/admin';
 import { addPetitionTargetTo, addValidatedSignaturesTo, setTargetEmailIn } from '../helpers/factories';
+import { setTargetPostIn } from '../helpers/packs';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 import { formulaCells, readAsSpreadsheet } from '../helpers/spreadsheet';
 import { confirm, confirmPath, createTestApp, sign, type TestApp } from '../helpers/testApp';
@@ -110,6 +111,8 @@ describe('batched delivery of signatures to the delegations', () => {
 
   it('holds signatures for a target without an address, and sends them once one is set', async () => {
     await app();
+    // Neither an email nor a postal address (with one, the signatures would go in a hand-in pack).
+    await setTargetPostIn(t.services.store, 'FR', { address: null });
     await addValidatedSignaturesTo(
       t.services.store,
       slug,
@@ -200,6 +203,8 @@ describe('batched delivery of signatures to the delegations', () => {
 
     await three(4);
     expect((await t.services.delivery.plan()).batches).toBe(1);
+    // No address of any kind left (with a postal one, the next plan would make a hand-in pack).
+    await setTargetPostIn(t.services.store, 'IT', { address: null });
     await setTargetEmailIn(t.services.store, 'IT', null);
     await t.services.sender.drain();
     await t.services.sender.idle();

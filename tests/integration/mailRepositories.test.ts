@@ -275,10 +275,11 @@ describe(`the outbox and delivery on ${engine}`, () => {
       const service = delivery();
       // The assembly (petition-wide) has 8 waiting, enough for a digest; Italy's delegation has 6,
       // too few and too recent; France has no address yet.
-      expect(await service.plan()).toEqual({ batches: 2, signatures: 8, awaitingAddress: 2 });
+      const noPacks = { packs: 0, packSignatures: 0, packLetters: 0 };
+      expect(await service.plan()).toEqual({ batches: 2, signatures: 8, awaitingAddress: 2, ...noPacks });
       expect(await service.awaitingAddress()).toEqual([{ target: 'France', country: 'FR', count: 2 }]);
       expect(await service.awaitingAddress(petitionId + 1)).toEqual([]);
-      expect(await service.plan(true)).toEqual({ batches: 2, signatures: 6, awaitingAddress: 2 });
+      expect(await service.plan(true)).toEqual({ batches: 2, signatures: 6, awaitingAddress: 2, ...noPacks });
 
       const status = await service.status();
       expect(status).toHaveLength(4);

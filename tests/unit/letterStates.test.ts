@@ -1,6 +1,7 @@
 import {
   allowedTransitions,
   canTransition,
+  finalStates,
   IllegalTransitionError,
   letterStates,
   transition,
@@ -48,10 +49,14 @@ describe('the letter state machine', () => {
     }
   });
 
-  it('never lets a sent, expired, self-sent or dropped letter move again', () => {
+  it('never lets a sent, expired, self-sent, dropped or failed letter move again (a pack undo aside, below)', () => {
     for (const done of ['sent', 'expired', 'self_sent', 'dropped', 'failed'] as const) {
       expect(allowedTransitions[done]).toEqual([]);
     }
+  });
+
+  it('ends a letter’s life (for retention) in the states it never leaves, and in sent', () => {
+    expect([...finalStates].sort()).toEqual(['dropped', 'expired', 'failed', 'self_sent', 'sent']);
   });
 
   describe('a letter that travels in a hand-in pack', () => {
