@@ -16,6 +16,7 @@ import {
   registerLettersRetention,
 } from './console/letters/lettersAdmin';
 import { createDeliveryService } from './delivery/deliveryService';
+import { createDeliveryRecord } from './deliveries/deliveryRecord';
 import { createMailTransport, type MailTransport } from './mail/mailer';
 import { createMailRenderer } from './mail/mailRenderer';
 import { createOutbox } from './mail/outbox';
@@ -91,7 +92,15 @@ export async function createServices(
   sender.on('digest', delivery.hook);
   // Mail queued by a committed group goes out at once rather than at the next poll.
   writer.onCommit(() => sender.wake());
-  const petitions = createPetitionsService(petitionsRepo, { clock, maxAgeMs: config.shared?.countRefreshMs });
+  // Deliveries change when a digest is sent or a pack recorded, maybe by another process (the worker):
+  // cached pages are read again at least every COUNT_REFRESH_SECONDS (60 s on one process).
+  const deliveryRecord = createDeliveryRecord({ store, petitions: petitionsRepo });
+  const publicMaxAgeSeconds = config.shared ? Math.round(config.shared.countRefreshMs / 1000) : 60;
+  const petitions = createPetitionsService(petitionsRepo, {
+    clock,
+    maxAgeMs: publicMaxAgeSeconds * 1000,
+    deliveries: deliveryRecord.forPetition,
+  });
   const signatures = createSignaturesService({
     store,
     group: writer,
@@ -137,6 +146,8 @@ export async function createServices(
     sender,
     petitions,
     signatures,
+    deliveryRecord,
+    publicMaxAgeSeconds,
     admin,
     delivery,
     /**
