@@ -51,5 +51,8 @@ module.exports = {
     '<rootDir>/tests/integration/signing.test.ts',
     '<rootDir>/tests/integration/letters.test.ts',
     '<rootDir>/tests/integration/delivery.test.ts',
+    '<rootDir>/tests/integration/delivery-record.test.ts',
+    '<rootDir>/tests/integration/signature-receipt.test.ts',
+    '<rootDir>/tests/integration/targets-postal.test.ts',
   ],
 };
