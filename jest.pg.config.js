@@ -59,5 +59,8 @@ module.exports = {
     '<rootDir>/tests/integration/packs-console.test.ts',
     '<rootDir>/tests/integration/packsCli.test.ts',
     '<rootDir>/tests/integration/packsProperty.test.ts',
+    '<rootDir>/tests/integration/delivery-record.test.ts',
+    '<rootDir>/tests/integration/signature-receipt.test.ts',
+    '<rootDir>/tests/integration/targets-postal.test.ts',
   ],
 };

@@ -8,6 +8,8 @@ import { adminRoutes } from './admin/adminRoutes';
 import type { AdminServices } from './admin/adminServices';
 import { appRoot, type Config } from './config';
 import { mailboxRoutes } from './dev/mailboxRoutes';
+import type { DeliveryRecord } from './deliveries/deliveryRecord';
+import { deliveryRecordRoutes } from './deliveries/deliveryRecordRoutes';
 import { createCsrf } from './http/csrf';
 import { errorHandler, notFoundHandler } from './http/errorHandler';
 import { createRender } from './http/render';
@@ -47,6 +49,9 @@ export interface AppDeps {
   metrics: Metrics;
   store: Executor;
   updates?: UpdatesService;
+  deliveryRecord: DeliveryRecord;
+  /** How long a public page or JSON may be kept (COUNT_REFRESH_SECONDS; 60 on one process). */
+  publicMaxAgeSeconds: number;
 }
 
 /** middleware → feature routers → 404 → one error handler. Everything it uses is passed in. */
@@ -132,9 +137,19 @@ export function createApp(deps: AppDeps): Express {
       countRefreshSeconds: countRefreshMs / 1000,
     }),
   );
+  app.use(
+    deliveryRecordRoutes({
+      petitions: deps.petitions,
+      deliveryRecord: deps.deliveryRecord,
+      render,
+      i18n: deps.i18n,
+      baseUrl: config.baseUrl,
+      maxAgeSeconds: deps.publicMaxAgeSeconds,
+    }),
+  );
   app.use(signaturesRoutes({ ...deps, render, view, baseUrl: config.baseUrl }));
   app.use('/admin', adminRoutes({ ...deps, render }));
-  app.use(lettersRoutes({ letters: deps.letters, render }));
+  app.use(lettersRoutes({ letters: deps.letters, render, petitions: deps.petitions }));
   if (!production) app.use(mailboxRoutes({ mailDir: config.mailDir, render }));
 
   app.use(notFoundHandler);

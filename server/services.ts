@@ -19,6 +19,7 @@ import { createUpdatesService } from './updates/updatesService';
 import { createDeliveryService } from './delivery/deliveryService';
 import { createPacksService } from './packs/packsService';
 import type { RenderPackPdf } from './packs/packPdfRenderer';
+import { createDeliveryRecord } from './deliveries/deliveryRecord';
 import { createMailTransport, type MailTransport } from './mail/mailer';
 import { createMailRenderer } from './mail/mailRenderer';
 import { createOutbox } from './mail/outbox';
@@ -112,7 +113,15 @@ export async function createServices(
   sender.on('digest', delivery.hook);
   // Mail queued by a committed group goes out at once rather than at the next poll.
   writer.onCommit(() => sender.wake());
-  const petitions = createPetitionsService(petitionsRepo, { clock, maxAgeMs: config.shared?.countRefreshMs });
+  // Deliveries change when a digest is sent or a pack recorded, maybe by another process (the worker):
+  // cached pages are read again at least every COUNT_REFRESH_SECONDS (60 s on one process).
+  const deliveryRecord = createDeliveryRecord({ store, petitions: petitionsRepo });
+  const publicMaxAgeSeconds = config.shared ? Math.round(config.shared.countRefreshMs / 1000) : 60;
+  const petitions = createPetitionsService(petitionsRepo, {
+    clock,
+    maxAgeMs: publicMaxAgeSeconds * 1000,
+    deliveries: deliveryRecord.forPetition,
+  });
   const signatures = createSignaturesService({
     store,
     group: writer,
@@ -170,6 +179,8 @@ export async function createServices(
     sender,
     petitions,
     signatures,
+    deliveryRecord,
+    publicMaxAgeSeconds,
     admin,
     delivery,
     packs,

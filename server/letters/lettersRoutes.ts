@@ -1,7 +1,9 @@
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { deliveriesView } from '../deliveries/deliveryRecord';
 import { notFound } from '../errors';
 import type { Render } from '../http/render';
 import type { Lang } from '../i18n/i18n';
+import type { PetitionsService } from '../petitions/petitionsService';
 import type { Target } from '../targets/targetsRepository';
 import { addressLines, channelOf, deliveryFor, type Channel } from './letterChannel';
 import {
@@ -56,8 +58,13 @@ function errorView(errors: LetterErrors) {
   return { errors, errorList, hasErrors: errorList.length > 0 };
 }
 
-export function lettersRoutes(deps: { letters: LettersService; render: Render }): Router {
-  const { letters, render } = deps;
+export function lettersRoutes(deps: {
+  letters: LettersService;
+  render: Render;
+  /** For the demand page's deliveries: those of its petition, from the kept page. */
+  petitions?: PetitionsService;
+}): Router {
+  const { letters, render, petitions } = deps;
   const router = Router();
 
   async function demandOf(req: Request, res: Response): Promise<Demand> {
@@ -152,9 +159,13 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
   }
 
   router.get('/demands/:slug', async (req, res) => {
-    const page = await letters.demandLetters(req.params.slug, res.locals.lang as Lang);
+    const lang = res.locals.lang as Lang;
+    const page = await letters.demandLetters(req.params.slug, lang);
     if (!page) throw notFound();
-    render(req, res, 'letters/demand', { title: page.demand.title, ...page });
+    const slug = page.demand.petitionSlug;
+    const petition = slug ? await petitions?.page(slug, lang) : undefined;
+    const record = petition ? deliveriesView(petition.petition.slug, petition.deliveries) : undefined;
+    render(req, res, 'letters/demand', { title: page.demand.title, ...page, record });
   });
 
   router.get('/demands/:slug/letters/new', async (req, res) => {

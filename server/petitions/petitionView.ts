@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import Handlebars from 'handlebars';
+import { deliveriesView } from '../deliveries/deliveryRecord';
 import type { Render } from '../http/render';
 import { isLang, type Lang } from '../i18n/i18n';
 import type { SignErrors, SignFormValues } from '../signatures/signForm';
@@ -79,6 +80,7 @@ export function createPetitionView(deps: { render: Render; petitions: PetitionsS
       countryCounts: page.countryCounts.map((c) => ({ ...c, max: top })),
       recentSigners: page.recentSigners,
       targets: page.targets,
+      record: deliveriesView(petition.slug, page.deliveries),
       share: shareLinks(url, petition.title),
       shareUrl: url,
       countries: await petitions.countryChoices(lang),

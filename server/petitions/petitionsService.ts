@@ -1,4 +1,5 @@
 import { countryChoices, type CountryChoices } from '../campaign/countries';
+import type { PublicDelivery } from '../deliveries/deliveryRecord';
 import type { Lang } from '../i18n/i18n';
 import type { CountryCount, Petition, PetitionsRepository, PublicSigner, Target } from './petitionsRepository';
 
@@ -8,6 +9,8 @@ export interface PetitionPage {
   countryCounts: CountryCount[];
   recentSigners: PublicSigner[];
   targets: Target[];
+  /** What has reached the delegations so far (the public delivery record), newest first. */
+  deliveries: PublicDelivery[];
 }
 
 export type PetitionsService = ReturnType<typeof createPetitionsService>;
@@ -22,7 +25,13 @@ export type PetitionsService = ReturnType<typeof createPetitionsService>;
  */
 export function createPetitionsService(
   repo: PetitionsRepository,
-  options: { recentSigners?: number; clock?: () => number; maxAgeMs?: number } = {},
+  options: {
+    recentSigners?: number;
+    clock?: () => number;
+    maxAgeMs?: number;
+    /** The petition's deliveries; they change when a digest is sent or a pack recorded, perhaps elsewhere. */
+    deliveries?: (petitionId: number) => Promise<PublicDelivery[]>;
+  } = {},
 ) {
   const clock = options.clock ?? Date.now;
   const pages = new Map<string, PetitionPage | null>();
@@ -63,6 +72,7 @@ export function createPetitionsService(
             countryCounts: await repo.countryCounts(petition.id),
             recentSigners: await repo.recentPublicSigners(petition.id, options.recentSigners ?? 10),
             targets: await repo.petitionTargets(petition.id),
+            deliveries: (await options.deliveries?.(petition.id)) ?? [],
           }
         : null;
       // Kept only if nothing changed while it was read (on PostgreSQL the reads above take turns

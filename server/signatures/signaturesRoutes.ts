@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { notFound } from '../errors';
 import type { Render } from '../http/render';
 import type { Lang } from '../i18n/i18n';
+import type { DeliveryRecord } from '../deliveries/deliveryRecord';
 import type { PetitionView } from '../petitions/petitionView';
 import type { PetitionsService } from '../petitions/petitionsService';
 import { parseSignForm } from './signForm';
@@ -13,8 +14,9 @@ export function signaturesRoutes(deps: {
   render: Render;
   view: PetitionView;
   baseUrl: string;
+  deliveryRecord?: DeliveryRecord;
 }): Router {
-  const { petitions, signatures, render, view, baseUrl } = deps;
+  const { petitions, signatures, render, view, baseUrl, deliveryRecord } = deps;
   const router = Router();
 
   router.post('/petitions/:slug/signatures', async (req, res) => {
@@ -62,7 +64,17 @@ export function signaturesRoutes(deps: {
     res.set('Referrer-Policy', 'no-referrer');
     const result = await signatures.status(req.params.token);
     if (result.status === 'unknown' || result.status === 'expired') return badLink(req, res, result.status);
-    if (result.status === 'validated') return res.redirect(303, await thanksUrl(result.petitionId));
+    if (result.status === 'validated') {
+      // The signer's receipt: where their signature stands for their country's delegation.
+      if (!deliveryRecord) return res.redirect(303, await thanksUrl(result.petitionId));
+      const page = await petitions.page((await petitions.slugOf(result.petitionId)) ?? '', res.locals.lang as Lang);
+      if (!page) throw notFound();
+      return render(req, res, 'signatures/receipt', {
+        title: page.petition.title,
+        petition: page.petition,
+        standing: await deliveryRecord.standing(result.signatureId, result.country),
+      });
+    }
     // What the button would confirm, since whoever typed this address may not be its owner.
     const page = await petitions.page((await petitions.slugOf(result.petitionId)) ?? '', res.locals.lang as Lang);
     if (!page) throw notFound();

@@ -27,7 +27,7 @@ export type ConfirmationStatus =
   | { status: 'unknown' }
   | { status: 'expired'; petitionId: number }
   | { status: 'pending'; petitionId: number; signer: SignerDetails }
-  | { status: 'validated'; petitionId: number };
+  | { status: 'validated'; petitionId: number; signatureId: number; country: string };
 
 export interface SignaturesServiceDeps {
   store: Store;
@@ -190,7 +190,9 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
       const id = tokenId(token);
       const s = id === undefined ? undefined : await repo.findById(id);
       if (!s || !verifyToken(config.secret, 'confirm', token, s.createdAt)) return { status: 'unknown' };
-      if (s.state === 'validated') return { status: 'validated', petitionId: s.petitionId };
+      if (s.state === 'validated') {
+        return { status: 'validated', petitionId: s.petitionId, signatureId: s.id, country: s.country };
+      }
       if (s.state !== 'pending') return { status: 'unknown' };
       if (clock() - s.createdAt > rules.tokenTtlDays * day) return { status: 'expired', petitionId: s.petitionId };
       const signer = {
@@ -211,7 +213,7 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
       // Validated only if still the version the link was mailed for (validate checks its time).
       const changed = await deps.store.transaction((tx) => signaturesRepository(tx).validate(s, clock()));
       if (changed) deps.onValidated?.(s.petitionId);
-      return { status: 'validated', petitionId: s.petitionId };
+      return { status: 'validated', petitionId: s.petitionId, signatureId: s.id, country: s.country };
     },
 
     unsubscribeToken,

@@ -15,11 +15,18 @@ export interface Target {
   /** Only ever from this table: never invented, never taken from a supporter's request. */
   email: string | null;
   website: string | null;
-  isDefault: boolean;
-  /** Where letters and packs go on paper (every NATO delegation sits at NATO Headquarters). */
+  /** Where a hand-in pack goes: comma-separated parts ("Delegation, NATO Headquarters, …"). */
   postalAddress: string | null;
   /** Deliver by post even when an email is known (some delegations want paper). */
   forcePost: boolean;
+  isDefault: boolean;
+}
+
+export type DeliveryChannel = 'email' | 'post';
+
+/** How a target's deliveries travel: by email when it has an address and has not asked for paper. */
+export function deliveryChannel(t: { email: string | null; forcePost: boolean }): DeliveryChannel {
+  return t.email && !t.forcePost ? 'email' : 'post';
 }
 
 /** What an organiser sets on a target. */
@@ -30,6 +37,9 @@ export interface TargetFields {
   languages: string[];
   email: string | null;
   website: string | null;
+  /** Left out: none (an update then clears it), and delivered by email when there is an address. */
+  postalAddress?: string | null;
+  forcePost?: boolean;
 }
 
 interface Row {
@@ -41,22 +51,23 @@ interface Row {
   languages: string;
   email: string | null;
   website: string | null;
-  isDefault: number;
   postalAddress: string | null;
   forcePost: number;
+  isDefault: number;
 }
 
 const toTarget = (r: Row): Target => ({
   ...r,
   namePlaceholder: r.namePlaceholder === 1,
   isDefault: r.isDefault === 1,
-  forcePost: r.forcePost === 1,
   languages: r.languages ? r.languages.split(',').filter(Boolean) : [],
   email: r.email || null,
+  postalAddress: r.postalAddress || null,
+  forcePost: r.forcePost === 1,
 });
 
 const columns = sql`id, kind, country_code AS country, name, name_is_placeholder AS "namePlaceholder", languages,
-  email, website, is_default AS "isDefault", postal_address AS "postalAddress", force_post AS "forcePost"`;
+  email, website, postal_address AS "postalAddress", force_post AS "forcePost", is_default AS "isDefault"`;
 
 const all = prepared(() => sql<Row>`SELECT ${columns} FROM targets ORDER BY country_code, is_default DESC, name, id`);
 const byId = prepared((_qb, p: Params<{ id: number }>) => sql<Row>`SELECT ${columns} FROM targets WHERE id = ${p.id}`);
@@ -66,7 +77,12 @@ const byCountry = prepared(
 );
 const defaults = prepared(() => sql<Row>`SELECT ${columns} FROM targets WHERE is_default = 1 ORDER BY country_code`);
 
-type Values = Omit<TargetFields, 'languages'> & { languages: string; now: number };
+type Values = Omit<TargetFields, 'languages' | 'postalAddress' | 'forcePost'> & {
+  languages: string;
+  postalAddress: string | null;
+  forcePost: 0 | 1;
+  now: number;
+};
 const insert = prepared((qb, p: Params<Values>) =>
   qb
     .insertInto('targets')
@@ -77,6 +93,8 @@ const insert = prepared((qb, p: Params<Values>) =>
       languages: p.languages,
       email: p.email,
       website: p.website,
+      postal_address: p.postalAddress,
+      force_post: p.forcePost,
       is_default: 0,
       created_at: p.now,
       updated_at: p.now,
@@ -88,7 +106,8 @@ const update = prepared(
   (_qb, p: Params<Values & { id: number }>) =>
     sql`UPDATE targets SET kind = ${p.kind}, country_code = ${p.country}, name = ${p.name},
        name_is_placeholder = CASE WHEN name = ${p.name} THEN name_is_placeholder ELSE 0 END,
-       languages = ${p.languages}, email = ${p.email}, website = ${p.website}, updated_at = ${p.now}
+       languages = ${p.languages}, email = ${p.email}, website = ${p.website},
+       postal_address = ${p.postalAddress}, force_post = ${p.forcePost}, updated_at = ${p.now}
      WHERE id = ${p.id}`,
 );
 const setEmail = prepared((qb, p: Params<{ id: number; email: string | null; now: number }>) =>
@@ -103,7 +122,13 @@ const withoutAddress = prepared(
      ORDER BY c.code`,
 );
 
-const values = (t: TargetFields, now: number): Values => ({ ...t, languages: t.languages.join(','), now });
+const values = (t: TargetFields, now: number): Values => ({
+  ...t,
+  languages: t.languages.join(','),
+  postalAddress: t.postalAddress ?? null,
+  forcePost: t.forcePost ? 1 : 0,
+  now,
+});
 
 export type TargetsRepository = ReturnType<typeof targetsRepository>;
 

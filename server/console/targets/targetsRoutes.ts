@@ -8,7 +8,16 @@ import type { PetitionsService } from '../../petitions/petitionsService';
 import { targetKinds } from '../../targets/targetsRepository';
 import { parseTargetForm, type TargetErrors, type TargetFormValues, type TargetsService } from './targetsService';
 
-const targetFields = ['name', 'kind', 'country', 'languages', 'email', 'website'] as const;
+const targetFields = [
+  'name',
+  'kind',
+  'country',
+  'languages',
+  'email',
+  'website',
+  'postalAddress',
+  'forcePost',
+] as const;
 
 export function targetsRoutes(deps: {
   targets: TargetsService;
@@ -93,6 +102,8 @@ export function targetsRoutes(deps: {
     languages: '',
     email: '',
     website: '',
+    postalAddress: '',
+    forcePost: false,
   };
 
   router.get('/targets/new', requireRole('organiser'), (req, res) => renderForm(req, res, undefined, blank));

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { csvRow, parseCsv, unneutralise } from '../../csv';
 import type { Executor } from '../../db/store';
-import { targetKinds, targetsRepository, type TargetFields, type TargetKind } from '../../targets/targetsRepository';
+import {
+  deliveryChannel,
+  targetKinds,
+  targetsRepository,
+  type TargetFields,
+  type TargetKind,
+} from '../../targets/targetsRepository';
 
 export interface TargetFormValues {
   kind: string;
@@ -10,12 +16,44 @@ export interface TargetFormValues {
   languages: string;
   email: string;
   website: string;
+  /** As typed: one part a line, or parts separated by commas. Stored as comma-separated parts. */
+  postalAddress: string;
+  forcePost: boolean;
 }
 
 export type TargetErrors = Partial<Record<keyof TargetFormValues, string>>;
 
 /** The columns of the targets CSV, exported and imported alike. `default` is shown, never imported. */
-export const targetColumns = ['id', 'country', 'kind', 'name', 'languages', 'email', 'website', 'default'] as const;
+export const targetColumns = [
+  'id',
+  'country',
+  'kind',
+  'name',
+  'languages',
+  'email',
+  'website',
+  'postal_address',
+  'force_post',
+  'default',
+] as const;
+/** Columns an import may leave out (files exported before they existed): an existing target keeps its values. */
+const optionalColumns = new Set<string>(['id', 'default', 'postal_address', 'force_post']);
+/** The CSV column a form field is read from, to name it in an import's errors. */
+const columnOf: Partial<Record<keyof TargetFormValues, string>> = {
+  postalAddress: 'postal_address',
+  forcePost: 'force_post',
+};
+
+/** "Delegation\nNATO HQ, 1110 Brussels" → "Delegation, NATO HQ, 1110 Brussels": one part per line or comma. */
+export function postalParts(text: string): string[] {
+  return text
+    .split(/\r\n|\r|\n|,/)
+    .map((part) => part.trim())
+    .filter(Boolean);
+}
+
+const yes = new Set(['yes', 'y', 'true', '1', 'oui']);
+const no = new Set(['no', 'n', 'false', '0', 'non', '']);
 
 const emailFormat = z.email();
 // eslint-disable-next-line no-control-regex
@@ -32,6 +70,8 @@ export function parseTargetForm(body: unknown): TargetFormValues {
     languages: text('languages', 200),
     email: text('email', 400),
     website: text('website', 600),
+    postalAddress: text('postalAddress', 1000),
+    forcePost: b.forcePost === 'on' || b.forcePost === 'yes' || b.forcePost === '1',
   };
 }
 
@@ -43,7 +83,9 @@ function same(t: TargetFields, fields: TargetFields): boolean {
     t.name === fields.name &&
     t.languages.join(',') === fields.languages.join(',') &&
     t.email === fields.email &&
-    t.website === fields.website
+    t.website === fields.website &&
+    (t.postalAddress ?? null) === (fields.postalAddress ?? null) &&
+    Boolean(t.forcePost) === Boolean(fields.forcePost)
   );
 }
 
@@ -73,6 +115,11 @@ export function createTargetsService(store: Executor, clock: () => number = Date
     if (values.website && (!/^https?:\/\/[^\s]+$/i.test(values.website) || values.website.length > 500)) {
       errors.website = e('website');
     }
+    const postal = postalParts(values.postalAddress).join(', ');
+    // Printed on an envelope and in a pack: no control characters, and a sensible length.
+    if (postal.length > 500) errors.postalAddress = e('postalTooLong');
+    else if (controlChars.test(postal)) errors.postalAddress = e('postalControl');
+    else if (values.forcePost && !postal) errors.postalAddress = e('postalForPost');
     if (Object.keys(errors).length > 0) return { errors };
     return {
       errors,
@@ -83,12 +130,15 @@ export function createTargetsService(store: Executor, clock: () => number = Date
         languages: [...new Set(languages)],
         email: values.email || null,
         website: values.website || null,
+        postalAddress: postal || null,
+        forcePost: values.forcePost,
       },
     };
   }
 
   return {
-    list: () => repo.list(),
+    /** Every target, with the channel its deliveries take. */
+    list: async () => (await repo.list()).map((t) => ({ ...t, channel: deliveryChannel(t) })),
     /** The same, synchronously: a shim for the console's petition routes until they move to the store. */
     find: (id: number) => repo.findById(id),
     countriesWithoutAddress: () => repo.countriesWithoutAddress(),
@@ -103,6 +153,8 @@ export function createTargetsService(store: Executor, clock: () => number = Date
         languages: t.languages.join(', '),
         email: t.email ?? '',
         website: t.website ?? '',
+        postalAddress: t.postalAddress ?? '',
+        forcePost: t.forcePost,
       };
     },
 
@@ -131,6 +183,8 @@ export function createTargetsService(store: Executor, clock: () => number = Date
               t.languages.join(','),
               t.email ?? '',
               t.website ?? '',
+              t.postalAddress ?? '',
+              t.forcePost ? 'yes' : 'no',
               t.isDefault ? 'yes' : 'no',
             ]),
           )
@@ -156,7 +210,7 @@ export function createTargetsService(store: Executor, clock: () => number = Date
       }
       rows = rows.filter((r) => r.some((cell) => cell.trim() !== ''));
       const header = rows.shift()?.map((h) => h.trim().toLowerCase());
-      const missing = targetColumns.filter((c) => c !== 'default' && c !== 'id' && !header?.includes(c));
+      const missing = targetColumns.filter((c) => !optionalColumns.has(c) && !header?.includes(c));
       if (!header || missing.length > 0) return { ok: false, errors: [{ line: 1, messageKey: e('csvHeader') }] };
       const at = (row: string[], column: string) => unneutralise(row[header.indexOf(column)] ?? '').trim();
       const countries = await repo.countryCodes();
@@ -172,6 +226,16 @@ export function createTargetsService(store: Executor, clock: () => number = Date
           errors.push({ line, messageKey: e('csvUnknownId') });
           return;
         }
+        const current = id === undefined ? undefined : existing.get(id);
+        // A column the file leaves out keeps what the target has (a new one: none, and by email).
+        const postalAddress = header.includes('postal_address')
+          ? at(row, 'postal_address')
+          : (current?.postalAddress ?? '');
+        const forcePostText = header.includes('force_post') ? at(row, 'force_post').toLowerCase() : undefined;
+        if (forcePostText !== undefined && !yes.has(forcePostText) && !no.has(forcePostText)) {
+          errors.push({ line, field: 'force_post', messageKey: e('forcePost') });
+          return;
+        }
         const result = check(
           {
             kind: at(row, 'kind'),
@@ -180,11 +244,15 @@ export function createTargetsService(store: Executor, clock: () => number = Date
             languages: at(row, 'languages'),
             email: at(row, 'email'),
             website: at(row, 'website'),
+            postalAddress,
+            forcePost: forcePostText === undefined ? (current?.forcePost ?? false) : yes.has(forcePostText),
           },
           countries,
         );
         if (!result.fields) {
-          for (const [field, messageKey] of Object.entries(result.errors)) errors.push({ line, field, messageKey });
+          for (const [field, messageKey] of Object.entries(result.errors)) {
+            errors.push({ line, field: columnOf[field as keyof TargetFormValues] ?? field, messageKey });
+          }
         } else if (id === undefined || !same(existing.get(id)!, result.fields))
           changes.push({ id, fields: result.fields });
       });

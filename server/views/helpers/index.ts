@@ -3,6 +3,7 @@ import type { i18n } from 'i18next';
 import { countryName } from './countryName';
 import { eq } from './eq';
 import { formatDate } from './formatDate';
+import { formatDay } from './formatDay';
 import { formatNumber } from './formatNumber';
 import { paragraphs } from './paragraphs';
 import { t } from './t';
@@ -13,6 +14,7 @@ export function registerHelpers(hbs: typeof Handlebars, i18n: i18n): void {
   hbs.registerHelper('countryName', countryName);
   hbs.registerHelper('eq', eq);
   hbs.registerHelper('formatDate', formatDate);
+  hbs.registerHelper('formatDay', formatDay);
   hbs.registerHelper('formatNumber', formatNumber);
   hbs.registerHelper('paragraphs', paragraphs(hbs));
 }
