@@ -1,5 +1,6 @@
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { notFound } from '../errors';
+import { cacheable } from '../http/caching';
 import type { Render } from '../http/render';
 import type { Lang } from '../i18n/i18n';
 import type { Target } from '../targets/targetsRepository';
@@ -124,12 +125,14 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
   }
 
   router.get('/demands/:slug', async (req, res) => {
+    cacheable(req, res);
     const page = await letters.demandLetters(req.params.slug, res.locals.lang as Lang);
     if (!page) throw notFound();
     render(req, res, 'letters/demand', { title: page.demand.title, ...page });
   });
 
   router.get('/demands/:slug/letters/new', async (req, res) => {
+    cacheable(req, res);
     const demand = await demandOf(req, res);
     const country = typeof req.query.country === 'string' ? req.query.country.toUpperCase() : '';
     const known = (await letters.countryCodes()).has(country);
@@ -175,15 +178,19 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
   }
 
   router.get('/demands/:slug/letters/check-email', async (req, res) => {
+    cacheable(req, res);
     const demand = await demandOf(req, res);
     // Which target was written to, from the form (not from anything stored): its wording only.
     const to = typeof req.query.to === 'string' ? await letters.target(req.query.to) : undefined;
     render(req, res, 'letters/check-email', { title: demand.title, demand, target: to, selfSend: to && !to.email });
   });
 
+  // Pages whose address holds a token: never kept, and the address never sent to another site as
+  // a Referer. `same-origin`, not `no-referrer`: under `no-referrer` a browser sends `Origin: null`
+  // with the page's POSTs, which the cross-origin check refuses when Sec-Fetch-Site is missing.
   function privatePage(res: Response) {
     res.set('Cache-Control', 'no-store');
-    res.set('Referrer-Policy', 'no-referrer');
+    res.set('Referrer-Policy', 'same-origin');
   }
 
   function badLink(req: Request, res: Response, status: 'unknown' | 'expired') {
@@ -198,7 +205,7 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
     if (result.status === 'unknown' || result.status === 'expired') return badLink(req, res, result.status);
     if (result.status === 'done') return res.redirect(303, `/letters/${result.statusToken}`);
     const page = (await letters.page(letters.statusToken(result.letter), res.locals.lang as Lang))!;
-    render(req, res, 'letters/confirm', { title: page.demand.title, form: true, token: req.params.token, ...page });
+    render(req, res, 'letters/confirm', { title: page.demand.title, token: req.params.token, ...page });
   });
 
   router.post('/letters/:token/confirm', async (req, res) => {
@@ -219,7 +226,6 @@ export function lettersRoutes(deps: { letters: LettersService; render: Render })
     const state = selfPending ? 'pendingSelf' : letter.state;
     render(req, res, 'letters/status', {
       title: page.demand.title,
-      form: selfPending,
       ...page,
       selfPending,
       // Until it is confirmed, or marked sent, from its mailbox, the text may be a stranger's.
