@@ -51,5 +51,6 @@ module.exports = {
     '<rootDir>/tests/integration/signing.test.ts',
     '<rootDir>/tests/integration/letters.test.ts',
     '<rootDir>/tests/integration/delivery.test.ts',
+    '<rootDir>/tests/integration/public-pages.test.ts',
   ],
 };
