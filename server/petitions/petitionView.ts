@@ -53,7 +53,8 @@ function canonicalQuery(query: Request['query']): boolean {
  */
 export function createPetitionView(deps: { render: Render; petitions: PetitionsService; baseUrl: string }) {
   const { render, petitions, baseUrl } = deps;
-  const cache = new Map<string, Prepared & { version: number }>();
+  // Each entry is a render under way or done: the viewers who miss it meanwhile wait for that one.
+  const cache = new Map<string, { version: number; ready: Promise<Prepared> }>();
 
   async function context(lang: Lang, page: PetitionPage, form: { values: SignFormValues; errors: SignErrors }) {
     const { petition } = page;
@@ -97,11 +98,15 @@ export function createPetitionView(deps: { render: Render; petitions: PetitionsS
         // Read again now: what page() returns after `version` was read is at least that recent (it
         // keeps nothing read across an invalidation), so these bytes may carry its number. Bytes
         // rendered from older data would be kept under a newer version, and outlive the interval.
-        const fresh = (await petitions.page(slug, lang)) ?? page;
-        entry = { version, ...prepare(render.html(req, res, 'petitions/show', await context(lang, fresh, blank))) };
-        cache.set(key, entry);
+        const ready = (async () => {
+          const fresh = (await petitions.page(slug, lang)) ?? page;
+          return prepare(render.html(req, res, 'petitions/show', await context(lang, fresh, blank)));
+        })();
+        const made = (entry = { version, ready });
+        cache.set(key, made);
+        ready.catch(() => cache.get(key) === made && cache.delete(key));
       }
-      sendPrepared(res, entry);
+      sendPrepared(res, await entry.ready);
     },
 
     async showWithErrors(

@@ -261,6 +261,27 @@ describe('behind a proxy that rewrites Host (TRUST_PROXY=1)', () => {
   });
 });
 
+describe(`the petition page after a confirmation (${engine})`, () => {
+  it('is read and rendered once for all the viewers who arrive meanwhile, not once each', async () => {
+    const statements: string[] = [];
+    const t = await createTestApp({ smtp: false, traceSql: (sql) => statements.push(sql) });
+    try {
+      await request(t.app).get(`/petitions/${slug}`).expect(200);
+      t.services.petitions.invalidate(); // as a confirmation does
+      statements.length = 0;
+      const views = await Promise.all(
+        Array.from({ length: 20 }, () => request(t.app).get(`/petitions/${slug}`).expect(200)),
+      );
+      expect(new Set(views.map((v) => v.headers.etag)).size).toBe(1);
+      // The public signers' query runs once per page read. (On SQLite a read ends before the next
+      // request is parsed; on PostgreSQL the twenty overlap, and would each read without sharing.)
+      expect(statements.filter((sql) => /show_publicly/i.test(sql))).toHaveLength(1);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('COUNT_REFRESH_SECONDS', () => {
   it('keeps public pages for COUNT_REFRESH_SECONDS as configured', async () => {
     const other = await createTestApp({ smtp: false, env: { COUNT_REFRESH_SECONDS: '60' } });
