@@ -42,8 +42,9 @@ export function signaturesRoutes(deps: {
     render(req, res, 'signatures/check-email', { title: page.petition.title, petition: page.petition });
   });
 
+  // The answer to a signer's own confirmation, with the count that includes it: kept by nobody.
   router.get('/petitions/:slug/thanks', async (req, res) => {
-    cacheable(req, res);
+    res.set('Cache-Control', 'no-store');
     const page = await petitions.page(req.params.slug, res.locals.lang as Lang);
     if (!page) throw notFound();
     render(req, res, 'signatures/thanks', {

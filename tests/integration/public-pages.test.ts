@@ -24,7 +24,6 @@ describe(`public pages, the same for every visitor (${engine})`, () => {
     `/petitions/${slug}`,
     `/petitions/${slug}?lang=fr`,
     `/petitions/${slug}/check-email`,
-    `/petitions/${slug}/thanks`,
     `/demands/${letterDemand}`,
     `/demands/${letterDemand}/letters/new`,
   ];
@@ -84,6 +83,10 @@ describe(`public pages, the same for every visitor (${engine})`, () => {
     const link = confirmPath(mails.find((m) => m.to && 'text' in m.to && m.to.text === 'private@example.org')!.text);
     const confirmPage = await agent.get(link).expect(200);
     expect(confirmPage.headers['cache-control']).toBe('no-store');
+    const thanks = await agent.get(`/petitions/${slug}/thanks`).expect(200);
+    expect(thanks.headers['cache-control']).toBe('no-store');
+    // Its link to the petition is not the address this browser may still hold from before signing.
+    expect(thanks.text).toContain(`href="/petitions/${slug}?signed"`);
     // A form sent back with its errors and the visitor's values, a POST's answer, an error page.
     const invalid = await agent
       .post(`/petitions/${slug}/signatures`)
