@@ -62,5 +62,6 @@ module.exports = {
     '<rootDir>/tests/integration/delivery-record.test.ts',
     '<rootDir>/tests/integration/signature-receipt.test.ts',
     '<rootDir>/tests/integration/targets-postal.test.ts',
+    '<rootDir>/tests/integration/public-pages.test.ts',
   ],
 };

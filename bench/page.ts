@@ -1,7 +1,9 @@
 /**
  * npm run bench:page — the real petition page (50 confirmed public signatures) against a bare Express
  * route rendering a precompiled Handlebars template of the same size, under the same load in the same
- * run. Last line: `ratio: <app req/s / bare req/s>`.
+ * run: once at rest (the app serves prepared bytes), and once while signatures are being confirmed
+ * (each one invalidates the page, which is then read and rendered again). Last line:
+ * `ratio: <app req/s / bare req/s>`, at rest.
  */
 import Handlebars from 'handlebars';
 import express from 'express';
@@ -21,15 +23,27 @@ import {
 } from './lib';
 
 const measureSeconds = 8;
+/** Confirmations a second during the second round: 3,000 a minute, twice the UK petitions site's 2019 peak. */
+const confirmationsPerSecond = 50;
 const firstNames = ['Ada', 'Björn', 'Chiara', 'Dorota', 'Elif', 'Femke', 'Gaspard', 'Hanna', 'Ioana', 'Jonas'];
 const countries = ['FR', 'DE', 'GB', 'IT', 'ES', 'PL', 'NL', 'BE', 'PT', 'NO', 'RO', 'CZ'];
-const csrfPattern = /name="_csrf" value="([^"]+)"/;
 
-/** 50 public signatures, signed and confirmed through the services, so the page lists signers and countries. */
-async function seed(app: RunningApp): Promise<void> {
-  const { signatures, petitions, db, config, sender } = app.services;
+/** Pending signatures' confirmation tokens, as their mails carry them. */
+function pendingTokens(app: RunningApp): string[] {
+  const { db, config } = app.services;
+  return db
+    .prepare<[], { id: number; createdAt: number }>(
+      "SELECT id, created_at AS createdAt FROM signatures WHERE state = 'pending' ORDER BY id",
+    )
+    .all()
+    .map(({ id, createdAt }) => signToken(config.secret, 'confirm', id, createdAt));
+}
+
+/** `count` signatures, signed (not confirmed) through the services, each from an address of its own. */
+async function signMany(app: RunningApp, count: number, from: number): Promise<void> {
+  const { signatures, petitions } = app.services;
   const petition = (await petitions.findPetition(slug, 'en'))!;
-  for (let i = 0; i < 50; i++) {
+  for (let i = from; i < from + count; i++) {
     const values = {
       name: `${firstNames[i % firstNames.length]} Example`,
       email: `seed${i}@example.org`,
@@ -39,37 +53,54 @@ async function seed(app: RunningApp): Promise<void> {
       updates: i % 2 === 0,
     };
     // One address each, as real signers would have: a single one would trip the rate limit.
-    await signatures.sign(petition, values, `203.0.113.${i + 1}`, 'en');
+    await signatures.sign(petition, values, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 'en');
   }
-  const pending = db
-    .prepare<[], { id: number; createdAt: number }>(
-      "SELECT id, created_at AS createdAt FROM signatures WHERE state = 'pending'",
-    )
-    .all();
-  for (const { id, createdAt } of pending) {
-    if ((await signatures.confirm(signToken(config.secret, 'confirm', id, createdAt))).status !== 'validated') {
-      throw new Error(`signature ${id} was not confirmed`);
+}
+
+/** 50 public signatures, signed and confirmed, so the page lists signers and countries. */
+async function seed(app: RunningApp): Promise<void> {
+  await signMany(app, 50, 1);
+  for (const token of pendingTokens(app)) {
+    if ((await app.services.signatures.confirm(token)).status !== 'validated') throw new Error('not confirmed');
+  }
+  // Signatures to confirm during the second round; their mails go out now, not while measuring.
+  await signMany(app, confirmationsPerSecond * (measureSeconds + 4), 51);
+  await app.services.sender.idle();
+}
+
+/** Confirms the pending signatures, `confirmationsPerSecond` of them a second, until stopped. */
+function confirmWhileMeasuring(app: RunningApp) {
+  const tokens = pendingTokens(app);
+  let confirmed = 0;
+  let stopped = false;
+  const started = Date.now();
+  const done = (async () => {
+    while (!stopped && confirmed < tokens.length) {
+      await app.services.signatures.confirm(tokens[confirmed++]!);
+      const due = started + (confirmed * 1000) / confirmationsPerSecond;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
     }
-  }
-  // The confirmation mails go out now, not during the measurement.
-  await sender.idle();
+  })();
+  return {
+    async stop(): Promise<number> {
+      stopped = true;
+      await done;
+      return confirmed / ((Date.now() - started) / 1000);
+    },
+  };
 }
 
 /**
  * The floor: Express 5 sending a page rendered by a Handlebars template compiled once. The template
- * is the app's own page, with its CSRF token and title turned back into variables, so both answers
- * carry the same bytes.
+ * is the app's own page, with its title turned back into a variable, so both answers carry the same
+ * bytes.
  */
 async function startBare(html: string, title: string) {
-  const csrfToken = csrfPattern.exec(html)![1]!;
-  const source = html
-    .replaceAll('{{', '\\{{')
-    .replace(`value="${csrfToken}"`, 'value="{{csrfToken}}"')
-    .replaceAll(Handlebars.escapeExpression(title), '{{title}}');
+  const source = html.replaceAll('{{', '\\{{').replaceAll(Handlebars.escapeExpression(title), '{{title}}');
   const template = Handlebars.create().compile(source);
   const app = express();
   app.get('/page', (_req, res) => {
-    res.type('html').send(template({ csrfToken, title }));
+    res.type('html').send(template({ title }));
   });
   return listen(app);
 }
@@ -95,9 +126,17 @@ async function main(): Promise<void> {
     };
     const bareResult = await measure(bareUrl);
     const appResult = await measure(appUrl);
+    const confirming = confirmWhileMeasuring(app);
+    const busyResult = await measure(appUrl);
+    const confirmedPerSecond = await confirming.stop();
+    const busyHtml = await (await fetch(appUrl)).text();
 
     console.log(`GET /petitions/${slug}, 50 connections, ${measureSeconds} s each after a 2 s warm-up`);
     console.log('app:  the real page with 50 confirmed public signatures (recent signers, country counts)');
+    console.log(
+      `app while confirming: the same, while ${confirmedPerSecond.toFixed(0)} signatures a second are confirmed ` +
+        '(each one invalidates the page: read and rendered again)',
+    );
     console.log('bare: Express 5 + one Handlebars template compiled once, producing the same page');
     console.log();
     const row = (name: string, r: LoadResult, page: string) => [
@@ -113,10 +152,13 @@ async function main(): Promise<void> {
       ['target', 'requests', 'req/s', 'p99 ms', 'non-2xx/3xx', 'body bytes', 'bytes/response on the wire'],
       row('bare', bareResult, bareHtml),
       row('app', appResult, html),
+      row('app while confirming', busyResult, busyHtml),
     ]);
     console.log();
     const ratio = appResult.rps / bareResult.rps;
-    console.log(verdict('target ratio >= 0.8', ratio >= 0.8));
+    const busyRatio = busyResult.rps / bareResult.rps;
+    console.log(`ratio while confirming: ${busyRatio.toFixed(2)}`);
+    console.log(verdict('target ratio >= 1.2', ratio >= 1.2));
     console.log(`ratio: ${ratio.toFixed(2)}`);
   } finally {
     for (const close of closers) await close();

@@ -165,8 +165,7 @@ async function settled(rows: () => Promise<number>): Promise<number> {
   }
 }
 
-const signBody = (csrf: string) =>
-  `_csrf=${encodeURIComponent(csrf)}&name=Bench+Signer&email=bench{n}%40example.org&country=FR&showPublicly=on`;
+const signBody = 'name=Bench+Signer&email=bench{n}%40example.org&country=FR&showPublicly=on';
 
 /** POSTs one form from `localAddress` and resolves with the status. */
 function postFrom(localAddress: string, url: string, headers: Record<string, string>, body: string): Promise<number> {
@@ -199,7 +198,7 @@ async function main(): Promise<void> {
         url: `${bare.url}/sign`,
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: signBody('x'),
+        body: signBody,
         perAddress,
       },
       bare.rows,
@@ -213,20 +212,14 @@ async function main(): Promise<void> {
     closers.unshift(app.close);
     const { store, config, logger } = app.services;
     const one = async <T>(query: ReturnType<typeof sql<T>>) => (await store.first(query))!;
-    const page = await fetch(`${app.url}/petitions/${slug}`);
-    const cookie = page.headers
-      .getSetCookie()
-      .map((c) => c.split(';')[0]!)
-      .find((c) => c.startsWith('undersigned.csrf='));
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1];
-    if (!cookie || !csrf) throw new Error('no CSRF cookie or token on the petition page');
     const signUrl = `${app.url}/petitions/${slug}/signatures`;
-    const headers = { 'content-type': 'application/x-www-form-urlencoded', cookie };
+    // What a browser sends with the form from the petition page: no cookie, no token.
+    const headers = { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' };
     const pending = async () =>
       Number((await one(sql<{ n: number }>`SELECT count(*) AS n FROM signatures WHERE state = 'pending'`)).n);
     let firstMeasured = 0;
     const appResult = await measure(
-      { url: signUrl, method: 'POST', headers, body: signBody(csrf), perAddress },
+      { url: signUrl, method: 'POST', headers, body: signBody, perAddress },
       pending,
       async () => {
         firstMeasured =
@@ -249,7 +242,7 @@ async function main(): Promise<void> {
 
     // The limit is live: a sixth signature from one address within the minute is flagged.
     const probe = '127.0.0.2';
-    for (let i = 0; i < 6; i++) await postFrom(probe, signUrl, headers, signBody(csrf).replace('{n}', `probe${i}`));
+    for (let i = 0; i < 6; i++) await postFrom(probe, signUrl, headers, signBody.replace('{n}', `probe${i}`));
     const probeRows = (
       await store.all(
         sql<{ s: string }>`SELECT state || coalesce(':' || fraud_reason, '') AS s FROM signatures

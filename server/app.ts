@@ -10,8 +10,9 @@ import { appRoot, type Config } from './config';
 import { mailboxRoutes } from './dev/mailboxRoutes';
 import type { DeliveryRecord } from './deliveries/deliveryRecord';
 import { deliveryRecordRoutes } from './deliveries/deliveryRecordRoutes';
-import { createCsrf } from './http/csrf';
+import { noStoreUnlessSafe, publicCacheControl, strongEtag } from './http/caching';
 import { errorHandler, notFoundHandler } from './http/errorHandler';
+import { crossOriginProtection } from './http/originCheck';
 import { createRender } from './http/render';
 import { localeMiddleware } from './i18n/localeMiddleware';
 import type { OutboxSender } from './mail/outboxSender';
@@ -58,12 +59,13 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Express {
   const { config, logger, views } = deps;
   const production = config.env === 'production';
-  // How long a count may be kept by any cache (COUNT_REFRESH_SECONDS; 10 s with one process too).
-  const countRefreshMs = config.shared?.countRefreshMs ?? 10_000;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.set('query parser', 'simple');
+  // Strong validators (a hash of the bytes) on every answer, and 304 for a client that has them.
+  app.set('etag', (body: string | Buffer) => strongEtag(body));
+  app.locals.publicCacheControl = publicCacheControl(config.countRefreshSeconds);
   app.use(deps.metrics.observe);
   // Probes and scrapes come every few seconds: answered before anything else, and never logged.
   app.use(opsRoutes({ readiness: deps.readiness, metrics: deps.metrics, metricsToken: config.metricsToken }));
@@ -110,7 +112,7 @@ export function createApp(deps: AppDeps): Express {
       petitions: deps.petitions,
       store: deps.store,
       baseUrl: config.baseUrl,
-      countRefreshSeconds: countRefreshMs / 1000,
+      countRefreshSeconds: config.countRefreshSeconds,
     }),
   );
   app.use(letterBodyParser);
@@ -119,12 +121,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(cookieParser());
   app.use(localeMiddleware(production));
 
-  const csrf = createCsrf(config.secret, production);
-  app.use((req, res, next) => {
-    req.csrfToken = () => csrf.generateCsrfToken(req, res);
-    next();
-  });
-  app.use(csrf.doubleCsrfProtection);
+  // Public forms carry no token and public pages set no cookie (so that they can be cached, and
+  // signed inside a partner's frame): a POST from another site is refused by the browser's own
+  // headers. The console keeps its sessions and synchroniser tokens (server/admin).
+  app.use(crossOriginProtection({ baseUrl: config.baseUrl }));
+  app.use(noStoreUnlessSafe);
 
   const render = createRender(views, { baseUrl: config.baseUrl, devMailbox: !production });
   const view = createPetitionView({ render, petitions: deps.petitions, baseUrl: config.baseUrl });
@@ -134,7 +135,7 @@ export function createApp(deps: AppDeps): Express {
       render,
       view,
       i18n: deps.i18n,
-      countRefreshSeconds: countRefreshMs / 1000,
+      countRefreshSeconds: config.countRefreshSeconds,
     }),
   );
   app.use(

@@ -222,6 +222,12 @@ export function loadConfig(given?: Env): Config {
   if (!Number.isInteger(webConcurrency) || webConcurrency < 1 || webConcurrency > 64) {
     throw new ConfigError(`WEB_CONCURRENCY must be a whole number from 1 to 64, got "${env.WEB_CONCURRENCY}"`);
   }
+  const countRefreshSeconds = int(env, 'COUNT_REFRESH_SECONDS', 10);
+  if (!Number.isInteger(countRefreshSeconds) || countRefreshSeconds < 1) {
+    throw new ConfigError(
+      `COUNT_REFRESH_SECONDS must be a whole number of seconds, at least 1, got "${env.COUNT_REFRESH_SECONDS}"`,
+    );
+  }
   const host_ = new URL(baseUrl).hostname;
   return {
     env: mode,
@@ -232,8 +238,8 @@ export function loadConfig(given?: Env): Config {
     databaseUrl,
     databasePoolMax: Math.max(1, int(env, 'DATABASE_POOL_MAX', 10)),
     webConcurrency,
-    shared:
-      databaseUrl || webConcurrency > 1 ? { countRefreshMs: int(env, 'COUNT_REFRESH_SECONDS', 10) * 1000 } : undefined,
+    shared: databaseUrl || webConcurrency > 1 ? { countRefreshMs: countRefreshSeconds * 1000 } : undefined,
+    countRefreshSeconds,
     synchronous,
     dataDir,
     smtpUrl,

@@ -25,6 +25,11 @@ export interface Config {
    * windows are counted in the database, and a cached page may be this old.
    */
   shared: { countRefreshMs: number } | undefined;
+  /**
+   * COUNT_REFRESH_SECONDS: how long a public page may be kept, by this server (with other processes
+   * on the database) and by browsers, proxies and CDNs (`Cache-Control: max-age`).
+   */
+  countRefreshSeconds: number;
   synchronous: Synchronous;
   dataDir: string;
   smtpUrl: string | undefined;

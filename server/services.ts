@@ -114,9 +114,9 @@ export async function createServices(
   // Mail queued by a committed group goes out at once rather than at the next poll.
   writer.onCommit(() => sender.wake());
   // Deliveries change when a digest is sent or a pack recorded, maybe by another process (the worker):
-  // cached pages are read again at least every COUNT_REFRESH_SECONDS (60 s on one process).
+  // cached pages are read again at least every COUNT_REFRESH_SECONDS, on one process too.
   const deliveryRecord = createDeliveryRecord({ store, petitions: petitionsRepo });
-  const publicMaxAgeSeconds = config.shared ? Math.round(config.shared.countRefreshMs / 1000) : 60;
+  const publicMaxAgeSeconds = config.countRefreshSeconds;
   const petitions = createPetitionsService(petitionsRepo, {
     clock,
     maxAgeMs: publicMaxAgeSeconds * 1000,

@@ -36,6 +36,8 @@ export function errorHandler(render: Render, logger: Logger, showStack: boolean)
     }
     const stack = showStack && http.status === 500 && error instanceof Error ? error.stack : undefined;
     if (!res.locals.lang) res.locals.lang = 'en';
+    // A public page that failed is not kept in place of the page (nor, by a proxy, for others).
+    res.set('Cache-Control', 'no-store');
     render(
       req,
       res,

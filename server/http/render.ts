@@ -31,8 +31,8 @@ function withoutLang(req: Request): string {
 }
 
 /**
- * Renders a page with what every page needs: the language and its switch, the CSRF token (generated
- * only for pages that ask for it, so read-only views stay cookie-free), and the page's own context.
+ * Renders a page with what every page needs: the language and its switch, the console's CSRF token
+ * (for console pages, which ask for it with `form`; public pages have none), and the page's context.
  */
 export function createRender(views: Views, options: { baseUrl: string; devMailbox: boolean }): Render {
   const html: Render['html'] = (req, res, page, context = {}) => {
@@ -47,7 +47,7 @@ export function createRender(views: Views, options: { baseUrl: string; devMailbo
         .filter((l) => l !== lang)
         .map((l) => ({ lang: l, label: languageNames[l], href: `${path}${sep}lang=${l}` })),
       ...context,
-      // A caller may bring its own (a cached page's slot): generating one here too would set a second cookie.
+      // The login form brings its own (it has no session yet).
       csrfToken: context.csrfToken ?? (context.form ? req.csrfToken?.() : undefined),
     });
   };

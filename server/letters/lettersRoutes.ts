@@ -1,6 +1,7 @@
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { deliveriesView } from '../deliveries/deliveryRecord';
 import { notFound } from '../errors';
+import { cacheable } from '../http/caching';
 import type { Render } from '../http/render';
 import type { Lang } from '../i18n/i18n';
 import type { PetitionsService } from '../petitions/petitionsService';
@@ -159,6 +160,7 @@ export function lettersRoutes(deps: {
   }
 
   router.get('/demands/:slug', async (req, res) => {
+    cacheable(req, res);
     const lang = res.locals.lang as Lang;
     const page = await letters.demandLetters(req.params.slug, lang);
     if (!page) throw notFound();
@@ -169,6 +171,7 @@ export function lettersRoutes(deps: {
   });
 
   router.get('/demands/:slug/letters/new', async (req, res) => {
+    cacheable(req, res);
     const demand = await demandOf(req, res);
     const country = typeof req.query.country === 'string' ? req.query.country.toUpperCase() : '';
     const known = (await letters.countryCodes()).has(country);
@@ -214,6 +217,7 @@ export function lettersRoutes(deps: {
   }
 
   router.get('/demands/:slug/letters/check-email', async (req, res) => {
+    cacheable(req, res);
     const demand = await demandOf(req, res);
     // Which target was written to, from the form (not from anything stored): its wording only.
     const to = typeof req.query.to === 'string' ? await letters.target(req.query.to) : undefined;
@@ -221,9 +225,12 @@ export function lettersRoutes(deps: {
     render(req, res, 'letters/check-email', { title: demand.title, demand, target: to, by });
   });
 
+  // Pages whose address holds a token: never kept, and the address never sent to another site as
+  // a Referer. `same-origin`, not `no-referrer`: under `no-referrer` a browser sends `Origin: null`
+  // with the page's POSTs, which the cross-origin check refuses when Sec-Fetch-Site is missing.
   function privatePage(res: Response) {
     res.set('Cache-Control', 'no-store');
-    res.set('Referrer-Policy', 'no-referrer');
+    res.set('Referrer-Policy', 'same-origin');
   }
 
   function badLink(req: Request, res: Response, status: 'unknown' | 'expired') {
@@ -240,7 +247,6 @@ export function lettersRoutes(deps: {
     const page = (await letters.page(letters.statusToken(result.letter), res.locals.lang as Lang))!;
     render(req, res, 'letters/confirm', {
       title: page.demand.title,
-      form: true,
       token: req.params.token,
       byPost: page.letter.delivery === 'post',
       ...page,
@@ -265,7 +271,6 @@ export function lettersRoutes(deps: {
     const state = stateKey(letter);
     render(req, res, 'letters/status', {
       title: page.demand.title,
-      form: selfPending,
       ...page,
       selfPending,
       // Until it is confirmed, or marked sent, from its mailbox, the text may be a stranger's.

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
-import Handlebars from 'handlebars';
 import { deliveriesView } from '../deliveries/deliveryRecord';
+import { prepare, sendPrepared, type Prepared } from '../http/caching';
 import type { Render } from '../http/render';
 import { isLang, type Lang } from '../i18n/i18n';
 import type { SignErrors, SignFormValues } from '../signatures/signForm';
@@ -47,17 +47,15 @@ function canonicalQuery(query: Request['query']): boolean {
   return names.length === 0 || (names.length === 1 && names[0] === 'lang' && isLang(query.lang));
 }
 
-// Stands in for the visitor's CSRF token in a cached page; swapped for the real one on each view.
-const tokenSlot = '\u0000csrf\u0000';
-
 /**
  * The petition page, shown on GET and again, with the signer's values and messages, on a 400.
- * The blank page is rendered once per petition and language, until its data changes: a page view
- * then costs a token and a string replace, not a template render.
+ * The blank page is the same bytes for every visitor: rendered once per petition and language until
+ * its data changes, and then served as prepared bytes with their ETag, with no render at all.
  */
 export function createPetitionView(deps: { render: Render; petitions: PetitionsService; baseUrl: string }) {
   const { render, petitions, baseUrl } = deps;
-  const cache = new Map<string, { version: number; html: string }>();
+  // Each entry is a render under way or done: the viewers who miss it meanwhile wait for that one.
+  const cache = new Map<string, { version: number; ready: Promise<Prepared> }>();
 
   async function context(lang: Lang, page: PetitionPage, form: { values: SignFormValues; errors: SignErrors }) {
     const { petition } = page;
@@ -89,23 +87,28 @@ export function createPetitionView(deps: { render: Render; petitions: PetitionsS
   }
 
   return {
+    /** The blank page, public: the route marks it cacheable (Cache-Control, Vary). */
     async show(req: Request, res: Response, page: PetitionPage): Promise<void> {
       const lang = res.locals.lang as Lang;
-      if (!canonicalQuery(req.query)) {
-        return render(req, res, 'petitions/show', await context(lang, page, { values: blankForm, errors: {} }));
-      }
-      const key = `${lang}:${page.petition.slug}`;
+      const blank = { values: blankForm, errors: {} };
+      if (!canonicalQuery(req.query)) return render(req, res, 'petitions/show', await context(lang, page, blank));
+      const slug = page.petition.slug;
+      const key = `${lang}:${slug}`;
       const version = petitions.version();
       let entry = cache.get(key);
       if (!entry || entry.version !== version) {
-        const html = render.html(req, res, 'petitions/show', {
-          ...(await context(lang, page, { values: blankForm, errors: {} })),
-          csrfToken: tokenSlot,
-        });
-        cache.set(key, (entry = { version, html }));
+        // Read again now: what page() returns after `version` was read is at least that recent (it
+        // keeps nothing read across an invalidation), so these bytes may carry its number. Bytes
+        // rendered from older data would be kept under a newer version, and outlive the interval.
+        const ready = (async () => {
+          const fresh = (await petitions.page(slug, lang)) ?? page;
+          return prepare(render.html(req, res, 'petitions/show', await context(lang, fresh, blank)));
+        })();
+        const made = (entry = { version, ready });
+        cache.set(key, made);
+        ready.catch(() => cache.get(key) === made && cache.delete(key));
       }
-      const token = Handlebars.escapeExpression(req.csrfToken?.() ?? '');
-      res.type('html').send(entry.html.replace(tokenSlot, token));
+      sendPrepared(res, await entry.ready);
     },
 
     async showWithErrors(

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { i18n } from 'i18next';
 import { notFound } from '../errors';
+import { cacheable, cacheableData } from '../http/caching';
 import type { Render } from '../http/render';
 import type { Lang } from '../i18n/i18n';
 import type { PetitionView } from './petitionView';
@@ -21,17 +22,21 @@ export function petitionsRoutes(deps: {
   const petitionMap = createPetitionMaps(deps.i18n);
 
   router.get('/', async (req, res) => {
+    cacheable(req, res);
     const lang = res.locals.lang as Lang;
     render(req, res, 'home', { campaign: await petitions.campaign(lang), demands: await petitions.demands(lang) });
   });
 
-  router.get('/privacy', (req, res) => render(req, res, 'privacy', { consentVersion }));
+  router.get('/privacy', (req, res) => {
+    cacheable(req, res);
+    render(req, res, 'privacy', { consentVersion });
+  });
 
   // Counts for widgets and scripts: cacheable, no personal data.
   router.get('/petitions/:slug.json', async (req, res) => {
+    cacheableData(req, res);
     const page = await petitions.page(req.params.slug, 'en');
     if (!page) throw notFound();
-    res.set('Cache-Control', 'public, max-age=60');
     res.set('Access-Control-Allow-Origin', '*');
     res.json({
       slug: page.petition.slug,
@@ -64,6 +69,7 @@ export function petitionsRoutes(deps: {
   });
 
   router.get('/petitions/:slug', async (req, res) => {
+    cacheable(req, res);
     const page = await petitions.page(req.params.slug, res.locals.lang as Lang);
     if (!page) throw notFound();
     await view.show(req, res, page);

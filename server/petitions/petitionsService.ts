@@ -35,6 +35,9 @@ export function createPetitionsService(
 ) {
   const clock = options.clock ?? Date.now;
   const pages = new Map<string, PetitionPage | null>();
+  // Reads under way, shared by the page views that miss the cache meanwhile (after a confirmation,
+  // every viewer at once): one read, not one per viewer. Dropped on invalidation, like the pages.
+  const reading = new Map<string, Promise<PetitionPage | null>>();
   // When the oldest page in the cache was read (the cache is dropped whole once it is too old).
   let readAt = Infinity;
   // Bumped whenever cached pages are dropped, so that caches built on them (rendered HTML) follow.
@@ -49,6 +52,30 @@ export function createPetitionsService(
       return { codes, choices };
     }));
 
+  async function readPage(slug: string, lang: Lang, key: string): Promise<PetitionPage | null> {
+    const at = version;
+    const started = clock();
+    const petition = await repo.findBySlug(slug, lang);
+    const page = petition
+      ? {
+          petition,
+          count: await repo.validatedCount(petition.id),
+          countryCounts: await repo.countryCounts(petition.id),
+          recentSigners: await repo.recentPublicSigners(petition.id, options.recentSigners ?? 10),
+          targets: await repo.petitionTargets(petition.id),
+          deliveries: (await options.deliveries?.(petition.id)) ?? [],
+        }
+      : null;
+    // Kept only if nothing changed while it was read (on PostgreSQL the reads above take turns
+    // with writes): a page read before an invalidation must not outlive it.
+    if (at === version) {
+      if (pages.size > 1000) pages.clear(); // unknown slugs must not grow it without bound
+      pages.set(key, page);
+      readAt = Math.min(readAt, started);
+    }
+    return page;
+  }
+
   return {
     campaign: (lang: Lang) => repo.campaign(lang),
     demands: (lang: Lang) => repo.demands(lang),
@@ -62,27 +89,14 @@ export function createPetitionsService(
       if (options.maxAgeMs !== undefined && clock() - readAt >= options.maxAgeMs) this.invalidate();
       const cached = pages.get(key);
       if (cached !== undefined) return cached ?? undefined;
-      const at = version;
-      const started = clock();
-      const petition = await repo.findBySlug(slug, lang);
-      const page = petition
-        ? {
-            petition,
-            count: await repo.validatedCount(petition.id),
-            countryCounts: await repo.countryCounts(petition.id),
-            recentSigners: await repo.recentPublicSigners(petition.id, options.recentSigners ?? 10),
-            targets: await repo.petitionTargets(petition.id),
-            deliveries: (await options.deliveries?.(petition.id)) ?? [],
-          }
-        : null;
-      // Kept only if nothing changed while it was read (on PostgreSQL the reads above take turns
-      // with writes): a page read before an invalidation must not outlive it.
-      if (at === version) {
-        if (pages.size > 1000) pages.clear(); // unknown slugs must not grow it without bound
-        pages.set(key, page);
-        readAt = Math.min(readAt, started);
+      let read = reading.get(key);
+      if (!read) {
+        read = readPage(slug, lang, key).finally(() => {
+          if (reading.get(key) === read) reading.delete(key);
+        });
+        reading.set(key, read);
       }
-      return page ?? undefined;
+      return (await read) ?? undefined;
     },
 
     async setState(slug: string, state: 'open' | 'closed'): Promise<boolean> {
@@ -94,6 +108,7 @@ export function createPetitionsService(
     /** Drops cached pages after counts or texts change. */
     invalidate(): void {
       pages.clear();
+      reading.clear();
       readAt = Infinity;
       version++;
     },

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { notFound } from '../errors';
+import { cacheable } from '../http/caching';
 import type { Render } from '../http/render';
 import type { Lang } from '../i18n/i18n';
 import type { DeliveryRecord } from '../deliveries/deliveryRecord';
@@ -37,12 +38,15 @@ export function signaturesRoutes(deps: {
   router.get('/petitions/:slug/signatures', (req, res) => res.redirect(303, `/petitions/${req.params.slug}`));
 
   router.get('/petitions/:slug/check-email', async (req, res) => {
+    cacheable(req, res);
     const page = await petitions.page(req.params.slug, res.locals.lang as Lang);
     if (!page) throw notFound();
     render(req, res, 'signatures/check-email', { title: page.petition.title, petition: page.petition });
   });
 
+  // The answer to a signer's own confirmation, with the count that includes it: kept by nobody.
   router.get('/petitions/:slug/thanks', async (req, res) => {
+    res.set('Cache-Control', 'no-store');
     const page = await petitions.page(req.params.slug, res.locals.lang as Lang);
     if (!page) throw notFound();
     render(req, res, 'signatures/thanks', {
@@ -61,7 +65,8 @@ export function signaturesRoutes(deps: {
   // A GET only shows a Confirm button: mail scanners fetch links, and must not confirm anything.
   router.get('/signatures/:token/confirm', async (req, res) => {
     res.set('Cache-Control', 'no-store');
-    res.set('Referrer-Policy', 'no-referrer');
+    // The token never goes to another site; same-origin, so that the Confirm POST carries our Origin.
+    res.set('Referrer-Policy', 'same-origin');
     const result = await signatures.status(req.params.token);
     if (result.status === 'unknown' || result.status === 'expired') return badLink(req, res, result.status);
     if (result.status === 'validated') {
@@ -79,7 +84,6 @@ export function signaturesRoutes(deps: {
     const page = await petitions.page((await petitions.slugOf(result.petitionId)) ?? '', res.locals.lang as Lang);
     if (!page) throw notFound();
     render(req, res, 'signatures/confirm', {
-      form: true,
       token: req.params.token,
       title: page.petition.title,
       petition: page.petition,

@@ -1,5 +1,5 @@
 import type { ParsedMail } from 'mailparser';
-import { csrfFrom, type TestApp } from './testApp';
+import { sameOrigin, type TestApp } from './testApp';
 
 /** The demand whose letters these helpers write (Italy's delegation, which has an address, is the usual target). */
 export const letterDemand = 'progressive-taxation';
@@ -42,17 +42,18 @@ export async function writeLetter(
   options: { confirm?: boolean; beforeConfirm?: () => void } = {},
 ) {
   const agent = app.agent();
-  const form = await agent.get(`/demands/${letterDemand}/letters/new`).expect(200);
-  const token = csrfFrom(form.text);
+  await agent.get(`/demands/${letterDemand}/letters/new`).expect(200);
   const page = await agent
     .post(`/demands/${letterDemand}/letters/preview`)
+    .set(sameOrigin)
     .type('form')
-    .send({ _csrf: token, ...fields })
+    .send(fields)
     .expect(200);
   await agent
     .post(`/demands/${letterDemand}/letters`)
+    .set(sameOrigin)
     .type('form')
-    .send({ _csrf: token, ...fields, body: letterText(page.text) })
+    .send({ ...fields, body: letterText(page.text) })
     .expect(303);
   if (options.confirm === false) return;
   const isMine = (m: ParsedMail) =>
@@ -61,11 +62,7 @@ export async function writeLetter(
   const link = /http:\/\/localhost:3000(\/letters\/\d+\.[\w-]{27}\/confirm)/.exec(
     app.smtp!.mails.find(isMine)!.text ?? '',
   )![1]!;
-  const confirmPage = await agent.get(link).expect(200);
+  await agent.get(link).expect(200);
   options.beforeConfirm?.();
-  await agent
-    .post(link)
-    .type('form')
-    .send({ _csrf: csrfFrom(confirmPage.text) })
-    .expect(303);
+  await agent.post(link).set(sameOrigin).type('form').send({}).expect(303);
 }

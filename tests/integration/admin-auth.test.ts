@@ -231,15 +231,29 @@ describe('organiser login, sessions and CSRF', () => {
       await agent.post(path).type('form').send({ state: 'open', _csrf: ownToken }).expect(303);
     });
 
-    it('does not accept the public double-submit token in place of the synchroniser token', async () => {
+    it('does not accept the login form’s double-submit token in place of the synchroniser token', async () => {
       const agent = t.agent();
       await login(agent, 'grace@example.org');
-      const publicToken = csrfFrom((await agent.get('/petitions/fund-defence-fairly').expect(200)).text);
+      const loginToken = csrfFrom((await t.agent().get('/admin/login').expect(200)).text);
       await agent
         .post('/admin/petitions/fund-defence-fairly/state')
         .type('form')
-        .send({ state: 'closed', _csrf: publicToken })
+        .send({ state: 'closed', _csrf: loginToken })
         .expect(403);
+    });
+
+    it('refuses a console form without its token even from our own pages (no Fetch Metadata pass)', async () => {
+      const agent = t.agent();
+      await login(agent, 'grace@example.org');
+      const res = await agent
+        .post('/admin/petitions/fund-defence-fairly/state')
+        .set('Sec-Fetch-Site', 'same-origin')
+        .set('Origin', 'http://localhost:3000')
+        .type('form')
+        .send({ state: 'closed' });
+      expect(res.status).toBe(403);
+      expect(res.text).toContain('Your form has expired');
+      expect((await t.services.petitions.findPetition('fund-defence-fairly', 'en'))!.state).toBe('open');
     });
   });
 

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { ParsedMail } from 'mailparser';
-import { createTestApp, csrfFrom, type TestApp } from '../helpers/testApp';
+import { createTestApp, type TestApp } from '../helpers/testApp';
 import { until } from '../helpers/until';
 import { unescapeHtml } from '../helpers/letters';
 
@@ -46,17 +46,13 @@ describe('letters written with someone else’s address', () => {
   /** Form → preview → send, as a browser would; answers with what the writer is shown. */
   async function write(fields: Fields, demand = 'progressive-taxation') {
     const agent = t.agent();
-    const form = await agent.get(`/demands/${demand}/letters/new`).expect(200);
-    const page = await agent
-      .post(`/demands/${demand}/letters/preview`)
-      .type('form')
-      .send({ _csrf: csrfFrom(form.text), ...fields })
-      .expect(200);
+    await agent.get(`/demands/${demand}/letters/new`).expect(200);
+    const page = await agent.post(`/demands/${demand}/letters/preview`).type('form').send(fields).expect(200);
     const body = unescapeHtml(/<textarea id="field-body"[^>]*>([\s\S]*?)<\/textarea>/.exec(page.text)![1]!);
     const res = await agent
       .post(`/demands/${demand}/letters`)
       .type('form')
-      .send({ _csrf: csrfFrom(form.text), ...fields, body });
+      .send({ ...fields, body });
     return { status: res.status, location: res.headers.location };
   }
 
@@ -92,12 +88,8 @@ describe('letters written with someone else’s address', () => {
       }
       const last = links.filter((l) => l.endsWith('/confirm')).at(-1)!;
       const agent = t.agent();
-      const form = await agent.get('/demands/progressive-taxation/letters/new');
-      await agent
-        .post(last)
-        .type('form')
-        .send({ _csrf: csrfFrom(form.text) })
-        .expect(404);
+      await agent.get('/demands/progressive-taxation/letters/new');
+      await agent.post(last).type('form').send({}).expect(404);
       await settle();
       expect(mailsTo(italy)).toHaveLength(0);
       const stored = await t.services.store.all(
@@ -198,11 +190,7 @@ describe('letters written with someone else’s address', () => {
       expect(hrefs(print.text).filter((h) => h.includes('paypal-help'))).toEqual([]);
 
       // Once the mailbox's owner says it is sent, the letter is theirs: no more warning.
-      await agent
-        .post(`${link}/self-sent`)
-        .type('form')
-        .send({ _csrf: csrfFrom(page.text) })
-        .expect(303);
+      await agent.post(`${link}/self-sent`).type('form').send({}).expect(303);
       expect(unescapeHtml((await agent.get(link).expect(200)).text)).not.toContain(pageNotice);
     });
 
@@ -218,11 +206,7 @@ describe('letters written with someone else’s address', () => {
       expect(hrefs(page.text).filter((h) => h.includes('paypal-help'))).toEqual([]);
       expect(unescapeHtml((await agent.get(status!).expect(200)).text)).toContain(pageNotice);
 
-      await agent
-        .post(confirm!)
-        .type('form')
-        .send({ _csrf: csrfFrom(page.text) })
-        .expect(303);
+      await agent.post(confirm!).type('form').send({}).expect(303);
       const confirmed = await agent.get(status!).expect(200);
       expect(confirmed.text).toContain('data-state="ready"');
       expect(unescapeHtml(confirmed.text)).not.toContain(pageNotice);

@@ -12,7 +12,7 @@ import type TestAgent from 'supertest/lib/agent';
 import type { Executor } from '../../server/db/store';
 import { freePort, spawnServer, spawnWorker } from '../helpers/server';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
-import { aSigner, createTestApp, csrfFrom, type TestApp } from '../helpers/testApp';
+import { aSigner, createTestApp, type TestApp } from '../helpers/testApp';
 import {
   createSpawnedDatabase,
   databaseEnv,
@@ -28,14 +28,14 @@ const clients = 8;
 
 const recipient = (mail: ParsedMail) => (mail.to && 'text' in mail.to ? mail.to.text : '');
 
-/** One signing as a browser does it: the page (for its CSRF token), then the form. */
+/** One signing as a browser does it: the page, then the form. */
 async function signOnce(agent: TestAgent, name: string, email: string): Promise<number> {
   const page = await agent.get(`/petitions/${slug}`);
   if (page.status !== 200) return page.status;
   const res = await agent
     .post(`/petitions/${slug}/signatures`)
     .type('form')
-    .send({ _csrf: csrfFrom(page.text), ...aSigner, name, email });
+    .send({ ...aSigner, name, email });
   return res.status === 303 && res.headers.location === `/petitions/${slug}/check-email` ? 303 : res.status;
 }
 
@@ -44,17 +44,13 @@ async function signOnce(agent: TestAgent, name: string, email: string): Promise<
  * not answered. `finish()` sends the rest and resolves with the answer.
  */
 async function slowSignature(url: string, email: string) {
-  const page = await fetch(`${url}/petitions/${slug}`);
-  const cookie = page.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .join('; ');
-  const form = new URLSearchParams({ _csrf: csrfFrom(await page.text()), ...aSigner, name: 'Slow Signer', email });
+  await (await fetch(`${url}/petitions/${slug}`)).text();
+  const form = new URLSearchParams({ ...aSigner, name: 'Slow Signer', email });
   const body = Buffer.from(form.toString());
   const req = http.request(`${url}/petitions/${slug}/signatures`, {
     method: 'POST',
     agent: false,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length, cookie },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length },
   });
   const answer = new Promise<http.IncomingMessage>((resolve, reject) => {
     req.on('response', resolve);

@@ -1,15 +1,6 @@
 import { sql } from 'kysely';
 import { consentVersion } from '../../server/signatures/consent';
-import {
-  aSigner,
-  confirm,
-  confirmPath,
-  countOn,
-  createTestApp,
-  csrfFrom,
-  sign,
-  type TestApp,
-} from '../helpers/testApp';
+import { aSigner, confirm, confirmPath, countOn, createTestApp, sign, type TestApp } from '../helpers/testApp';
 
 const slug = 'fund-defence-fairly';
 
@@ -55,10 +46,7 @@ describe('the petition journey', () => {
       expect(confirmPage.text).toContain('Confirm my signature');
       expect(await countOn(agent, slug)).toBe(0);
 
-      const confirmed = await agent
-        .post(link)
-        .type('form')
-        .send({ _csrf: csrfFrom(confirmPage.text) });
+      const confirmed = await agent.post(link).type('form').send({});
       expect(confirmed.status).toBe(303);
       expect(confirmed.headers.location).toBe(`/petitions/${slug}/thanks`);
       const thanks = await agent.get(confirmed.headers.location!).expect(200);
@@ -87,10 +75,9 @@ describe('the petition journey', () => {
       await sign(agent, slug);
       const [mail] = await t.smtp!.waitFor(1);
       const link = confirmPath(mail!.text);
-      const page = await agent.get(link).expect(200);
-      const token = csrfFrom(page.text);
-      await agent.post(link).type('form').send({ _csrf: token }).expect(303);
-      await agent.post(link).type('form').send({ _csrf: token }).expect(303);
+      await agent.get(link).expect(200);
+      await agent.post(link).type('form').send({}).expect(303);
+      await agent.post(link).type('form').send({}).expect(303);
       await confirm(agent, link).catch(() => undefined); // the page now redirects: already confirmed
       expect(await countOn(agent, slug)).toBe(1);
     });
@@ -105,12 +92,8 @@ describe('the petition journey', () => {
       expect(res.text).toContain('This link is not valid');
       const nonsense = await agent.get('/signatures/nonsense/confirm').expect(404);
       expect(nonsense.text).toContain('This link is not valid');
-      const page = await agent.get(link);
-      await agent
-        .post(tampered)
-        .type('form')
-        .send({ _csrf: csrfFrom(page.text) })
-        .expect(404);
+      await agent.get(link);
+      await agent.post(tampered).type('form').send({}).expect(404);
       expect(await countOn(agent, slug)).toBe(0);
     });
 
@@ -159,12 +142,12 @@ describe('the petition journey', () => {
     it('does not let a forged X-Forwarded-For escape the rate limit (trust proxy is off by default)', async () => {
       const agent = t.agent();
       for (let i = 0; i < 6; i++) {
-        const page = await agent.get(`/petitions/${slug}`);
+        await agent.get(`/petitions/${slug}`);
         await agent
           .post(`/petitions/${slug}/signatures`)
           .set('X-Forwarded-For', `198.51.100.${i}`)
           .type('form')
-          .send({ ...aSigner, email: `forged${i}@example.org`, _csrf: csrfFrom(page.text) })
+          .send({ ...aSigner, email: `forged${i}@example.org` })
           .expect(303);
       }
       expect(await value(t, "SELECT count(*) AS n FROM signatures WHERE state = 'fraudulent'")).toBe(1);
@@ -287,29 +270,37 @@ describe('the petition journey', () => {
   });
 
   describe('protection', () => {
-    it('refuses a form without its CSRF token (403)', async () => {
-      const res = await t.agent().post(`/petitions/${slug}/signatures`).type('form').send(aSigner);
-      expect(res.status).toBe(403);
-      expect(res.text).toContain('Your form has expired');
-    });
-
-    it('refuses a form whose CSRF token does not match its cookie (403)', async () => {
-      const page = await t.agent().get(`/petitions/${slug}`);
+    it('refuses a form posted from another site (403), with a clear page, and stores nothing', async () => {
       const res = await t
         .agent()
         .post(`/petitions/${slug}/signatures`)
+        .set('Sec-Fetch-Site', 'cross-site')
         .type('form')
-        .send({ ...aSigner, _csrf: csrfFrom(page.text) });
+        .send(aSigner);
       expect(res.status).toBe(403);
+      expect(res.text).toContain('This form came from another site');
+      expect(res.text).not.toMatch(/at \w+ \(/); // no stack trace
+      expect(await value(t, 'SELECT count(*) AS n FROM signatures')).toBe(0);
+    });
+
+    it('refuses a form from a foreign Origin when the browser sends no Sec-Fetch-Site (403)', async () => {
+      const res = await t
+        .agent()
+        .post(`/petitions/${slug}/signatures`)
+        .set('Origin', 'https://evil.example')
+        .type('form')
+        .send(aSigner);
+      expect(res.status).toBe(403);
+      expect(await value(t, 'SELECT count(*) AS n FROM signatures')).toBe(0);
     });
 
     it('answers an oversized body with a clear 413 page', async () => {
       const agent = t.agent();
-      const page = await agent.get(`/petitions/${slug}`);
+      await agent.get(`/petitions/${slug}`);
       const res = await agent
         .post(`/petitions/${slug}/signatures`)
         .type('form')
-        .send({ ...aSigner, _csrf: csrfFrom(page.text), name: 'x'.repeat(40_000) });
+        .send({ ...aSigner, name: 'x'.repeat(40_000) });
       expect(res.status).toBe(413);
       expect(res.text).toContain('Too much data');
       expect(res.text).not.toMatch(/at \w+ \(/); // no stack trace
@@ -317,12 +308,9 @@ describe('the petition journey', () => {
 
     it('refuses to sign a closed petition with a clear page', async () => {
       const agent = t.agent();
-      const page = await agent.get(`/petitions/${slug}`);
+      await agent.get(`/petitions/${slug}`);
       await t.services.petitions.setState(slug, 'closed');
-      const res = await agent
-        .post(`/petitions/${slug}/signatures`)
-        .type('form')
-        .send({ ...aSigner, _csrf: csrfFrom(page.text) });
+      const res = await agent.post(`/petitions/${slug}/signatures`).type('form').send(aSigner);
       expect(res.status).toBe(409);
       expect(res.text).toContain('This petition is closed');
       const closedPage = await agent.get(`/petitions/${slug}`).expect(200);

@@ -11,21 +11,15 @@ import { createLogger } from '../../server/logger';
 import { createServices, type Services } from '../../server/services';
 import { freePort, spawnServer } from '../helpers/server';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
-import {
-  aSigner,
-  confirm,
-  confirmPath,
-  countOn,
-  createTestApp,
-  csrfFrom,
-  sign,
-  type TestApp,
-} from '../helpers/testApp';
+import { aSigner, confirm, confirmPath, countOn, createTestApp, sign, type TestApp } from '../helpers/testApp';
 import { createSpawnedDatabase, openStoreAt, postgresUrl, type SpawnedDatabase } from '../helpers/testStore';
 import { until } from '../helpers/until';
 
 const engine = postgresUrl ? 'PostgreSQL' : 'SQLite';
 const slug = 'fund-defence-fairly';
+
+/** The count a petition page shows (the thermometer's value). */
+const shownCount = (html: string) => Number(/<progress class="thermometer" max="\d+" value="(\d+)"/.exec(html)?.[1]);
 
 /**
  * Two web processes on one database, as WEB_CONCURRENCY=2 runs them: here two sets of services on
@@ -87,6 +81,33 @@ describe(`two web processes on one database (${engine})`, () => {
     now += 1_000;
     expect(await countOn(viewer, slug)).toBe(before + 1);
   });
+
+  it('never serve a prepared petition page (or its ETag) older than the interval', async () => {
+    const pageOn = async (app: typeof appB) => {
+      const res = await request(app).get(`/petitions/${slug}`).expect(200);
+      return { count: shownCount(res.text), etag: res.headers.etag! };
+    };
+    now += 60_000; // both caches expired: each process reads the database afresh
+    const before = await pageOn(appB);
+    expect(await pageOn(a.app)).toEqual(before);
+    const signer = a.agent();
+    expect((await sign(signer, slug, { ...aSigner, email: 'page@example.org' })).status).toBe(303);
+    const sentTo = (m: ParsedMail) => (m.to && 'text' in m.to ? m.to.text : '');
+    await until(() => a.smtp!.mails.some((m) => sentTo(m) === 'page@example.org'), 'the confirmation mail');
+    const mail = a.smtp!.mails.find((m) => sentTo(m) === 'page@example.org')!;
+    expect((await confirm(signer, confirmPath(mail.text))).status).toBe(303);
+    expect((await pageOn(a.app)).count).toBe(before.count + 1);
+    now += 9_999;
+    // Still within the interval: the other process may serve its prepared bytes, and 304 for them.
+    const meanwhile = await pageOn(appB);
+    expect([before.count, before.count + 1]).toContain(meanwhile.count);
+    await request(appB).get(`/petitions/${slug}`).set('If-None-Match', meanwhile.etag).expect(304);
+    now += 1;
+    const after = await pageOn(appB);
+    expect(after.count).toBe(before.count + 1);
+    expect(after.etag).not.toBe(before.etag);
+    await request(appB).get(`/petitions/${slug}`).set('If-None-Match', before.etag).expect(200);
+  });
 });
 
 describe(`WEB_CONCURRENCY=2 npm start on ${engine}`, () => {
@@ -131,21 +152,12 @@ describe(`WEB_CONCURRENCY=2 npm start on ${engine}`, () => {
         const email = `cluster-${client}-${i}@example.org`;
         try {
           // A new connection for each request: the primary hands connections to the workers in turn.
-          const page = await fetch(`${server.url}/petitions/${slug}`, { headers: { connection: 'close' } });
-          const cookie = page.headers
-            .getSetCookie()
-            .map((c) => c.split(';')[0])
-            .join('; ');
-          const form = new URLSearchParams({
-            _csrf: csrfFrom(await page.text()),
-            ...aSigner,
-            name: 'Cluster Signer',
-            email,
-          });
+          await (await fetch(`${server.url}/petitions/${slug}`, { headers: { connection: 'close' } })).text();
+          const form = new URLSearchParams({ ...aSigner, name: 'Cluster Signer', email });
           const res = await fetch(`${server.url}/petitions/${slug}/signatures`, {
             method: 'POST',
             redirect: 'manual',
-            headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, connection: 'close' },
+            headers: { 'content-type': 'application/x-www-form-urlencoded', connection: 'close' },
             body: form.toString(),
           });
           if (res.status === 303) acknowledged.push(email);
@@ -224,6 +236,47 @@ describe(`WEB_CONCURRENCY=2 npm start on ${engine}`, () => {
     expect(log).not.toContain('exiting without finishing');
     expect(log).toContain('Undersigned web worker 1: stopped');
     expect(log).toContain('Undersigned web worker 2: stopped');
+  }, 60_000);
+
+  it('serves every worker’s petition page with the new count once COUNT_REFRESH_SECONDS has passed', async () => {
+    // A database of its own: the burst above left its signatures, and its address rate-limited.
+    const own = await createSpawnedDatabase(dir, 'refresh.db');
+    const port = await freePort();
+    const env = { ...clusterEnv({ COUNT_REFRESH_SECONDS: '1', OUTBOX_POLL_MS: '100' }), ...own.env };
+    const server = spawnServer(port, env);
+    children.push(server.child);
+    await server.ready;
+    // A new connection for each request: the primary hands connections to the workers in turn.
+    const counts = async () => {
+      const pages = [];
+      for (let i = 0; i < 6; i++) {
+        const res = await fetch(`${server.url}/petitions/${slug}`, { headers: { connection: 'close' } });
+        expect(res.headers.get('set-cookie')).toBeNull();
+        pages.push(shownCount(await res.text()));
+      }
+      return pages;
+    };
+    const before = await counts();
+    expect(new Set(before).size).toBe(1);
+    const email = 'spawned@example.org';
+    const browser = { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' };
+    const signed = await fetch(`${server.url}/petitions/${slug}/signatures`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: browser,
+      body: new URLSearchParams({ ...aSigner, email }).toString(),
+    });
+    expect(signed.status).toBe(303);
+    const sentTo = (m: ParsedMail) => (m.to && 'text' in m.to ? m.to.text : '');
+    await until(() => smtp.mails.some((m) => sentTo(m) === email), 'the confirmation mail', 15_000);
+    const link = /(\/signatures\/[^\s]+\/confirm)/.exec(smtp.mails.find((m) => sentTo(m) === email)!.text!)![1]!;
+    const confirmed = await fetch(`${server.url}${link}`, { method: 'POST', redirect: 'manual', headers: browser });
+    expect(confirmed.status).toBe(303);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await counts()).toEqual(before.map((n) => n + 1));
+    server.child.kill('SIGTERM');
+    await server.exited;
+    await own.drop();
   }, 60_000);
 
   it('exits 1, saying why, when the port is taken, with one process or two', async () => {

@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import type { Request, RequestHandler, Response } from 'express';
+
+/**
+ * How public pages are kept by browsers, proxies and CDNs (DESIGN, "Cacheable public pages"): for
+ * the count refresh interval, then served stale while one request refreshes them (2×), or while the
+ * app is failing (5×).
+ */
+export function publicCacheControl(seconds: number): string {
+  return `public, max-age=${seconds}, stale-while-revalidate=${2 * seconds}, stale-if-error=${5 * seconds}`;
+}
+
+/** A strong validator: a hash of the exact bytes (the app's `etag` setting, and prepared pages'). */
+export function strongEtag(body: string | Buffer): string {
+  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
+}
+
+/** A page rendered once and served as is to everyone: its bytes and their ETag. */
+export interface Prepared {
+  body: Buffer;
+  etag: string;
+}
+
+export function prepare(html: string): Prepared {
+  const body = Buffer.from(html);
+  return { body, etag: strongEtag(body) };
+}
+
+/** Sends prepared bytes, or 304 when the client already holds them (If-None-Match). */
+export function sendPrepared(res: Response, page: Prepared, type = 'text/html; charset=utf-8'): void {
+  res.set('Content-Type', type);
+  res.set('ETag', page.etag);
+  // res.send answers 304 itself when the request is fresh, and leaves out the body on HEAD.
+  res.send(page.body);
+}
+
+const cacheControlOf = (req: Request): string =>
+  (req.app.locals.publicCacheControl as string | undefined) ?? publicCacheControl(10);
+
+/**
+ * A public page: the same bytes for everyone who asks for this address in this language, kept for
+ * the interval (`app.locals.publicCacheControl`, set by createApp). The language comes from `?lang=`,
+ * the `lang` cookie or Accept-Language, so the answer varies on both headers (with `?lang=` too:
+ * the cookie is set only for a visitor who does not have it yet).
+ * A handler that answers something private after all (an error, a form with a visitor's values)
+ * must say `no-store`; the error handler does.
+ */
+export function cacheable(req: Request, res: Response): void {
+  res.set('Cache-Control', cacheControlOf(req));
+  res.vary('Accept-Language').vary('Cookie');
+}
+
+/** Public data the same in every language (JSON for widgets and scripts): kept like the pages. */
+export function cacheableData(req: Request, res: Response): void {
+  res.set('Cache-Control', cacheControlOf(req));
+}
+
+/** Answers to POSTs (results, forms re-rendered with what a visitor typed) are nobody else's. */
+export const noStoreUnlessSafe: RequestHandler = (req, res, next) => {
+  if (req.method !== 'GET' && req.method !== 'HEAD') res.set('Cache-Control', 'no-store');
+  next();
+};
