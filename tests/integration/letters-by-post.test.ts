@@ -3,7 +3,7 @@ import type { ParsedMail } from 'mailparser';
 import type TestAgent from 'supertest/lib/agent';
 import { consoleToken, createAccount, login } from '../helpers/admin';
 import { letterDemand as slug, unescapeHtml } from '../helpers/letters';
-import { createTestApp, csrfFrom, type TestApp } from '../helpers/testApp';
+import { createTestApp, sameOrigin, type TestApp } from '../helpers/testApp';
 
 const germany = 'Permanent Delegation of the Federal Republic of Germany to NATO';
 type Fields = Record<string, string>;
@@ -64,11 +64,8 @@ describe('letters to a delegation without an email: the hand-in pack', () => {
   };
 
   async function preview(agent: TestAgent, fields: Fields = aWriter, lang = 'en') {
-    const form = await agent.get(`/demands/${slug}/letters/new?lang=${lang}`).expect(200);
-    return agent
-      .post(`/demands/${slug}/letters/preview?lang=${lang}`)
-      .type('form')
-      .send({ _csrf: csrfFrom(form.text), ...fields });
+    await agent.get(`/demands/${slug}/letters/new?lang=${lang}`).expect(200);
+    return agent.post(`/demands/${slug}/letters/preview?lang=${lang}`).set(sameOrigin).type('form').send(fields);
   }
 
   /** Form → preview → (a choice of delivery on the preview) → send, as a browser would. */
@@ -81,16 +78,12 @@ describe('letters to a delegation without an email: the hand-in pack', () => {
       ...(delivery ? { delivery } : {}),
       body: letterTextOn(page.text),
     };
-    return agent.post(`/demands/${slug}/letters?lang=${lang}`).type('form').send(sent);
+    return agent.post(`/demands/${slug}/letters?lang=${lang}`).set(sameOrigin).type('form').send(sent);
   }
 
   async function confirm(agent: TestAgent, path: string) {
     const page = await agent.get(path).expect(200);
-    await agent
-      .post(path)
-      .type('form')
-      .send({ _csrf: csrfFrom(page.text) })
-      .expect(303);
+    await agent.post(path).set(sameOrigin).type('form').send({}).expect(303);
     return page;
   }
 
@@ -262,13 +255,15 @@ describe('letters to a delegation without an email: the hand-in pack', () => {
         const words = 'Stop the cuts now! Tax the rich, not the sick and the poor; hospitals before bombs.';
         for (const email of ['one@example.org', 'two@example.org']) {
           const agent = crowd.agent();
-          const form = await agent.get(`/demands/${slug}/letters/new`);
+          await agent.get(`/demands/${slug}/letters/new`);
           const page = await agent
             .post(`/demands/${slug}/letters/preview`)
+            .set(sameOrigin)
             .type('form')
-            .send({ _csrf: csrfFrom(form.text), ...aWriter, email, ownWords: words });
+            .send({ ...aWriter, email, ownWords: words });
           await agent
             .post(`/demands/${slug}/letters`)
+            .set(sameOrigin)
             .type('form')
             .send({ ...aWriter, ...hiddenOn(page.text), email, ownWords: words, body: letterTextOn(page.text) })
             .expect(303);
@@ -395,11 +390,12 @@ describe('letters to a delegation without an email: the hand-in pack', () => {
       const selfAgent = t.agent();
       await write(selfAgent, { ...aWriter, country: 'FR', email: 'fr@example.org' }, 'self');
       const frMail = await mailTo('fr@example.org');
-      const own = await selfAgent.get(linkIn(frMail, false)).expect(200);
+      await selfAgent.get(linkIn(frMail, false)).expect(200);
       await selfAgent
         .post(`${linkIn(frMail, false)}/self-sent`)
+        .set(sameOrigin)
         .type('form')
-        .send({ _csrf: csrfFrom(own.text) })
+        .send({})
         .expect(303);
       await settle();
       const totals = await demandTotals();

@@ -34,7 +34,7 @@ describe('GET /signatures/:token/confirm once confirmed (the signer’s receipt)
     const { link, id } = await signAndConfirm('doerte@example.org', 'DE');
     const waiting = await t.agent().get(link).expect(200);
     expect(waiting.headers['cache-control']).toBe('no-store');
-    expect(waiting.headers['referrer-policy']).toBe('no-referrer');
+    expect(waiting.headers['referrer-policy']).toBe('same-origin');
     expect(waiting.text).toContain('Your signature is confirmed');
     expect(standing(waiting.text)).toBe(`Waiting for the next delivery to ${germany}.`);
 
