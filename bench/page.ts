@@ -4,10 +4,16 @@
  * run: once at rest (the app serves prepared bytes), and once while signatures are being confirmed
  * (each one invalidates the page, which is then read and rendered again). Last line:
  * `ratio: <app req/s / bare req/s>`, at rest.
+ *
+ * `npm run bench:page -- --behind-nginx` adds a round through Debian's nginx, started on loopback with
+ * deploy/nginx.conf's proxy and micro-cache settings, against the same nginx serving a static file
+ * of the page's bytes; its last line is then `ratio: <proxied req/s / static req/s>` (target ≥ 0.8).
  */
 import Handlebars from 'handlebars';
 import express from 'express';
+import path from 'node:path';
 import { signToken } from '../server/security/tokens';
+import { startNginx } from './nginx';
 import {
   listen,
   load,
@@ -159,7 +165,34 @@ async function main(): Promise<void> {
     const busyRatio = busyResult.rps / bareResult.rps;
     console.log(`ratio while confirming: ${busyRatio.toFixed(2)}`);
     console.log(verdict('target ratio >= 1.2', ratio >= 1.2));
-    console.log(`ratio: ${ratio.toFixed(2)}`);
+    if (!process.argv.includes('--behind-nginx')) {
+      console.log(`ratio: ${ratio.toFixed(2)}`);
+      return;
+    }
+    console.log(`ratio at rest: ${ratio.toFixed(2)}`);
+
+    // The round behind nginx: the proxied page (micro-cached for 1 s) against a static file of its bytes.
+    const nginx = await startNginx({
+      dir: path.join(dir.path, 'nginx'),
+      appPort: Number(new URL(app.url).port),
+      staticBody: html,
+    });
+    closers.unshift(nginx.close);
+    const staticResult = await measure(nginx.staticUrl);
+    const proxiedUrl = nginx.proxied(`/petitions/${slug}`);
+    const proxiedResult = await measure(proxiedUrl);
+    const proxiedHtml = await (await fetch(proxiedUrl)).text();
+    console.log();
+    console.log('behind nginx (deploy/nginx.conf without TLS, 1 worker): the page proxied and micro-cached,');
+    console.log('against the same nginx serving a static file of the same bytes');
+    printTable([
+      ['target', 'requests', 'req/s', 'p99 ms', 'non-2xx/3xx', 'body bytes', 'bytes/response on the wire'],
+      row('nginx static file', staticResult, html),
+      row('nginx → app', proxiedResult, proxiedHtml),
+    ]);
+    const nginxRatio = proxiedResult.rps / staticResult.rps;
+    console.log(verdict('target ratio behind nginx >= 0.8', nginxRatio >= 0.8));
+    console.log(`ratio: ${nginxRatio.toFixed(2)}`);
   } finally {
     for (const close of closers) await close();
     dir.remove();

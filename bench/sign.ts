@@ -226,6 +226,33 @@ async function main(): Promise<void> {
           Number((await one(sql<{ id: number }>`SELECT coalesce(max(id), 0) AS id FROM signatures`)).id) + 1;
       },
     );
+    const loadEnded = Date.now();
+    const mail = await one(
+      sql<{ sent: number; queued: number }>`SELECT sum(CASE WHEN state = 'sent' THEN 1 ELSE 0 END) AS sent,
+         count(*) AS queued FROM outbox`,
+    );
+
+    // The confirmation-mail lag: how long after the load ends until the relay has accepted every
+    // confirmation mail queued (a signer waits for that mail before their signature counts).
+    const unsent = async () =>
+      Number(
+        (
+          await one(
+            sql<{ n: number }>`SELECT count(*) AS n FROM outbox
+             WHERE kind = 'signature_confirmation' AND state IN ('queued', 'sending')`,
+          )
+        ).n,
+      );
+    while ((await unsent()) > 0 && Date.now() - loadEnded < 120_000) await sleep(100);
+    const lastAccepted = Number(
+      (
+        await one(
+          sql<{ at: number | null }>`SELECT max(sent_at) AS at FROM outbox WHERE kind = 'signature_confirmation'`,
+        )
+      ).at ?? loadEnded,
+    );
+    const stillUnsent = await unsent();
+    const mailLagSeconds = Math.max(0, lastAccepted - loadEnded) / 1000;
     const measured = await one(
       sql<{ addresses: number; signatures: number; flagged: number }>`SELECT count(DISTINCT ip_hash) AS addresses,
          count(*) AS signatures, sum(CASE WHEN state <> 'pending' THEN 1 ELSE 0 END) AS flagged
@@ -258,10 +285,6 @@ async function main(): Promise<void> {
     const durability = onPostgres
       ? `PostgreSQL (synchronous_commit=${(await one(sql<{ s: string }>`SELECT current_setting('synchronous_commit') AS s`)).s}), a pool of ${config.databasePoolMax}, rate windows in the database`
       : `synchronous=${synchronousNames[app.services.db.pragma('synchronous', { simple: true }) as number]} with group commit`;
-    const mail = await one(
-      sql<{ sent: number; queued: number }>`SELECT sum(CASE WHEN state = 'sent' THEN 1 ELSE 0 END) AS sent,
-         count(*) AS queued FROM outbox`,
-    );
 
     console.log(`POST /petitions/${slug}/signatures, 50 connections, ~${measureSeconds} s each after a 2 s warm-up,`);
     console.log(`${perAddress} signatures per source address in 127.0.0.0/8, one keep-alive connection each`);
@@ -299,6 +322,10 @@ async function main(): Promise<void> {
         `${measured.flagged ?? 0} flagged`,
     );
     console.log(`six signatures from ${probe} within the minute: ${probeRows.join(', ')}`);
+    console.log(
+      `confirmation-mail lag: ${mailLagSeconds.toFixed(1)} s after the load ended until the relay had accepted ` +
+        `every confirmation mail${stillUnsent ? ` (${stillUnsent} still unsent after 120 s)` : ''}`,
+    );
 
     if (!rowsMatch(bareResult))
       problems.push(`bare: ${bareResult.written} rows written for ${bareResult.accepted} 303s`);
@@ -322,6 +349,7 @@ async function main(): Promise<void> {
     } else {
       console.log(verdict('target ratio >= 0.8', ratio >= 0.8));
       console.log(verdict('target app p99 <= 50 ms', appResult.p99 <= 50));
+      console.log(verdict('target confirmation-mail lag <= 10 s', !stillUnsent && mailLagSeconds <= 10));
     }
     for (const problem of problems) console.error(`FAILED: ${problem}`);
     if (problems.length) process.exitCode = 1;
