@@ -59,6 +59,7 @@ module.exports = {
     '<rootDir>/tests/integration/packs-console.test.ts',
     '<rootDir>/tests/integration/packsCli.test.ts',
     '<rootDir>/tests/integration/packsProperty.test.ts',
+    '<rootDir>/tests/integration/packs-checksum.test.ts',
     '<rootDir>/tests/integration/delivery-record.test.ts',
     '<rootDir>/tests/integration/signature-receipt.test.ts',
     '<rootDir>/tests/integration/targets-postal.test.ts',

@@ -115,16 +115,16 @@ export function createApp(deps: AppDeps): Express {
       countRefreshSeconds: config.countRefreshSeconds,
     }),
   );
-  app.use(letterBodyParser);
-  app.use(updateBodyParser); // so may campaign updates
-  app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 30 }));
   app.use(cookieParser());
   app.use(localeMiddleware(production));
 
   // Public forms carry no token and public pages set no cookie (so that they can be cached, and
   // signed inside a partner's frame): a POST from another site is refused by the browser's own
-  // headers. The console keeps its sessions and synchroniser tokens (server/admin).
+  // headers, before its body is read. The console keeps its sessions and synchroniser tokens.
   app.use(crossOriginProtection({ baseUrl: config.baseUrl }));
+  app.use(letterBodyParser);
+  app.use(updateBodyParser); // so may campaign updates
+  app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 30 }));
   app.use(noStoreUnlessSafe);
 
   const render = createRender(views, { baseUrl: config.baseUrl, devMailbox: !production });

@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { i18n } from 'i18next';
 import { notFound } from '../errors';
+import { cacheable, cacheableData } from '../http/caching';
 import type { Render } from '../http/render';
 import type { Lang } from '../i18n/i18n';
 import type { PetitionsService } from '../petitions/petitionsService';
@@ -18,14 +19,13 @@ export function deliveryRecordRoutes(deps: {
   baseUrl: string;
   maxAgeSeconds: number;
 }): Router {
-  const { petitions, deliveryRecord, render, i18n, baseUrl, maxAgeSeconds } = deps;
+  const { petitions, deliveryRecord, render, i18n, baseUrl } = deps;
   const router = Router();
-  const cacheable = (res: Response) => res.set('Cache-Control', `public, max-age=${maxAgeSeconds}`);
 
   router.get('/petitions/:slug/deliveries.json', async (req, res) => {
     const page = await petitions.page(req.params.slug, 'en');
     if (!page) throw notFound();
-    cacheable(res);
+    cacheableData(req, res);
     res.set('Access-Control-Allow-Origin', '*');
     res.json({
       slug: page.petition.slug,
@@ -45,7 +45,8 @@ export function deliveryRecordRoutes(deps: {
 
   function show(req: Request, res: Response, input: string, result: Verification | undefined) {
     const status = !result || result.kind === 'found' ? 200 : result.kind === 'malformed' ? 400 : 404;
-    cacheable(res);
+    // In the reader's language: varies on Accept-Language and the language cookie.
+    cacheable(req, res);
     render(
       req,
       res,

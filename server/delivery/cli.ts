@@ -77,7 +77,15 @@ async function writePacks(services: Services, dir: string, force: boolean, say: 
   const pdf = await services.packs.pdfAvailable();
   if (!pdf) say('the PDF renderer is not part of this build: writing the CSVs only');
   const write = async (file: string, into: (out: fs.WriteStream) => Promise<unknown>) => {
-    const out = fs.createWriteStream(file);
+    // The packs hold names: readable by their owner only, and never written through a link someone
+    // else left in the folder under the name a pack will take.
+    const fd = fs.openSync(
+      file,
+      fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW,
+      0o600,
+    );
+    fs.fchmodSync(fd, 0o600);
+    const out = fs.createWriteStream(file, { fd });
     const closed = new Promise<void>((resolve, reject) => out.on('close', resolve).on('error', reject));
     await into(out);
     out.end();

@@ -46,13 +46,19 @@ const cacheControlOf = (req: Request): string =>
  * must say `no-store`; the error handler does.
  */
 export function cacheable(req: Request, res: Response): void {
-  res.set('Cache-Control', cacheControlOf(req));
+  res.set('Cache-Control', shareable(res) ? cacheControlOf(req) : 'private, no-cache');
   res.vary('Accept-Language').vary('Cookie');
 }
 
+/**
+ * Whether an answer may be kept for others: not when it sets a cookie (a visitor's first `?lang=`
+ * sets the language cookie), which a shared cache could otherwise hand to everyone.
+ */
+const shareable = (res: Response): boolean => !res.getHeader('Set-Cookie');
+
 /** Public data the same in every language (JSON for widgets and scripts): kept like the pages. */
 export function cacheableData(req: Request, res: Response): void {
-  res.set('Cache-Control', cacheControlOf(req));
+  res.set('Cache-Control', shareable(res) ? cacheControlOf(req) : 'private, no-cache');
 }
 
 /** Answers to POSTs (results, forms re-rendered with what a visitor typed) are nobody else's. */

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { once } from 'node:events';
 import { displayCountry } from '../campaign/countries';
 import type { Store } from '../db/store';
+import { csvRow } from '../csv';
 import { digestCsvHeader, digestCsvRow, townFor } from '../delivery/digest';
 import { targetLang } from '../delivery/deliveryService';
 import type { Outbox } from '../mail/outbox';
@@ -11,6 +12,9 @@ import type { PackDocument, PackLetter, PackSigner } from './packDocument';
 import type { HandIn } from './packForm';
 import { loadPackPdf, PackPdfUnavailable, type RenderPackPdf } from './packPdfRenderer';
 import { packsRepository, type PackRow } from './packsRepository';
+
+/** The CSV of a pack that carries letters: the digest's columns, and each letter's SHA-256. */
+const packCsvHeader = csvRow(['name', 'postcode_or_town', 'country', 'date_signed', 'letter_sha256']);
 
 /** A recorded pack can be taken back for this long; its letters' writers are mailed once it has passed. */
 export const undoWindowMs = 24 * 60 * 60 * 1000;
@@ -69,23 +73,46 @@ export function createPacksService(deps: {
     }
   }
 
-  /** The pack's CSV, a page of rows at a time, to `write` (which may wait for a slow reader). */
+  /**
+   * The pack's CSV, a page of rows at a time, to `write` (which may wait for a slow reader). A pack
+   * of signatures only is the digest's CSV. A pack that carries letters lists them too, after the
+   * signatures, with the SHA-256 of each letter's text in a fifth column: the pack's checksum then
+   * vouches for its letters as well, and two packs of letters never share one.
+   */
   async function eachCsvChunk(
     pack: PackRow,
     write: (chunk: string) => unknown,
   ): Promise<{ sha: string; count: number }> {
     const lang = targetLang(pack.targetLanguages);
+    const countryName = (code: string) => displayCountry(code, lang);
+    // Letters are few (one page each in the PDF): their rows are made first, to choose the header.
+    const letters: string[] = [];
+    for await (const l of letterRows(pack.id)) {
+      letters.push(
+        csvRow([
+          l.name,
+          l.town ?? '',
+          countryName(pack.country),
+          new Date(l.confirmedAt).toISOString().slice(0, 10),
+          crypto.createHash('sha256').update(l.body, 'utf8').digest('hex'),
+        ]),
+      );
+    }
+    const withLetters = letters.length > 0;
     const hash = crypto.createHash('sha256');
     let count = 0;
-    let chunk = digestCsvHeader;
+    let chunk = withLetters ? packCsvHeader : digestCsvHeader;
     for await (const s of signerRows(pack.id)) {
-      chunk += digestCsvRow(s, (code) => displayCountry(code, lang));
+      const row = digestCsvRow(s, countryName);
+      // The same row, with the letter column left empty.
+      chunk += withLetters ? `${row.slice(0, -2)},\r\n` : row;
       if (++count % pageSize === 0) {
         hash.update(chunk, 'utf8');
         await write(chunk);
         chunk = '';
       }
     }
+    chunk += letters.join('');
     hash.update(chunk, 'utf8');
     await write(chunk);
     return { sha: hash.digest('hex'), count };
@@ -207,8 +234,9 @@ export function createPacksService(deps: {
     async record(batchId: number, handIn: HandIn, organiserId: number | null): Promise<RecordOutcome> {
       const pack = await repo.find(batchId);
       if (!pack) return { status: 'unknown' };
-      // The checksum printed on the pack (the one its last download showed), kept with the record.
-      if (pack.state === 'queued') await checksum(pack);
+      // The checksum printed on the pack: the one its last download showed, kept with the record;
+      // a pack recorded without ever being downloaded gets its checksum now.
+      if (pack.state === 'queued' && !pack.csvSha256) await checksum(pack);
       return store.transaction(async (tx): Promise<RecordOutcome> => {
         const now = clock();
         const r = packsRepository(tx);

@@ -352,7 +352,8 @@ describe('a long export', () => {
     }
     await seedSignatures(t.services, many);
     await createAccount(t.services, 'ada@example.org', 'organiser');
-  });
+    // 100,000 rows: on PostgreSQL, on a busy machine, this takes longer than a test's usual time.
+  }, 120_000);
   afterAll(() => t.close());
 
   it('streams with backpressure and leaves the app free to take signatures meanwhile', async () => {

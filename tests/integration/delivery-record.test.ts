@@ -150,7 +150,9 @@ describe('the public delivery record', () => {
       // 60 s on one process; COUNT_REFRESH_SECONDS (10 s by default) when processes share a database.
       expect(t.services.publicMaxAgeSeconds).toBe(t.services.config.countRefreshSeconds);
       const res = await t.agent().get(`/petitions/${slug}/deliveries.json`).expect(200);
-      expect(res.headers['cache-control']).toBe(`public, max-age=${t.services.publicMaxAgeSeconds}`);
+      expect(res.headers['cache-control']).toBe(
+        `public, max-age=${t.services.publicMaxAgeSeconds}, stale-while-revalidate=${2 * t.services.publicMaxAgeSeconds}, stale-if-error=${5 * t.services.publicMaxAgeSeconds}`,
+      );
       expect(res.headers['set-cookie']).toBeUndefined();
       expect(res.body).toEqual({
         slug,
@@ -188,7 +190,7 @@ describe('the public delivery record', () => {
       const shared = await createTestApp({ smtp: false, env: { WEB_CONCURRENCY: '2', COUNT_REFRESH_SECONDS: '15' } });
       try {
         const res = await shared.agent().get(`/petitions/${slug}/deliveries.json`).expect(200);
-        expect(res.headers['cache-control']).toBe('public, max-age=15');
+        expect(res.headers['cache-control']).toBe('public, max-age=15, stale-while-revalidate=30, stale-if-error=75');
       } finally {
         await shared.close();
       }
@@ -211,7 +213,9 @@ describe('the public delivery record', () => {
       );
       const typed = pack.sha.toUpperCase().replace(/(.{8})/g, '$1 ');
       const res = await t.agent().get('/verify').query({ sha: typed }).expect(200);
-      expect(res.headers['cache-control']).toBe(`public, max-age=${t.services.publicMaxAgeSeconds}`);
+      expect(res.headers['cache-control']).toBe(
+        `public, max-age=${t.services.publicMaxAgeSeconds}, stale-while-revalidate=${2 * t.services.publicMaxAgeSeconds}, stale-if-error=${5 * t.services.publicMaxAgeSeconds}`,
+      );
       expect(res.headers['set-cookie']).toBeUndefined();
       const text = res.text.replace(/\s+/g, ' ');
       expect(text).toContain(`Hand-in pack ${pack.id}`);
@@ -236,6 +240,8 @@ describe('the public delivery record', () => {
       expect(text).toContain('Delivered by email on 1 October 2026.');
       expect(text).toContain('None of these signatures has been invalidated since.');
       const byAddress = await t.agent().get(`/verify/${short}`).expect(200);
+      // In the reader's language: a shared cache must keep one copy per language.
+      expect(byAddress.headers.vary).toBe('Accept-Language, Cookie');
       expect(byAddress.text).toContain(`Email digest ${digest.id}`);
       expect(byAddress.text).toContain(`value="${short}"`);
       const french = await t.agent().get(`/verify/${short}?lang=fr`).expect(200);

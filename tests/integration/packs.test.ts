@@ -315,7 +315,10 @@ describe('hand-in packs: planning by channel, records, undo', () => {
     await t.services.delivery.plan(true);
     const [pack] = await t.services.packs.list();
     const before = await csvOf(pack!.id);
-    expect(before.rows.map((r) => r[0])).toEqual(['name', 'Stays', 'Erased Person']);
+    // The signature, then the letter (with its text's SHA-256).
+    expect(before.rows.map((r) => r[0])).toEqual(['name', 'Stays', 'Erased Person', 'Erased Person']);
+    expect(before.rows[0]).toEqual(['name', 'postcode_or_town', 'country', 'date_signed', 'letter_sha256']);
+    expect(before.rows[3]![4]).toMatch(/^[0-9a-f]{64}$/);
     await t.services.admin.erasure.erase('erase.me@example.org');
     const after = await csvOf(pack!.id);
     expect(after.rows.map((r) => r[0])).toEqual(['name', 'Stays']);

@@ -68,6 +68,8 @@ describe('npm run deliver -- --packs DIR and --status', () => {
       expect(run.stderr).toContain('the PDF renderer is not part of this build: writing the CSVs only');
     }
     expect(run.stderr).toContain(`deliver: wrote 2 packs into ${dir}`);
+    // Names inside: readable by their owner only.
+    for (const f of [...csvs, ...pdfs]) expect(fs.statSync(f).mode & 0o777).toBe(0o600);
 
     const status = await runCli('server/delivery/cli.ts', ['--status'], env);
     expect(status.code).toBe(0);
@@ -94,5 +96,5 @@ describe('npm run deliver -- --packs DIR and --status', () => {
     const bad = await runCli('server/delivery/cli.ts', ['--packs'], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--packs needs the folder');
-  });
+  }, 90_000); // four runs of the CLI, each starting TypeScript afresh
 });

@@ -43,11 +43,18 @@ describe(`public pages, the same for every visitor (${engine})`, () => {
     const chosen = await request(t.app).get(`/petitions/${slug}?lang=fr`).set('Cookie', 'lang=fr').expect(200);
     expect(chosen.text).toBe(first.text);
     expect(chosen.headers['set-cookie']).toBeUndefined();
+    // The first visit sets the language cookie: that answer is the visitor's own, kept by no shared cache.
+    expect(first.headers['set-cookie']).toBeDefined();
+    expect(first.headers['cache-control']).toBe('private, no-cache');
   });
 
   it('carry Cache-Control for the count interval, vary on the language headers, and a strong ETag', async () => {
     for (const path of publicPages) {
-      const res = await request(t.app).get(path).expect(200);
+      // (A visitor who already chose the language asked for: the first `?lang=` visit sets a cookie.)
+      const res = await request(t.app)
+        .get(path)
+        .set('Cookie', path.includes('lang=fr') ? 'lang=fr' : '')
+        .expect(200);
       expect([path, res.headers['cache-control']]).toEqual([path, publicCache]);
       expect([path, res.headers.vary]).toEqual([path, 'Accept-Language, Cookie']);
       expect([path, res.headers.etag]).toEqual([path, expect.stringMatching(/^"[\w-]{20,}"$/)]);
