@@ -21,6 +21,7 @@ import {
   Flow,
   lineHeight,
   page,
+  printable,
   textWidth,
   forgetShapedWords,
   type Pdf,
@@ -281,7 +282,11 @@ export async function renderPackPdf(
       rows++;
       if (flow.draw) {
         if (rows % 2 === 0) pdf.rect(page.left, flow.y, contentWidth, table.rowHeight).fill('#efefef');
-        const cells = [fmt(rows), signer.name, signer.town ?? '', signer.countryName, date(signer.signedAt)];
+        // A name in a script the font cannot draw is not printed as empty boxes: the row says where the
+        // CSV (which carries every name as written) has it.
+        const name = printable(pdf, signer.name) ? signer.name : tr('table.seeCsv', { row: rows });
+        const town = signer.town && !printable(pdf, signer.town) ? tr('table.seeCsv', { row: rows }) : signer.town;
+        const cells = [fmt(rows), name, town ?? '', signer.countryName, date(signer.signedAt)];
         let x = page.left;
         columns.forEach((c, i) => {
           const fitted = cell(pdf, cells[i]!, styles.td, c.width - 2 * table.pad);

@@ -37,7 +37,11 @@ export const lineHeight = (style: TextStyle) => style.size * (style.leading ?? 1
  * hold every distinct word of the document (10,000 names…) until the end.
  */
 interface FontInternals {
-  font: { unitsPerEm: number; glyphForCodePoint(codePoint: number): { advanceWidth: number } };
+  font: {
+    unitsPerEm: number;
+    glyphForCodePoint(codePoint: number): { advanceWidth: number };
+    hasGlyphForCodePoint(codePoint: number): boolean;
+  };
   layoutCache?: Record<string, unknown>;
 }
 
@@ -73,6 +77,20 @@ function measure(pdf: Pdf, style: TextStyle) {
     }
     return units * scale;
   };
+}
+
+/**
+ * Whether the embedded font can draw every letter of `text` (DejaVu covers Latin, Greek, Cyrillic
+ * and Turkish; not Chinese, Korean or Devanagari, say). Spaces and control characters aside.
+ */
+export function printable(pdf: Pdf, text: string, fontName: FontName = 'regular'): boolean {
+  const { font } = fontOf(pdf, fontName);
+  for (const char of text) {
+    const codePoint = char.codePointAt(0)!;
+    if (/[\s\p{C}]/u.test(char)) continue;
+    if (!font.font.hasGlyphForCodePoint(codePoint)) return false;
+  }
+  return true;
 }
 
 /** Width of one line of text, as wrap and cell measure it. */

@@ -212,6 +212,21 @@ describe('renderPackPdf', () => {
     for (const line of lines) expect(line).toMatch(/^\s*\d+\s+Maximilian.*…\s.*30 September 2026\s*$/);
   });
 
+  it('never prints a name in a script the font lacks as empty boxes: the row points to the CSV', async () => {
+    const rows = ['Ann Lee', '王小明', 'Νίκος', 'देवनागरी नाम'].map((name) => ({
+      name,
+      town: null,
+      countryName: 'Germany',
+      signedAt: day(9, 30),
+    }));
+    const { all } = await render(pack({ rows }));
+    expect(all).toContain('Ann Lee');
+    expect(all).toContain('Νίκος');
+    expect(all).toContain('(as written in the CSV, row 2)');
+    expect(all).toContain('(as written in the CSV, row 4)');
+    expect(all).not.toContain('王');
+  });
+
   it('counts the pages of 2,000 rows exactly: every row once, in order, and "Page N of N" on the last page', async () => {
     const rows = Array.from({ length: 2000 }, (_, i) => ({
       ...scriptNames[i % scriptNames.length]!,
