@@ -100,9 +100,11 @@ describe('writing to a delegation in a browser', () => {
     await expect(page.getByLabel('Votre lettre').inputValue()).resolves.toMatch(/^À l'attention de : Représentation/);
     await check('letters-08-preview-self');
 
-    await page.getByRole('button', { name: "Continuer et l'envoyer moi-même" }).click();
+    // France has no known email: by default the letter joins the next hand-in pack; Marie sends it herself.
+    await page.getByLabel("Je l'enverrai moi-même").check();
+    await page.getByRole('button', { name: 'Envoyer ma lettre' }).click();
     // The same answer as for any letter: the letter comes by mail, to the writer's address only.
-    await page.waitForURL(/\/letters\/check-email\?to=\d+$/);
+    await page.waitForURL(/\/letters\/check-email\?to=\d+&by=self$/);
     await expect(page.locator('.lead').textContent()).resolves.toContain('un lien vers votre lettre');
     await check('letters-09-check-email-self');
     const toMarie = () => smtp.mails.filter((m) => m.to && 'text' in m.to && m.to.text === 'marie@example.org');
