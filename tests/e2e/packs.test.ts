@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Page } from 'playwright-core';
 import { createAccount, password } from '../helpers/admin';
@@ -95,6 +96,16 @@ describe('a hand-in pack from signature to public record, in a browser', () => {
     const printed = new RegExp(`${server.url.replace(/\./g, '\\.')}/verify/([0-9a-f]{12})`).exec(text);
     expect(printed).not.toBeNull();
     const short = printed![1]!;
+    // The CSV beside it: its SHA-256, as `sha256sum` would give it, is the one the pack prints.
+    const [csvDownload] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'CSV of pack 1' }).click(),
+    ]);
+    const csv = fs.readFileSync((await csvDownload.path())!);
+    expect(csv.toString('utf8')).toContain(signer);
+    const sha = crypto.createHash('sha256').update(csv).digest('hex');
+    expect(sha.slice(0, 12)).toBe(short);
+    expect(text.replace(/\s+/g, '')).toContain(sha);
 
     // Recorded as posted today, with its tracking number.
     const today = new Date().toISOString().slice(0, 10);
@@ -137,6 +148,12 @@ describe('a hand-in pack from signature to public record, in a browser', () => {
     expect(verdict).toContain(delegation);
     expect(verdict).not.toContain(signer);
     await check('packs-06-verify');
+    // Anyone holding the CSV pastes its whole SHA-256 into the form and gets the same pack.
+    await page.getByLabel('SHA-256 of the CSV file').fill(sha.toUpperCase());
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForURL(/\/verify\?/);
+    await expect(page.locator('main').textContent()).resolves.toContain('Hand-in pack 1');
+    await expect(page.locator('main').textContent()).resolves.toContain(sha);
     await page.goto(`${server.url}/verify/${short}?lang=fr`);
     await expect(page.locator('html').getAttribute('lang')).resolves.toBe('fr');
     await check('packs-07-verify-fr');
