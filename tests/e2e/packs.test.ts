@@ -66,6 +66,10 @@ describe('a hand-in pack from signature to public record, in a browser', () => {
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL(`${server.url}/admin`);
+    // The dashboard's delivery table says the pack is due and leads to it.
+    await expect(page.getByRole('link', { name: 'Due to be handed in' }).getAttribute('href')).resolves.toBe(
+      '/admin/packs',
+    );
     await page
       .getByRole('navigation', { name: 'Organiser console' })
       .getByRole('link', { name: 'Hand-in packs' })
