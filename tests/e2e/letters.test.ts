@@ -100,10 +100,18 @@ describe('writing to a delegation in a browser', () => {
     await expect(page.getByLabel('Votre lettre').inputValue()).resolves.toMatch(/^À l'attention de : Représentation/);
     await check('letters-08-preview-self');
 
-    await page.getByRole('button', { name: "Continuer et l'envoyer moi-même" }).click();
-    // The same answer as for any letter: the letter comes by mail, to the writer's address only.
-    await page.waitForURL(/\/letters\/check-email\?to=\d+$/);
+    // A delegation without an email: the letter would join its next hand-in pack; the writer may still send it.
+    await expect(
+      page.getByLabel('La remettre avec le prochain dossier de signatures (recommandé)').isChecked(),
+    ).resolves.toBe(true);
+    await page.getByLabel("Je l'enverrai moi-même").check();
+    await page.getByRole('button', { name: 'Envoyer ma lettre' }).click();
+    // The answer any self-sent letter gets: the letter comes by mail, to the writer's address only.
+    await page.waitForURL(/\/letters\/check-email\?to=\d+&by=self$/);
     await expect(page.locator('.lead').textContent()).resolves.toContain('un lien vers votre lettre');
+    await expect(page.locator('main').textContent()).resolves.toContain(
+      "Vous avez choisi d'envoyer cette lettre vous-même",
+    );
     await check('letters-09-check-email-self');
     const toMarie = () => smtp.mails.filter((m) => m.to && 'text' in m.to && m.to.text === 'marie@example.org');
     while (toMarie().length === 0) await smtp.waitFor(smtp.mails.length + 1);
