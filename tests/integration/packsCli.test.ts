@@ -94,5 +94,6 @@ describe('npm run deliver -- --packs DIR and --status', () => {
     const bad = await runCli('server/delivery/cli.ts', ['--packs'], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--packs needs the folder');
-  });
+    // Six runs of the command, each a process of its own: more than the default 20 s on a busy machine.
+  }, 90_000);
 });
