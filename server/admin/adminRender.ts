@@ -29,7 +29,6 @@ const labelKeys = {
   roleKeys: keys('admin.roles', ['viewer', 'organiser', 'admin']),
   kindKeys: keys('admin.kinds', ['nato_delegation', 'parliamentary_assembly', 'minister']),
   stateKeys: keys('admin.states', ['pending', 'validated', 'fraudulent', 'invalidated']),
-  deliveryStateKeys: keys('delivery.admin.states', ['queued', 'sent', 'failed', 'dead']),
   exportStateKeys: keys('admin.states', ['pending', 'validated', 'fraudulent', 'invalidated', 'all']),
 };
 

@@ -60,6 +60,10 @@ describe('the console’s hand-in packs page', () => {
     expect(page.text).toContain('Permanent Delegation of the Federal Republic of Germany to NATO');
     expect(page.text).toContain(`href="/admin/packs/${pack.id}/pdf"`);
     expect(page.text).toContain(`action="/admin/packs/${pack.id}/record"`);
+    // The dashboard calls it what it is, and leads to this page.
+    const dashboard = await agent.get(`/admin?petition=${slug}`).expect(200);
+    expect(dashboard.text).toContain('Latest digests and hand-in packs for this petition');
+    expect(dashboard.text).toContain('<a href="/admin/packs">Due to be handed in</a>');
 
     const csv = await agent.get(`/admin/packs/${pack.id}/csv`).expect(200);
     expect(csv.headers['content-disposition']).toBe(`attachment; filename="pack-${slug}-de-${pack.id}.csv"`);
@@ -121,6 +125,8 @@ describe('the console’s hand-in packs page', () => {
     expect(recorded.text).toContain('DHL 123');
     expect(recorded.text).toContain(sha.slice(0, 12));
     expect(recorded.text).toContain(`action="/admin/packs/${pack.id}/undo"`);
+    expect(recorded.text).toContain('<th scope="col">Reference</th>'); // a column, not the form's "(optional)"
+    expect((await agent.get(`/admin?petition=${slug}`)).text).toContain('<td>Handed in or posted</td>');
 
     await agent.post(`/admin/packs/${pack.id}/undo`).type('form').send({ _csrf }).expect(303);
     expect((await t.services.packs.find(pack.id))!.state).toBe('queued');
@@ -162,6 +168,15 @@ describe('the console’s hand-in packs page', () => {
       .send({ _csrf, date: '2026-11-30', how: 'post' })
       .expect(403);
     expect((await t.services.packs.find(pack.id))!.state).toBe('queued');
+  });
+
+  it('says so in words when this build cannot make PDFs', async () => {
+    await setUp();
+    const agent = await organiser();
+    const page = await agent.get('/admin/packs?done=pdfUnavailable').expect(200);
+    expect(unescapeHtml(page.text)).toContain('The PDF of a pack cannot be made on this server yet');
+    const fr = await agent.get('/admin/packs?done=pdfUnavailable&lang=fr').expect(200);
+    expect(unescapeHtml(fr.text)).toContain("Le PDF d'un dossier ne peut pas encore être produit");
   });
 
   it('answers 404 for a pack that is not one', async () => {

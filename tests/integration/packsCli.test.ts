@@ -96,5 +96,6 @@ describe('npm run deliver -- --packs DIR and --status', () => {
     const bad = await runCli('server/delivery/cli.ts', ['--packs'], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--packs needs the folder');
-  }, 90_000); // four runs of the CLI, each starting TypeScript afresh
+    // Six runs of the command, each a process of its own: more than the default 20 s on a busy machine.
+  }, 90_000);
 });
