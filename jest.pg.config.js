@@ -64,5 +64,7 @@ module.exports = {
     '<rootDir>/tests/integration/signature-receipt.test.ts',
     '<rootDir>/tests/integration/targets-postal.test.ts',
     '<rootDir>/tests/integration/public-pages.test.ts',
+    '<rootDir>/tests/integration/letter-replies.test.ts',
+    '<rootDir>/tests/integration/responsiveness.test.ts',
   ],
 };

@@ -173,6 +173,7 @@ async function main(): Promise<void> {
               ownWords: ownWords(n),
               lang: 'en',
               copy: false,
+              noFollowUp: false,
               delivery: 'post',
             },
             undefined,

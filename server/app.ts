@@ -17,6 +17,7 @@ import { createRender } from './http/render';
 import { localeMiddleware } from './i18n/localeMiddleware';
 import type { OutboxSender } from './mail/outboxSender';
 import { letterBodyParser, lettersRoutes } from './letters/lettersRoutes';
+import { repliesRoutes } from './letters/replies/repliesRoutes';
 import { updateBodyParser } from './console/updates/updatesRoutes';
 import type { LettersService } from './letters/lettersService';
 import type { PacksService } from './packs/packsService';
@@ -151,6 +152,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(signaturesRoutes({ ...deps, render, view, baseUrl: config.baseUrl }));
   app.use('/admin', adminRoutes({ ...deps, render }));
   app.use(lettersRoutes({ letters: deps.letters, render, petitions: deps.petitions }));
+  app.use(repliesRoutes({ letters: deps.letters, render, i18n: deps.i18n }));
   if (!production) app.use(mailboxRoutes({ mailDir: config.mailDir, render }));
 
   app.use(notFoundHandler);

@@ -15,6 +15,7 @@ import {
   registerLettersErasure,
   registerLettersRetention,
 } from './console/letters/lettersAdmin';
+import { registerRepliesDashboard } from './console/letters/repliesAdmin';
 import { createUpdatesService } from './updates/updatesService';
 import { createDeliveryService } from './delivery/deliveryService';
 import { createPacksService } from './packs/packsService';
@@ -160,6 +161,7 @@ export async function createServices(
   const admin = createAdminServices({ store, config, petitions, logger, clock });
   registerDeliveryDashboard(admin.dashboard, delivery, sender);
   registerLettersDashboard(admin.dashboard, letters, petitionsRepo);
+  registerRepliesDashboard(admin.dashboard, letters, petitionsRepo);
   // An erasure request reaches the person's letters too (delivery's batch rows go with their signatures).
   registerLettersErasure(admin.erasure);
   registerLettersRetention(admin.retention, config.retention.letterDays);

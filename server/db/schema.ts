@@ -7,6 +7,8 @@ import type { Generated } from 'kysely';
  * with the CHECK constraints.
  */
 type Flag = 0 | 1;
+/** server/letters/replies/replyAnswers.ts */
+type ReplyAnswer = 'yes' | 'yes_unaddressed' | 'acknowledgement' | 'no' | 'not_expected';
 
 export interface DB {
   schema_migrations: { version: number; name: string; applied_at: number };
@@ -157,6 +159,17 @@ export interface DB {
     updated_at: number;
     confirmed_at: number | null;
     sent_at: number | null;
+    /** 0: the writer asked not to be asked whether they got a reply (migration 0013). */
+    ask_reply: Generated<Flag>;
+  };
+  /** The "did you get a reply?" questionnaire, one row per letter asked (migration 0013). */
+  letter_replies: {
+    letter_id: number;
+    asked_at: number;
+    reminded_at: number | null;
+    answer: ReplyAnswer | null;
+    answered_at: number | null;
+    counted_answer: ReplyAnswer | null;
   };
   letter_texts: { letter_id: number; own_words: string; body: string };
   letter_bands: { demand_id: number; band_key: number; letter_id: number; created_at: number };

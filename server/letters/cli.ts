@@ -8,7 +8,9 @@ import type { LettersService } from './lettersService';
 const usage = `Usage:
   npm run letters -- --held           list the letters held for review
   npm run letters -- --release <id>   send a held letter (it goes out through the outbox)
-  npm run letters -- --drop <id>      never send a held letter`;
+  npm run letters -- --drop <id>      never send a held letter
+  npm run letters -- --ask-replies    ask the writers whose letters are due "Did you get a reply?"
+                                      (what the server's hourly sweep does; safe beside it)`;
 
 function oneLine(text: string, max = 80): string {
   const flat = text.replace(/\s+/g, ' ').trim();
@@ -40,6 +42,11 @@ export async function runLettersCli(
         );
       }
       await record('letters.held', { count: held.length });
+      return 0;
+    }
+    if (command === '--ask-replies' && !value) {
+      const { asked, reminded } = await letters.askReplies();
+      print(`Asked ${asked} writers whether they got a reply, and reminded ${reminded}.`);
       return 0;
     }
     if ((command === '--release' || command === '--drop') && value && /^\d+$/.test(value)) {

@@ -19,7 +19,7 @@ export interface LettersServiceDeps {
   outbox: Outbox;
   templates: LetterTemplates;
   i18n: i18n;
-  config: Pick<Config, 'secret' | 'baseUrl' | 'signing' | 'letters'>;
+  config: Pick<Config, 'secret' | 'baseUrl' | 'signing' | 'letters' | 'countRefreshSeconds'>;
   logger?: Pick<Logger, 'warn' | 'info'>;
   /** Where the per-IP limits count: this process's memory unless other processes take letters too. */
   rateLimiter?: RateLimiter;

@@ -238,6 +238,7 @@ export function letterDrafting(ctx: LettersContext, mail: LetterMail) {
         lang,
         locale,
         copyRequested: values.copy,
+        askReply: !values.noFollowUp,
         fingerprint: toBlob(own),
         ipHash,
         day: today,

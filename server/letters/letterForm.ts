@@ -15,6 +15,8 @@ export interface LetterFormValues {
   ownWords: string;
   lang: LetterLangChoice;
   copy: boolean;
+  /** "Don't ask me afterwards whether I got a reply" (the questionnaire 14 days after). */
+  noFollowUp: boolean;
   /**
    * To a delegation that takes letters on paper: the next hand-in pack (the default), or the writer
    * sends it themselves. Ignored for a delegation we email.
@@ -59,6 +61,7 @@ const fields = z.object({
   ownWords: text,
   lang: text,
   copy: checkbox,
+  noFollowUp: checkbox,
   delivery: text,
   website: text, // the honeypot: invisible to people, filled by naive bots
 });
@@ -101,6 +104,7 @@ export function parseLetterForm(body: unknown, countryCodes: ReadonlySet<string>
     ownWords: lines(raw.ownWords).trim().slice(0, 4000),
     lang,
     copy: raw.copy,
+    noFollowUp: raw.noFollowUp,
     delivery: raw.delivery === 'self' ? 'self' : 'post',
   };
   const errors: LetterErrors = {};

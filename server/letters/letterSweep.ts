@@ -3,8 +3,11 @@ import { similarityWindow } from './letterHolds';
 import { transition } from './letterStates';
 import { lettersRepository } from './lettersRepository';
 
-/** The hourly sweep: letters nobody confirmed in time expire, and old similarity bands go. */
-export function letterSweep(ctx: LettersContext) {
+/**
+ * The hourly sweep: letters nobody confirmed in time expire, old similarity bands go, and writers
+ * whose letter went out two (or three) weeks ago are asked whether they got a reply (`askReplies`).
+ */
+export function letterSweep(ctx: LettersContext, askReplies?: () => Promise<unknown>) {
   const { clock, rules, ttl } = ctx;
   let sweepTimer: NodeJS.Timeout | undefined;
 
@@ -19,8 +22,12 @@ export function letterSweep(ctx: LettersContext) {
     });
   }
 
-  const sweep = () =>
-    expireStale().catch((error: unknown) => ctx.deps.logger?.warn({ err: error }, 'letter expiry sweep failed'));
+  const sweep = async () => {
+    await expireStale().catch((error: unknown) => ctx.deps.logger?.warn({ err: error }, 'letter expiry sweep failed'));
+    await askReplies?.().catch((error: unknown) =>
+      ctx.deps.logger?.warn({ err: error }, 'asking letter writers about replies failed'),
+    );
+  };
 
   return {
     expireStale,

@@ -18,6 +18,8 @@ export interface Letter {
   lang: Lang;
   locale: Lang;
   copyRequested: boolean;
+  /** False when the writer asked not to be asked whether they got a reply. */
+  askReply: boolean;
   state: LetterState;
   holdReason: string | null;
   mailsSent: number;
@@ -40,6 +42,7 @@ export interface NewLetter {
   lang: Lang;
   locale: Lang;
   copyRequested: boolean;
+  askReply: boolean;
   fingerprint: Buffer;
   ipHash: string | null;
   day: string;

@@ -15,11 +15,11 @@ const maxCandidates = 5000;
 const columns = sql`id, demand_id AS "demandId", target_id AS "targetId", country_code AS country, delivery, name,
   email, email_canonical AS "emailCanonical", town, lang, locale, copy_requested AS "copyRequested", state,
   hold_reason AS "holdReason", mails_sent AS "mailsSent", created_at AS "createdAt", confirmed_at AS "confirmedAt",
-  sent_at AS "sentAt"`;
+  sent_at AS "sentAt", ask_reply AS "askReply"`;
 
-type RawLetter = Omit<Letter, 'copyRequested'> & { copyRequested: number };
+type RawLetter = Omit<Letter, 'copyRequested' | 'askReply'> & { copyRequested: number; askReply: number };
 
-const toLetter = (r: RawLetter): Letter => ({ ...r, copyRequested: r.copyRequested === 1 });
+const toLetter = (r: RawLetter): Letter => ({ ...r, copyRequested: r.copyRequested === 1, askReply: r.askReply === 1 });
 
 /** Which timestamp a move into a state records. */
 const stampOf: Partial<Record<LetterState, 'confirmed_at' | 'sent_at'>> = {
@@ -34,7 +34,10 @@ const demandTextLang = (lang: unknown) =>
   sql`(SELECT t.lang FROM demand_texts t WHERE t.demand_id = d.id
        ORDER BY t.lang = ${lang} DESC, t.lang = 'en' DESC LIMIT 1)`;
 
-type Row = Omit<NewLetter, 'ownWords' | 'body' | 'copyRequested'> & { copyRequested: number };
+type Row = Omit<NewLetter, 'ownWords' | 'body' | 'copyRequested' | 'askReply'> & {
+  copyRequested: number;
+  askReply: number;
+};
 
 const insert = prepared((qb, p: Params<Row & { mailsSent: number }>) =>
   qb
@@ -51,6 +54,7 @@ const insert = prepared((qb, p: Params<Row & { mailsSent: number }>) =>
       lang: p.lang,
       locale: p.locale,
       copy_requested: p.copyRequested as 0 | 1,
+      ask_reply: p.askReply as 0 | 1,
       fingerprint: p.fingerprint,
       ip_hash: p.ipHash,
       mails_sent: p.mailsSent,
@@ -68,7 +72,7 @@ const insertText = prepared((qb, p: Params<{ id: number; ownWords: string; body:
 type Rewrite = Params<Omit<Row, 'demandId' | 'targetId' | 'country' | 'emailCanonical' | 'day'> & { id: number }>;
 const rewritten = (p: Rewrite) =>
   sql`delivery = ${p.delivery}, name = ${p.name}, email = ${p.email}, town = ${p.town}, lang = ${p.lang},
-    locale = ${p.locale}, copy_requested = ${p.copyRequested}, fingerprint = ${p.fingerprint}, ip_hash = ${p.ipHash},
+    locale = ${p.locale}, copy_requested = ${p.copyRequested}, ask_reply = ${p.askReply}, fingerprint = ${p.fingerprint}, ip_hash = ${p.ipHash},
     created_at = CASE WHEN created_at < ${p.now} THEN ${p.now} ELSE created_at + 1 END, updated_at = ${p.now}`;
 const rewrite = prepared(
   (_qb, p: Rewrite) => sql`UPDATE letters SET ${rewritten(p)} WHERE id = ${p.id} AND state = 'pending'`,
@@ -234,6 +238,11 @@ function move(from: LetterState, to: LetterState, versioned: boolean) {
   return query;
 }
 
+const flags = (l: Pick<NewLetter, 'copyRequested' | 'askReply'>) => ({
+  copyRequested: l.copyRequested ? 1 : 0,
+  askReply: l.askReply ? 1 : 0,
+});
+
 const keyArgs = (keys: number[]) => Object.fromEntries(keys.map((key, i) => [`k${i}`, key]));
 
 export type LettersRepository = ReturnType<typeof lettersRepository>;
@@ -252,7 +261,7 @@ export function lettersRepository(db: Executor) {
     /** Inserts the letter and its similarity bands; returns its id. */
     async insert(letter: NewLetter, bandKeys: number[], mailsSent: number): Promise<number> {
       const { ownWords, body, ...row } = letter;
-      const { id } = (await db.first(insert, { ...row, copyRequested: row.copyRequested ? 1 : 0, mailsSent }))!;
+      const { id } = (await db.first(insert, { ...row, ...flags(row), mailsSent }))!;
       await db.run(insertText, { id, ownWords, body });
       await writeBands(letter.demandId, id, bandKeys, letter.now);
       return id;
@@ -264,7 +273,7 @@ export function lettersRepository(db: Executor) {
      */
     async rewrite(id: number, letter: NewLetter, bandKeys: number[], mailed: boolean): Promise<boolean> {
       const { ownWords, body, ...row } = letter;
-      const args = { ...row, id, copyRequested: row.copyRequested ? 1 : 0 };
+      const args = { ...row, id, ...flags(row) };
       if ((await db.run(mailed ? rewriteMailed : rewrite, args)) !== 1) return false;
       await db.run(rewriteText, { id, ownWords, body });
       await db.run(dropBands, { id });

@@ -27,6 +27,7 @@ const blankForm: LetterFormValues = {
   ownWords: '',
   lang: 'auto',
   copy: false,
+  noFollowUp: false,
   delivery: 'post',
 };
 

@@ -7,6 +7,7 @@ import { letterMail } from './letterMail';
 import { letterOutboxHooks } from './letterOutboxHooks';
 import { letterPacks } from './letterPacks';
 import { letterSweep } from './letterSweep';
+import { letterReplies } from './replies/letterReplies';
 import type { Demand, LetterCountryCount } from './lettersRepository';
 
 export type { LettersServiceDeps } from './letterContext';
@@ -34,6 +35,7 @@ export function createLettersService(deps: LettersServiceDeps) {
   const ctx = lettersContext(deps);
   const mail = letterMail(ctx);
   const holds = letterHolds(ctx, mail);
+  const replies = letterReplies(ctx, mail);
   const { repo } = ctx;
   return {
     confirmToken: mail.confirmToken,
@@ -55,7 +57,10 @@ export function createLettersService(deps: LettersServiceDeps) {
     release: holds.release,
     drop: holds.drop,
 
-    ...letterSweep(ctx),
+    // "Did you get a reply?": asked by the sweep, answered on its page, tallied per delegation.
+    ...replies,
+
+    ...letterSweep(ctx, replies.askReplies),
 
     /** Letters so far for a demand, per country, read from the counters (never COUNT(*)). */
     async demandLetters(slug: string, lang: Lang): Promise<DemandLetters | undefined> {

@@ -723,6 +723,7 @@ describe('letters to the NATO delegations', () => {
           ownWords: 'Words that Ada never wrote, not at all.',
           lang: 'en' as const,
           copy: false,
+          noFollowUp: false,
           delivery: 'post' as const,
         };
         // The stranger's letter reaches the database first, in the same instant as Ada's Confirm.

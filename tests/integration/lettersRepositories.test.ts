@@ -74,6 +74,7 @@ describe(`letters and targets on ${engine}`, () => {
     lang: 'en',
     locale: 'en',
     copyRequested: false,
+    askReply: true,
     fingerprint: toBlob(fingerprint(words(1))),
     ipHash: null,
     day: today,
