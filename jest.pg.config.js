@@ -63,5 +63,7 @@ module.exports = {
     '<rootDir>/tests/integration/signature-receipt.test.ts',
     '<rootDir>/tests/integration/targets-postal.test.ts',
     '<rootDir>/tests/integration/public-pages.test.ts',
+    '<rootDir>/tests/integration/responses.test.ts',
+    '<rootDir>/tests/integration/delegations.test.ts',
   ],
 };

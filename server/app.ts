@@ -18,6 +18,10 @@ import { localeMiddleware } from './i18n/localeMiddleware';
 import type { OutboxSender } from './mail/outboxSender';
 import { letterBodyParser, lettersRoutes } from './letters/lettersRoutes';
 import { updateBodyParser } from './console/updates/updatesRoutes';
+import { responseBodyParser } from './console/responses/responsesRoutes';
+import { delegationsRoutes } from './delegations/delegationsRoutes';
+import type { Responses } from './responses/responses';
+import type { TargetsRepository } from './targets/targetsRepository';
 import type { LettersService } from './letters/lettersService';
 import type { PacksService } from './packs/packsService';
 import { redactPath, type Logger } from './logger';
@@ -51,6 +55,10 @@ export interface AppDeps {
   store: Executor;
   updates?: UpdatesService;
   deliveryRecord: DeliveryRecord;
+  /** The delegations, for their public pages. */
+  targets: TargetsRepository;
+  /** The delegations' answers (the console records them; the public pages show them). */
+  responses: Responses;
   /** How long a public page or JSON may be kept (COUNT_REFRESH_SECONDS; 60 on one process). */
   publicMaxAgeSeconds: number;
 }
@@ -117,6 +125,7 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(letterBodyParser);
   app.use(updateBodyParser); // so may campaign updates
+  app.use(responseBodyParser); // and a delegation's answer
   app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 30 }));
   app.use(cookieParser());
   app.use(localeMiddleware(production));
@@ -148,9 +157,17 @@ export function createApp(deps: AppDeps): Express {
       maxAgeSeconds: deps.publicMaxAgeSeconds,
     }),
   );
+  app.use(
+    delegationsRoutes({
+      targets: deps.targets,
+      deliveryRecord: deps.deliveryRecord,
+      responses: deps.responses,
+      render,
+    }),
+  );
   app.use(signaturesRoutes({ ...deps, render, view, baseUrl: config.baseUrl }));
   app.use('/admin', adminRoutes({ ...deps, render }));
-  app.use(lettersRoutes({ letters: deps.letters, render, petitions: deps.petitions }));
+  app.use(lettersRoutes({ letters: deps.letters, render, petitions: deps.petitions, responses: deps.responses }));
   if (!production) app.use(mailboxRoutes({ mailDir: config.mailDir, render }));
 
   app.use(notFoundHandler);
