@@ -219,6 +219,17 @@ describe('delegations’ responses', () => {
       expect(other.text).toContain('No delegation has answered yet.');
     });
 
+    it('shows a demand’s responses on its page when it has no petition', async () => {
+      await agent
+        .post('/admin/responses')
+        .type('form')
+        .send(form({ about: `demand:${demandSlug}`, body: 'About the demand alone' }))
+        .expect(303);
+      await t.services.store.run(sql`UPDATE petitions SET demand_id = NULL WHERE slug = ${slug}`);
+      const demand = await t.agent().get(`/demands/${demandSlug}`).expect(200);
+      expect(responseItems(demand.text)).toEqual([expect.stringContaining('About the demand alone')]);
+    });
+
     it('shows a response on the prepared petition page at once after a save, and a deletion too', async () => {
       const before = await t.agent().get(`/petitions/${slug}`).expect(200);
       expect(responseItems(before.text)).toEqual([]);
