@@ -66,5 +66,7 @@ module.exports = {
     '<rootDir>/tests/integration/public-pages.test.ts',
     '<rootDir>/tests/integration/letter-replies.test.ts',
     '<rootDir>/tests/integration/responsiveness.test.ts',
+    '<rootDir>/tests/integration/responses.test.ts',
+    '<rootDir>/tests/integration/delegations.test.ts',
   ],
 };

@@ -19,6 +19,10 @@ import type { OutboxSender } from './mail/outboxSender';
 import { letterBodyParser, lettersRoutes } from './letters/lettersRoutes';
 import { repliesRoutes } from './letters/replies/repliesRoutes';
 import { updateBodyParser } from './console/updates/updatesRoutes';
+import { responseBodyParser } from './console/responses/responsesRoutes';
+import { delegationsRoutes } from './delegations/delegationsRoutes';
+import type { Responses } from './responses/responses';
+import type { TargetsRepository } from './targets/targetsRepository';
 import type { LettersService } from './letters/lettersService';
 import type { PacksService } from './packs/packsService';
 import { redactPath, type Logger } from './logger';
@@ -52,6 +56,10 @@ export interface AppDeps {
   store: Executor;
   updates?: UpdatesService;
   deliveryRecord: DeliveryRecord;
+  /** The delegations, for their public pages. */
+  targets: TargetsRepository;
+  /** The delegations' answers (the console records them; the public pages show them). */
+  responses: Responses;
   /** How long a public page or JSON may be kept (COUNT_REFRESH_SECONDS; 60 on one process). */
   publicMaxAgeSeconds: number;
 }
@@ -125,6 +133,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(crossOriginProtection({ baseUrl: config.baseUrl }));
   app.use(letterBodyParser);
   app.use(updateBodyParser); // so may campaign updates
+  app.use(responseBodyParser); // and a delegation's answer
   app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 30 }));
   app.use(noStoreUnlessSafe);
 
@@ -149,9 +158,17 @@ export function createApp(deps: AppDeps): Express {
       maxAgeSeconds: deps.publicMaxAgeSeconds,
     }),
   );
+  app.use(
+    delegationsRoutes({
+      targets: deps.targets,
+      deliveryRecord: deps.deliveryRecord,
+      responses: deps.responses,
+      render,
+    }),
+  );
   app.use(signaturesRoutes({ ...deps, render, view, baseUrl: config.baseUrl }));
   app.use('/admin', adminRoutes({ ...deps, render }));
-  app.use(lettersRoutes({ letters: deps.letters, render, petitions: deps.petitions }));
+  app.use(lettersRoutes({ letters: deps.letters, render, petitions: deps.petitions, responses: deps.responses }));
   app.use(repliesRoutes({ letters: deps.letters, render, i18n: deps.i18n }));
   if (!production) app.use(mailboxRoutes({ mailDir: config.mailDir, render }));
 

@@ -21,6 +21,7 @@ import { createDeliveryService } from './delivery/deliveryService';
 import { createPacksService } from './packs/packsService';
 import type { RenderPackPdf } from './packs/packPdfRenderer';
 import { createDeliveryRecord } from './deliveries/deliveryRecord';
+import { createResponses } from './responses/responses';
 import { createMailTransport, type MailTransport } from './mail/mailer';
 import { createMailRenderer } from './mail/mailRenderer';
 import { createOutbox } from './mail/outbox';
@@ -118,10 +119,14 @@ export async function createServices(
   // cached pages are read again at least every COUNT_REFRESH_SECONDS, on one process too.
   const deliveryRecord = createDeliveryRecord({ store, petitions: petitionsRepo });
   const publicMaxAgeSeconds = config.countRefreshSeconds;
+  // The delegations' answers: a change here drops this process's pages at once; another process's
+  // pages follow within COUNT_REFRESH_SECONDS, like deliveries.
+  const responses = createResponses({ store, clock, onChange: () => petitions.invalidate() });
   const petitions = createPetitionsService(petitionsRepo, {
     clock,
     maxAgeMs: publicMaxAgeSeconds * 1000,
     deliveries: deliveryRecord.forPetition,
+    responses: responses.forPetition,
   });
   const signatures = createSignaturesService({
     store,
@@ -182,6 +187,7 @@ export async function createServices(
     petitions,
     signatures,
     deliveryRecord,
+    responses,
     publicMaxAgeSeconds,
     admin,
     delivery,

@@ -19,6 +19,8 @@ const notices = new Set([
   'retentionRun',
   'accountCreated',
   'accountSaved',
+  'responseSaved',
+  'responseDeleted',
 ]);
 
 const keys = (prefix: string, names: readonly string[]) =>

@@ -11,6 +11,7 @@ import type { OutboxSender } from '../mail/outboxSender';
 import { createCsrf } from '../http/csrf';
 import type { Render } from '../http/render';
 import type { PetitionsService } from '../petitions/petitionsService';
+import type { Responses } from '../responses/responses';
 import type { AdminServices } from './adminServices';
 import { createAdminRender } from './adminRender';
 import { loginRoutes, logoutRoute, sessionCookieName } from './authRoutes';
@@ -39,6 +40,8 @@ export function adminRoutes(deps: {
   updates?: UpdatesService;
   /** Hand-in packs to download and record, when the app has them. */
   packs?: PacksService;
+  /** The delegations' answers to record, when the app has them. */
+  responses?: Responses;
 }): Router {
   const { admin, petitions, config } = deps;
   const production = config.env === 'production';
@@ -107,6 +110,7 @@ export function adminRoutes(deps: {
       letters: deps.letters,
       updates: deps.updates,
       packs: deps.packs,
+      responses: deps.responses,
     }),
   );
   router.use(auditRefusals(admin.audit));

@@ -115,6 +115,14 @@ export function apiRoutes(deps: {
       body: p.body,
       countsByCountry: page.countryCounts.map((c) => ({ country: c.country, count: c.count })),
       validatedPerDay: await validatedPerDay(p.id),
+      responses: page.responses.map((r) => ({
+        country: r.country,
+        delegation: r.delegation,
+        date: r.date,
+        channel: r.channel,
+        text: r.body,
+        link: r.link,
+      })),
     });
   });
 

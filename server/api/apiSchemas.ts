@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { responseChannels } from '../responses/responsesRepository';
 
 /**
  * The public read API's answers, as zod schemas: the routes build their answers through them, the
@@ -38,6 +39,20 @@ export const petitionDetail = petitionSummary
     validatedPerDay: z
       .array(z.object({ date: z.iso.date(), count }).strict())
       .describe('Signatures confirmed per UTC day, days without any left out'),
+    responses: z
+      .array(
+        z
+          .object({
+            country: country.describe('The delegation’s country (ISO 3166-1 alpha-2)'),
+            delegation: z.string().describe('The delegation that answered'),
+            date: z.iso.date().describe('The day the answer was received'),
+            channel: z.enum(responseChannels).describe('How the answer came'),
+            text: z.string().describe('The answer, or the organisers’ summary of it (plain text)'),
+            link: z.url().nullable().describe('Where the answer is published, if anywhere'),
+          })
+          .strict(),
+      )
+      .describe('What the delegations answered about the petition or its demand, newest first'),
   })
   .strict()
   .register(apiRegistry, { id: 'Petition' });

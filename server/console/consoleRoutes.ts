@@ -18,6 +18,8 @@ import { signatureAdminRoutes } from './signatures/signatureAdminRoutes';
 import { targetsRoutes } from './targets/targetsRoutes';
 import { updatesRoutes } from './updates/updatesRoutes';
 import type { UpdatesService } from '../updates/updatesService';
+import type { Responses } from '../responses/responses';
+import { responsesRoutes } from './responses/responsesRoutes';
 
 /**
  * The organiser console's pages, one folder per feature. A feature's public pages stay with the
@@ -38,6 +40,8 @@ export function consoleRoutes(deps: {
   updates?: UpdatesService;
   /** Hand-in packs to download and record, when the app has them. */
   packs?: PacksService;
+  /** The delegations' answers to record, when the app has them. */
+  responses?: Responses;
 }): Router {
   const { admin, petitions, config, render } = deps;
   const router = Router();
@@ -70,5 +74,8 @@ export function consoleRoutes(deps: {
   if (deps.letters) router.use(lettersAdminRoutes({ ...common, letters: deps.letters }));
   if (deps.updates) router.use(updatesRoutes({ ...common, updates: deps.updates, petitions }));
   if (deps.packs) router.use(packsRoutes({ ...common, packs: deps.packs }));
+  if (deps.responses) {
+    router.use(responsesRoutes({ ...common, responses: deps.responses, baseUrl: config.baseUrl, i18n: deps.i18n }));
+  }
   return router;
 }

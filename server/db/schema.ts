@@ -134,6 +134,21 @@ export interface DB {
     created_at: number;
     written_at: number | null;
   };
+  delegation_responses: {
+    id: Generated<number>;
+    target_id: number;
+    petition_id: number | null;
+    demand_id: number | null;
+    /** YYYY-MM-DD, the day it was received. */
+    received_on: string;
+    channel: 'email' | 'letter' | 'meeting' | 'phone' | 'public_statement' | 'other';
+    body: string;
+    link: string | null;
+    is_public: Generated<Flag>;
+    created_by: number | null;
+    created_at: number;
+    updated_at: number;
+  };
   campaign_update_recipients: { update_id: number; signature_id: number; outbox_id: number };
   outbox_pause: { id: number; reason: string; paused_at: number; relay: string | null };
   letters: {

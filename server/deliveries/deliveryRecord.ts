@@ -11,6 +11,8 @@ export interface PublicDelivery {
   batchId: number;
   delegation: string;
   country: string;
+  /** The delegation's own page, when the batch went to its country's delegation. */
+  delegationPath: string | null;
   channel: Channel;
   /** A digest's moment of sending, a pack's day of hand-in (epoch ms). */
   at: number;
@@ -71,6 +73,7 @@ function toPublic(row: DeliveryRow, at: number): PublicDelivery {
     batchId: row.batchId,
     delegation: row.delegation,
     country: row.country,
+    delegationPath: Number(row.isDefault) === 1 ? `/delegations/${row.country.toLowerCase()}` : null,
     channel: row.channel,
     at,
     date: dayOf(at),
@@ -110,6 +113,29 @@ export function createDeliveryRecord(deps: { store: Executor; petitions: Petitio
         const at = deliveredAt(row);
         return at === null ? [] : [toPublic(row, at)];
       });
+    },
+
+    /** What one target received, every petition, newest first, each with its petition's title. */
+    async forTarget(
+      targetId: number,
+      lang: Lang,
+    ): Promise<Array<PublicDelivery & { petitionSlug: string; petitionTitle: string }>> {
+      const rows = await repo.sentToTarget(targetId);
+      const titles = new Map<number, string>();
+      const found = [];
+      for (const row of rows) {
+        const at = deliveredAt(row);
+        if (at === null) continue;
+        if (!titles.has(row.petitionId)) {
+          titles.set(row.petitionId, (await deps.petitions.findById(row.petitionId, lang))?.title ?? row.petitionSlug);
+        }
+        found.push({
+          ...toPublic(row, at),
+          petitionSlug: row.petitionSlug,
+          petitionTitle: titles.get(row.petitionId)!,
+        });
+      }
+      return found;
     },
 
     async verify(input: string, lang: Lang): Promise<Verification> {

@@ -10,6 +10,8 @@ export interface DeliveryRow {
   petitionId: number;
   delegation: string;
   country: string;
+  /** 1 when the target is its country's delegation (the one /delegations/<code> shows). */
+  isDefault: number;
   channel: Channel;
   /** When the digest was accepted by the relay, or when a pack was recorded. */
   sentAt: number | null;
@@ -41,7 +43,7 @@ export interface StandingRow {
 }
 
 const deliveryColumns = sql`b.id AS "batchId", b.petition_id AS "petitionId", t.name AS delegation,
-  t.country_code AS country, b.channel, b.sent_at AS "sentAt", b.handed_in_at AS "handedInAt",
+  t.country_code AS country, t.is_default AS "isDefault", b.channel, b.sent_at AS "sentAt", b.handed_in_at AS "handedInAt",
   b.signature_count AS signatures, b.letter_count AS letters, b.csv_sha256 AS sha256`;
 
 // Newest first: a pack's day as recorded, a digest's moment of sending.
@@ -50,6 +52,15 @@ const sentForPetition = prepared(
     sql<DeliveryRow>`SELECT ${deliveryColumns}
      FROM batches b JOIN targets t ON t.id = b.target_id
      WHERE b.petition_id = ${p.petitionId} AND b.state = 'sent'
+     ORDER BY coalesce(b.handed_in_at, b.sent_at) DESC, b.id DESC`,
+);
+
+// What one target received, every petition: newest first, like a petition's.
+const sentToTarget = prepared(
+  (_qb, p: Params<{ targetId: number }>) =>
+    sql<DeliveryRow & { petitionSlug: string }>`SELECT ${deliveryColumns}, p.slug AS "petitionSlug"
+     FROM batches b JOIN targets t ON t.id = b.target_id JOIN petitions p ON p.id = b.petition_id
+     WHERE b.target_id = ${p.targetId} AND b.state = 'sent'
      ORDER BY coalesce(b.handed_in_at, b.sent_at) DESC, b.id DESC`,
 );
 
@@ -89,6 +100,10 @@ export function deliveryRecordRepository(db: Executor) {
   return {
     /** A petition's delivered batches (digests sent, packs recorded), newest first. */
     sentForPetition: (petitionId: number): Promise<DeliveryRow[]> => db.all(sentForPetition, { petitionId }),
+
+    /** A target's delivered batches, every petition, newest first. */
+    sentToTarget: (targetId: number): Promise<Array<DeliveryRow & { petitionSlug: string }>> =>
+      db.all(sentToTarget, { targetId }),
 
     /** Batches whose CSV's SHA-256 starts with `prefix` (lower-case hex), at most 10. */
     async byShaPrefix(prefix: string): Promise<VerifiedRow[]> {

@@ -5,6 +5,7 @@ import { cacheable } from '../http/caching';
 import type { Render } from '../http/render';
 import type { Lang } from '../i18n/i18n';
 import type { PetitionsService } from '../petitions/petitionsService';
+import { responsesView, type Responses } from '../responses/responses';
 import type { Target } from '../targets/targetsRepository';
 import { addressLines, channelOf, deliveryFor, type Channel } from './letterChannel';
 import {
@@ -65,8 +66,10 @@ export function lettersRoutes(deps: {
   render: Render;
   /** For the demand page's deliveries: those of its petition, from the kept page. */
   petitions?: PetitionsService;
+  /** For the demand page's responses when the demand has no petition (else its petition's kept page). */
+  responses?: Responses;
 }): Router {
-  const { letters, render, petitions } = deps;
+  const { letters, render, petitions, responses } = deps;
   const router = Router();
 
   async function demandOf(req: Request, res: Response): Promise<Demand> {
@@ -168,7 +171,14 @@ export function lettersRoutes(deps: {
     const slug = page.demand.petitionSlug;
     const petition = slug ? await petitions?.page(slug, lang) : undefined;
     const record = petition ? deliveriesView(petition.petition.slug, petition.deliveries) : undefined;
-    render(req, res, 'letters/demand', { title: page.demand.title, ...page, record });
+    // The petition's kept page holds the answers about the demand too (refreshed with its counts).
+    const answers = petition ? petition.responses : ((await responses?.forDemand(page.demand.id, lang)) ?? []);
+    render(req, res, 'letters/demand', {
+      title: page.demand.title,
+      ...page,
+      record,
+      answers: responsesView(answers),
+    });
   });
 
   router.get('/demands/:slug/letters/new', async (req, res) => {

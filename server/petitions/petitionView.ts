@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import { deliveriesView } from '../deliveries/deliveryRecord';
+import { responsesView } from '../responses/responses';
 import { prepare, sendPrepared, type Prepared } from '../http/caching';
 import type { Render } from '../http/render';
 import { isLang, type Lang } from '../i18n/i18n';
@@ -79,6 +80,7 @@ export function createPetitionView(deps: { render: Render; petitions: PetitionsS
       recentSigners: page.recentSigners,
       targets: page.targets,
       record: deliveriesView(petition.slug, page.deliveries),
+      answers: responsesView(page.responses),
       share: shareLinks(url, petition.title),
       shareUrl: url,
       countries: await petitions.countryChoices(lang),

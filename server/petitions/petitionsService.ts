@@ -1,6 +1,7 @@
 import { countryChoices, type CountryChoices } from '../campaign/countries';
 import type { PublicDelivery } from '../deliveries/deliveryRecord';
 import type { Lang } from '../i18n/i18n';
+import type { PublicResponse } from '../responses/responses';
 import type { CountryCount, Petition, PetitionsRepository, PublicSigner, Target } from './petitionsRepository';
 
 export interface PetitionPage {
@@ -11,6 +12,8 @@ export interface PetitionPage {
   targets: Target[];
   /** What has reached the delegations so far (the public delivery record), newest first. */
   deliveries: PublicDelivery[];
+  /** What the delegations answered about the petition or its demand (public ones), newest first. */
+  responses: PublicResponse[];
 }
 
 export type PetitionsService = ReturnType<typeof createPetitionsService>;
@@ -31,6 +34,8 @@ export function createPetitionsService(
     maxAgeMs?: number;
     /** The petition's deliveries; they change when a digest is sent or a pack recorded, perhaps elsewhere. */
     deliveries?: (petitionId: number) => Promise<PublicDelivery[]>;
+    /** The delegations' public answers; recorded in the console, perhaps by another process. */
+    responses?: (petitionId: number, lang: Lang) => Promise<PublicResponse[]>;
   } = {},
 ) {
   const clock = options.clock ?? Date.now;
@@ -64,6 +69,7 @@ export function createPetitionsService(
           recentSigners: await repo.recentPublicSigners(petition.id, options.recentSigners ?? 10),
           targets: await repo.petitionTargets(petition.id),
           deliveries: (await options.deliveries?.(petition.id)) ?? [],
+          responses: (await options.responses?.(petition.id, lang)) ?? [],
         }
       : null;
     // Kept only if nothing changed while it was read (on PostgreSQL the reads above take turns

@@ -80,6 +80,18 @@ const routes: RouteCase[] = [
     role: 'organiser',
   },
   { method: 'GET', pattern: '/updates/:slug/:id', path: '/admin/updates/fund-defence-fairly/UPDATE', role: 'viewer' },
+  { method: 'GET', pattern: '/responses', path: '/admin/responses', role: 'viewer' },
+  { method: 'GET', pattern: '/responses/new', path: '/admin/responses/new', role: 'organiser' },
+  // An empty form: an allowed role gets it back with its messages (400).
+  { method: 'POST', pattern: '/responses', path: '/admin/responses', role: 'organiser' },
+  { method: 'GET', pattern: '/responses/:id/edit', path: '/admin/responses/RESPONSE/edit', role: 'organiser' },
+  { method: 'POST', pattern: '/responses/:id', path: '/admin/responses/RESPONSE', role: 'organiser' },
+  {
+    method: 'POST',
+    pattern: '/responses/:id/delete',
+    path: '/admin/responses/RESPONSE/delete',
+    role: 'organiser',
+  },
   // Everyone sees which packs are due; their downloads carry signers' names (organisers, as exports).
   { method: 'GET', pattern: '/packs', path: '/admin/packs', role: 'viewer' },
   { method: 'GET', pattern: '/packs/:id/csv', path: '/admin/packs/1/csv', role: 'organiser' },
@@ -110,6 +122,7 @@ describe('who may use which console route', () => {
   const tokens = {} as Record<Role, string>;
   let spareAccount: number;
   let update: number;
+  let response: number;
 
   beforeAll(async () => {
     t = await createTestApp({ smtp: false });
@@ -130,6 +143,19 @@ describe('who may use which console route', () => {
       countries: [],
     };
     update = (await t.services.updates.send(draft, t.services.updates.newKey(), null)).id;
+    const target = (await t.services.targets.forCountry('DE'))[0]!;
+    const answer = {
+      target: String(target.id),
+      about: 'petition:fund-defence-fairly',
+      receivedOn: '2026-01-15',
+      channel: 'email',
+      body: 'Noted.',
+      link: '',
+      isPublic: true,
+    };
+    const saved = await t.services.responses.save(undefined, answer, null, 'en');
+    if (!saved.ok) throw new Error('could not record a response');
+    response = saved.id;
     // Pack 1: a German signer, whose delegation has no email, planned into a hand-in pack.
     await addValidatedSignaturesTo(t.services.store, 'fund-defence-fairly', [{ name: 'Gerda', country: 'DE' }]);
     await t.services.delivery.plan(true);
@@ -137,7 +163,10 @@ describe('who may use which console route', () => {
   afterAll(() => t.close());
 
   const send = (agent: TestAgent, route: RouteCase, token?: string) => {
-    const path = route.path.replace('ACCOUNT', String(spareAccount)).replace('UPDATE', String(update));
+    const path = route.path
+      .replace('ACCOUNT', String(spareAccount))
+      .replace('UPDATE', String(update))
+      .replace('RESPONSE', String(response));
     if (route.method === 'GET') return agent.get(path);
     return agent
       .post(path)

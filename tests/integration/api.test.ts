@@ -79,6 +79,60 @@ describe('the public read API, /api/v1', () => {
     expect(JSON.stringify(res.body)).not.toMatch(/Anna|Schmidt|Νίκος|example\.org/);
   });
 
+  it('gives the delegations’ public responses, as the document describes them', async () => {
+    const res0 = await t.agent().get(`/api/v1/petitions/${slug}`).expect(200);
+    expect(res0.body.responses).toEqual([]);
+    const target = (await t.services.targets.forCountry('DE')).find((x) => x.isDefault)!;
+    const answer = (over: Record<string, unknown>) =>
+      t.services.responses.save(
+        undefined,
+        {
+          target: String(target.id),
+          about: `petition:${slug}`,
+          receivedOn: '2026-11-30',
+          channel: 'letter',
+          body: 'We will raise it.\n\nWith regards',
+          link: 'https://example.org/answer',
+          isPublic: true,
+          ...over,
+        },
+        null,
+        'en',
+      );
+    await answer({});
+    await answer({
+      about: 'demand:progressive-taxation',
+      receivedOn: '2026-11-02',
+      channel: 'public_statement',
+      link: '',
+    });
+    await answer({ body: 'Not for publication', isPublic: false });
+    const res = await t.agent().get(`/api/v1/petitions/${slug}`).expect(200);
+    expect(validate('Petition', res.body)).toEqual([]);
+    expect(res.body.responses).toEqual([
+      {
+        country: 'DE',
+        delegation: target.name,
+        date: '2026-11-30',
+        channel: 'letter',
+        text: 'We will raise it.\n\nWith regards',
+        link: 'https://example.org/answer',
+      },
+      {
+        country: 'DE',
+        delegation: target.name,
+        date: '2026-11-02',
+        channel: 'public_statement',
+        text: 'We will raise it.\n\nWith regards',
+        link: null,
+      },
+    ]);
+    // The document names the field: an answer with a channel it does not list fails the check.
+    expect(
+      validate('Petition', { ...res.body, responses: [{ ...res.body.responses[0], channel: 'fax' }] }),
+    ).not.toEqual([]);
+  });
+
   it('is open to other origins and cacheable, with 304 for a matching ETag and no cookie', async () => {
     const res = await t.agent().get(`/api/v1/petitions/${slug}`).set('Origin', 'https://news.example').expect(200);
     expect(res.headers['access-control-allow-origin']).toBe('*');

@@ -97,7 +97,8 @@ export function updatesRoutes(deps: {
   router.get('/updates/:slug/new', requireRole('organiser'), async (req, res) => {
     const values: UpdateFormValues = {
       subjectEn: typeof req.query.subject === 'string' ? req.query.subject.slice(0, 150) : '',
-      bodyEn: '',
+      // A draft to start from ("Tell the signers" on a delegation's answer): shown, never sent as is.
+      bodyEn: typeof req.query.body === 'string' ? req.query.body.replace(/\r\n/g, '\n').slice(0, 4000) : '',
       subjectFr: '',
       bodyFr: '',
       countries:
