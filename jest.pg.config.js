@@ -11,6 +11,7 @@ module.exports = {
   ...base,
   testMatch: [
     '<rootDir>/tests/integration/store.test.ts',
+    '<rootDir>/tests/integration/seed-names.test.ts',
     '<rootDir>/tests/integration/updates.test.ts',
     '<rootDir>/tests/integration/api.test.ts',
     '<rootDir>/tests/integration/map.test.ts',
