@@ -12,6 +12,7 @@ module.exports = {
   testMatch: [
     '<rootDir>/tests/integration/store.test.ts',
     '<rootDir>/tests/integration/seed-names.test.ts',
+    '<rootDir>/tests/integration/no-dead-ends.test.ts',
     '<rootDir>/tests/integration/updates.test.ts',
     '<rootDir>/tests/integration/api.test.ts',
     '<rootDir>/tests/integration/map.test.ts',

@@ -53,6 +53,8 @@ export interface AppDeps {
   deliveryRecord: DeliveryRecord;
   /** How long a public page or JSON may be kept (COUNT_REFRESH_SECONDS; 60 on one process). */
   publicMaxAgeSeconds: number;
+  /** The services' clock (tests let time pass): how long a signed page parameter lasts is read on it. */
+  clock?: () => number;
 }
 
 /** middleware → feature routers → 404 → one error handler. Everything it uses is passed in. */
@@ -148,7 +150,7 @@ export function createApp(deps: AppDeps): Express {
       maxAgeSeconds: deps.publicMaxAgeSeconds,
     }),
   );
-  app.use(signaturesRoutes({ ...deps, render, view, baseUrl: config.baseUrl }));
+  app.use(signaturesRoutes({ ...deps, render, view, baseUrl: config.baseUrl, secret: config.secret }));
   app.use('/admin', adminRoutes({ ...deps, render }));
   app.use(lettersRoutes({ letters: deps.letters, render, petitions: deps.petitions }));
   if (!production) app.use(mailboxRoutes({ mailDir: config.mailDir, render }));
