@@ -11,6 +11,9 @@ module.exports = {
   ...base,
   testMatch: [
     '<rootDir>/tests/integration/store.test.ts',
+    '<rootDir>/tests/integration/seed-names.test.ts',
+    '<rootDir>/tests/integration/no-dead-ends.test.ts',
+    '<rootDir>/tests/integration/govuk-patterns.test.ts',
     '<rootDir>/tests/integration/updates.test.ts',
     '<rootDir>/tests/integration/api.test.ts',
     '<rootDir>/tests/integration/map.test.ts',

@@ -62,6 +62,8 @@ export interface AppDeps {
   responses: Responses;
   /** How long a public page or JSON may be kept (COUNT_REFRESH_SECONDS; 60 on one process). */
   publicMaxAgeSeconds: number;
+  /** The services' clock (tests let time pass): how long a signed page parameter lasts is read on it. */
+  clock?: () => number;
 }
 
 /** middleware → feature routers → 404 → one error handler. Everything it uses is passed in. */
@@ -166,7 +168,7 @@ export function createApp(deps: AppDeps): Express {
       render,
     }),
   );
-  app.use(signaturesRoutes({ ...deps, render, view, baseUrl: config.baseUrl }));
+  app.use(signaturesRoutes({ ...deps, render, view, baseUrl: config.baseUrl, secret: config.secret }));
   app.use('/admin', adminRoutes({ ...deps, render }));
   app.use(lettersRoutes({ letters: deps.letters, render, petitions: deps.petitions, responses: deps.responses }));
   app.use(repliesRoutes({ letters: deps.letters, render, i18n: deps.i18n }));

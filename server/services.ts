@@ -177,6 +177,7 @@ export async function createServices(
   const services = {
     config,
     logger,
+    clock,
     store,
     readiness: createReadiness({ repo: ops, transport, capture: !config.smtpUrl }),
     metrics: createMetrics(ops, options.clock),

@@ -51,6 +51,7 @@ export function loginRoutes(deps: {
         email,
         next: target,
         throttled: minutes,
+        hasErrors: true,
         csrfToken: token(req, res),
       };
       return render(req, res, 'login', again, 429);
@@ -64,7 +65,14 @@ export function loginRoutes(deps: {
       });
       if (result.lockedNow) await audit.record({ organiserId: result.organiserId, action: 'account.locked' });
       // One message whatever went wrong: it must not tell whether the address has an account.
-      const again = { titleKey: 'admin.login.title', email, next: target, failed: true, csrfToken: token(req, res) };
+      const again = {
+        titleKey: 'admin.login.title',
+        email,
+        next: target,
+        failed: true,
+        hasErrors: true,
+        csrfToken: token(req, res),
+      };
       return render(req, res, 'login', again, 401);
     }
     throttle.succeeded(req.ip);

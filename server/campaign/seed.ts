@@ -24,7 +24,10 @@ interface CampaignSeed {
 interface TargetSeed {
   country: string;
   kind: string;
+  /** The name shown and written to: a neutral one where the name as read reads badly. */
   name: string;
+  /** The name as read on the delegation's own pages, where `name` differs from it (kept here only). */
+  nameAsRead?: string;
   namePlaceholder: boolean;
   languages: string[];
   email: string | null;
@@ -101,7 +104,19 @@ export async function seed(store: Store, dir = path.join(appRoot, 'db', 'seed'),
 
     // Only seeds a country's default delegation when it has none: never overwrites an organiser's edit.
     for (const t of targets) {
-      if (await rows.hasDefaultTarget(t.country)) continue;
+      if (await rows.hasDefaultTarget(t.country)) {
+        // Seeded before under its name as read ("hrvatsko stalno predstavništvo pri NATO-u"): it gets
+        // the display name, unless an organiser has renamed it since.
+        if (t.nameAsRead && t.nameAsRead !== t.name) {
+          await rows.renameDefaultTarget(
+            t.country,
+            { name: t.nameAsRead, postalAddress: postalAddress(t.nameAsRead) },
+            { name: t.name, postalAddress: postalAddress(t.name) },
+            now,
+          );
+        }
+        continue;
+      }
       await rows.addTarget({
         kind: t.kind as 'nato_delegation',
         country_code: t.country,

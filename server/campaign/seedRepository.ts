@@ -80,6 +80,32 @@ export function seedRepository(db: Executor) {
       );
       return row !== undefined;
     },
+    /**
+     * A country's default delegation renamed from the name the seed gave it before, only while it
+     * still has that name (an organiser's own name stays), and its postal address with it, likewise.
+     */
+    async renameDefaultTarget(
+      country: string,
+      from: { name: string; postalAddress: string },
+      to: { name: string; postalAddress: string },
+      now: number,
+    ): Promise<void> {
+      const where = qb
+        .updateTable('targets')
+        .where('country_code', '=', country)
+        .where('is_default', '=', 1)
+        .where('name', '=', from.name);
+      await db.run(
+        where.set({ name: to.name, updated_at: now }).set((eb) => ({
+          postal_address: eb
+            .case()
+            .when('postal_address', '=', from.postalAddress)
+            .then(to.postalAddress)
+            .else(eb.ref('postal_address'))
+            .end(),
+        })),
+      );
+    },
     async addTarget(row: Insertable<DB['targets']>): Promise<void> {
       await db.run(qb.insertInto('targets').values(row));
     },

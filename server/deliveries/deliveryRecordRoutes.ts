@@ -55,6 +55,7 @@ export function deliveryRecordRoutes(deps: {
         title: i18n.t('verify.title', { lng: res.locals.lang as Lang }),
         input,
         malformed: result?.kind === 'malformed',
+        hasErrors: result?.kind === 'malformed',
         unknown: result?.kind === 'unknown' ? result.sha : undefined,
         batches: result?.kind === 'found' ? result.batches : [],
       },

@@ -30,6 +30,13 @@ function withoutLang(req: Request): string {
   return query ? `${path}?${query}` : path;
 }
 
+/** A form shown again with its errors: `hasErrors` on the page, its `form` or its console `fields`. */
+function showsErrors(context: Record<string, unknown>): boolean {
+  const has = (value: unknown) =>
+    typeof value === 'object' && value !== null && (value as { hasErrors?: unknown }).hasErrors === true;
+  return context.hasErrors === true || has(context.form) || has(context.fields);
+}
+
 /**
  * Renders a page with what every page needs: the language and its switch, the console's CSRF token
  * (for console pages, which ask for it with `form`; public pages have none), and the page's context.
@@ -47,6 +54,8 @@ export function createRender(views: Views, options: { baseUrl: string; devMailbo
         .filter((l) => l !== lang)
         .map((l) => ({ lang: l, label: languageNames[l], href: `${path}${sep}lang=${l}` })),
       ...context,
+      // GOV.UK's pattern: a screen reader hears "Error:" first, before anything else on the page.
+      errorTitle: showsErrors(context),
       // The login form brings its own (it has no session yet).
       csrfToken: context.csrfToken ?? (context.form ? req.csrfToken?.() : undefined),
     });

@@ -8,6 +8,7 @@ import { channelOf, deliveryFor, type Channel } from './letterChannel';
 import type { LettersContext } from './letterContext';
 import type { LetterFormValues } from './letterForm';
 import type { LetterMail } from './letterMail';
+import { addresseeFor } from './salutation';
 import { lettersRepository, type Demand, type LettersRepository, type NewLetter } from './lettersRepository';
 import { bands, ownContribution, toBlob } from './similarity';
 import type { Executor } from '../db/store';
@@ -98,6 +99,7 @@ export function letterDrafting(ctx: LettersContext, mail: LetterMail) {
   function letterFields(target: Target, values: Pick<LetterFormValues, 'name' | 'town'>, lang: Lang) {
     return {
       target: target.name,
+      addressee: addresseeFor(target.kind, lang),
       name: values.name,
       town: values.town,
       country: countryInLetter(target.country, lang),

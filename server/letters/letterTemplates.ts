@@ -6,6 +6,8 @@ import type { Lang } from '../i18n/i18n';
 
 export interface LetterFields {
   target: string;
+  /** The salutation's title ("Ambassador"): see salutation.ts. */
+  addressee: string;
   name: string;
   town: string;
   country: string;

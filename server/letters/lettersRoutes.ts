@@ -56,6 +56,16 @@ function stateKey(letter: { state: string; delivery: string }): string {
   return letter.state;
 }
 
+/**
+ * Rows enough for the whole letter, counting a long line as the lines it wraps to on a phone (about
+ * 40 characters): where CSS `field-sizing` is not supported, the textarea is still its text's height
+ * and the page scrolls, not a box inside it.
+ */
+export function rowsFor(text: string): number {
+  const rows = text.split('\n').reduce((sum, line) => sum + Math.max(1, Math.ceil(line.length / 40)), 0);
+  return Math.min(Math.max(rows + 1, 8), 400);
+}
+
 function errorView(errors: LetterErrors) {
   const errorList = fieldOrder.filter((field) => errors[field]).map((field) => ({ field, messageKey: errors[field] }));
   return { errors, errorList, hasErrors: errorList.length > 0 };
@@ -156,6 +166,7 @@ export function lettersRoutes(deps: {
               }))
             : null,
         body,
+        bodyRows: rowsFor(body),
         bodyMax,
         form: { values, ...errorView(error ? { body: error } : {}) },
       },

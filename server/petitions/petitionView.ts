@@ -19,14 +19,25 @@ const blankForm: SignFormValues = {
 /** Order of the error summary: the order of the fields on the page. */
 const fieldOrder = ['name', 'email', 'country', 'postcode'] as const;
 
-function shareLinks(url: string, title: string) {
-  const u = encodeURIComponent(url);
+/** The ways to share a petition, each marked with its own `source` code. */
+export const shareChannels = ['email', 'x', 'facebook', 'whatsapp', 'copy'] as const;
+export type ShareChannel = (typeof shareChannels)[number];
+
+/** The petition's address as shared through one channel: `?source=share-<channel>` says where a visit came from. */
+export function sharedUrl(url: string, channel: ShareChannel): string {
+  return `${url}?source=share-${channel}`;
+}
+
+/** The share buttons of the petition and thanks pages, and the link to copy, each with its source code. */
+export function shareLinks(url: string, title: string) {
+  const at = (channel: ShareChannel) => sharedUrl(url, channel);
   const text = encodeURIComponent(title);
   return {
-    email: `mailto:?subject=${text}&body=${encodeURIComponent(`${title}\n\n${url}`)}`,
-    x: `https://x.com/intent/post?text=${text}&url=${u}`,
-    facebook: `https://www.facebook.com/sharer/sharer.php?u=${u}`,
-    whatsapp: `https://wa.me/?text=${encodeURIComponent(`${title} ${url}`)}`,
+    email: `mailto:?subject=${text}&body=${encodeURIComponent(`${title}\n\n${at('email')}`)}`,
+    x: `https://x.com/intent/post?text=${text}&url=${encodeURIComponent(at('x'))}`,
+    facebook: `https://www.facebook.com/sharer/sharer.php?u=${encodeURIComponent(at('facebook'))}`,
+    whatsapp: `https://wa.me/?text=${encodeURIComponent(`${title} ${at('whatsapp')}`)}`,
+    copy: at('copy'),
   };
 }
 
@@ -82,7 +93,6 @@ export function createPetitionView(deps: { render: Render; petitions: PetitionsS
       record: deliveriesView(petition.slug, page.deliveries),
       answers: responsesView(page.responses),
       share: shareLinks(url, petition.title),
-      shareUrl: url,
       countries: await petitions.countryChoices(lang),
       form: { values: form.values, errors: form.errors, errorList, hasErrors: errorList.length > 0 },
     };

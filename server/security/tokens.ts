@@ -40,3 +40,26 @@ export function verifyToken(secret: string, purpose: string, token: string, salt
 export function hashIp(secret: string, ip: string): string {
   return crypto.createHmac('sha256', key(secret)).update(`ip:${ip}`).digest('base64url').slice(0, 22);
 }
+
+/**
+ * A short value carried to one page in the address (`<value>.<expires>.<mac>`), signed so that nobody
+ * can make the page show text of their choosing, and short-lived so that an old address shows nothing.
+ */
+export function signValue(secret: string, purpose: string, value: string, expiresAt: number): string {
+  const body = `${Buffer.from(value, 'utf8').toString('base64url')}.${expiresAt.toString(36)}`;
+  const mac = crypto.createHmac('sha256', key(secret)).update(`${purpose}:${body}`).digest('base64url').slice(0, 27);
+  return `${body}.${mac}`;
+}
+
+/** The value `signValue` carried, while it lasts and only if untouched. */
+export function readSignedValue(secret: string, purpose: string, token: unknown, now: number): string | undefined {
+  if (typeof token !== 'string') return undefined;
+  const match = /^([\w-]{1,400})\.([0-9a-z]{1,12})\.[\w-]{27}$/.exec(token);
+  if (!match) return undefined;
+  const expiresAt = parseInt(match[2]!, 36);
+  if (!(expiresAt > now)) return undefined;
+  const value = Buffer.from(match[1]!, 'base64url').toString('utf8');
+  const expected = Buffer.from(signValue(secret, purpose, value, expiresAt));
+  const given = Buffer.from(token);
+  return expected.length === given.length && crypto.timingSafeEqual(expected, given) ? value : undefined;
+}

@@ -4,10 +4,15 @@ import { cacheable } from '../http/caching';
 import type { Render } from '../http/render';
 import type { Lang } from '../i18n/i18n';
 import type { DeliveryRecord } from '../deliveries/deliveryRecord';
-import type { PetitionView } from '../petitions/petitionView';
+import { shareLinks, type PetitionView } from '../petitions/petitionView';
 import type { PetitionsService } from '../petitions/petitionsService';
+import { readSignedValue, signValue } from '../security/tokens';
+import { maskEmail } from './maskedEmail';
 import { parseSignForm } from './signForm';
 import type { SignaturesService } from './signaturesService';
+
+/** How long the "check your email" page names the address: long enough to read it, not to keep it. */
+const checkEmailTtlMs = 30 * 60_000;
 
 export function signaturesRoutes(deps: {
   petitions: PetitionsService;
@@ -15,9 +20,13 @@ export function signaturesRoutes(deps: {
   render: Render;
   view: PetitionView;
   baseUrl: string;
+  /** Signs the masked address the "check your email" page names. */
+  secret: string;
   deliveryRecord?: DeliveryRecord;
+  clock?: () => number;
 }): Router {
-  const { petitions, signatures, render, view, baseUrl, deliveryRecord } = deps;
+  const { petitions, signatures, render, view, baseUrl, secret, deliveryRecord } = deps;
+  const clock = deps.clock ?? Date.now;
   const router = Router();
 
   router.post('/petitions/:slug/signatures', async (req, res) => {
@@ -31,29 +40,49 @@ export function signaturesRoutes(deps: {
     if (!form.ok) return view.showWithErrors(req, res, page, form.values, form.errors);
     // A filled honeypot is a bot: it is told the same as everyone, and nothing is stored.
     if (!form.honeypot) await signatures.sign(page.petition, form.values, req.ip, lang);
-    res.redirect(303, `/petitions/${page.petition.slug}/check-email`);
+    // The address the mail went to, masked, signed and short-lived: the next page names it to this
+    // visitor alone (it is private, and the logs drop query strings). Everyone is told alike.
+    const to = signValue(secret, 'check-email', maskEmail(form.values.email), clock() + checkEmailTtlMs);
+    res.redirect(303, `/petitions/${page.petition.slug}/check-email?to=${to}`);
   });
 
   // A language switch on a re-rendered form lands here with a GET.
   router.get('/petitions/:slug/signatures', (req, res) => res.redirect(303, `/petitions/${req.params.slug}`));
 
+  // With `to`, it names the (masked) address the mail went to: kept by nobody, sent to no other site.
   router.get('/petitions/:slug/check-email', async (req, res) => {
-    cacheable(req, res);
+    if (req.query.to === undefined) cacheable(req, res);
+    else res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
     const page = await petitions.page(req.params.slug, res.locals.lang as Lang);
     if (!page) throw notFound();
-    render(req, res, 'signatures/check-email', { title: page.petition.title, petition: page.petition });
+    render(req, res, 'signatures/check-email', {
+      title: page.petition.title,
+      petition: page.petition,
+      sentTo: readSignedValue(secret, 'check-email', req.query.to, clock()),
+    });
   });
 
   // The answer to a signer's own confirmation, with the count that includes it: kept by nobody.
   router.get('/petitions/:slug/thanks', async (req, res) => {
     res.set('Cache-Control', 'no-store');
-    const page = await petitions.page(req.params.slug, res.locals.lang as Lang);
+    const lang = res.locals.lang as Lang;
+    const page = await petitions.page(req.params.slug, lang);
     if (!page) throw notFound();
+    const { petition } = page;
+    // The signer's country, from the confirmation's redirect: a member state's code, or nothing.
+    const country = typeof req.query.country === 'string' ? req.query.country : '';
+    const delegation = (await petitions.countryChoices(lang)).nato.find((c) => c.code === country);
+    const demands = await petitions.demands(lang);
     render(req, res, 'signatures/thanks', {
-      title: page.petition.title,
-      petition: page.petition,
+      title: petition.title,
+      petition,
       count: page.count,
-      shareUrl: `${baseUrl}/petitions/${page.petition.slug}`,
+      share: shareLinks(`${baseUrl}/petitions/${petition.slug}`, petition.title),
+      letterUrl: petition.demandSlug
+        ? `/demands/${petition.demandSlug}/letters/new${delegation ? `?country=${delegation.code}` : ''}`
+        : undefined,
+      delegation,
+      others: demands.filter((d) => d.petitionSlug && d.petitionSlug !== petition.slug),
     });
   });
 
@@ -71,7 +100,7 @@ export function signaturesRoutes(deps: {
     if (result.status === 'unknown' || result.status === 'expired') return badLink(req, res, result.status);
     if (result.status === 'validated') {
       // The signer's receipt: where their signature stands for their country's delegation.
-      if (!deliveryRecord) return res.redirect(303, await thanksUrl(result.petitionId));
+      if (!deliveryRecord) return res.redirect(303, await thanksUrl(result.petitionId, result.country));
       const page = await petitions.page((await petitions.slugOf(result.petitionId)) ?? '', res.locals.lang as Lang);
       if (!page) throw notFound();
       return render(req, res, 'signatures/receipt', {
@@ -94,11 +123,13 @@ export function signaturesRoutes(deps: {
   router.post('/signatures/:token/confirm', async (req, res) => {
     const result = await signatures.confirm(req.params.token);
     if (result.status === 'unknown' || result.status === 'expired') return badLink(req, res, result.status);
-    res.redirect(303, await thanksUrl(result.petitionId));
+    res.redirect(303, await thanksUrl(result.petitionId, result.status === 'validated' ? result.country : ''));
   });
 
-  async function thanksUrl(petitionId: number): Promise<string> {
-    return `/petitions/${await petitions.slugOf(petitionId)}/thanks`;
+  /** The thanks page, told the signer's country (a two-letter code, nothing personal) for the letter link. */
+  async function thanksUrl(petitionId: number, country: string): Promise<string> {
+    const query = /^[A-Z]{2}$/.test(country) ? `?country=${country}` : '';
+    return `/petitions/${await petitions.slugOf(petitionId)}/thanks${query}`;
   }
 
   // RFC 8058: mail providers POST "List-Unsubscribe=One-Click" here without cookies; a GET only asks.

@@ -41,8 +41,9 @@ describe('signing a petition in a browser', () => {
       await page.getByLabel('Email address').fill('grace@example.org');
       await page.getByLabel('Show my first name and country publicly on this page').check();
       await page.getByRole('button', { name: 'Sign this petition' }).click();
-      await page.waitForURL(/\/check-email$/);
+      await page.waitForURL(/\/check-email\?to=/);
       await expect(page.locator('h1').textContent()).resolves.toBe('Check your email');
+      await expect(page.locator('.sent-to').textContent()).resolves.toBe('g•••@example.org');
       await check('04-check-email');
 
       const [mail] = await smtp.waitFor(1);
@@ -50,8 +51,11 @@ describe('signing a petition in a browser', () => {
       await page.goto(link);
       await check('05-confirm');
       await page.getByRole('button', { name: 'Confirm my signature' }).click();
-      await page.waitForURL(/\/thanks$/);
+      await page.waitForURL(/\/thanks\?country=US$/);
       await expect(page.locator('.count').textContent()).resolves.toContain('1 signature');
+      await expect(page.getByRole('link', { name: 'Write to your delegation' }).getAttribute('href')).resolves.toBe(
+        '/demands/progressive-taxation/letters/new?country=US',
+      );
       await check('06-thanks');
 
       await page.getByRole('link', { name: 'See the petition' }).click();
@@ -89,7 +93,7 @@ describe('signing a petition in a browser', () => {
       const copy = page.getByRole('button', { name: 'Copier le lien' });
       await copy.click();
       await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe(
-        `${server.url}/petitions/protect-civil-society`,
+        `${server.url}/petitions/protect-civil-society?source=share-copy`,
       );
       await check('08-petition-fr');
       expect(visited.filter((v) => v.violations.length > 0)).toEqual([]);
@@ -109,7 +113,7 @@ describe('signing a petition in a browser', () => {
       await page.getByLabel('Email address').fill('rosalind@example.org');
       await page.getByLabel('Country', { exact: true }).selectOption('GB');
       await page.getByRole('button', { name: 'Sign this petition' }).click();
-      await page.waitForURL(/\/check-email$/);
+      await page.waitForURL(/\/check-email\?to=/);
 
       await server.services.sender.idle();
       await page.goto(`${server.url}/dev/mailbox`);
@@ -118,7 +122,7 @@ describe('signing a petition in a browser', () => {
       await check('10-mail');
       await page.getByRole('link', { name: /\/signatures\/.*\/confirm/ }).click();
       await page.getByRole('button', { name: 'Confirm my signature' }).click();
-      await page.waitForURL(/\/thanks$/);
+      await page.waitForURL(/\/thanks\?country=GB$/);
       await expect(page.locator('.count').textContent()).resolves.toContain('1 signature');
       expect(visited.filter((v) => v.violations.length > 0)).toEqual([]);
     });

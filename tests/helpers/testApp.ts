@@ -105,6 +105,11 @@ export function csrfFrom(html: string): string {
 }
 
 /** What a browser adds to a form it posts from one of our own pages (checked by the app, not a token). */
+/** Where signing leads: the "check your email" page, with the masked address signed in its query. */
+export function checkEmailLocation(slug: string): RegExp {
+  return new RegExp(`^/petitions/${slug}/check-email\\?to=[\\w-]+\\.[0-9a-z]+\\.[\\w-]{27}$`);
+}
+
 export const sameOrigin = { 'Sec-Fetch-Site': 'same-origin', Origin: baseUrl };
 
 export interface SignFields {

@@ -190,7 +190,7 @@ describe('running the campaign from the console', () => {
         sql`SELECT id FROM targets WHERE country_code = 'AL' AND is_default = 1`,
       )) as number;
       const form = await organiser.get(`/admin/targets/${albania}/edit`).expect(200);
-      expect(form.text).toContain('value="Permanent Representation to NATO"');
+      expect(form.text).toContain('value="Permanent Representation of Albania to NATO"');
       const bad = await organiser.post(`/admin/targets/${albania}`).type('form').send({
         _csrf: token,
         kind: 'nato_delegation',

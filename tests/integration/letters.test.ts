@@ -166,7 +166,9 @@ describe('letters to the NATO delegations', () => {
       const page = await preview(agent, { ...aWriter, copy: 'on' });
       expect(page.status).toBe(200);
       const draft = letterTextOn(page.text);
-      expect(draft.startsWith(`Dear ${italianDelegation},`)).toBe(true);
+      // A diplomat's greeting, not the institution's name; the name is on the letter's "To" line.
+      expect(draft.startsWith('Dear Ambassador,\n\n')).toBe(true);
+      expect(unescapeHtml(page.text)).toContain(`${italianDelegation} (Italy)`);
       expect(draft).toContain(aWriter.ownWords);
       expect(draft).toContain('how Italy will pay');
       expect(draft.endsWith('Yours sincerely,\n\nAda Lovelace\nLondon')).toBe(true);
@@ -209,7 +211,7 @@ describe('letters to the NATO delegations', () => {
       expect(letter.subject).toBe(`${demandTitle} – a letter from Ada Lovelace`);
       expect(t.smtp!.envelopes[t.smtp!.mails.indexOf(letter)]).toEqual([italy]);
       for (const part of [letter.text!, unescapeHtml(letter.html as string)]) {
-        expect(part).toContain(`Dear ${italianDelegation},`);
+        expect(part).toContain('Dear Ambassador,');
         expect(part).toContain(aWriter.ownWords);
         expect(part).toContain('I look forward to your answer.');
         expect(part).toContain('Ada Lovelace');
@@ -294,11 +296,15 @@ describe('letters to the NATO delegations', () => {
       const agent = t.agent();
       const fr = await preview(agent, { ...aWriter, country: 'BE' });
       expect(letterTextOn(fr.text)).toMatch(
-        /^À l'attention de : Belgische Permanente .* \(Belgique\)\n\nMadame, Monsieur,/,
+        /^À l'attention de : Belgische Permanente .* \(Belgique\)\n\nMadame l'Ambassadrice, Monsieur l'Ambassadeur,/,
       );
       expect(letterTextOn(fr.text)).toContain(aWriter.ownWords);
       const en = await preview(agent, { ...aWriter, country: 'BE', lang: 'en' });
-      expect(letterTextOn(en.text)).toMatch(/^Dear Belgische/);
+      expect(letterTextOn(fr.text)).toContain(
+        "Je vous prie d'agréer, Madame l'Ambassadrice, Monsieur l'Ambassadeur, l'expression de ma haute considération.",
+      );
+      expect(letterTextOn(en.text)).toMatch(/^Dear Ambassador,\n/);
+      expect(unescapeHtml(en.text)).toContain('Belgische Permanente Vertegenwoordiging bij de NAVO (Belgium)');
       await write(agent, { ...aWriter, country: 'BE' });
       await confirm(agent, confirmPath((await t.smtp!.waitFor(1))[0]));
       await t.smtp!.waitFor(2);
@@ -326,10 +332,12 @@ describe('letters to the NATO delegations', () => {
       await confirm(agent, confirmPath((await t.smtp!.waitFor(1))[0]));
       await t.smtp!.waitFor(2);
       expect(mailsTo('pa.it@example.org')).toHaveLength(1);
+      // A delegation to the Parliamentary Assembly is greeted as its members.
+      expect(mailsTo('pa.it@example.org')[0]!.text).toMatch(/^Dear members of the delegation,$/m);
       // A target of another country cannot be smuggled in: the country's default is used instead.
       const france = (await t.services.targets.forCountry('FR'))[0]!.id;
       const other = await preview(t.agent(), { ...aWriter, email: 'b@example.org', target: String(france) });
-      expect(letterTextOn(other.text)).toMatch(/^Dear Rappresentanza/);
+      expect(unescapeHtml(other.text)).toContain(`${italianDelegation} (Italy)`);
     });
   });
 

@@ -126,7 +126,8 @@ describe('renderPackPdf', () => {
       /Permanent Delegation of Germany to NATO\s+NATO Headquarters\s+Boulevard Léopold III\s+1110 Brussels\s+Belgium/,
     );
     expect(cover.match(/Permanent Delegation of Germany to NATO/g)).toHaveLength(1);
-    expect(cover).toContain('Dear Sir or Madam');
+    // The delegation's head, greeted as a diplomat expects.
+    expect(cover).toMatch(/^Dear Ambassador,$/m);
     expect(flatCover).toContain(
       'an article by Agnès Callamard, “New NATO defence commitments must not come at cost of human rights” (Le Monde diplomatique)',
     );
@@ -158,11 +159,11 @@ describe('renderPackPdf', () => {
       pack({ lang: 'fr', letterList: [letter('Léa', 'Liège', 'Merci.')] }),
     );
     expectPageNumbers(texts, pages, 'sur');
-    expect(texts[0]).toContain('Madame, Monsieur,');
+    expect(texts[0]).toContain("Madame l'Ambassadrice, Monsieur l'Ambassadeur,");
     expect(texts[0]).toContain('Veuillez trouver ci-joint la pétition');
     expect(texts[0]!.replace(/\s+/g, ' ')).toContain('du 4 juillet 2026 au 30 novembre 2026');
     expect(texts[0]).toContain('Le 30 novembre 2026');
-    expect(texts[0]).not.toContain('Dear Sir or Madam');
+    expect(texts[0]).not.toContain('Dear Ambassador');
     expect(flat).toContain('Signatures dans ce dossier : 6');
     expect(all).toContain('Date de signature');
     expect(all).toContain('Lettre 1 sur 1');

@@ -66,7 +66,7 @@ describe(`signing while the server is killed (SECURITY 15), on ${engine}`, () =>
           const email = `crash-${round}-${client}-${i}@example.org`;
           try {
             const res = await sign(agent, slug, { ...aSigner, name: `Signer ${round} ${client} ${i}`, email });
-            if (res.status === 303 && res.headers.location === `/petitions/${slug}/check-email`) {
+            if (res.status === 303 && res.headers.location?.startsWith(`/petitions/${slug}/check-email?to=`)) {
               acknowledged.push(email);
             } else throw new Error(`unexpected answer ${res.status}`);
           } catch (error) {

@@ -6,7 +6,14 @@ const demands = JSON.parse(
   fs.readFileSync(path.join(__dirname, '..', '..', 'db', 'seed', 'campaign.json'), 'utf8'),
 ) as { demands: Array<{ slug: string }> };
 const templates = loadLetterTemplates();
-const fields = { target: 'TARGET', name: 'NAME', town: 'TOWN', country: 'COUNTRY', ownWords: 'OWN WORDS' };
+const fields = {
+  target: 'TARGET',
+  addressee: 'ADDRESSEE',
+  name: 'NAME',
+  town: 'TOWN',
+  country: 'COUNTRY',
+  ownWords: 'OWN WORDS',
+};
 
 describe('letter templates', () => {
   const cases = demands.demands.flatMap((d) => (['en', 'fr'] as const).map((lang) => [d.slug, lang] as const));
@@ -21,12 +28,15 @@ describe('letter templates', () => {
     (slug, lang) => {
       const letter = templates.render(slug, lang, fields);
       const ours = letter
-        .replace(/TARGET|NAME|TOWN|COUNTRY|OWN WORDS/g, '')
+        .replace(/TARGET|ADDRESSEE|NAME|TOWN|COUNTRY|OWN WORDS/g, '')
         .split(/\s+/)
         .filter(Boolean);
       expect(ours.length).toBeGreaterThanOrEqual(120);
       expect(ours.length).toBeLessThanOrEqual(220);
-      expect(letter.indexOf('TARGET')).toBeLessThan(letter.indexOf('OWN WORDS'));
+      // The greeting a diplomat expects, by title, before the supporter's words.
+      expect(letter).toMatch(lang === 'en' ? /^Dear ADDRESSEE,$/m : /^ADDRESSEE,$/m);
+      expect(letter.indexOf('ADDRESSEE')).toBeLessThan(letter.indexOf('OWN WORDS'));
+      if (lang === 'fr') expect(letter).toContain("Je vous prie d'agréer, ADDRESSEE, l'expression");
       expect(letter).toContain('\n\nOWN WORDS\n\n');
       expect(letter.endsWith('NAME\nTOWN')).toBe(true);
     },

@@ -83,10 +83,15 @@ export function targetsRoutes(deps: {
   router.post('/targets/import', requireRole('organiser'), async (req, res) => {
     const file = (req.body as Record<string, unknown> | undefined)?.file;
     if (typeof file !== 'string' || file.trim() === '') {
-      return renderIndex(req, res, { importErrors: [{ line: 0, messageKey: 'admin.targets.errors.csvMissing' }] }, 400);
+      return renderIndex(
+        req,
+        res,
+        { hasErrors: true, importErrors: [{ line: 0, messageKey: 'admin.targets.errors.csvMissing' }] },
+        400,
+      );
     }
     const result = await targets.importCsv(file);
-    if (!result.ok) return renderIndex(req, res, { importErrors: result.errors }, 400);
+    if (!result.ok) return renderIndex(req, res, { hasErrors: true, importErrors: result.errors }, 400);
     await audit.record({
       organiserId: organiserId(res),
       action: 'targets.import',
