@@ -63,5 +63,6 @@ module.exports = {
     '<rootDir>/tests/integration/signature-receipt.test.ts',
     '<rootDir>/tests/integration/targets-postal.test.ts',
     '<rootDir>/tests/integration/public-pages.test.ts',
+    '<rootDir>/tests/integration/petition-closing.test.ts',
   ],
 };

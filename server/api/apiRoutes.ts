@@ -1,6 +1,7 @@
 import { Router, type Response } from 'express';
 import type { Executor } from '../db/store';
 import { isLang, type Lang } from '../i18n/i18n';
+import { asOf, closingFields as closing } from '../petitions/closingDate';
 import type { PetitionsService } from '../petitions/petitionsService';
 import { apiRepository } from './apiRepository';
 import { campaign, petitionDetail, petitionList, type petitionSummary } from './apiSchemas';
@@ -81,13 +82,15 @@ export function apiRoutes(deps: {
   });
 
   router.get('/petitions', async (req, res) => {
-    const rows = await repo.petitions(langOf(req.query.lang));
+    const now = petitions.now();
+    const rows = (await repo.petitions(langOf(req.query.lang))).map((p) => asOf(p, now));
     send(res, petitionList, {
       petitions: rows.map((p): z.input<typeof petitionSummary> => ({
         slug: p.slug,
         title: p.title,
         demand: p.demandSlug,
         state: p.state,
+        ...closing(p),
         count: Number(p.count),
         goal: p.goal,
         url: petitionUrl(p.slug),
@@ -108,6 +111,7 @@ export function apiRoutes(deps: {
       title: p.title,
       demand: p.demandSlug,
       state: p.state,
+      ...closing(p),
       count: page.count,
       goal: p.goal,
       url: petitionUrl(p.slug),

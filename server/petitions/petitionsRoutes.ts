@@ -4,6 +4,7 @@ import { notFound } from '../errors';
 import { cacheable, cacheableData } from '../http/caching';
 import type { Render } from '../http/render';
 import type { Lang } from '../i18n/i18n';
+import { closingFields } from './closingDate';
 import type { PetitionView } from './petitionView';
 import type { PetitionsService } from './petitionsService';
 import { consentVersion } from '../signatures/consent';
@@ -32,6 +33,16 @@ export function petitionsRoutes(deps: {
     render(req, res, 'privacy', { consentVersion });
   });
 
+  // Closed petitions, newest closed first (a path no petition can take: 'archive' is a reserved slug).
+  router.get('/petitions/archive', async (req, res) => {
+    cacheable(req, res);
+    const lang = res.locals.lang as Lang;
+    render(req, res, 'petitions/archive', {
+      title: deps.i18n.t('archive.title', { lng: lang }),
+      petitions: await petitions.archive(lang),
+    });
+  });
+
   // Counts for widgets and scripts: cacheable, no personal data.
   router.get('/petitions/:slug.json', async (req, res) => {
     cacheableData(req, res);
@@ -42,6 +53,7 @@ export function petitionsRoutes(deps: {
       slug: page.petition.slug,
       title: page.petition.title,
       state: page.petition.state,
+      ...closingFields(page.petition),
       count: page.count,
       goal: page.petition.goal,
       countsByCountry: Object.fromEntries(page.countryCounts.map((c) => [c.country, c.count])),
