@@ -105,3 +105,8 @@ export function closingFields(p: { state: 'open' | 'closed'; closesAt: number | 
     closedAt: p.state === 'closed' ? iso(p.closedAt) : null,
   };
 }
+
+/** When an open petition stops being open by itself (null: not open, or no closing date). */
+export function openUntil(p: { state: 'open' | 'closed'; closesAt: number | null }): number | null {
+  return p.state === 'open' ? p.closesAt : null;
+}

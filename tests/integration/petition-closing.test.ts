@@ -235,11 +235,50 @@ describe('closing dates', () => {
       expect(listed.find((p) => p.slug === slug)).toMatchObject({ state: 'closed' });
     });
 
+    it('are kept by no cache past the closing time', async () => {
+      await setClosing('2026-06-24');
+      const paths = [
+        `/petitions/${slug}`,
+        `/petitions/${slug}.json`,
+        `/api/v1/petitions/${slug}`,
+        '/',
+        '/api/v1/petitions',
+      ];
+      // Far from it: the usual interval (COUNT_REFRESH_SECONDS is 10 in tests), stale serving allowed.
+      for (const path of paths) {
+        const res = await t.agent().get(path).expect(200);
+        expect([path, res.headers['cache-control']]).toEqual([
+          path,
+          expect.stringMatching(/^public, max-age=10, stale-while-revalidate=20/),
+        ]);
+      }
+      // 25 seconds before: kept 10 s with no stale serving; 4 seconds before: kept 4 s.
+      now = endOf24June - 25_000;
+      for (const path of paths) {
+        const res = await t.agent().get(path).expect(200);
+        expect([path, res.headers['cache-control']]).toEqual([path, 'public, max-age=10, must-revalidate']);
+      }
+      now = endOf24June - 4_000;
+      for (const path of paths) {
+        const res = await t.agent().get(path).expect(200);
+        expect([path, res.headers['cache-control']]).toEqual([path, 'public, max-age=4, must-revalidate']);
+      }
+      // Closed: the usual interval again.
+      now = endOf24June;
+      const closed = await t.agent().get(`/petitions/${slug}`).expect(200);
+      expect(closed.headers['cache-control']).toMatch(/^public, max-age=10, stale-while-revalidate=20/);
+    });
+
     it('refuse a signature at once after the closing time, with a clear message', async () => {
       await setClosing('2026-06-24');
       const agent = t.agent();
-      await agent.get(`/petitions/${slug}`).expect(200); // the open page is kept
+      // The open page is read and kept 2 s before: well within the count interval (10 s).
+      now = endOf24June - 2_000;
+      expect((await agent.get(`/petitions/${slug}`).expect(200)).text).toContain('id="sign-heading"');
       now = endOf24June + 1;
+      const page = await agent.get(`/petitions/${slug}`).expect(200);
+      expect(page.text).not.toContain('id="sign-heading"');
+      expect(page.text).toContain('This petition closed on 24 June 2026');
       const res = await agent
         .post(`/petitions/${slug}/signatures`)
         .set(sameOrigin)
