@@ -71,5 +71,6 @@ module.exports = {
     '<rootDir>/tests/integration/responsiveness.test.ts',
     '<rootDir>/tests/integration/responses.test.ts',
     '<rootDir>/tests/integration/delegations.test.ts',
+    '<rootDir>/tests/integration/petition-closing.test.ts',
   ],
 };

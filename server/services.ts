@@ -38,6 +38,9 @@ import { databaseRateLimiter } from './security/rateLimiter';
 
 export type Services = Awaited<ReturnType<typeof createServices>>;
 
+/** How often the background step looks for petitions past their closing time. */
+const closingIntervalMs = 30_000;
+
 /**
  * Builds everything from a configuration: the database (migrated and seeded), the mail transport,
  * the outbox and its sender, and the feature services. The server, the CLIs and the tests all start
@@ -172,6 +175,8 @@ export async function createServices(
   registerLettersRetention(admin.retention, config.retention.letterDays);
   let deliveryTimer: NodeJS.Timeout | undefined;
   let updatesTimer: NodeJS.Timeout | undefined;
+  let closingTimer: NodeJS.Timeout | undefined;
+  let closing: Promise<void> | undefined;
   let planning: Promise<void> | undefined;
   let writingUpdates: Promise<void> | undefined;
   const services = {
@@ -210,6 +215,20 @@ export async function createServices(
           .finally(() => (writingUpdates = undefined));
       }, 2_000);
       updatesTimer.unref();
+      // Petitions past their closing time are written down as closed (readers already see them
+      // closed): one UPDATE, so any number of processes may run it.
+      const closeDue = () => {
+        closing ??= petitions
+          .closeDue()
+          .then((slugs) =>
+            slugs.length > 0 ? logger.info({ petitions: slugs }, 'petitions closed at their closing time') : undefined,
+          )
+          .catch((error: unknown) => logger.error({ err: error }, 'closing petitions failed'))
+          .finally(() => (closing = undefined));
+      };
+      closeDue();
+      closingTimer = setInterval(closeDue, closingIntervalMs);
+      closingTimer.unref();
       if (!(options.delivery ?? config.delivery.inServer)) return;
       deliveryTimer = setInterval(() => {
         // One pass at a time: a slow one is not joined by the next.
@@ -232,11 +251,13 @@ export async function createServices(
     async close(): Promise<void> {
       if (deliveryTimer) clearInterval(deliveryTimer);
       if (updatesTimer) clearInterval(updatesTimer);
+      if (closingTimer) clearInterval(closingTimer);
       letters.stopSweep();
       // The sender claims nothing more from here (a commit below would otherwise wake it).
       const senderStopped = sender.stop();
       await planning; // its digests wait in the outbox for the next run
       await writingUpdates; // the rest of an update is written by the next run
+      await closing;
       const written = await writer.close();
       if (written > 0) logger.info({ written }, 'group commit: the writes still queued are committed');
       await senderStopped;

@@ -9,6 +9,8 @@ export interface ApiPetitionRow {
   slug: string;
   title: string;
   state: 'open' | 'closed';
+  closesAt: number | null;
+  closedAt: number | null;
   goal: number;
   count: number;
   demandSlug: string | null;
@@ -16,7 +18,7 @@ export interface ApiPetitionRow {
 
 const petitions = prepared(
   (_qb, p: Params<{ lang: Lang }>) =>
-    sql<ApiPetitionRow>`SELECT p.id, p.slug, p.state, p.goal, coalesce(c.validated, 0) AS count,
+    sql<ApiPetitionRow>`SELECT p.id, p.slug, p.state, p.closes_at AS "closesAt", p.closed_at AS "closedAt", p.goal, coalesce(c.validated, 0) AS count,
        d.slug AS "demandSlug",
        (SELECT title FROM petition_texts t WHERE t.petition_id = p.id
         ORDER BY t.lang = ${p.lang} DESC, t.lang = 'en' DESC LIMIT 1) AS title

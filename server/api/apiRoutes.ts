@@ -1,6 +1,8 @@
 import { Router, type Response } from 'express';
 import type { Executor } from '../db/store';
 import { isLang, type Lang } from '../i18n/i18n';
+import { keptNoLaterThan } from '../http/caching';
+import { asOf, closingFields as closing, openUntil } from '../petitions/closingDate';
 import type { PetitionsService } from '../petitions/petitionsService';
 import { apiRepository } from './apiRepository';
 import { campaign, petitionDetail, petitionList, type petitionSummary } from './apiSchemas';
@@ -81,13 +83,17 @@ export function apiRoutes(deps: {
   });
 
   router.get('/petitions', async (req, res) => {
-    const rows = await repo.petitions(langOf(req.query.lang));
+    const now = petitions.now();
+    const rows = (await repo.petitions(langOf(req.query.lang))).map((p) => asOf(p, now));
+    const closingTimes = rows.map(openUntil).filter((at): at is number => at !== null);
+    keptNoLaterThan(res, closingTimes.length > 0 ? Math.min(...closingTimes) : null, now, fresh);
     send(res, petitionList, {
       petitions: rows.map((p): z.input<typeof petitionSummary> => ({
         slug: p.slug,
         title: p.title,
         demand: p.demandSlug,
         state: p.state,
+        ...closing(p),
         count: Number(p.count),
         goal: p.goal,
         url: petitionUrl(p.slug),
@@ -103,11 +109,13 @@ export function apiRoutes(deps: {
       return;
     }
     const p = page.petition;
+    keptNoLaterThan(res, openUntil(p), petitions.now(), fresh);
     send(res, petitionDetail, {
       slug: p.slug,
       title: p.title,
       demand: p.demandSlug,
       state: p.state,
+      ...closing(p),
       count: page.count,
       goal: p.goal,
       url: petitionUrl(p.slug),

@@ -21,7 +21,16 @@ export const petitionSummary = z
     slug,
     title: z.string(),
     demand: slug.nullable().describe('The campaign demand the petition carries, if any'),
-    state: z.enum(['open', 'closed']),
+    state: z
+      .enum(['open', 'closed'])
+      .describe(
+        'Closed once its closing time has passed, or when closed by hand; a closed petition takes no signatures',
+      ),
+    closesAt: z.iso
+      .datetime()
+      .nullable()
+      .describe('When an open petition closes itself; null when it has no closing date or is closed'),
+    closedAt: z.iso.datetime().nullable().describe('When it closed; null while open'),
     count: count.describe('Signatures confirmed by email and not invalidated'),
     goal: z.int().positive(),
     url: z.url().describe('The petition page'),

@@ -32,6 +32,8 @@ export interface DB {
     state: Generated<'open' | 'closed'>;
     created_at: number;
     closed_at: number | null;
+    /** When the petition closes itself (epoch ms), if it has a closing date. */
+    closes_at: number | null;
   };
   petition_texts: { petition_id: number; lang: string; title: string; body: string };
   targets: {

@@ -66,3 +66,15 @@ export const noStoreUnlessSafe: RequestHandler = (req, res, next) => {
   if (req.method !== 'GET' && req.method !== 'HEAD') res.set('Cache-Control', 'no-store');
   next();
 };
+
+/**
+ * An answer that changes at a known time (an open petition at its closing time) is kept by no cache
+ * past that time: near it, the public Cache-Control gives way to a max-age that ends before it, and
+ * no stale serving (stale-while-revalidate and stale-if-error could otherwise stretch the interval
+ * up to 6×). `seconds` is the interval the usual header allows.
+ */
+export function keptNoLaterThan(res: Response, at: number | null | undefined, now: number, seconds: number): void {
+  if (at === null || at === undefined || at - now >= 6 * seconds * 1000) return;
+  const left = Math.max(0, Math.floor((at - now) / 1000));
+  res.set('Cache-Control', `public, max-age=${Math.min(left, seconds)}, must-revalidate`);
+}

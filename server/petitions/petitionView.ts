@@ -5,6 +5,7 @@ import { prepare, sendPrepared, type Prepared } from '../http/caching';
 import type { Render } from '../http/render';
 import { isLang, type Lang } from '../i18n/i18n';
 import type { SignErrors, SignFormValues } from '../signatures/signForm';
+import { brusselsDaysBetween } from './closingDate';
 import type { PetitionPage, PetitionsService } from './petitionsService';
 
 const blankForm: SignFormValues = {
@@ -84,6 +85,16 @@ export function createPetitionView(deps: { render: Render; petitions: PetitionsS
       canonicalUrl: url,
       petition,
       open: petition.state === 'open',
+      // Days are Brussels days; the page is read again at least every COUNT_REFRESH_SECONDS, and at
+      // the closing time itself (petitionsService), so the count of days left follows the calendar.
+      closing:
+        petition.state === 'open' && petition.closesAt !== null
+          ? (({ at, days }) => ({ at, daysLeft: days, today: days === 0 }))({
+              at: petition.closesAt,
+              days: brusselsDaysBetween(petitions.now(), petition.closesAt),
+            })
+          : undefined,
+      closedAt: petition.state === 'closed' ? petition.closedAt : null,
       count: page.count,
       goal: petition.goal,
       progressMax: Math.max(petition.goal, page.count),

@@ -9,6 +9,10 @@ export interface Petition {
   slug: string;
   goal: number;
   state: PetitionState;
+  /** When it closes itself, if it has a closing date (epoch ms). */
+  closesAt: number | null;
+  /** When it closed; null while open, and for a new petition never opened. */
+  closedAt: number | null;
   title: string;
   body: string;
   demandSlug: string | null;
@@ -21,7 +25,19 @@ export interface DemandSummary {
   summary: string;
   petitionSlug: string | null;
   petitionTitle: string | null;
+  petitionState: PetitionState | null;
+  closesAt: number | null;
+  closedAt: number | null;
   count: number;
+}
+
+/** A closed petition in the archive. */
+export interface ArchivedPetition {
+  slug: string;
+  title: string;
+  closedAt: number;
+  count: number;
+  demandTitle: string | null;
 }
 
 export interface Campaign {
@@ -74,7 +90,7 @@ const campaign = prepared(
 const demands = prepared(
   (_qb, p: Params<{ lang: Lang }>) =>
     sql<DemandSummary>`SELECT d.slug, dt.title, dt.summary, p.slug AS "petitionSlug", pt.title AS "petitionTitle",
-       coalesce(pc.validated, 0) AS count
+       p.state AS "petitionState", p.closes_at AS "closesAt", p.closed_at AS "closedAt", coalesce(pc.validated, 0) AS count
      FROM demands d
      JOIN demand_texts dt ON dt.demand_id = d.id AND dt.lang = ${textLang('demand_texts', 'demand_id', 'd.id', p.lang)}
      LEFT JOIN petitions p ON p.demand_id = d.id
@@ -84,7 +100,7 @@ const demands = prepared(
      ORDER BY d.position`,
 );
 const petitionWhere = (where: ReturnType<typeof sql>, lang: string) =>
-  sql<Petition>`SELECT p.id, p.slug, p.goal, p.state, pt.title, pt.body, d.slug AS "demandSlug", dt.title AS "demandTitle"
+  sql<Petition>`SELECT p.id, p.slug, p.goal, p.state, p.closes_at AS "closesAt", p.closed_at AS "closedAt", pt.title, pt.body, d.slug AS "demandSlug", dt.title AS "demandTitle"
      FROM petitions p
      JOIN petition_texts pt ON pt.petition_id = p.id AND pt.lang = ${textLang('petition_texts', 'petition_id', 'p.id', lang)}
      LEFT JOIN demands d ON d.id = p.demand_id
@@ -128,6 +144,33 @@ const petitionTargets = prepared((qb, p: Params<{ id: number }>) =>
 const setState = prepared((qb, p: Params<{ slug: string; state: PetitionState; closedAt: number | null }>) =>
   qb.updateTable('petitions').set({ state: p.state, closed_at: p.closedAt }).where('slug', '=', p.slug),
 );
+// Only the closing time set on an open petition moves with it: closed_at is when it closed.
+const setClosesAt = prepared((qb, p: Params<{ slug: string; closesAt: number | null }>) =>
+  qb.updateTable('petitions').set({ closes_at: p.closesAt }).where('slug', '=', p.slug),
+);
+// Safe with several processes: each petition is closed by one UPDATE, whichever runs it first, and
+// closed at its closing time (what readers showed from then on), not when this step came round.
+const closeDue = prepared(
+  (_qb, p: Params<{ now: number }>) =>
+    sql<{ slug: string }>`UPDATE petitions SET state = 'closed', closed_at = closes_at
+     WHERE state = 'open' AND closes_at IS NOT NULL AND closes_at <= ${p.now}
+     RETURNING slug`,
+);
+// Closed petitions, as readers see them (an open one past its closing time is closed), newest
+// first; a petition never opened (closed, no closed_at) is not in the archive.
+const archive = prepared(
+  (_qb, p: Params<{ lang: Lang; now: number }>) =>
+    sql<ArchivedPetition>`SELECT p.slug, pt.title, coalesce(p.closed_at, p.closes_at) AS "closedAt",
+       coalesce(pc.validated, 0) AS count, dt.title AS "demandTitle"
+     FROM petitions p
+     JOIN petition_texts pt ON pt.petition_id = p.id AND pt.lang = ${textLang('petition_texts', 'petition_id', 'p.id', p.lang)}
+     LEFT JOIN petition_counts pc ON pc.petition_id = p.id
+     LEFT JOIN demand_texts dt ON dt.demand_id = p.demand_id
+       AND dt.lang = ${textLang('demand_texts', 'demand_id', 'p.demand_id', p.lang)}
+     WHERE (p.state = 'closed' AND p.closed_at IS NOT NULL)
+        OR (p.state = 'open' AND p.closes_at IS NOT NULL AND p.closes_at <= ${p.now})
+     ORDER BY coalesce(p.closed_at, p.closes_at) DESC, p.id DESC`,
+);
 const slugs = prepared((qb) => qb.selectFrom('petitions').select(['id', 'slug']));
 const slugById = prepared((qb, p: Params<{ id: number }>) =>
   qb.selectFrom('petitions').select('slug').where('id', '=', p.id),
@@ -146,6 +189,21 @@ export function petitionsRepository(db: Executor) {
     /** Opens or closes a petition; false when there is no such petition. */
     async setState(slug: string, state: PetitionState, now: number): Promise<boolean> {
       return (await db.run(setState, { slug, state, closedAt: state === 'closed' ? now : null })) === 1;
+    },
+    /** Sets or clears a petition's closing time; false when there is no such petition. */
+    async setClosesAt(slug: string, closesAt: number | null): Promise<boolean> {
+      return (await db.run(setClosesAt, { slug, closesAt })) === 1;
+    },
+    /** Closes the open petitions whose closing time has come; their slugs. */
+    async closeDue(now: number): Promise<string[]> {
+      return (await db.all(closeDue, { now })).map((r) => r.slug);
+    },
+    async archive(lang: Lang, now: number): Promise<ArchivedPetition[]> {
+      return (await db.all(archive, { lang, now })).map((r) => ({
+        ...r,
+        closedAt: Number(r.closedAt),
+        count: Number(r.count),
+      }));
     },
     async campaign(lang: Lang): Promise<Campaign | undefined> {
       const row = await db.first(campaign, { lang });

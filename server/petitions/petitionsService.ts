@@ -2,7 +2,16 @@ import { countryChoices, type CountryChoices } from '../campaign/countries';
 import type { PublicDelivery } from '../deliveries/deliveryRecord';
 import type { Lang } from '../i18n/i18n';
 import type { PublicResponse } from '../responses/responses';
-import type { CountryCount, Petition, PetitionsRepository, PublicSigner, Target } from './petitionsRepository';
+import { asOf } from './closingDate';
+import type {
+  ArchivedPetition,
+  CountryCount,
+  DemandSummary,
+  Petition,
+  PetitionsRepository,
+  PublicSigner,
+  Target,
+} from './petitionsRepository';
 
 export interface PetitionPage {
   petition: Petition;
@@ -45,6 +54,9 @@ export function createPetitionsService(
   const reading = new Map<string, Promise<PetitionPage | null>>();
   // When the oldest page in the cache was read (the cache is dropped whole once it is too old).
   let readAt = Infinity;
+  // The soonest closing time of an open petition in the cache: the cache is dropped when it comes,
+  // so that no page, and no sign POST, sees that petition open past it.
+  let nextClose = Infinity;
   // Bumped whenever cached pages are dropped, so that caches built on them (rendered HTML) follow.
   let version = 0;
   // The countries never change while the app runs: read once.
@@ -60,7 +72,8 @@ export function createPetitionsService(
   async function readPage(slug: string, lang: Lang, key: string): Promise<PetitionPage | null> {
     const at = version;
     const started = clock();
-    const petition = await repo.findBySlug(slug, lang);
+    const found = await repo.findBySlug(slug, lang);
+    const petition = found && asOf(found, started);
     const page = petition
       ? {
           petition,
@@ -78,21 +91,38 @@ export function createPetitionsService(
       if (pages.size > 1000) pages.clear(); // unknown slugs must not grow it without bound
       pages.set(key, page);
       readAt = Math.min(readAt, started);
+      if (petition?.state === 'open' && petition.closesAt !== null) nextClose = Math.min(nextClose, petition.closesAt);
     }
     return page;
   }
 
   return {
     campaign: (lang: Lang) => repo.campaign(lang),
-    demands: (lang: Lang) => repo.demands(lang),
-    findPetition: (slug: string, lang: Lang) => repo.findBySlug(slug, lang),
+    /** The demands and their petitions, each petition's state as of now. */
+    async demands(lang: Lang): Promise<DemandSummary[]> {
+      const now = clock();
+      return (await repo.demands(lang)).map((d) => {
+        if (d.petitionState === null) return d;
+        const seen = asOf({ state: d.petitionState, closesAt: d.closesAt, closedAt: d.closedAt }, now);
+        return { ...d, petitionState: seen.state, closedAt: seen.closedAt };
+      });
+    },
+    async findPetition(slug: string, lang: Lang): Promise<Petition | undefined> {
+      const found = await repo.findBySlug(slug, lang);
+      return found && asOf(found, clock());
+    },
+    /** Closed petitions, newest closed first. */
+    archive: (lang: Lang): Promise<ArchivedPetition[]> => repo.archive(lang, clock()),
+    /** The time by the services' clock: what pages count the days to a closing date from. */
+    now: (): number => clock(),
     slugOf: (id: number) => repo.slugById(id),
     /** Every petition's slug by its id, to name rows in an export. */
     slugsById: () => repo.slugsById(),
 
     async page(slug: string, lang: Lang): Promise<PetitionPage | undefined> {
       const key = `${lang}:${slug}`;
-      if (options.maxAgeMs !== undefined && clock() - readAt >= options.maxAgeMs) this.invalidate();
+      const now = clock();
+      if ((options.maxAgeMs !== undefined && now - readAt >= options.maxAgeMs) || now >= nextClose) this.invalidate();
       const cached = pages.get(key);
       if (cached !== undefined) return cached ?? undefined;
       let read = reading.get(key);
@@ -105,10 +135,43 @@ export function createPetitionsService(
       return (await read) ?? undefined;
     },
 
-    async setState(slug: string, state: 'open' | 'closed'): Promise<boolean> {
-      const changed = await repo.setState(slug, state, clock());
+    /**
+     * Opens or closes a petition by hand. Opening one whose closing time has passed clears that time
+     * (it would close again at once); `clearedClosesAt` says which time was cleared.
+     */
+    async setState(
+      slug: string,
+      state: 'open' | 'closed',
+    ): Promise<{ changed: boolean; clearedClosesAt: number | null }> {
+      const now = clock();
+      let clearedClosesAt: number | null = null;
+      if (state === 'open') {
+        const current = await repo.findBySlug(slug, 'en');
+        if (current && current.closesAt !== null && current.closesAt <= now) {
+          await repo.setClosesAt(slug, null);
+          clearedClosesAt = current.closesAt;
+        }
+      }
+      const changed = await repo.setState(slug, state, now);
+      this.invalidate();
+      return { changed, clearedClosesAt };
+    },
+
+    /** Sets or clears a petition's closing time; false when there is no such petition. */
+    async setClosesAt(slug: string, closesAt: number | null): Promise<boolean> {
+      const changed = await repo.setClosesAt(slug, closesAt);
       this.invalidate();
       return changed;
+    },
+
+    /**
+     * The background step: writes down as closed the open petitions whose closing time has come
+     * (readers already see them closed). Several processes may run it at once. Their slugs.
+     */
+    async closeDue(): Promise<string[]> {
+      const closed = await repo.closeDue(clock());
+      if (closed.length > 0) this.invalidate();
+      return closed;
     },
 
     /** Drops cached pages after counts or texts change. */
@@ -116,6 +179,7 @@ export function createPetitionsService(
       pages.clear();
       reading.clear();
       readAt = Infinity;
+      nextClose = Infinity;
       version++;
     },
 

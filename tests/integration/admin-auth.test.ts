@@ -226,7 +226,7 @@ describe('organiser login, sessions and CSRF', () => {
         expect(res.text).toContain('Your form has expired');
       }
       expect((await t.services.petitions.findPetition('fund-defence-fairly', 'en'))!.state).toBe('open');
-      await agent.post(path).type('form').send({ state: 'closed', _csrf: ownToken }).expect(303);
+      await agent.post(path).type('form').send({ state: 'closed', confirm: 'yes', _csrf: ownToken }).expect(303);
       expect((await t.services.petitions.findPetition('fund-defence-fairly', 'en'))!.state).toBe('closed');
       await agent.post(path).type('form').send({ state: 'open', _csrf: ownToken }).expect(303);
     });
@@ -269,7 +269,7 @@ describe('organiser login, sessions and CSRF', () => {
         await grace
           .post(path)
           .type('form')
-          .send({ state, _csrf: await consoleToken(grace) })
+          .send({ state, confirm: 'yes', _csrf: await consoleToken(grace) })
           .expect(303);
       }
       await grace

@@ -140,10 +140,10 @@ describe('running the campaign from the console', () => {
       await organiser
         .post(`/admin/petitions/${slug}/state`)
         .type('form')
-        .send({ _csrf: token, state: 'closed' })
+        .send({ _csrf: token, state: 'closed', confirm: 'yes' })
         .expect(303);
       const closed = await t.agent().get(`/petitions/${slug}`).expect(200);
-      expect(closed.text).toContain('This petition is closed');
+      expect(closed.text).toContain('This petition closed on');
       const agent = t.agent();
       const refused = await agent
         .post(`/petitions/${slug}/signatures`)

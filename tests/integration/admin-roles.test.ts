@@ -28,6 +28,12 @@ const routes: RouteCase[] = [
   },
   { method: 'POST', pattern: '/petitions/:slug', path: '/admin/petitions/fund-defence-fairly', role: 'organiser' },
   {
+    method: 'GET',
+    pattern: '/petitions/:slug/close',
+    path: '/admin/petitions/fund-defence-fairly/close',
+    role: 'organiser',
+  },
+  {
     method: 'POST',
     pattern: '/petitions/:slug/state',
     path: '/admin/petitions/fund-defence-fairly/state',

@@ -250,7 +250,11 @@ describe('retention', () => {
     const agent = t.agent();
     await login(agent, 'org@example.org');
     const token = await consoleToken(agent);
-    await agent.post(`/admin/petitions/${slug}/state`).type('form').send({ _csrf: token, state: 'closed' }).expect(303);
+    await agent
+      .post(`/admin/petitions/${slug}/state`)
+      .type('form')
+      .send({ _csrf: token, state: 'closed', confirm: 'yes' })
+      .expect(303);
     const res = await agent.post('/admin/signatures/retention').type('form').send({ _csrf: token });
     expect(res.status).toBe(303);
     return { agent, location: res.headers.location! };

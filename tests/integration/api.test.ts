@@ -133,6 +133,36 @@ describe('the public read API, /api/v1', () => {
     ).not.toEqual([]);
   });
 
+  it('gives the closing date while open, and the closing time once closed, as the document says', async () => {
+    const schemas = (await t.agent().get('/api/v1/openapi.json').expect(200)).body.components.schemas;
+    for (const name of ['closesAt', 'closedAt']) {
+      expect(schemas.PetitionSummary.properties[name].anyOf).toEqual([
+        expect.objectContaining({ type: 'string', format: 'date-time' }),
+        { type: 'null' },
+      ]);
+      expect(schemas.PetitionSummary.required).toContain(name);
+    }
+    const other = 'protect-civil-society';
+    const closesAt = Math.floor(Date.now() / 60_000) * 60_000 + 10 * 24 * 60 * 60_000;
+    await t.services.petitions.setClosesAt(other, closesAt);
+    const dated = await t.agent().get(`/api/v1/petitions/${other}`).expect(200);
+    expect(validate('Petition', dated.body)).toEqual([]);
+    expect(dated.body).toMatchObject({ state: 'open', closesAt: new Date(closesAt).toISOString(), closedAt: null });
+
+    const before = Date.now();
+    await t.services.petitions.setState(other, 'closed');
+    const closed = await t.agent().get(`/api/v1/petitions/${other}`).expect(200);
+    expect(validate('Petition', closed.body)).toEqual([]);
+    expect(closed.body).toMatchObject({ state: 'closed', closesAt: null });
+    expect(Date.parse(closed.body.closedAt)).toBeGreaterThanOrEqual(before - 1);
+    const list = await t.agent().get('/api/v1/petitions').expect(200);
+    expect(validate('PetitionList', list.body)).toEqual([]);
+    const listed = list.body.petitions as Array<{ slug: string; state: string; closesAt: string | null }>;
+    expect(listed.find((p) => p.slug === other)).toMatchObject({ state: 'closed', closesAt: null });
+    expect(listed.find((p) => p.slug === slug)).toMatchObject({ state: 'open', closesAt: null, closedAt: null });
+    await t.services.petitions.setState(other, 'open');
+  });
+
   it('is open to other origins and cacheable, with 304 for a matching ETag and no cookie', async () => {
     const res = await t.agent().get(`/api/v1/petitions/${slug}`).set('Origin', 'https://news.example').expect(200);
     expect(res.headers['access-control-allow-origin']).toBe('*');

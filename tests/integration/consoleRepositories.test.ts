@@ -48,6 +48,7 @@ describe(`the console's repositories on ${engine}`, () => {
       goal: 50,
       state: 'closed',
       closedAt: null,
+      closesAt: null,
       demandSlug: 'demand',
       texts: { en: { title: 'Title', body: 'Body' }, fr: { title: 'Titre', body: 'Corps' } },
       targetIds: [fixedTarget],

@@ -99,7 +99,10 @@ describe('retention of personal data in mail', () => {
     const page = await organiser.get('/admin/signatures').expect(200);
     expect(page.text).toContain('Any other mail to a person is deleted 30 days after it was sent or given up on');
     const token = await consoleToken(organiser);
-    await organiser.post(`/admin/petitions/${closing}/state`).type('form').send({ _csrf: token, state: 'closed' });
+    await organiser
+      .post(`/admin/petitions/${closing}/state`)
+      .type('form')
+      .send({ _csrf: token, state: 'closed', confirm: 'yes' });
     const run = await organiser.post('/admin/signatures/retention').type('form').send({ _csrf: token });
     expect(run.headers.location).toBe('/admin/signatures?notice=retentionRun&n=1');
 

@@ -15,6 +15,7 @@ export interface PetitionRecord {
   state: 'open' | 'closed';
   demandSlug: string | null;
   closedAt: number | null;
+  closesAt: number | null;
   texts: Partial<Record<Lang, Texts>>;
   targetIds: number[];
 }
@@ -30,7 +31,15 @@ const bySlug = prepared((qb, p: Params<{ slug: string }>) =>
   qb
     .selectFrom('petitions as p')
     .leftJoin('demands as d', 'd.id', 'p.demand_id')
-    .select(['p.id', 'p.slug', 'p.goal', 'p.state', 'p.closed_at as closedAt', 'd.slug as demandSlug'])
+    .select([
+      'p.id',
+      'p.slug',
+      'p.goal',
+      'p.state',
+      'p.closed_at as closedAt',
+      'p.closes_at as closesAt',
+      'd.slug as demandSlug',
+    ])
     .where('p.slug', '=', p.slug),
 );
 const texts = prepared((qb, p: Params<{ id: number }>) =>
@@ -40,14 +49,15 @@ const targetIds = prepared((qb, p: Params<{ id: number }>) =>
   qb.selectFrom('petition_targets').select('target_id').where('petition_id', '=', p.id).orderBy('target_id'),
 );
 const insert = prepared(
-  (_qb, p: Params<{ demandSlug: string | null; slug: string; goal: number; now: number }>) =>
-    sql<{ id: number }>`INSERT INTO petitions (demand_id, slug, goal, state, created_at)
-     VALUES ((SELECT id FROM demands WHERE slug = ${p.demandSlug}), ${p.slug}, ${p.goal}, 'closed', ${p.now})
+  (_qb, p: Params<{ demandSlug: string | null; slug: string; goal: number; closesAt: number | null; now: number }>) =>
+    sql<{ id: number }>`INSERT INTO petitions (demand_id, slug, goal, state, closes_at, created_at)
+     VALUES ((SELECT id FROM demands WHERE slug = ${p.demandSlug}), ${p.slug}, ${p.goal}, 'closed', ${p.closesAt}, ${p.now})
      RETURNING id`,
 );
 const updateGoal = prepared(
-  (_qb, p: Params<{ id: number; goal: number; demandSlug: string | null }>) =>
-    sql`UPDATE petitions SET goal = ${p.goal}, demand_id = (SELECT id FROM demands WHERE slug = ${p.demandSlug})
+  (_qb, p: Params<{ id: number; goal: number; demandSlug: string | null; closesAt: number | null }>) =>
+    sql`UPDATE petitions SET goal = ${p.goal}, demand_id = (SELECT id FROM demands WHERE slug = ${p.demandSlug}),
+       closes_at = ${p.closesAt}
      WHERE id = ${p.id}`,
 );
 const upsertText = prepared((qb, p: Params<{ id: number; lang: Lang; title: string; body: string }>) =>
@@ -157,9 +167,11 @@ export function petitionAdminRepository(db: Executor) {
       demandSlug: string | null;
       texts: Partial<Record<Lang, Texts>>;
       targetIds: number[];
+      /** When it closes itself (none if left out). */
+      closesAt?: number | null;
       now: number;
     }): Promise<number> {
-      const { id } = (await db.first(insert, p))!;
+      const { id } = (await db.first(insert, { ...p, closesAt: p.closesAt ?? null }))!;
       await countersRepository(db).created(id);
       await writeTexts(id, p.texts);
       await writeTargets(id, p.targetIds);
@@ -167,9 +179,16 @@ export function petitionAdminRepository(db: Executor) {
     },
     async update(
       id: number,
-      p: { goal: number; demandSlug: string | null; texts: Partial<Record<Lang, Texts>>; targetIds: number[] },
+      p: {
+        goal: number;
+        demandSlug: string | null;
+        texts: Partial<Record<Lang, Texts>>;
+        targetIds: number[];
+        /** Its closing time; left out, it has none. */
+        closesAt?: number | null;
+      },
     ): Promise<void> {
-      await db.run(updateGoal, { id, goal: p.goal, demandSlug: p.demandSlug });
+      await db.run(updateGoal, { id, goal: p.goal, demandSlug: p.demandSlug, closesAt: p.closesAt ?? null });
       await writeTexts(id, p.texts);
       await writeTargets(id, p.targetIds);
     },

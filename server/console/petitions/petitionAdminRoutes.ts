@@ -3,6 +3,7 @@ import { errorList, type AdminRender } from '../../admin/adminRender';
 import { changes, type AuditLog } from '../../admin/auditLog';
 import { currentOrganiser, requireRole } from '../../admin/requireRole';
 import { notFound } from '../../errors';
+import { brusselsFields } from '../../petitions/closingDate';
 import type { Lang } from '../../i18n/i18n';
 import type { DashboardService } from '../dashboard/dashboardService';
 import type { TargetsService } from '../targets/targetsService';
@@ -16,7 +17,21 @@ import {
   type PetitionFormValues,
 } from './petitionAdminService';
 
-const petitionFields = ['slug', 'goal', 'demand', 'titleEn', 'bodyEn', 'titleFr', 'bodyFr'] as const;
+const petitionFields = [
+  'slug',
+  'goal',
+  'demand',
+  'closesDate',
+  'closesTime',
+  'titleEn',
+  'bodyEn',
+  'titleFr',
+  'bodyFr',
+] as const;
+
+/** A closing time as the audit log records it: Brussels time, as the form shows it. */
+const closingForAudit = (ms: number | null) =>
+  ms === null ? null : (({ date, time }) => `${date} ${time} Europe/Brussels`)(brusselsFields(ms));
 const demandFields = ['titleEn', 'summaryEn', 'titleFr', 'summaryFr'] as const;
 
 export function petitionAdminRoutes(deps: {
@@ -40,6 +55,7 @@ export function petitionAdminRoutes(deps: {
       bodyEn: values.bodyEn,
       titleFr: values.titleFr,
       bodyFr: values.bodyFr,
+      closes: values.closesDate ? `${values.closesDate} ${values.closesTime} Europe/Brussels` : null,
       addressees: [...values.targets].sort((a, b) => a - b).map((id) => names.get(id) ?? `#${id}`),
     };
   }
@@ -112,6 +128,8 @@ export function petitionAdminRoutes(deps: {
     bodyEn: '',
     titleFr: '',
     bodyFr: '',
+    closesDate: '',
+    closesTime: '',
     targets: [],
   };
 
@@ -126,7 +144,13 @@ export function petitionAdminRoutes(deps: {
       organiserId: organiserId(res),
       action: 'petition.create',
       subject: values.slug,
-      details: { titleEn: created.titleEn, goal: created.goal, demand: created.demand, addressees: created.addressees },
+      details: {
+        titleEn: created.titleEn,
+        goal: created.goal,
+        demand: created.demand,
+        closes: created.closes,
+        addressees: created.addressees,
+      },
     });
     res.redirect(303, `/admin/petitions/${values.slug}/edit?notice=petitionCreated`);
   });
@@ -154,17 +178,42 @@ export function petitionAdminRoutes(deps: {
     res.redirect(303, `/admin/petitions/${current.slug}/edit?notice=petitionSaved`);
   });
 
+  // Closing stops the signing at once: the console asks first, on a page of its own (no script).
+  router.get('/petitions/:slug/close', requireRole('organiser'), async (req, res) => {
+    const lang = res.locals.lang as Lang;
+    const slug = String(req.params.slug);
+    const petition = await petitionAdmin.find(slug);
+    if (!petition) throw notFound();
+    if (petition.state !== 'open') return res.redirect(303, `/admin/petitions/${slug}/edit`);
+    const summary = (await dashboard.list(lang)).find((p) => p.slug === slug);
+    render(req, res, 'petitions/close', {
+      titleKey: 'admin.petitions.closeTitle',
+      section: 'petitions',
+      slug,
+      petitionTitle: summary?.title ?? petition.texts[lang]?.title ?? petition.texts.en?.title ?? slug,
+      count: summary?.counts.validated ?? 0,
+    });
+  });
+
   router.post('/petitions/:slug/state', requireRole('organiser'), async (req, res) => {
-    const state = (req.body as Record<string, unknown> | undefined)?.state;
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const state = body.state;
+    const slug = String(req.params.slug);
     if (state !== 'open' && state !== 'closed') throw notFound();
-    if (!(await petitionAdmin.setState(String(req.params.slug), state))) throw notFound();
+    // A close that did not come through the confirmation page goes there first.
+    if (state === 'closed' && body.confirm !== 'yes') return res.redirect(303, `/admin/petitions/${slug}/close`);
+    const result = await petitionAdmin.setState(slug, state);
+    if (!result.changed) throw notFound();
     await audit.record({
       organiserId: organiserId(res),
       action: state === 'open' ? 'petition.open' : 'petition.close',
-      subject: String(req.params.slug),
+      subject: slug,
+      ...(result.clearedClosesAt !== null
+        ? { details: { closes: { from: closingForAudit(result.clearedClosesAt), to: null } } }
+        : {}),
     });
     const notice = state === 'open' ? 'petitionOpened' : 'petitionClosed';
-    res.redirect(303, `/admin/petitions/${String(req.params.slug)}/edit?notice=${notice}`);
+    res.redirect(303, `/admin/petitions/${slug}/edit?notice=${notice}`);
   });
 
   function renderDemand(

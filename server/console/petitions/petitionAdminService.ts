@@ -1,5 +1,6 @@
 import type { Executor } from '../../db/store';
 import type { Lang } from '../../i18n/i18n';
+import { brusselsFields, brusselsInstant, defaultClosingTime } from '../../petitions/closingDate';
 import type { PetitionsService } from '../../petitions/petitionsService';
 import { petitionAdminRepository, type Texts } from './petitionAdminRepository';
 
@@ -11,6 +12,9 @@ export interface PetitionFormValues {
   bodyEn: string;
   titleFr: string;
   bodyFr: string;
+  /** The closing date and time in Brussels ('2026-06-24', '23:59'); both blank: no closing date. */
+  closesDate: string;
+  closesTime: string;
   targets: number[];
 }
 
@@ -46,6 +50,8 @@ export function parsePetitionForm(body: unknown): PetitionFormValues {
     bodyEn: text(b, 'bodyEn', 20_000),
     titleFr: text(b, 'titleFr', 400),
     bodyFr: text(b, 'bodyFr', 20_000),
+    closesDate: text(b, 'closesDate', 20),
+    closesTime: text(b, 'closesTime', 10),
     targets: rawTargets.map(Number).filter((n) => Number.isInteger(n) && n > 0),
   };
 }
@@ -72,16 +78,33 @@ export function createPetitionAdminService(deps: {
   const clock = deps.clock ?? Date.now;
   const e = (key: string) => `admin.petitions.errors.${key}`;
 
+  /** The closing time the form asks for (null: none), or the error to show beside the field. */
+  function closingTime(values: PetitionFormValues, current: number | null): { at: number | null; error?: string } {
+    if (!values.closesDate) return values.closesTime ? { at: null, error: e('closesDateBlank') } : { at: null };
+    const at = brusselsInstant(values.closesDate, values.closesTime || defaultClosingTime);
+    if (at === undefined) {
+      const dateOk = brusselsInstant(values.closesDate, '12:00') !== undefined;
+      return { at: null, error: e(dateOk ? 'closesTimeFormat' : 'closesDateFormat') };
+    }
+    // A time already set may stay as it is (a closed petition's form is saved again); a new one must be ahead.
+    if (at !== current && at <= clock()) return { at: null, error: e('closesPast') };
+    return { at };
+  }
+
   async function check(
     values: PetitionFormValues,
     creating: boolean,
     currentDemand: string | null,
+    currentClosesAt: number | null = null,
   ): Promise<PetitionErrors> {
     const errors: PetitionErrors = {};
+    const closing = closingTime(values, currentClosesAt);
+    if (closing.error) errors[closing.error.endsWith('closesTimeFormat') ? 'closesTime' : 'closesDate'] = closing.error;
     if (creating) {
       if (!values.slug) errors.slug = e('slugBlank');
       else if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(values.slug) || values.slug.length > 80) errors.slug = e('slugFormat');
-      else if (await repo.slugTaken(values.slug)) errors.slug = e('slugTaken');
+      // 'archive' is the closed petitions' page, /petitions/archive.
+      else if (values.slug === 'archive' || (await repo.slugTaken(values.slug))) errors.slug = e('slugTaken');
     }
     const goal = Number(values.goal);
     if (!values.goal) errors.goal = e('goalBlank');
@@ -127,6 +150,9 @@ export function createPetitionAdminService(deps: {
         bodyEn: p.texts.en?.body ?? '',
         titleFr: p.texts.fr?.title ?? '',
         bodyFr: p.texts.fr?.body ?? '',
+        ...(p.closesAt === null
+          ? { closesDate: '', closesTime: '' }
+          : (({ date, time }) => ({ closesDate: date, closesTime: time }))(brusselsFields(p.closesAt))),
         targets: p.targetIds,
       };
     },
@@ -141,6 +167,7 @@ export function createPetitionAdminService(deps: {
           demandSlug: values.demand || null,
           texts: texts(values),
           targetIds: values.targets,
+          closesAt: closingTime(values, null).at,
           now: clock(),
         }),
       );
@@ -154,7 +181,7 @@ export function createPetitionAdminService(deps: {
     ): Promise<{ ok: true } | { ok: false; errors: PetitionErrors }> {
       const current = await repo.find(slug);
       if (!current) return { ok: false, errors: {} };
-      const errors = await check(values, false, current.demandSlug);
+      const errors = await check(values, false, current.demandSlug, current.closesAt);
       if (Object.keys(errors).length > 0) return { ok: false, errors };
       await store.transaction((tx) =>
         petitionAdminRepository(tx).update(current.id, {
@@ -162,13 +189,14 @@ export function createPetitionAdminService(deps: {
           demandSlug: values.demand || null,
           texts: texts(values),
           targetIds: values.targets,
+          closesAt: closingTime(values, current.closesAt).at,
         }),
       );
       petitions.invalidate();
       return { ok: true };
     },
 
-    setState(slug: string, state: 'open' | 'closed'): Promise<boolean> {
+    setState(slug: string, state: 'open' | 'closed') {
       return petitions.setState(slug, state);
     },
 

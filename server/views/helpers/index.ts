@@ -5,6 +5,7 @@ import { eq } from './eq';
 import { formatDate } from './formatDate';
 import { formatDay } from './formatDay';
 import { formatNumber } from './formatNumber';
+import { formatTime } from './formatTime';
 import { paragraphs } from './paragraphs';
 import { t } from './t';
 
@@ -16,5 +17,6 @@ export function registerHelpers(hbs: typeof Handlebars, i18n: i18n): void {
   hbs.registerHelper('formatDate', formatDate);
   hbs.registerHelper('formatDay', formatDay);
   hbs.registerHelper('formatNumber', formatNumber);
+  hbs.registerHelper('formatTime', formatTime);
   hbs.registerHelper('paragraphs', paragraphs(hbs));
 }
