@@ -72,6 +72,8 @@ export interface DB {
     anonymised_at: number | null;
     mail_window_at: Generated<number>;
     attempted_at: Generated<number>;
+    /** Where the signer came from: `?source=` or utm_* (migration 0014); null when unknown. */
+    source: string | null;
   };
   petition_counts: { petition_id: number; validated: Generated<number> };
   petition_country_counts: { petition_id: number; country_code: string; validated: Generated<number> };
@@ -157,6 +159,8 @@ export interface DB {
     updated_at: number;
     confirmed_at: number | null;
     sent_at: number | null;
+    /** Where the writer came from, as for signatures (migration 0014). */
+    source: string | null;
   };
   letter_texts: { letter_id: number; own_words: string; body: string };
   letter_bands: { demand_id: number; band_key: number; letter_id: number; created_at: number };

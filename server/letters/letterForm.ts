@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { nameProblem, placeProblem } from '../security/nameRules';
+import { sourceFromForm } from '../sources/sourceCode';
 import type { PostChoice } from './letterChannel';
 
 export type LetterLangChoice = 'auto' | 'en' | 'fr';
@@ -20,6 +21,8 @@ export interface LetterFormValues {
    * sends it themselves. Ignored for a delegation we email.
    */
   delivery: PostChoice;
+  /** Where the writer came from (a hidden field: server/sources/sourceCode.ts); '' when unknown. */
+  source?: string;
 }
 
 export type LetterField = 'country' | 'name' | 'email' | 'town' | 'ownWords' | 'body';
@@ -60,6 +63,7 @@ const fields = z.object({
   lang: text,
   copy: checkbox,
   delivery: text,
+  source: text,
   website: text, // the honeypot: invisible to people, filled by naive bots
 });
 
@@ -102,6 +106,7 @@ export function parseLetterForm(body: unknown, countryCodes: ReadonlySet<string>
     lang,
     copy: raw.copy,
     delivery: raw.delivery === 'self' ? 'self' : 'post',
+    source: sourceFromForm(raw.source),
   };
   const errors: LetterErrors = {};
 

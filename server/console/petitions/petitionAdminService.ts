@@ -2,6 +2,7 @@ import type { Executor } from '../../db/store';
 import type { Lang } from '../../i18n/i18n';
 import type { PetitionsService } from '../../petitions/petitionsService';
 import { petitionAdminRepository, type Texts } from './petitionAdminRepository';
+import { sourcesRepository } from './sourcesRepository';
 
 export interface PetitionFormValues {
   slug: string;
@@ -113,6 +114,8 @@ export function createPetitionAdminService(deps: {
 
   return {
     find: (slug: string) => repo.find(slug),
+    /** Validated signatures per source code, most first (the console's "Embed and sources" page). */
+    signaturesBySource: (petitionId: number) => sourcesRepository(store).signaturesBySource(petitionId),
     demands: () => repo.demands(),
     findDemand: (slug: string) => repo.findDemand(slug),
 
