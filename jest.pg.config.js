@@ -11,6 +11,8 @@ module.exports = {
   ...base,
   testMatch: [
     '<rootDir>/tests/integration/store.test.ts',
+    '<rootDir>/tests/integration/embed.test.ts',
+    '<rootDir>/tests/integration/source-codes.test.ts',
     '<rootDir>/tests/integration/updates.test.ts',
     '<rootDir>/tests/integration/api.test.ts',
     '<rootDir>/tests/integration/map.test.ts',

@@ -28,6 +28,12 @@ const routes: RouteCase[] = [
   },
   { method: 'POST', pattern: '/petitions/:slug', path: '/admin/petitions/fund-defence-fairly', role: 'organiser' },
   {
+    method: 'GET',
+    pattern: '/petitions/:slug/embed',
+    path: '/admin/petitions/fund-defence-fairly/embed',
+    role: 'viewer',
+  },
+  {
     method: 'POST',
     pattern: '/petitions/:slug/state',
     path: '/admin/petitions/fund-defence-fairly/state',
