@@ -89,7 +89,8 @@ describe('signing a petition in a browser', () => {
       const copy = page.getByRole('button', { name: 'Copier le lien' });
       await copy.click();
       await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe(
-        `${server.url}/petitions/protect-civil-society`,
+        // The copied link says where the signers it brings came from (source codes).
+        `${server.url}/petitions/protect-civil-society?source=share-link`,
       );
       await check('08-petition-fr');
       expect(visited.filter((v) => v.violations.length > 0)).toEqual([]);
