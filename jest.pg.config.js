@@ -14,6 +14,8 @@ module.exports = {
     '<rootDir>/tests/integration/seed-names.test.ts',
     '<rootDir>/tests/integration/no-dead-ends.test.ts',
     '<rootDir>/tests/integration/govuk-patterns.test.ts',
+    '<rootDir>/tests/integration/embed.test.ts',
+    '<rootDir>/tests/integration/source-codes.test.ts',
     '<rootDir>/tests/integration/updates.test.ts',
     '<rootDir>/tests/integration/api.test.ts',
     '<rootDir>/tests/integration/map.test.ts',

@@ -35,6 +35,7 @@ import type { SignaturesService } from './signatures/signaturesService';
 import type { Views } from './views/views';
 import type { Metrics } from './ops/metrics';
 import { opsRoutes } from './ops/opsRoutes';
+import { embedRoutes, isEmbedPath } from './embed/embedRoutes';
 import type { Readiness } from './ops/readiness';
 import type { Executor } from './db/store';
 import type { UpdatesService } from './updates/updatesService';
@@ -95,7 +96,9 @@ export function createApp(deps: AppDeps): Express {
       }),
     );
   }
-  app.use(
+  // Security headers. No page may be framed by another site ('none'), except the embed pages
+  // (/embed/*), which the sites in EMBED_ORIGINS may frame (and we may: the console's preview).
+  const securityHeaders = (frameAncestors: string[]) =>
     helmet({
       contentSecurityPolicy: {
         useDefaults: false,
@@ -107,14 +110,18 @@ export function createApp(deps: AppDeps): Express {
           formAction: ["'self'"],
           objectSrc: ["'none'"],
           baseUri: ["'none'"],
-          frameAncestors: ["'none'"],
+          frameAncestors,
           ...(production ? { upgradeInsecureRequests: [] } : {}),
         },
       },
+      // frame-ancestors says it for browsers of today; X-Frame-Options cannot name other sites.
+      xFrameOptions: frameAncestors[0] === "'none'" ? { action: 'sameorigin' } : false,
       strictTransportSecurity: production ? { maxAge: 31536000, includeSubDomains: true } : false,
       referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
-    }),
-  );
+    });
+  const pageHeaders = securityHeaders(["'none'"]);
+  const embedHeaders = securityHeaders(config.embedOrigins.includes('*') ? ['*'] : ["'self'", ...config.embedOrigins]);
+  app.use((req, res, next) => (isEmbedPath(req.path) ? embedHeaders : pageHeaders)(req, res, next));
   app.use('/assets', express.static(path.join(appRoot, 'views', 'assets'), { maxAge: production ? '1d' : 0 }));
   // The public read API: JSON for anyone, no cookie, no form, so nothing below concerns it.
   app.use(
@@ -127,7 +134,8 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(cookieParser());
-  app.use(localeMiddleware(production));
+  // The embed's frame and the badge image take their language from the address, and set no cookie.
+  app.use(localeMiddleware(production, (req) => !isEmbedPath(req.path) && !req.path.endsWith('/badge.svg')));
 
   // Public forms carry no token and public pages set no cookie (so that they can be cached, and
   // signed inside a partner's frame): a POST from another site is refused by the browser's own
@@ -169,6 +177,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(signaturesRoutes({ ...deps, render, view, baseUrl: config.baseUrl, secret: config.secret }));
+  app.use(embedRoutes({ petitions: deps.petitions, render, view, i18n: deps.i18n }));
   app.use('/admin', adminRoutes({ ...deps, render }));
   app.use(lettersRoutes({ letters: deps.letters, render, petitions: deps.petitions, responses: deps.responses }));
   app.use(repliesRoutes({ letters: deps.letters, render, i18n: deps.i18n }));

@@ -52,6 +52,26 @@ function addresses(env: Env, name: string, domainsName: string): string[] {
   return entries;
 }
 
+/**
+ * EMBED_ORIGINS: the sites that may frame the embed pages (/embed/*), for CSP `frame-ancestors`.
+ * Comma-separated origins (`https://partner.example`, `https://*.partner.example`), or `*`, the
+ * default: any site. Our own origin may always (the console's preview).
+ */
+function embedOrigins(given: string | undefined): string[] {
+  const entries = (given ?? '*')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = entries.find((e) => e !== '*' && !/^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/i.test(e));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      `EMBED_ORIGINS holds "${bad}", which is not an origin: list origins such as https://partner.example ` +
+        '(no path, no trailing slash), comma-separated, or * for any site.',
+    );
+  }
+  return entries.length === 0 || entries.includes('*') ? ['*'] : entries;
+}
+
 function int(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -249,6 +269,7 @@ export function loadConfig(given?: Env): Config {
     trustProxy: trustProxy(env.TRUST_PROXY),
     logLevel: env.LOG_LEVEL || (mode === 'test' ? 'silent' : 'info'),
     metricsToken: env.METRICS_TOKEN || undefined,
+    embedOrigins: embedOrigins(env.EMBED_ORIGINS),
     signing: {
       // Defaults from the issue: more than 5 in 60 s or 20 in 300 s from one IP for one petition.
       rateLimits: [

@@ -41,6 +41,8 @@ export interface Config {
   logLevel: string;
   /** Lets /metrics be scraped from another machine (`Authorization: Bearer <token>`); loopback needs none. */
   metricsToken: string | undefined;
+  /** EMBED_ORIGINS: who may frame /embed/* (CSP frame-ancestors); `['*']` for any site. */
+  embedOrigins: string[];
   signing: {
     rateLimits: RateLimitWindow[];
     allowedIpRanges: string[];

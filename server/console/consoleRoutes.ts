@@ -14,6 +14,7 @@ import { deliveryAdminRoutes } from './delivery/deliveryAdmin';
 import { exportRoutes } from './exports/exportRoutes';
 import { lettersAdminRoutes } from './letters/lettersAdmin';
 import { petitionAdminRoutes } from './petitions/petitionAdminRoutes';
+import { embedConsoleRoutes } from './petitions/embedConsoleRoutes';
 import { signatureAdminRoutes } from './signatures/signatureAdminRoutes';
 import { targetsRoutes } from './targets/targetsRoutes';
 import { updatesRoutes } from './updates/updatesRoutes';
@@ -55,6 +56,7 @@ export function consoleRoutes(deps: {
       targets: admin.targets,
     }),
   );
+  router.use(embedConsoleRoutes({ render, petitionAdmin: admin.petitionAdmin, baseUrl: config.baseUrl }));
   router.use(targetsRoutes({ ...common, targets: admin.targets, petitions }));
   router.use(
     signatureAdminRoutes({

@@ -76,6 +76,8 @@ export interface DB {
     anonymised_at: number | null;
     mail_window_at: Generated<number>;
     attempted_at: Generated<number>;
+    /** Where the signer came from: `?source=` or utm_* (migration 0014); null when unknown. */
+    source: string | null;
   };
   petition_counts: { petition_id: number; validated: Generated<number> };
   petition_country_counts: { petition_id: number; country_code: string; validated: Generated<number> };
@@ -178,6 +180,8 @@ export interface DB {
     sent_at: number | null;
     /** 0: the writer asked not to be asked whether they got a reply (migration 0013). */
     ask_reply: Generated<Flag>;
+    /** Where the writer came from, as for signatures (migration 0014). */
+    source: string | null;
   };
   /** The "did you get a reply?" questionnaire, one row per letter asked (migration 0013). */
   letter_replies: {

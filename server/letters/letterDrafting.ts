@@ -245,6 +245,7 @@ export function letterDrafting(ctx: LettersContext, mail: LetterMail) {
         ipHash,
         day: today,
         now,
+        source: values.source || null,
       };
       const bandKeys = bands(own);
       try {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { nameProblem, placeProblem } from '../security/nameRules';
+import { sourceFromForm } from '../sources/sourceCode';
 import type { PostChoice } from './letterChannel';
 
 export type LetterLangChoice = 'auto' | 'en' | 'fr';
@@ -22,6 +23,8 @@ export interface LetterFormValues {
    * sends it themselves. Ignored for a delegation we email.
    */
   delivery: PostChoice;
+  /** Where the writer came from (a hidden field: server/sources/sourceCode.ts); '' when unknown. */
+  source?: string;
 }
 
 export type LetterField = 'country' | 'name' | 'email' | 'town' | 'ownWords' | 'body';
@@ -63,6 +66,7 @@ const fields = z.object({
   copy: checkbox,
   noFollowUp: checkbox,
   delivery: text,
+  source: text,
   website: text, // the honeypot: invisible to people, filled by naive bots
 });
 
@@ -106,6 +110,7 @@ export function parseLetterForm(body: unknown, countryCodes: ReadonlySet<string>
     copy: raw.copy,
     noFollowUp: raw.noFollowUp,
     delivery: raw.delivery === 'self' ? 'self' : 'post',
+    source: sourceFromForm(raw.source),
   };
   const errors: LetterErrors = {};
 

@@ -47,6 +47,8 @@ export interface NewLetter {
   ipHash: string | null;
   day: string;
   now: number;
+  /** Where the writer came from (server/sources/sourceCode.ts), or null. */
+  source?: string | null;
 }
 
 export interface Demand {

@@ -61,6 +61,7 @@ const insert = prepared((qb, p: Params<Row & { mailsSent: number }>) =>
       day: p.day,
       created_at: p.now,
       updated_at: p.now,
+      source: p.source,
     })
     .returning('id'),
 );
@@ -73,6 +74,7 @@ type Rewrite = Params<Omit<Row, 'demandId' | 'targetId' | 'country' | 'emailCano
 const rewritten = (p: Rewrite) =>
   sql`delivery = ${p.delivery}, name = ${p.name}, email = ${p.email}, town = ${p.town}, lang = ${p.lang},
     locale = ${p.locale}, copy_requested = ${p.copyRequested}, ask_reply = ${p.askReply}, fingerprint = ${p.fingerprint}, ip_hash = ${p.ipHash},
+    source = ${p.source},
     created_at = CASE WHEN created_at < ${p.now} THEN ${p.now} ELSE created_at + 1 END, updated_at = ${p.now}`;
 const rewrite = prepared(
   (_qb, p: Rewrite) => sql`UPDATE letters SET ${rewritten(p)} WHERE id = ${p.id} AND state = 'pending'`,
@@ -261,7 +263,7 @@ export function lettersRepository(db: Executor) {
     /** Inserts the letter and its similarity bands; returns its id. */
     async insert(letter: NewLetter, bandKeys: number[], mailsSent: number): Promise<number> {
       const { ownWords, body, ...row } = letter;
-      const { id } = (await db.first(insert, { ...row, ...flags(row), mailsSent }))!;
+      const { id } = (await db.first(insert, { ...row, ...flags(row), source: row.source ?? null, mailsSent }))!;
       await db.run(insertText, { id, ownWords, body });
       await writeBands(letter.demandId, id, bandKeys, letter.now);
       return id;
@@ -273,7 +275,7 @@ export function lettersRepository(db: Executor) {
      */
     async rewrite(id: number, letter: NewLetter, bandKeys: number[], mailed: boolean): Promise<boolean> {
       const { ownWords, body, ...row } = letter;
-      const args = { ...row, id, ...flags(row) };
+      const args = { ...row, id, ...flags(row), source: row.source ?? null };
       if ((await db.run(mailed ? rewriteMailed : rewrite, args)) !== 1) return false;
       await db.run(rewriteText, { id, ownWords, body });
       await db.run(dropBands, { id });

@@ -18,6 +18,7 @@ import {
 } from './letterForm';
 import type { Demand } from './lettersRepository';
 import type { Draft, LettersService } from './lettersService';
+import { sourceFromQuery } from '../sources/sourceCode';
 
 const blankForm: LetterFormValues = {
   country: '',
@@ -197,7 +198,8 @@ export function lettersRoutes(deps: {
     const demand = await demandOf(req, res);
     const country = typeof req.query.country === 'string' ? req.query.country.toUpperCase() : '';
     const known = (await letters.countryCodes()).has(country);
-    await showForm(req, res, demand, { ...blankForm, country: known ? country : '' });
+    const source = sourceFromQuery(req.query);
+    await showForm(req, res, demand, { ...blankForm, country: known ? country : '', source });
   });
 
   // "Change my details" on the preview: the form again, with what was typed.

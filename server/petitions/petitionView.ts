@@ -6,6 +6,7 @@ import type { Render } from '../http/render';
 import { isLang, type Lang } from '../i18n/i18n';
 import type { SignErrors, SignFormValues } from '../signatures/signForm';
 import { brusselsDaysBetween } from './closingDate';
+import { sourceFromQuery, sourceParams } from '../sources/sourceCode';
 import type { PetitionPage, PetitionsService } from './petitionsService';
 
 const blankForm: SignFormValues = {
@@ -15,7 +16,12 @@ const blankForm: SignFormValues = {
   postcode: '',
   showPublicly: false,
   updates: false,
+  source: '',
 };
+
+/** The two pages a petition is shown on: its own, and the compact one other sites frame. */
+export type PetitionVariant = 'page' | 'embed';
+const templates: Record<PetitionVariant, string> = { page: 'petitions/show', embed: 'embed/petition' };
 
 /** Order of the error summary: the order of the fields on the page. */
 const fieldOrder = ['name', 'email', 'country', 'postcode'] as const;
@@ -51,13 +57,30 @@ function summary(body: string, max = 200): string {
 
 export type PetitionView = ReturnType<typeof createPetitionView>;
 
+const knownParams = new Set<string>(['lang', ...sourceParams]);
+
 /**
- * The plain address, or it with one known `?lang=`: the only requests whose render is kept for
- * everyone. Anything else (`?lang=zz&lang=zz`, other parameters) is rendered for its visitor alone.
+ * The plain address, or it with one known `?lang=` and the source parameters, each once: the only
+ * requests served from the render kept for everyone (a source only fills in its hidden field, in a
+ * copy of those bytes). Anything else (`?lang=zz&lang=zz`, other parameters) is rendered for its
+ * visitor alone.
  */
 function canonicalQuery(query: Request['query']): boolean {
-  const names = Object.keys(query);
-  return names.length === 0 || (names.length === 1 && names[0] === 'lang' && isLang(query.lang));
+  return Object.entries(query).every(
+    ([name, value]) => knownParams.has(name) && typeof value === 'string' && (name !== 'lang' || isLang(value)),
+  );
+}
+
+/** The blank form's hidden source field, as the sign form partial writes it (once per page). */
+const blankSourceField = 'name="source" value=""';
+
+/**
+ * The kept bytes with the visitor's source in the hidden field: a copy, the kept page is untouched.
+ * The value holds only [A-Za-z0-9._/-] (sourceFromQuery), so it needs no escaping.
+ */
+function withSource(page: Prepared, source: string): Prepared {
+  if (!source) return page;
+  return prepare(page.body.toString().replace(blankSourceField, `name="source" value="${source}"`));
 }
 
 /**
@@ -70,7 +93,12 @@ export function createPetitionView(deps: { render: Render; petitions: PetitionsS
   // Each entry is a render under way or done: the viewers who miss it meanwhile wait for that one.
   const cache = new Map<string, { version: number; ready: Promise<Prepared> }>();
 
-  async function context(lang: Lang, page: PetitionPage, form: { values: SignFormValues; errors: SignErrors }) {
+  async function context(
+    lang: Lang,
+    page: PetitionPage,
+    form: { values: SignFormValues; errors: SignErrors },
+    variant: PetitionVariant,
+  ) {
     const { petition } = page;
     const url = `${baseUrl}/petitions/${petition.slug}`;
     const top = page.countryCounts[0]?.count ?? 0;
@@ -78,6 +106,8 @@ export function createPetitionView(deps: { render: Render; petitions: PetitionsS
       .filter((field) => form.errors[field])
       .map((field) => ({ field, messageKey: form.errors[field] }));
     return {
+      // The embed: its own small layout, and a form that stays in the frame.
+      ...(variant === 'embed' ? { embed: true, layout: 'embed' } : {}),
       // The language links: built on the petition's own address, never on the query a visitor sent.
       languagePath: `/petitions/${petition.slug}`,
       title: petition.title,
@@ -110,13 +140,17 @@ export function createPetitionView(deps: { render: Render; petitions: PetitionsS
   }
 
   return {
-    /** The blank page, public: the route marks it cacheable (Cache-Control, Vary). */
-    async show(req: Request, res: Response, page: PetitionPage): Promise<void> {
+    /**
+     * The blank page (or the embed's), public: the route marks it cacheable (Cache-Control, Vary).
+     * A `?source=` (or utm_*) is carried into the form's hidden field without a render of its own.
+     */
+    async show(req: Request, res: Response, page: PetitionPage, variant: PetitionVariant = 'page'): Promise<void> {
       const lang = res.locals.lang as Lang;
-      const blank = { values: blankForm, errors: {} };
-      if (!canonicalQuery(req.query)) return render(req, res, 'petitions/show', await context(lang, page, blank));
+      const blank = { values: { ...blankForm, source: sourceFromQuery(req.query) }, errors: {} };
+      if (!canonicalQuery(req.query))
+        return render(req, res, templates[variant], await context(lang, page, blank, variant));
       const slug = page.petition.slug;
-      const key = `${lang}:${slug}`;
+      const key = `${variant}:${lang}:${slug}`;
       const version = petitions.version();
       let entry = cache.get(key);
       if (!entry || entry.version !== version) {
@@ -125,13 +159,14 @@ export function createPetitionView(deps: { render: Render; petitions: PetitionsS
         // rendered from older data would be kept under a newer version, and outlive the interval.
         const ready = (async () => {
           const fresh = (await petitions.page(slug, lang)) ?? page;
-          return prepare(render.html(req, res, 'petitions/show', await context(lang, fresh, blank)));
+          const empty = { values: blankForm, errors: {} };
+          return prepare(render.html(req, res, templates[variant], await context(lang, fresh, empty, variant)));
         })();
         const made = (entry = { version, ready });
         cache.set(key, made);
         ready.catch(() => cache.get(key) === made && cache.delete(key));
       }
-      sendPrepared(res, await entry.ready);
+      sendPrepared(res, withSource(await entry.ready, blank.values.source));
     },
 
     async showWithErrors(
@@ -140,8 +175,10 @@ export function createPetitionView(deps: { render: Render; petitions: PetitionsS
       page: PetitionPage,
       values: SignFormValues,
       errors: SignErrors,
+      variant: PetitionVariant = 'page',
     ): Promise<void> {
-      render(req, res, 'petitions/show', await context(res.locals.lang as Lang, page, { values, errors }), 400);
+      const lang = res.locals.lang as Lang;
+      render(req, res, templates[variant], await context(lang, page, { values, errors }, variant), 400);
     },
   };
 }

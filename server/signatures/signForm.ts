@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { nameProblem, placeProblem } from '../security/nameRules';
+import { sourceFromForm } from '../sources/sourceCode';
 
 /** What the form sends back to the page: every value as typed, so nothing is lost on an error. */
 export interface SignFormValues {
@@ -9,6 +10,8 @@ export interface SignFormValues {
   postcode: string;
   showPublicly: boolean;
   updates: boolean;
+  /** Where the signer came from (a hidden field: server/sources/sourceCode.ts); '' when unknown. */
+  source?: string;
 }
 
 export type SignField = 'name' | 'email' | 'country' | 'postcode';
@@ -36,6 +39,7 @@ const fields = z.object({
   postcode: text,
   showPublicly: checkbox,
   updates: checkbox,
+  source: z.unknown().optional(),
   website: text, // the honeypot: invisible to people, filled by naive bots
 });
 
@@ -54,6 +58,7 @@ export function parseSignForm(body: unknown, countryCodes: ReadonlySet<string>):
     postcode: raw.postcode.slice(0, 200),
     showPublicly: raw.showPublicly,
     updates: raw.updates,
+    source: sourceFromForm(raw.source),
   };
   const errors: SignErrors = {};
   const problem = nameProblem(values.name);

@@ -16,6 +16,8 @@ export interface NewSignature {
   consentVersion: string;
   ipHash: string | null;
   locale: string;
+  /** Where the signer came from (server/sources/sourceCode.ts), or null. */
+  source?: string | null;
   state: 'pending' | 'fraudulent';
   fraudReason: string | null;
   now: number;
@@ -56,10 +58,10 @@ const insert = prepared(
   (_qb, p: Params<Row & { mailsSent: number }>) =>
     sql<{ id: number }>`INSERT INTO signatures (petition_id, name, email, email_canonical, country_code, postcode,
        show_publicly, updates_opt_in, consent_version, consent_at, ip_hash, locale, state, fraud_reason, mails_sent,
-       mail_window_at, attempted_at, created_at)
+       mail_window_at, attempted_at, created_at, source)
      VALUES (${p.petitionId}, ${p.name}, ${p.email}, ${p.emailCanonical}, ${p.country}, ${p.postcode}, ${p.showPublicly},
        ${p.updatesOptIn}, ${p.consentVersion}, ${p.now}, ${p.ipHash}, ${p.locale}, ${p.state}, ${p.fraudReason},
-       ${p.mailsSent}, ${p.now}, ${p.now}, ${p.now})
+       ${p.mailsSent}, ${p.now}, ${p.now}, ${p.now}, ${p.source})
      RETURNING id`,
 );
 const active = prepared(
@@ -83,7 +85,7 @@ type Replacement = Params<
 const replaced = (p: Replacement) =>
   sql`name = ${p.name}, email = ${p.email}, country_code = ${p.country}, postcode = ${p.postcode},
     show_publicly = ${p.showPublicly}, updates_opt_in = ${p.updatesOptIn}, consent_version = ${p.consentVersion},
-    consent_at = ${p.now}, ip_hash = ${p.ipHash}, locale = ${p.locale},
+    consent_at = ${p.now}, ip_hash = ${p.ipHash}, locale = ${p.locale}, source = ${p.source},
     created_at = CASE WHEN created_at < ${p.now} THEN ${p.now} ELSE created_at + 1 END`;
 const replacePending = prepared(
   (_qb, p: Replacement) =>
@@ -130,7 +132,7 @@ export function signaturesRepository(db: Executor) {
     optedIn: (petitionId: number): Promise<Signature[]> => db.all(optedIn, { petitionId }),
     /** Inserts and returns the new id; `mailsSent` is 1 when a confirmation is queued with it. */
     async insert(s: NewSignature, mailsSent: number): Promise<number> {
-      return (await db.first(insert, { ...s, ...flags(s), mailsSent }))!.id;
+      return (await db.first(insert, { ...s, ...flags(s), source: s.source ?? null, mailsSent }))!.id;
     },
     /** The signature that holds this canonical email on this petition, if any (fraudulent ones do not). */
     findActive: (petitionId: number, emailCanonical: string): Promise<Signature | undefined> =>
@@ -157,7 +159,7 @@ export function signaturesRepository(db: Executor) {
       options: { mailed: boolean } = { mailed: true },
     ): Promise<number | undefined> {
       const query = options.mailed ? replacePending : replacePendingUnmailed;
-      return (await db.first(query, { ...s, ...flags(s), id, windowFrom }))?.createdAt;
+      return (await db.first(query, { ...s, ...flags(s), source: s.source ?? null, id, windowFrom }))?.createdAt;
     },
     /**
      * pending → validated, and the counters with it, in the caller's transaction. False when the

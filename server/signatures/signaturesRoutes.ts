@@ -29,22 +29,36 @@ export function signaturesRoutes(deps: {
   const clock = deps.clock ?? Date.now;
   const router = Router();
 
-  router.post('/petitions/:slug/signatures', async (req, res) => {
-    const lang = res.locals.lang as Lang;
-    const page = await petitions.page(req.params.slug, lang);
-    if (!page) throw notFound();
-    if (page.petition.state !== 'open') {
-      return render(req, res, 'petitions/closed', { title: page.petition.title, petition: page.petition }, 409);
-    }
-    const form = parseSignForm(req.body, await petitions.countryCodes());
-    if (!form.ok) return view.showWithErrors(req, res, page, form.values, form.errors);
-    // A filled honeypot is a bot: it is told the same as everyone, and nothing is stored.
-    if (!form.honeypot) await signatures.sign(page.petition, form.values, req.ip, lang);
-    // The address the mail went to, masked, signed and short-lived: the next page names it to this
-    // visitor alone (it is private, and the logs drop query strings). Everyone is told alike.
-    const to = signValue(secret, 'check-email', maskEmail(form.values.email), clock() + checkEmailTtlMs);
-    res.redirect(303, `/petitions/${page.petition.slug}/check-email?to=${to}`);
-  });
+  // The form on the petition's page, and the same form in a partner's frame (/embed/…), whose answers
+  // stay in the frame: its errors, and then "check your email", in the embed's own layout.
+  for (const variant of ['page', 'embed'] as const) {
+    const prefix = variant === 'embed' ? '/embed' : '';
+    router.post(`${prefix}/petitions/:slug/signatures`, async (req, res) => {
+      const lang = res.locals.lang as Lang;
+      const page = await petitions.page(req.params.slug, lang);
+      if (!page) throw notFound();
+      if (page.petition.state !== 'open') {
+        const embed = variant === 'embed' ? { embed: true, layout: 'embed' } : {};
+        return render(
+          req,
+          res,
+          'petitions/closed',
+          { title: page.petition.title, petition: page.petition, ...embed },
+          409,
+        );
+      }
+      const form = parseSignForm(req.body, await petitions.countryCodes());
+      if (!form.ok) return view.showWithErrors(req, res, page, form.values, form.errors, variant);
+      // A filled honeypot is a bot: it is told the same as everyone, and nothing is stored.
+      if (!form.honeypot) await signatures.sign(page.petition, form.values, req.ip, lang);
+      // The address the mail went to, masked, signed and short-lived: the next page names it to this
+      // visitor alone (it is private, and the logs drop query strings). Everyone is told alike.
+      const to = signValue(secret, 'check-email', maskEmail(form.values.email), clock() + checkEmailTtlMs);
+      // The frame has no cookie to remember a language by: its address carries it.
+      const lead = variant === 'embed' ? `lang=${lang}&` : '';
+      res.redirect(303, `${prefix}/petitions/${page.petition.slug}/check-email?${lead}to=${to}`);
+    });
+  }
 
   // A language switch on a re-rendered form lands here with a GET.
   router.get('/petitions/:slug/signatures', (req, res) => res.redirect(303, `/petitions/${req.params.slug}`));

@@ -114,6 +114,7 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
         consentVersion,
         ipHash,
         locale: lang,
+        source: values.source || null,
         now,
       };
       await group.run(async (tx) => {

@@ -8,7 +8,7 @@ import { registerHelpers } from './helpers';
 export type Template = Handlebars.TemplateDelegate;
 
 export interface Views {
-  /** Renders views/pages/<name>.hbs inside views/layouts/main.hbs. */
+  /** Renders views/pages/<name>.hbs inside views/layouts/main.hbs (or the context's `layout`). */
   page(name: string, context: Record<string, unknown>): string;
   /** Renders templates/email/<name>.{html,text}.hbs inside their layouts. */
   email(name: string, context: Record<string, unknown>): { html: string; text: string };
@@ -54,7 +54,8 @@ export function createViews(i18n: i18n, root = appRoot): Views {
     html.registerPartial(name, template);
   }
   const pages = compileDir(html, path.join(root, 'views', 'pages'), '.hbs');
-  const layout = need(compileDir(html, path.join(root, 'views', 'layouts'), '.hbs'), 'main', 'views/layouts');
+  const layouts = compileDir(html, path.join(root, 'views', 'layouts'), '.hbs');
+  need(layouts, 'main', 'views/layouts');
 
   const emailDir = path.join(root, 'templates', 'email');
   const htmlMails = compileDir(html, emailDir, '.html.hbs');
@@ -67,7 +68,8 @@ export function createViews(i18n: i18n, root = appRoot): Views {
   return {
     page(name, context) {
       const body = need(pages, name, 'views/pages')(context);
-      return layout({ ...context, body });
+      const layout = typeof context.layout === 'string' ? context.layout : 'main';
+      return need(layouts, layout, 'views/layouts')({ ...context, body });
     },
     email(name, context) {
       const htmlBody = need(htmlMails, name, 'templates/email')(context);

@@ -5,8 +5,8 @@ import { chromium, type Browser, type BrowserContext, type BrowserContextOptions
 const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 export const screenshotDir = path.join(__dirname, '..', 'e2e', 'screenshots');
 
-/** Debian's Chromium, headless; never a downloaded browser. */
-export function launchChromium(): Promise<Browser> {
+/** Debian's Chromium, headless; never a downloaded browser. `args`: more command-line switches. */
+export function launchChromium(args: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
@@ -18,6 +18,7 @@ export function launchChromium(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...args,
     ],
   });
 }
@@ -63,7 +64,7 @@ export interface BrowserSession {
  * it registers the hooks. The context bypasses the page's CSP only so that axe-core can be injected;
  * the app's pages otherwise run under their own policy.
  */
-export function browserSession(options: BrowserContextOptions = {}): BrowserSession {
+export function browserSession(options: BrowserContextOptions = {}, args: string[] = []): BrowserSession {
   let browser: Browser | undefined;
   const session: BrowserSession = {
     context: undefined as unknown as BrowserContext,
@@ -75,7 +76,7 @@ export function browserSession(options: BrowserContextOptions = {}): BrowserSess
     },
   };
   beforeAll(async () => {
-    browser = await launchChromium();
+    browser = await launchChromium(args);
   });
   afterAll(() => browser?.close());
   beforeEach(async () => {

@@ -149,7 +149,7 @@ describe('signature exports', () => {
       expect(res.headers['cache-control']).toBe('no-store');
       expect(
         res.text.startsWith(
-          '\uFEFFpetition,name,email,country,postcode,state,signed_at,validated_at,updates_opt_in\r\n',
+          '\uFEFFpetition,name,email,country,postcode,state,signed_at,validated_at,updates_opt_in,source\r\n',
         ),
       ).toBe(true);
       const ada = rows.find((r) => r.email === 'ada@example.org')!;
@@ -163,6 +163,7 @@ describe('signature exports', () => {
         signed_at: '2026-01-20T00:00:00Z',
         validated_at: '2026-01-20T00:00:00Z',
         updates_opt_in: 'no',
+        source: '',
       });
     });
 

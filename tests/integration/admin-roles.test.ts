@@ -34,6 +34,12 @@ const routes: RouteCase[] = [
     role: 'organiser',
   },
   {
+    method: 'GET',
+    pattern: '/petitions/:slug/embed',
+    path: '/admin/petitions/fund-defence-fairly/embed',
+    role: 'viewer',
+  },
+  {
     method: 'POST',
     pattern: '/petitions/:slug/state',
     path: '/admin/petitions/fund-defence-fairly/state',

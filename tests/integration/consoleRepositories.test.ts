@@ -182,6 +182,7 @@ describe(`the console's repositories on ${engine}`, () => {
       createdAt: at,
       validatedAt: at + 1,
       updatesOptIn: 0,
+      source: null,
     });
     expect((await read({ petitionId, state: 'all', optedIn: false }, 3)).map((p) => p.length)).toEqual([3, 3, 1]);
     expect((await read({ petitionId, state: 'all', country: 'FR', optedIn: false }, 2)).flat()).toHaveLength(3);

@@ -26,6 +26,9 @@ export const exportColumns = [
   'signed_at',
   'validated_at',
   'updates_opt_in',
+  // Where the signer came from (?source=, utm_*: server/sources/sourceCode.ts); last, so that the
+  // columns before keep their places for whoever reads them by position.
+  'source',
 ] as const;
 
 /**
@@ -43,6 +46,7 @@ export interface ExportRow {
   createdAt: number;
   validatedAt: number | null;
   updatesOptIn: number;
+  source: string | null;
 }
 
 /** Rows a page reads: a megabyte or two, so memory stays flat; a million rows take two hundred queries. */
@@ -107,8 +111,8 @@ export function exportQuery(
   const columns = options.formatInSql
     ? `petition_id, name, email, country_code, coalesce(postcode, ''), state, ${iso('created_at')},
       CASE WHEN validated_at IS NULL THEN '' ELSE ${iso('validated_at')} END,
-      CASE updates_opt_in WHEN 1 THEN 'yes' ELSE 'no' END`
-    : 'petition_id, name, email, country_code, postcode, state, created_at, validated_at, updates_opt_in';
+      CASE updates_opt_in WHEN 1 THEN 'yes' ELSE 'no' END, coalesce(source, '')`
+    : 'petition_id, name, email, country_code, postcode, state, created_at, validated_at, updates_opt_in, source';
   const sql = `SELECT ${columns} FROM signatures${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
   return { sql, params };
 }
@@ -143,6 +147,7 @@ export function exportRepository(db: Executor) {
           'created_at as createdAt',
           'validated_at as validatedAt',
           'updates_opt_in as updatesOptIn',
+          'source',
         ])
         .where('id', '>', afterId)
         .where('id', '<=', upTo),

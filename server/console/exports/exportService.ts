@@ -129,7 +129,9 @@ export async function writeSignaturesCsv(
       // The cells of exportColumns, in order; slugs, countries, states and times need no quoting.
       chunk += `${safeCell(slug)},${safeCell(row.name)},${safeCell(row.email)},${safeCell(row.country)},${safeCell(
         row.postcode,
-      )},${row.state},${isoSeconds(row.createdAt)},${isoSeconds(row.validatedAt)},${row.updatesOptIn === 1 ? 'yes' : 'no'}\r\n`;
+      )},${row.state},${isoSeconds(row.createdAt)},${isoSeconds(row.validatedAt)},${row.updatesOptIn === 1 ? 'yes' : 'no'},${safeCell(
+        row.source,
+      )}\r\n`;
       count++;
       if (chunk.length >= chunkSize) {
         if (out.destroyed) return count;

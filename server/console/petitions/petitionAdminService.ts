@@ -3,6 +3,7 @@ import type { Lang } from '../../i18n/i18n';
 import { brusselsFields, brusselsInstant, defaultClosingTime } from '../../petitions/closingDate';
 import type { PetitionsService } from '../../petitions/petitionsService';
 import { petitionAdminRepository, type Texts } from './petitionAdminRepository';
+import { sourcesRepository } from './sourcesRepository';
 
 export interface PetitionFormValues {
   slug: string;
@@ -136,6 +137,8 @@ export function createPetitionAdminService(deps: {
 
   return {
     find: (slug: string) => repo.find(slug),
+    /** Validated signatures per source code, most first (the console's "Embed and sources" page). */
+    signaturesBySource: (petitionId: number) => sourcesRepository(store).signaturesBySource(petitionId),
     demands: () => repo.demands(),
     findDemand: (slug: string) => repo.findDemand(slug),
 
