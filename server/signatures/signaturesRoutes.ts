@@ -51,12 +51,13 @@ export function signaturesRoutes(deps: {
       if (!form.ok) return view.showWithErrors(req, res, page, form.values, form.errors, variant);
       // A filled honeypot is a bot: it is told the same as everyone, and nothing is stored.
       if (!form.honeypot) await signatures.sign(page.petition, form.values, req.ip, lang);
-      // The address the mail went to, masked, signed and short-lived: the next page names it to this
+      // The frame has no cookie to remember a language by: its address carries it. On the site, the
+      // address the mail went to, masked, signed and short-lived: the next page names it to this
       // visitor alone (it is private, and the logs drop query strings). Everyone is told alike.
+      if (variant === 'embed')
+        return res.redirect(303, `${prefix}/petitions/${page.petition.slug}/check-email?lang=${lang}`);
       const to = signValue(secret, 'check-email', maskEmail(form.values.email), clock() + checkEmailTtlMs);
-      // The frame has no cookie to remember a language by: its address carries it.
-      const lead = variant === 'embed' ? `lang=${lang}&` : '';
-      res.redirect(303, `${prefix}/petitions/${page.petition.slug}/check-email?${lead}to=${to}`);
+      res.redirect(303, `/petitions/${page.petition.slug}/check-email?to=${to}`);
     });
   }
 

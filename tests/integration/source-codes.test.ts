@@ -77,7 +77,7 @@ describe(`source codes (${engine})`, () => {
         const encoded = encodeURIComponent(`${url}?source=share-${channel}`);
         expect([channel, html.includes(encoded)]).toEqual([channel, true]);
       }
-      expect(html).toContain(`id="share-url" type="text" readonly value="${url}?source=share-link"`);
+      expect(html).toContain(`id="share-url" type="text" readonly value="${url}?source=share-copy"`);
     });
 
     it('keeps the source when the form comes back with errors', async () => {
