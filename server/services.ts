@@ -162,6 +162,8 @@ export async function createServices(
     clock,
     renderPdf: options.renderPackPdf,
     letters,
+    // The public delivery record changed: this process's cached pages show it at once.
+    onChange: () => petitions.invalidate(),
   });
   // A letter becomes sent in the very transaction that records the relay's acceptance; letter mail
   // refers to the letter's text, loaded when it is sent.

@@ -48,6 +48,8 @@ export function createPacksService(deps: {
   renderPdf?: RenderPackPdf;
   /** What becomes of a pack's letters when it is recorded or taken back (the letters service). */
   letters: Pick<LettersService, 'lettersHandedIn' | 'lettersHandInUndone'>;
+  /** Told once a record or an undo has committed: the public delivery record has changed. */
+  onChange?: () => void;
 }) {
   const { store, config } = deps;
   const clock = deps.clock ?? Date.now;
@@ -237,7 +239,7 @@ export function createPacksService(deps: {
       // The checksum printed on the pack: the one its last download showed, kept with the record;
       // a pack recorded without ever being downloaded gets its checksum now.
       if (pack.state === 'queued' && !pack.csvSha256) await checksum(pack);
-      return store.transaction(async (tx): Promise<RecordOutcome> => {
+      const outcome = await store.transaction(async (tx): Promise<RecordOutcome> => {
         const now = clock();
         const r = packsRepository(tx);
         const recorded = await r.record({ batchId, ...handIn, now, by: organiserId });
@@ -250,11 +252,13 @@ export function createPacksService(deps: {
         });
         return { status: 'recorded', letters, mails: letters };
       });
+      if (outcome.status === 'recorded') deps.onChange?.();
+      return outcome;
     },
 
     /** Takes a record back within 24 hours: the pack is due again, its letters ready, no mail goes. */
-    undo(batchId: number): Promise<UndoOutcome> {
-      return store.transaction(async (tx): Promise<UndoOutcome> => {
+    async undo(batchId: number): Promise<UndoOutcome> {
+      const outcome = await store.transaction(async (tx): Promise<UndoOutcome> => {
         const now = clock();
         const r = packsRepository(tx);
         const pack = await r.find(batchId);
@@ -267,6 +271,8 @@ export function createPacksService(deps: {
         await r.dropQueuedMails(mailPrefix(batchId));
         return { status: 'undone', letters };
       });
+      if (outcome.status === 'undone') deps.onChange?.();
+      return outcome;
     },
     /** Whether a recorded pack can still be taken back at `now`. */
     undoable: (pack: Pick<PackRow, 'state' | 'recordedAt'>, now = clock()): boolean =>

@@ -138,7 +138,7 @@ describe("the sign form embedded on a partner's site", () => {
     const tab = await browser.context.newPage();
     await tab.goto(link);
     await tab.getByRole('button', { name: 'Confirm my signature' }).click();
-    await tab.waitForURL(/\/thanks$/);
+    await tab.waitForURL(/\/thanks(\?country=[A-Z]{2})?$/);
     await expect(tab.locator('.count').textContent()).resolves.toContain('1 signature');
 
     const row = await server.services.store.first(
