@@ -75,6 +75,7 @@ export const noStoreUnlessSafe: RequestHandler = (req, res, next) => {
  */
 export function keptNoLaterThan(res: Response, at: number | null | undefined, now: number, seconds: number): void {
   if (at === null || at === undefined || at - now >= 6 * seconds * 1000) return;
+  if (!shareable(res)) return; // the visitor's own answer (it sets a cookie) stays private
   const left = Math.max(0, Math.floor((at - now) / 1000));
   res.set('Cache-Control', `public, max-age=${Math.min(left, seconds)}, must-revalidate`);
 }

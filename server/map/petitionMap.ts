@@ -7,6 +7,8 @@ import { choroplethSvg } from './choropleth';
 
 export interface RenderedMap {
   svg: string;
+  /** The SVG's bytes, as sent. */
+  body: Buffer;
   etag: string;
 }
 
@@ -40,7 +42,8 @@ export function createPetitionMaps(i18next: i18n) {
           ? t('petition.map.single', { from: format.format(from) })
           : t('petition.map.range', { from: format.format(from), to: format.format(to) }),
     });
-    const map = { svg, etag: `"${crypto.createHash('sha256').update(svg).digest('base64url').slice(0, 27)}"` };
+    const body = Buffer.from(svg);
+    const map = { svg, body, etag: `"${crypto.createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
     if (cache.size > 1000) cache.clear();
     cache.set(key, { counts: signature, map });
     return map;

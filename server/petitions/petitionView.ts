@@ -6,7 +6,7 @@ import type { Render } from '../http/render';
 import { isLang, type Lang } from '../i18n/i18n';
 import type { SignErrors, SignFormValues } from '../signatures/signForm';
 import { brusselsDaysBetween } from './closingDate';
-import { sourceFromQuery, sourceParams } from '../sources/sourceCode';
+import { shareSource, sourceFromQuery, sourceParams } from '../sources/sourceCode';
 import type { PetitionPage, PetitionsService } from './petitionsService';
 
 const blankForm: SignFormValues = {
@@ -32,7 +32,7 @@ export type ShareChannel = (typeof shareChannels)[number];
 
 /** The petition's address as shared through one channel: `?source=share-<channel>` says where a visit came from. */
 export function sharedUrl(url: string, channel: ShareChannel): string {
-  return `${url}?source=share-${channel}`;
+  return `${url}?source=${shareSource(channel)}`;
 }
 
 /** The share buttons of the petition and thanks pages, and the link to copy, each with its source code. */
@@ -80,8 +80,17 @@ const blankSourceField = 'name="source" value=""';
  */
 function withSource(page: Prepared, source: string): Prepared {
   if (!source) return page;
-  return prepare(page.body.toString().replace(blankSourceField, `name="source" value="${source}"`));
+  // Share links all carry a source: each (page, source) is made once, not on every visit.
+  const key = `${page.etag}|${source}`;
+  let copy = withSources.get(key);
+  if (!copy) {
+    copy = prepare(page.body.toString().replace(blankSourceField, `name="source" value="${source}"`));
+    if (withSources.size >= 500) withSources.delete(withSources.keys().next().value!);
+    withSources.set(key, copy);
+  }
+  return copy;
 }
+const withSources = new Map<string, Prepared>();
 
 /**
  * The petition page, shown on GET and again, with the signer's values and messages, on a 400.

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { i18n } from 'i18next';
 import { notFound } from '../errors';
-import { cacheable, cacheableData, keptNoLaterThan } from '../http/caching';
+import { cacheable, cacheableData, keptNoLaterThan, sendPrepared } from '../http/caching';
 import type { Render } from '../http/render';
 import type { Lang } from '../i18n/i18n';
 import { closingFields, openUntil } from './closingDate';
@@ -71,18 +71,8 @@ export function petitionsRoutes(deps: {
     const page = await petitions.page(req.params.slug, lang);
     if (!page) throw notFound();
     const map = petitionMap(page.petition.slug, lang, page.countryCounts);
-    const fresh = deps.countRefreshSeconds;
-    res.set(
-      'Cache-Control',
-      `public, max-age=${fresh}, stale-while-revalidate=${2 * fresh}, stale-if-error=${5 * fresh}`,
-    );
-    res.set('Vary', 'Accept-Language, Cookie');
-    res.set('ETag', map.etag);
-    if (req.fresh) {
-      res.status(304).end();
-      return;
-    }
-    res.type('image/svg+xml').send(map.svg);
+    cacheable(req, res);
+    sendPrepared(res, map, 'image/svg+xml');
   });
 
   router.get('/petitions/:slug', async (req, res) => {

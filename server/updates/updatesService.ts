@@ -62,13 +62,23 @@ export function createUpdatesService(deps: {
       lang,
       baseUrl: settings.baseUrl,
       ...extra,
-      bodyHtml: markdownToHtml(body),
-      bodyText: markdownToText(body),
+      ...markdownOf(body),
     });
     return { subject, html, text };
   }
 
-  // Renders are kept per update × language (the Markdown is the same for every signer).
+  // The Markdown of an update is the same for all its signers: rendered once per text, not per mail.
+  const markdown = new Map<string, { bodyHtml: string; bodyText: string }>();
+  function markdownOf(body: string) {
+    let done = markdown.get(body);
+    if (!done) {
+      if (markdown.size >= 20) markdown.clear();
+      markdown.set(body, (done = { bodyHtml: markdownToHtml(body), bodyText: markdownToText(body) }));
+    }
+    return done;
+  }
+
+  // Updates and their petition's titles are kept per update × language.
   const updates = new Map<number, { update: CampaignUpdate; titles: Map<Lang, string> }>();
   async function loaded(id: number) {
     let hit = updates.get(id);

@@ -263,6 +263,10 @@ describe('closing dates', () => {
         const res = await t.agent().get(path).expect(200);
         expect([path, res.headers['cache-control']]).toEqual([path, 'public, max-age=4, must-revalidate']);
       }
+      // A first `?lang=` visit sets the language cookie: that answer stays the visitor's own, near the time too.
+      const first = await t.agent().get(`/petitions/${slug}?lang=fr`).expect(200);
+      expect(first.headers['set-cookie']).toBeDefined();
+      expect(first.headers['cache-control']).toBe('private, no-cache');
       // Closed: the usual interval again.
       now = endOf24June;
       const closed = await t.agent().get(`/petitions/${slug}`).expect(200);
