@@ -11,6 +11,7 @@ module.exports = {
   ...base,
   testMatch: [
     '<rootDir>/tests/integration/store.test.ts',
+    '<rootDir>/tests/integration/page-replay.test.ts',
     '<rootDir>/tests/integration/seed-names.test.ts',
     '<rootDir>/tests/integration/no-dead-ends.test.ts',
     '<rootDir>/tests/integration/govuk-patterns.test.ts',

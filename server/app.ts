@@ -13,6 +13,7 @@ import { deliveryRecordRoutes } from './deliveries/deliveryRecordRoutes';
 import { noStoreUnlessSafe, publicCacheControl, strongEtag } from './http/caching';
 import { errorHandler, notFoundHandler } from './http/errorHandler';
 import { crossOriginProtection } from './http/originCheck';
+import { createReplay } from './http/replay';
 import { createRender } from './http/render';
 import { localeMiddleware } from './i18n/localeMiddleware';
 import type { OutboxSender } from './mail/outboxSender';
@@ -96,6 +97,15 @@ export function createApp(deps: AppDeps): Express {
       }),
     );
   }
+  // A public page read again and again is answered here, as it was last sent, until its data
+  // changes (at most a second later): the headers, language and routing below gave that answer.
+  app.use(
+    createReplay({
+      version: () => deps.petitions.version(),
+      cacheControl: app.locals.publicCacheControl as string,
+      clock: deps.clock,
+    }).serve,
+  );
   // Security headers. No page may be framed by another site ('none'), except the embed pages
   // (/embed/*), which the sites in EMBED_ORIGINS may frame (and we may: the console's preview).
   const securityHeaders = (frameAncestors: string[]) =>

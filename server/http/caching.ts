@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
+import { keepPrepared } from './replay';
 
 /**
  * How public pages are kept by browsers, proxies and CDNs (DESIGN, "Cacheable public pages"): for
@@ -32,6 +33,8 @@ export function sendPrepared(res: Response, page: Prepared, type = 'text/html; c
   res.set('ETag', page.etag);
   // res.send answers 304 itself when the request is fresh, and leaves out the body on HEAD.
   res.send(page.body);
+  // The whole answer, for the next requests that would get it again (replay.ts).
+  keepPrepared(res.req, res, page);
 }
 
 const cacheControlOf = (req: Request): string =>

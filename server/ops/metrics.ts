@@ -1,4 +1,4 @@
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { OpsRepository } from './opsRepository';
 
@@ -59,7 +59,10 @@ export function createMetrics(repo: OpsRepository, clock: () => number = Date.no
   });
 
   /** The route pattern, never the path itself: tokens and slugs must not become label values. */
-  function routeOf(req: Request): string {
+  function routeOf(req: Request, res: Response): string {
+    // An answer replayed before routing (http/replay.ts) carries the route it was first made by.
+    const replayed = (res.locals as { replayedRoute?: unknown }).replayedRoute;
+    if (typeof replayed === 'string') return replayed;
     const pattern = (req.route as { path?: unknown } | undefined)?.path;
     if (typeof pattern === 'string') return `${req.baseUrl}${pattern}`;
     if (req.originalUrl.startsWith('/assets/')) return '/assets';
@@ -69,7 +72,7 @@ export function createMetrics(repo: OpsRepository, clock: () => number = Date.no
   const observe: RequestHandler = (req, res, next) => {
     const end = duration.startTimer();
     res.once('finish', () => {
-      end({ method: req.method, route: routeOf(req), status: `${Math.floor(res.statusCode / 100)}xx` });
+      end({ method: req.method, route: routeOf(req, res), status: `${Math.floor(res.statusCode / 100)}xx` });
     });
     next();
   };

@@ -69,6 +69,20 @@ export function createPetitionsService(
       return { codes, choices };
     }));
 
+  function invalidate(): void {
+    pages.clear();
+    reading.clear();
+    readAt = Infinity;
+    nextClose = Infinity;
+    version++;
+  }
+
+  /** Drops the cache once it is as old as the interval, or a petition in it reaches its closing time. */
+  function expireIfDue(): void {
+    const now = clock();
+    if ((options.maxAgeMs !== undefined && now - readAt >= options.maxAgeMs) || now >= nextClose) invalidate();
+  }
+
   async function readPage(slug: string, lang: Lang, key: string): Promise<PetitionPage | null> {
     const at = version;
     const started = clock();
@@ -121,8 +135,7 @@ export function createPetitionsService(
 
     async page(slug: string, lang: Lang): Promise<PetitionPage | undefined> {
       const key = `${lang}:${slug}`;
-      const now = clock();
-      if ((options.maxAgeMs !== undefined && now - readAt >= options.maxAgeMs) || now >= nextClose) this.invalidate();
+      expireIfDue();
       const cached = pages.get(key);
       if (cached !== undefined) return cached ?? undefined;
       let read = reading.get(key);
@@ -153,14 +166,14 @@ export function createPetitionsService(
         }
       }
       const changed = await repo.setState(slug, state, now);
-      this.invalidate();
+      invalidate();
       return { changed, clearedClosesAt };
     },
 
     /** Sets or clears a petition's closing time; false when there is no such petition. */
     async setClosesAt(slug: string, closesAt: number | null): Promise<boolean> {
       const changed = await repo.setClosesAt(slug, closesAt);
-      this.invalidate();
+      invalidate();
       return changed;
     },
 
@@ -170,21 +183,21 @@ export function createPetitionsService(
      */
     async closeDue(): Promise<string[]> {
       const closed = await repo.closeDue(clock());
-      if (closed.length > 0) this.invalidate();
+      if (closed.length > 0) invalidate();
       return closed;
     },
 
     /** Drops cached pages after counts or texts change. */
-    invalidate(): void {
-      pages.clear();
-      reading.clear();
-      readAt = Infinity;
-      nextClose = Infinity;
-      version++;
-    },
+    invalidate,
 
-    /** Changes whenever what `page()` returns may have changed. */
-    version: () => version,
+    /**
+     * Changes whenever what `page()` returns may have changed: after an invalidation, once the
+     * pages kept are as old as the refresh interval, and at a cached petition's closing time.
+     */
+    version(): number {
+      expireIfDue();
+      return version;
+    },
 
     async countryChoices(lang: Lang): Promise<CountryChoices> {
       return (await loadCountries()).choices.get(lang)!;
