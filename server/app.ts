@@ -3,7 +3,6 @@ import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { i18n } from 'i18next';
-import { pinoHttp } from 'pino-http';
 import { adminRoutes } from './admin/adminRoutes';
 import type { AdminServices } from './admin/adminServices';
 import { appRoot, type Config } from './config';
@@ -14,6 +13,7 @@ import { noStoreUnlessSafe, publicCacheControl, strongEtag } from './http/cachin
 import { errorHandler, notFoundHandler } from './http/errorHandler';
 import { crossOriginProtection } from './http/originCheck';
 import { createReplay } from './http/replay';
+import { requestLog } from './http/requestLog';
 import { createRender } from './http/render';
 import { localeMiddleware } from './i18n/localeMiddleware';
 import type { OutboxSender } from './mail/outboxSender';
@@ -26,7 +26,7 @@ import type { Responses } from './responses/responses';
 import type { TargetsRepository } from './targets/targetsRepository';
 import type { LettersService } from './letters/lettersService';
 import type { PacksService } from './packs/packsService';
-import { redactPath, type Logger } from './logger';
+import type { Logger } from './logger';
 import { createPetitionView } from './petitions/petitionView';
 import { petitionsRoutes } from './petitions/petitionsRoutes';
 import { apiRoutes } from './api/apiRoutes';
@@ -84,19 +84,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(opsRoutes({ readiness: deps.readiness, metrics: deps.metrics, metricsToken: config.metricsToken }));
 
   // (Skipped when logging is off: its per-request work is not free.)
-  if (logger.level !== 'silent') {
-    app.use(
-      pinoHttp({
-        logger,
-        // No personal data: no IPs, no cookies, no query strings, tokens cut out of paths.
-        serializers: {
-          req: (req: { method: string; url: string }) => ({ method: req.method, url: redactPath(req.url) }),
-          res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-        },
-        autoLogging: { ignore: (req) => req.url?.startsWith('/assets/') ?? false },
-      }),
-    );
-  }
+  if (logger.level !== 'silent') app.use(requestLog(logger, (url) => url.startsWith('/assets/')));
   // A public page read again and again is answered here, as it was last sent, until its data
   // changes (at most a second later): the headers, language and routing below gave that answer.
   app.use(
