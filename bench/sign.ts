@@ -43,7 +43,6 @@ import {
 const measureSeconds = 10;
 /** Signatures per source address, one connection each: one fewer than the limit of 5 a minute for a petition. */
 const perAddress = 4;
-const synchronousNames = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
 const onPostgres = process.argv.includes('--pg');
 const postgresServer =
   process.env.BENCH_DATABASE_URL ??
@@ -284,7 +283,9 @@ async function main(): Promise<void> {
 
     const durability = onPostgres
       ? `PostgreSQL (synchronous_commit=${(await one(sql<{ s: string }>`SELECT current_setting('synchronous_commit') AS s`)).s}), a pool of ${config.databasePoolMax}, rate windows in the database`
-      : `synchronous=${synchronousNames[app.services.db.pragma('synchronous', { simple: true }) as number]} with group commit`;
+      : config.synchronous === 'FULL'
+        ? 'synchronous=FULL (each commit answered once its WAL is fsynced, off the event loop) with group commit'
+        : `synchronous=${config.synchronous} with group commit`;
 
     console.log(`POST /petitions/${slug}/signatures, 50 connections, ~${measureSeconds} s each after a 2 s warm-up,`);
     console.log(`${perAddress} signatures per source address in 127.0.0.0/8, one keep-alive connection each`);

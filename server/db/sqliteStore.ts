@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { migrate } from './database';
 import { builders, compile, Mutex, Prepared, type Executor, type Query, type Store } from './store';
+import { walSync } from './walSync';
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
 
@@ -12,9 +13,12 @@ const DYNAMIC_CACHE = 256;
  * promises it returns are settled at once and SQLite keeps its speed. Statements are prepared once
  * and kept. Transactions take turns through a mutex (one connection can hold one transaction);
  * a write outside any transaction waits for the one in progress rather than joining it.
+ * At synchronous=FULL, a commit is answered once its WAL is on disk, fsynced off the event loop
+ * (walSync.ts).
  */
 export function createSqliteStore(db: BetterSqlite3.Database): Store {
   const mutex = new Mutex();
+  const durable = walSync(db);
   const preparedStatements = new WeakMap<
     Prepared<unknown, unknown>,
     { statement: Statement; bind: (a: unknown) => unknown[] }
@@ -54,14 +58,20 @@ export function createSqliteStore(db: BetterSqlite3.Database): Store {
   function executor(inTransaction: boolean, depth: number): Executor {
     async function go(query: Query<unknown> | Prepared<unknown, unknown>, args: unknown, mode: Mode) {
       const [statement, values] = statementFor(query, args);
+      if (inTransaction || statement.readonly) return execute(statement, values, mode);
       // Outside a transaction, a write must not slip into another caller's open transaction.
-      if (inTransaction || statement.readonly || !mutex.locked) return execute(statement, values, mode);
-      const release = await mutex.lock();
-      try {
-        return execute(statement, values, mode);
-      } finally {
-        release();
+      let result: unknown;
+      if (!mutex.locked) result = execute(statement, values, mode);
+      else {
+        const release = await mutex.lock();
+        try {
+          result = execute(statement, values, mode);
+        } finally {
+          release();
+        }
       }
+      await durable?.();
+      return result;
     }
     return {
       dialect: 'sqlite',
@@ -84,14 +94,14 @@ export function createSqliteStore(db: BetterSqlite3.Database): Store {
           }
         }
         const release = await mutex.lock();
+        let result: T;
         try {
           // IMMEDIATE: take the write lock up front, so that a transaction that reads before it
           // writes cannot meet SQLITE_BUSY when another process wrote in between.
           db.exec('BEGIN IMMEDIATE');
           try {
-            const result = await work(executor(true, 1));
+            result = await work(executor(true, 1));
             db.exec('COMMIT');
-            return result;
           } catch (error) {
             if (db.inTransaction) db.exec('ROLLBACK');
             throw error;
@@ -99,6 +109,9 @@ export function createSqliteStore(db: BetterSqlite3.Database): Store {
         } finally {
           release();
         }
+        // The next transaction may begin meanwhile: its commit shares the next fsync.
+        await durable?.();
+        return result;
       },
     };
   }
@@ -106,9 +119,12 @@ export function createSqliteStore(db: BetterSqlite3.Database): Store {
   return {
     ...executor(false, 0),
     async migrate(dir?: string) {
-      return migrate(db, dir);
+      const applied = migrate(db, dir);
+      if (applied.length > 0) await durable?.();
+      return applied;
     },
     async close() {
+      await durable?.close();
       db.close();
     },
   };
