@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
+import MailComposer from 'nodemailer/lib/mail-composer';
 
 /** A fully rendered message. Recipients always come from the server's own records, never a request. */
 export interface OutgoingMail {
@@ -108,7 +109,12 @@ export function smtpTransport(url: string): MailTransport {
   });
   return {
     async send(mail) {
-      const info = (await transporter.sendMail(toNodemailer(mail))) as { response?: string };
+      // The message is built whole first, and handed to the connection as one buffer: streamed as it
+      // is built, each MIME part and line went to the socket as a write of its own.
+      const raw = await new MailComposer(toNodemailer(mail)).compile().build();
+      const info = (await transporter.sendMail({ envelope: { from: mail.from, to: mail.to }, raw, ...safety })) as {
+        response?: string;
+      };
       return { response: info.response ?? '' };
     },
     async verify() {
