@@ -21,6 +21,7 @@ import { updatesRoutes } from './updates/updatesRoutes';
 import type { UpdatesService } from '../updates/updatesService';
 import type { Responses } from '../responses/responses';
 import { responsesRoutes } from './responses/responsesRoutes';
+import { tellTheSignersDraft } from './responses/tellTheSigners';
 
 /**
  * The organiser console's pages, one folder per feature. A feature's public pages stay with the
@@ -74,10 +75,19 @@ export function consoleRoutes(deps: {
   router.use(accountsRoutes({ ...common, accounts: admin.accounts, i18n: deps.i18n }));
   if (deps.sender) router.use(deliveryAdminRoutes({ ...common, sender: deps.sender }));
   if (deps.letters) router.use(lettersAdminRoutes({ ...common, letters: deps.letters }));
-  if (deps.updates) router.use(updatesRoutes({ ...common, updates: deps.updates, petitions }));
+  if (deps.updates) {
+    const { responses } = deps;
+    const prefill = responses
+      ? async (id: number) => {
+          const row = await responses.find(id, 'en');
+          return row && tellTheSignersDraft(row, { i18n: deps.i18n, baseUrl: config.baseUrl });
+        }
+      : undefined;
+    router.use(updatesRoutes({ ...common, updates: deps.updates, petitions, prefill }));
+  }
   if (deps.packs) router.use(packsRoutes({ ...common, packs: deps.packs }));
   if (deps.responses) {
-    router.use(responsesRoutes({ ...common, responses: deps.responses, baseUrl: config.baseUrl, i18n: deps.i18n }));
+    router.use(responsesRoutes({ ...common, responses: deps.responses }));
   }
   return router;
 }

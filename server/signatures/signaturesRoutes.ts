@@ -5,7 +5,7 @@ import type { Render } from '../http/render';
 import type { Lang } from '../i18n/i18n';
 import type { DeliveryRecord } from '../deliveries/deliveryRecord';
 import { shareLinks, type PetitionView } from '../petitions/petitionView';
-import type { PetitionsService } from '../petitions/petitionsService';
+import type { PetitionPage, PetitionsService } from '../petitions/petitionsService';
 import { readSignedValue, signValue } from '../security/tokens';
 import { maskEmail } from './maskedEmail';
 import { parseSignForm } from './signForm';
@@ -77,6 +77,24 @@ export function signaturesRoutes(deps: {
     });
   });
 
+  /**
+   * What a signer does next, on the thanks page and on their receipt: share the petition (each
+   * channel with its own source code), write to their delegation (only a member state's two-letter
+   * code travels, into the letter form's address), and the campaign's other petitions.
+   */
+  async function nextSteps(petition: PetitionPage['petition'], country: string, lang: Lang) {
+    const delegation = (await petitions.countryChoices(lang)).nato.find((c) => c.code === country);
+    const demands = await petitions.demands(lang);
+    return {
+      share: shareLinks(`${baseUrl}/petitions/${petition.slug}`, petition.title),
+      letterUrl: petition.demandSlug
+        ? `/demands/${petition.demandSlug}/letters/new${delegation ? `?country=${delegation.code}` : ''}`
+        : undefined,
+      delegation,
+      others: demands.filter((d) => d.petitionSlug && d.petitionSlug !== petition.slug),
+    };
+  }
+
   // The answer to a signer's own confirmation, with the count that includes it: kept by nobody.
   router.get('/petitions/:slug/thanks', async (req, res) => {
     res.set('Cache-Control', 'no-store');
@@ -86,18 +104,11 @@ export function signaturesRoutes(deps: {
     const { petition } = page;
     // The signer's country, from the confirmation's redirect: a member state's code, or nothing.
     const country = typeof req.query.country === 'string' ? req.query.country : '';
-    const delegation = (await petitions.countryChoices(lang)).nato.find((c) => c.code === country);
-    const demands = await petitions.demands(lang);
     render(req, res, 'signatures/thanks', {
       title: petition.title,
       petition,
       count: page.count,
-      share: shareLinks(`${baseUrl}/petitions/${petition.slug}`, petition.title),
-      letterUrl: petition.demandSlug
-        ? `/demands/${petition.demandSlug}/letters/new${delegation ? `?country=${delegation.code}` : ''}`
-        : undefined,
-      delegation,
-      others: demands.filter((d) => d.petitionSlug && d.petitionSlug !== petition.slug),
+      ...(await nextSteps(petition, country, lang)),
     });
   });
 
@@ -116,12 +127,15 @@ export function signaturesRoutes(deps: {
     if (result.status === 'validated') {
       // The signer's receipt: where their signature stands for their country's delegation.
       if (!deliveryRecord) return res.redirect(303, await thanksUrl(result.petitionId, result.country));
-      const page = await petitions.page((await petitions.slugOf(result.petitionId)) ?? '', res.locals.lang as Lang);
+      const lang = res.locals.lang as Lang;
+      const page = await petitions.page((await petitions.slugOf(result.petitionId)) ?? '', lang);
       if (!page) throw notFound();
+      // And, as on the thanks page, what to do next: this page is the one a signer keeps coming back to.
       return render(req, res, 'signatures/receipt', {
         title: page.petition.title,
         petition: page.petition,
         standing: await deliveryRecord.standing(result.signatureId, result.country),
+        ...(await nextSteps(page.petition, result.country, lang)),
       });
     }
     // What the button would confirm, since whoever typed this address may not be its owner.

@@ -168,8 +168,37 @@ describe('a hand-in pack from signature to public record, in a browser', () => {
       `Delivered to ${delegation} on ${longDay(Date.parse(today), 'en-GB')} by post or hand-in, in pack 1.`,
     );
     await check('packs-08-receipt');
+    // It leads on, as the thanks page does: share (each channel with its source code), write, sign more.
+    const petitionUrl = `${server.url}/petitions/fund-defence-fairly`;
+    const share = (channel: string) => encodeURIComponent(`${petitionUrl}?source=share-${channel}`);
+    await expect(page.getByRole('link', { name: 'Facebook', exact: true }).getAttribute('href')).resolves.toBe(
+      `https://www.facebook.com/sharer/sharer.php?u=${share('facebook')}`,
+    );
+    await expect(page.getByRole('link', { name: 'X', exact: true }).getAttribute('href')).resolves.toContain(
+      `&url=${share('x')}`,
+    );
+    await expect(page.getByRole('link', { name: 'WhatsApp', exact: true }).getAttribute('href')).resolves.toContain(
+      share('whatsapp'),
+    );
+    await expect(page.getByRole('link', { name: 'Email', exact: true }).getAttribute('href')).resolves.toContain(
+      share('email'),
+    );
+    await expect(page.getByLabel('Link to this petition').inputValue()).resolves.toBe(
+      `${petitionUrl}?source=share-copy`,
+    );
+    await expect(page.getByRole('link', { name: 'Write to your delegation' }).getAttribute('href')).resolves.toBe(
+      '/demands/progressive-taxation/letters/new?country=DE',
+    );
+    await expect(page.locator('.other-petitions a').count()).resolves.toBe(4);
+    await page.goto(`${confirm}?lang=fr`);
+    await expect(page.locator('html').getAttribute('lang')).resolves.toBe('fr');
+    await expect(page.getByRole('link', { name: 'Écrire à votre délégation' }).getAttribute('href')).resolves.toBe(
+      '/demands/progressive-taxation/letters/new?country=DE',
+    );
+    await expect(page.locator('#share-url').inputValue()).resolves.toBe(`${petitionUrl}?source=share-copy`);
+    await check('packs-09-receipt-fr');
 
-    expect(visited).toHaveLength(8);
+    expect(visited).toHaveLength(9);
     expect(visited.filter((v) => v.violations.length > 0)).toEqual([]);
   });
 });

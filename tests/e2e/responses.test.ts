@@ -43,6 +43,18 @@ describe('delegations’ responses in a browser', () => {
     await page.waitForURL(/\/admin\/responses\?notice=responseSaved$/);
     await expect(page.locator('#responses').textContent()).resolves.toContain(germany);
     await check('responses-03-console-list');
+    // "Tell the signers" opens the update composer with a draft in both languages.
+    await page
+      .locator('#responses')
+      .getByRole('link', { name: /Tell the signers/ })
+      .click();
+    await page.waitForURL(/\/admin\/updates\/fund-defence-fairly\/new\?response=\d+$/);
+    await expect(page.locator('#field-subjectEn').inputValue()).resolves.toBe(`${germany} has answered`);
+    await expect(page.locator('#field-subjectFr').inputValue()).resolves.toBe(`${germany} a répondu`);
+    await expect(page.locator('#field-bodyFr').inputValue()).resolves.toContain(
+      'a répondu le 15 janvier 2026 (par lettre) :\n\n> We thank the signers.',
+    );
+    await check('responses-03b-tell-the-signers');
 
     await page.goto(`${server.url}/petitions/fund-defence-fairly`);
     await expect(page.locator('.responses').textContent()).resolves.toContain('15 January 2026');
@@ -57,7 +69,7 @@ describe('delegations’ responses in a browser', () => {
     await page.goto(`${server.url}/delegations/zz`);
     await check('responses-07-unknown');
 
-    expect(visited).toHaveLength(7);
+    expect(visited).toHaveLength(8);
     expect(visited.filter((v) => v.violations.length > 0)).toEqual([]);
   });
 });

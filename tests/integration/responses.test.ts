@@ -3,6 +3,7 @@ import type TestAgent from 'supertest/lib/agent';
 import { createResponses } from '../../server/responses/responses';
 import { consoleToken, createAccount, login } from '../helpers/admin';
 import { addValidatedSignaturesTo } from '../helpers/factories';
+import { unescapeHtml } from '../helpers/letters';
 import { createTestApp, type TestApp } from '../helpers/testApp';
 
 const slug = 'fund-defence-fairly';
@@ -142,7 +143,15 @@ describe('delegations’ responses', () => {
       await agent.get(`/admin/responses/${id}/edit`).expect(404);
     });
 
-    it('links “Tell the signers” to the update composer, prefilled for the delegation’s country', async () => {
+    /** A field's value as the composer shows it, unescaped. */
+    function field(html: string, name: string): string {
+      const m =
+        new RegExp(`<textarea id="field-${name}"[^>]*>([^<]*)</textarea>`).exec(html) ??
+        new RegExp(`<input id="field-${name}"[^>]*value="([^"]*)"`).exec(html);
+      return unescapeHtml(m?.[1] ?? '');
+    }
+
+    it('links “Tell the signers” to the update composer, prefilled in English and French for the delegation’s country', async () => {
       await addValidatedSignaturesTo(t.services.store, slug, [{ name: 'Gerda', country: 'DE', updates: true }]);
       await agent
         .post('/admin/responses')
@@ -150,24 +159,82 @@ describe('delegations’ responses', () => {
         .send(form({ about: `demand:${demandSlug}` }))
         .expect(303);
       const list = await agent.get('/admin/responses').expect(200);
-      const href = /class="tell-signers" href="([^"]+)"/
-        .exec(list.text)![1]!
-        .replace(/&#x3D;/g, '=')
-        .replace(/&amp;/g, '&');
-      const url = new URL(href, 'http://localhost');
-      // A demand's answer goes to the signers of the demand's petition.
-      expect(url.pathname).toBe(`/admin/updates/${slug}/new`);
-      expect(url.searchParams.get('subject')).toBe(`${germany} has answered`);
-      expect(url.searchParams.get('country')).toBe('DE');
-      const body = url.searchParams.get('body')!;
-      expect(body).toContain(`${germany} answered on 30 November 2026 (by letter):`);
-      expect(body).toContain('> We thank the signers.\n>\n> The delegation');
-      expect(body).toContain('[Read the full response](https://example.org/answer?id=1&x=2)');
+      const href = unescapeHtml(/class="tell-signers" href="([^"]+)"/.exec(list.text)![1]!);
+      const { id } = (await t.services.store.first(sql<{ id: number }>`SELECT id FROM delegation_responses`))!;
+      // A demand's answer goes to the signers of the demand's petition; the address names the answer.
+      expect(href).toBe(`/admin/updates/${slug}/new?response=${id}`);
+      const edit = await agent.get(`/admin/responses/${id}/edit`).expect(200);
+      expect(unescapeHtml(edit.text)).toContain(`class="button button--secondary tell-signers" href="${href}"`);
 
-      const composer = await agent.get(href).expect(200);
-      expect(composer.text).toContain(`value="${germany} has answered"`);
-      expect(composer.text).toContain('&gt; We thank the signers.');
-      expect(composer.text).toMatch(/value="DE"[^>]*checked/);
+      const composer = (await agent.get(href).expect(200)).text;
+      expect(field(composer, 'subjectEn')).toBe(`${germany} has answered`);
+      expect(field(composer, 'bodyEn')).toBe(
+        [
+          `${germany} answered on 30 November 2026 (by letter):`,
+          '> We thank the signers.\n>\n> The delegation <script>alert(1)</script> will raise it in Council.',
+          '[Read the full response](https://example.org/answer?id=1&x=2)',
+        ].join('\n\n'),
+      );
+      expect(field(composer, 'subjectFr')).toBe(`${germany} a répondu`);
+      // The answer is quoted as it was written, in the French text too.
+      expect(field(composer, 'bodyFr')).toBe(
+        [
+          `${germany} a répondu le 30 novembre 2026 (par lettre) :`,
+          '> We thank the signers.\n>\n> The delegation <script>alert(1)</script> will raise it in Council.',
+          '[Lire la réponse complète](https://example.org/answer?id=1&x=2)',
+        ].join('\n\n'),
+      );
+      expect(composer).not.toContain('<script>alert(1)');
+      expect(composer).toMatch(/value="DE"[^>]*checked/);
+
+      // The French draft is a valid French update: previewed as it stands, with no message.
+      const preview = await agent
+        .post(`/admin/updates/${slug}/preview`)
+        .type('form')
+        .send({
+          _csrf: await consoleToken(agent, href),
+          key: 'k'.repeat(20),
+          subjectEn: field(composer, 'subjectEn'),
+          bodyEn: field(composer, 'bodyEn'),
+          subjectFr: field(composer, 'subjectFr'),
+          bodyFr: field(composer, 'bodyFr'),
+          countries: 'DE',
+        })
+        .expect(200);
+      expect(preview.text).toContain('a répondu le 30 novembre 2026 (par lettre) :');
+      expect(preview.text).not.toContain('field-error');
+    });
+
+    it('links to the delegation’s page in the draft when the answer has no link of its own, in both languages', async () => {
+      await agent
+        .post('/admin/responses')
+        .type('form')
+        .send(form({ link: '', channel: 'meeting' }))
+        .expect(303);
+      const { id } = (await t.services.store.first(sql<{ id: number }>`SELECT id FROM delegation_responses`))!;
+      const composer = (await agent.get(`/admin/updates/${slug}/new?response=${id}`).expect(200)).text;
+      expect(field(composer, 'bodyEn')).toContain('(in a meeting):');
+      expect(field(composer, 'bodyEn')).toContain(
+        '[See what was delivered to the delegation and what it answered](http://localhost:3000/delegations/de)',
+      );
+      expect(field(composer, 'bodyFr')).toContain('(lors d’une rencontre) :');
+      expect(field(composer, 'bodyFr')).toContain(
+        '[Voir ce qui a été remis à la délégation et ce qu’elle a répondu](http://localhost:3000/delegations/de)',
+      );
+    });
+
+    it('opens a blank composer for an answer it does not know, or one about another petition', async () => {
+      await agent.post('/admin/responses').type('form').send(form()).expect(303);
+      const { id } = (await t.services.store.first(sql<{ id: number }>`SELECT id FROM delegation_responses`))!;
+      for (const path of [
+        `/admin/updates/${slug}/new?response=${id + 100}`,
+        `/admin/updates/${slug}/new?response=x${id}`,
+        `/admin/updates/protect-civil-society/new?response=${id}`,
+      ]) {
+        const composer = (await agent.get(path).expect(200)).text;
+        expect([path, field(composer, 'subjectEn'), field(composer, 'bodyFr')]).toEqual([path, '', '']);
+        expect(composer).not.toMatch(/value="DE"[^>]*checked/);
+      }
     });
   });
 

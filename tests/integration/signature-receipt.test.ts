@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { insertBatch } from '../helpers/batches';
-import { confirm, confirmPath, createTestApp, sign, type TestApp } from '../helpers/testApp';
+import { unescapeHtml } from '../helpers/letters';
+import { baseUrl, confirm, confirmPath, createTestApp, sign, type TestApp } from '../helpers/testApp';
 
 const slug = 'protect-civil-society';
 const germany = 'Permanent Delegation of the Federal Republic of Germany to NATO';
@@ -82,5 +83,55 @@ describe('GET /signatures/:token/confirm once confirmed (the signer’s receipt)
     const res = await t.agent().get(link).expect(200);
     expect(res.text).toContain('Your signature is confirmed');
     expect(standing(res.text)).toBeUndefined();
+  });
+
+  describe('what to do next, as on the thanks page', () => {
+    /** The letter link's address, or undefined when the page has none. */
+    const letterHref = (html: string) => {
+      const href = /<a class="button" href="([^"]+)" id="write-letter">/.exec(html)?.[1];
+      return href === undefined ? undefined : unescapeHtml(href);
+    };
+
+    it('offers the share buttons, each carrying its own source code', async () => {
+      const { link } = await signAndConfirm('doerte@example.org', 'DE');
+      const html = unescapeHtml((await t.agent().get(link).expect(200)).text);
+      const at = (channel: string) => encodeURIComponent(`${baseUrl}/petitions/${slug}?source=share-${channel}`);
+      expect(html).toContain('Ask others to sign too');
+      expect(html).toContain(`&url=${at('x')}"`);
+      expect(html).toContain(`href="https://www.facebook.com/sharer/sharer.php?u=${at('facebook')}"`);
+      expect(html).toMatch(new RegExp(`href="https://wa.me/\\?text=[^"]*${at('whatsapp').replace(/[.?%]/g, '\\$&')}"`));
+      expect(html).toMatch(/href="mailto:\?subject=[^"]*share-email"/);
+      expect(html).toContain(`value="${baseUrl}/petitions/${slug}?source=share-copy"`);
+    });
+
+    it('links to the letter form with the signer’s country, and to the other petitions, in English and French', async () => {
+      const { link } = await signAndConfirm('doerte@example.org', 'DE');
+      const res = await t.agent().get(link).expect(200);
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.text).toContain('delegation to NATO (Germany)');
+      expect(letterHref(res.text)).toBe('/demands/civic-freedoms/letters/new?country=DE');
+      expect(res.text).not.toContain('doerte');
+      const list = /<ul class="other-petitions">([\s\S]*?)<\/ul>/.exec(res.text)![1]!;
+      const linked = [...list.matchAll(/href="\/petitions\/([a-z-]+)"/g)].map((m) => m[1]);
+      expect(linked).toHaveLength(4);
+      expect(linked).not.toContain(slug);
+      expect(linked).toContain('fund-defence-fairly');
+
+      const fr = unescapeHtml((await t.agent().get(`${link}?lang=fr`).expect(200)).text);
+      expect(fr).toContain('<html lang="fr">');
+      expect(fr).toContain('Écrivez maintenant à votre délégation');
+      expect(fr).toContain('(Allemagne)');
+      expect(fr).toContain('Les autres pétitions de la campagne');
+      expect(fr).toContain('source%3Dshare-x');
+      expect(letterHref(fr)).toBe('/demands/civic-freedoms/letters/new?country=DE');
+    });
+
+    it('offers a blank letter form to a signer from a country outside NATO', async () => {
+      const { link } = await signAndConfirm('ada@example.org', 'CH');
+      const res = await t.agent().get(link).expect(200);
+      expect(letterHref(res.text)).toBe('/demands/civic-freedoms/letters/new');
+      expect(res.text).not.toContain('delegation to NATO (');
+      expect(res.text).toContain('source%3Dshare-whatsapp');
+    });
   });
 });

@@ -1,5 +1,4 @@
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
-import type { i18n } from 'i18next';
 import { errorList, type AdminRender } from '../../admin/adminRender';
 import { changes, type AuditLog } from '../../admin/auditLog';
 import { currentOrganiser, requireRole } from '../../admin/requireRole';
@@ -13,7 +12,7 @@ import {
 } from '../../responses/responseForm';
 import type { Responses } from '../../responses/responses';
 import { responseChannels, type ResponseRow } from '../../responses/responsesRepository';
-import { tellTheSigners } from './tellTheSigners';
+import { tellTheSignersHref } from './tellTheSigners';
 
 const responseForms = /^\/admin\/responses(\/\d+)?$/;
 const bigForm = express.urlencoded({ extended: false, limit: '128kb', parameterLimit: 30 });
@@ -40,13 +39,7 @@ function summary(row: ResponseRow) {
   };
 }
 
-export function responsesRoutes(deps: {
-  responses: Responses;
-  audit: AuditLog;
-  render: AdminRender;
-  i18n: i18n;
-  baseUrl: string;
-}): Router {
+export function responsesRoutes(deps: { responses: Responses; audit: AuditLog; render: AdminRender }): Router {
   const { responses, audit, render } = deps;
   const router = Router();
   const organiserId = (res: Response) => currentOrganiser(res)!.id;
@@ -80,7 +73,7 @@ export function responsesRoutes(deps: {
           labelKey: `responses.channels.${c}`,
           selected: c === values.channel,
         })),
-        tell: row ? tellTheSigners(row, deps) : undefined,
+        tell: row ? tellTheSignersHref(row) : undefined,
       },
       status,
     );
@@ -97,7 +90,7 @@ export function responsesRoutes(deps: {
         aboutTitle: (row.petitionSlug ? row.petitionTitle : row.demandTitle) ?? '',
         aboutKind: row.petitionSlug ? 'petition' : 'demand',
         channelKey: `responses.channels.${row.channel}`,
-        tell: tellTheSigners(row, deps),
+        tell: tellTheSignersHref(row),
       })),
     });
   });

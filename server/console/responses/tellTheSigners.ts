@@ -1,13 +1,13 @@
 import type { i18n } from 'i18next';
 import { delegationPath, noonOf } from '../../responses/responses';
 import type { ResponseRow } from '../../responses/responsesRepository';
+import type { UpdatePrefill } from '../updates/updateForm';
 
-const britishDay = new Intl.DateTimeFormat('en-GB', {
-  timeZone: 'Europe/Brussels',
-  day: 'numeric',
-  month: 'long',
-  year: 'numeric',
-});
+/** The day as each language writes it: "30 November 2026", "30 novembre 2026". */
+const days = {
+  en: new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Brussels', day: 'numeric', month: 'long', year: 'numeric' }),
+  fr: new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Brussels', day: 'numeric', month: 'long', year: 'numeric' }),
+} as const;
 
 /** The start of a text, cut at a word, for a quotation. */
 function excerpt(text: string, max: number): string {
@@ -22,33 +22,55 @@ const markdownHref = (url: string) => url.replace(/\(/g, '%28').replace(/\)/g, '
 
 /**
  * "Tell the signers": the campaign update composer for the answer's petition (a demand's answer:
- * the demand's petition), prefilled with an English subject and body and narrowed to the signers
- * from the delegation's country. The organiser reads, edits, previews and sends as for any update.
- * Undefined when there is no petition to write to.
+ * the demand's petition), opened with this answer's draft. Undefined when there is no petition to
+ * write to. The address names the answer, not the draft: a long quotation twice (English and
+ * French) would not fit in an address a proxy accepts.
  */
-export function tellTheSigners(row: ResponseRow, deps: { i18n: i18n; baseUrl: string }): string | undefined {
+export function tellTheSignersHref(row: ResponseRow): string | undefined {
+  const slug = row.signersPetitionSlug;
+  return slug ? `/admin/updates/${slug}/new?response=${row.id}` : undefined;
+}
+
+/**
+ * The draft: a subject and body in English and in French (the answer quoted as written in both),
+ * for the signers from the delegation's country. The organiser reads, edits, previews and sends as
+ * for any update.
+ */
+export function tellTheSignersDraft(
+  row: ResponseRow,
+  deps: { i18n: i18n; baseUrl: string },
+): UpdatePrefill | undefined {
   const slug = row.signersPetitionSlug;
   if (!slug) return undefined;
-  const en = (key: string, options: Record<string, unknown> = {}) => deps.i18n.t(key, { lng: 'en', ...options });
   const link =
     row.link ?? `${deps.baseUrl}${Number(row.isDefault) === 1 ? delegationPath(row.country) : `/petitions/${slug}`}`;
   const quote = excerpt(row.body, 600)
     .split('\n')
     .map((line) => `> ${line}`.trimEnd())
     .join('\n');
-  const body = [
-    en('responses.tell.intro', {
-      delegation: row.delegation,
-      date: britishDay.format(noonOf(row.receivedOn)),
-      channel: en(`responses.tell.channels.${row.channel}`),
-    }),
-    quote,
-    `[${en(row.link ? 'responses.tell.readIt' : 'responses.tell.delegationPage')}](${markdownHref(link)})`,
-  ].join('\n\n');
-  const query = new URLSearchParams({
-    subject: en('responses.tell.subject', { delegation: row.delegation }),
-    country: row.country,
-    body,
-  });
-  return `/admin/updates/${slug}/new?${query.toString()}`;
+  const draft = (lng: 'en' | 'fr') => {
+    const t = (key: string, options: Record<string, unknown> = {}) => deps.i18n.t(key, { lng, ...options });
+    const body = [
+      t('responses.tell.intro', {
+        delegation: row.delegation,
+        date: days[lng].format(noonOf(row.receivedOn)),
+        channel: t(`responses.tell.channels.${row.channel}`),
+      }),
+      quote,
+      `[${t(row.link ? 'responses.tell.readIt' : 'responses.tell.delegationPage')}](${markdownHref(link)})`,
+    ].join('\n\n');
+    return { subject: t('responses.tell.subject', { delegation: row.delegation }), body };
+  };
+  const en = draft('en');
+  const fr = draft('fr');
+  return {
+    petitionSlug: slug,
+    values: {
+      subjectEn: en.subject,
+      bodyEn: en.body,
+      subjectFr: fr.subject,
+      bodyFr: fr.body,
+      countries: [row.country],
+    },
+  };
 }

@@ -10,6 +10,12 @@ export interface UpdateFormValues {
   key: string;
 }
 
+/** A draft the composer opens with, for one petition ("Tell the signers" on a delegation's answer). */
+export interface UpdatePrefill {
+  petitionSlug: string;
+  values: Pick<UpdateFormValues, 'subjectEn' | 'bodyEn' | 'subjectFr' | 'bodyFr' | 'countries'>;
+}
+
 export type UpdateErrors = Partial<Record<'subjectEn' | 'bodyEn' | 'subjectFr' | 'bodyFr' | 'countries', string>>;
 
 export const updateFields = ['subjectEn', 'bodyEn', 'subjectFr', 'bodyFr', 'countries'] as const;

@@ -14,6 +14,7 @@ import {
   validateUpdate,
   type UpdateErrors,
   type UpdateFormValues,
+  type UpdatePrefill,
 } from './updateForm';
 
 const composerPosts = /^\/admin\/updates\/[a-z0-9-]+\/(preview|test|send)$/;
@@ -33,6 +34,8 @@ export function updatesRoutes(deps: {
   petitions: PetitionsService;
   audit: AuditLog;
   render: AdminRender;
+  /** The draft for `?response=<id>` ("Tell the signers" on a delegation's answer), when the app records answers. */
+  prefill?: (responseId: number) => Promise<UpdatePrefill | undefined>;
 }): Router {
   const { updates, petitions, audit, render } = deps;
   const router = Router();
@@ -95,14 +98,12 @@ export function updatesRoutes(deps: {
   });
 
   router.get('/updates/:slug/new', requireRole('organiser'), async (req, res) => {
+    const blank = { subjectEn: '', bodyEn: '', subjectFr: '', bodyFr: '', countries: [] };
+    // A draft to start from: shown, never sent as is. Only for the petition it was written for.
+    const responseId = typeof req.query.response === 'string' ? req.query.response : '';
+    const draft = /^\d{1,15}$/.test(responseId) ? await deps.prefill?.(Number(responseId)) : undefined;
     const values: UpdateFormValues = {
-      subjectEn: typeof req.query.subject === 'string' ? req.query.subject.slice(0, 150) : '',
-      // A draft to start from ("Tell the signers" on a delegation's answer): shown, never sent as is.
-      bodyEn: typeof req.query.body === 'string' ? req.query.body.replace(/\r\n/g, '\n').slice(0, 4000) : '',
-      subjectFr: '',
-      bodyFr: '',
-      countries:
-        typeof req.query.country === 'string' && /^[A-Z]{2}$/.test(req.query.country) ? [req.query.country] : [],
+      ...(draft && draft.petitionSlug === req.params.slug ? draft.values : blank),
       key: updates.newKey(),
     };
     await renderComposer(req, res, values);
