@@ -74,5 +74,6 @@ module.exports = {
     '<rootDir>/tests/integration/responses.test.ts',
     '<rootDir>/tests/integration/delegations.test.ts',
     '<rootDir>/tests/integration/petition-closing.test.ts',
+    '<rootDir>/tests/integration/console-body-limits.test.ts',
   ],
 };
