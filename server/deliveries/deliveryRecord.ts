@@ -1,6 +1,7 @@
 import type { Executor } from '../db/store';
 import type { Lang } from '../i18n/i18n';
 import type { PetitionsRepository } from '../petitions/petitionsRepository';
+import { isoDay } from '../time/dates';
 import { deliveryRecordRepository, type BatchState, type Channel, type DeliveryRow } from './deliveryRecordRepository';
 
 /** The short address printed in a pack, /verify/<first 12 hex digits of the CSV's SHA-256>. */
@@ -41,19 +42,6 @@ export type Standing =
   | { kind: 'waiting'; delegation: string; country: string }
   | { kind: 'delivered'; delegation: string; country: string; channel: Channel; at: number; batchId: number };
 
-const brusselsDay = new Intl.DateTimeFormat('en-CA', {
-  timeZone: 'Europe/Brussels',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-});
-
-/** YYYY-MM-DD in Brussels. */
-export function dayOf(ms: number): string {
-  const parts = Object.fromEntries(brusselsDay.formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
-  return `${parts.year}-${parts.month}-${parts.day}`;
-}
-
 /**
  * A SHA-256 as someone may type or paste it: spaces, line breaks and upper case are fine. The whole
  * 64 hex digits, or a prefix of at least 12 (the short address); anything else is undefined.
@@ -76,7 +64,7 @@ function toPublic(row: DeliveryRow, at: number): PublicDelivery {
     delegationPath: Number(row.isDefault) === 1 ? `/delegations/${row.country.toLowerCase()}` : null,
     channel: row.channel,
     at,
-    date: dayOf(at),
+    date: isoDay(at),
     signatures: row.signatures,
     letters: row.letters,
     sha256: row.sha256,

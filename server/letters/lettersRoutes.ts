@@ -20,6 +20,7 @@ import {
 import type { Demand } from './lettersRepository';
 import type { Draft, LettersService } from './lettersService';
 import { sourceFromQuery } from '../sources/sourceCode';
+import { formatDay } from '../time/dates';
 
 const blankForm: LetterFormValues = {
   country: '',
@@ -299,13 +300,7 @@ export function lettersRoutes(deps: {
       unconfirmed: letter.state === 'pending',
       stateLabelKey: `letters.status.label.${state}`,
       stateTextKey: `letters.status.${state}`,
-      sentDate: letter.sentAt
-        ? new Date(letter.sentAt).toLocaleDateString(lang === 'en' ? 'en-GB' : lang, {
-            day: 'numeric',
-            month: 'long',
-            year: 'numeric',
-          })
-        : '',
+      sentDate: letter.sentAt ? formatDay(letter.sentAt, lang) : '',
       ttlDays: letters.pendingTtlDays,
     });
   });

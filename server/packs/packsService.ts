@@ -12,12 +12,13 @@ import type { PackDocument, PackLetter, PackSigner } from './packDocument';
 import type { HandIn } from './packForm';
 import { loadPackPdf, PackPdfUnavailable, type RenderPackPdf } from './packPdfRenderer';
 import { packsRepository, type PackRow } from './packsRepository';
+import { dayMs } from '../time/dates';
 
 /** The CSV of a pack that carries letters: the digest's columns, and each letter's SHA-256. */
 const packCsvHeader = csvRow(['name', 'postcode_or_town', 'country', 'date_signed', 'letter_sha256']);
 
 /** A recorded pack can be taken back for this long; its letters' writers are mailed once it has passed. */
-export const undoWindowMs = 24 * 60 * 60 * 1000;
+export const undoWindowMs = dayMs;
 /** Rows read at a time: a pack of any size stays within a page of memory. */
 const pageSize = 500;
 

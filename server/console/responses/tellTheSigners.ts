@@ -1,13 +1,7 @@
 import type { i18n } from 'i18next';
 import { delegationPath, noonOf } from '../../responses/responses';
 import type { ResponseRow } from '../../responses/responsesRepository';
-
-const britishDay = new Intl.DateTimeFormat('en-GB', {
-  timeZone: 'Europe/Brussels',
-  day: 'numeric',
-  month: 'long',
-  year: 'numeric',
-});
+import { formatDay } from '../../time/dates';
 
 /** The start of a text, cut at a word, for a quotation. */
 function excerpt(text: string, max: number): string {
@@ -39,7 +33,7 @@ export function tellTheSigners(row: ResponseRow, deps: { i18n: i18n; baseUrl: st
   const body = [
     en('responses.tell.intro', {
       delegation: row.delegation,
-      date: britishDay.format(noonOf(row.receivedOn)),
+      date: formatDay(noonOf(row.receivedOn), 'en'),
       channel: en(`responses.tell.channels.${row.channel}`),
     }),
     quote,
