@@ -13,6 +13,7 @@ import type { HandIn } from './packForm';
 import { loadPackPdf, PackPdfUnavailable, type RenderPackPdf } from './packPdfRenderer';
 import { packsRepository, type PackRow } from './packsRepository';
 import { dayMs } from '../time/dates';
+import type { Lang } from '../i18n/i18n';
 
 /** The CSV of a pack that carries letters: the digest's columns, and each letter's SHA-256. */
 const packCsvHeader = csvRow(['name', 'postcode_or_town', 'country', 'date_signed', 'letter_sha256']);
@@ -182,10 +183,10 @@ export function createPacksService(deps: {
   }
 
   return {
-    /** Every pack due or recorded, per delegation (by country). */
-    async byDelegation(): Promise<Delegation[]> {
+    /** Every pack due or recorded, per delegation (by country), petitions titled in `lang`. */
+    async byDelegation(lang: Lang): Promise<Delegation[]> {
       const out = new Map<number, Delegation>();
-      for (const pack of await repo.list()) {
+      for (const pack of await repo.list(lang)) {
         let d = out.get(pack.targetId);
         if (!d) out.set(pack.targetId, (d = { target: pack.target, country: pack.country, due: [], recorded: [] }));
         (pack.state === 'queued' ? d.due : d.recorded).push(pack);
