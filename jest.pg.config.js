@@ -75,5 +75,7 @@ module.exports = {
     '<rootDir>/tests/integration/responses.test.ts',
     '<rootDir>/tests/integration/delegations.test.ts',
     '<rootDir>/tests/integration/petition-closing.test.ts',
+    '<rootDir>/tests/integration/console-body-limits.test.ts',
+    '<rootDir>/tests/integration/delivery-titles.test.ts',
   ],
 };

@@ -11,16 +11,15 @@ import type { DeliveryRecord } from './deliveries/deliveryRecord';
 import { deliveryRecordRoutes } from './deliveries/deliveryRecordRoutes';
 import { noStoreUnlessSafe, publicCacheControl, strongEtag } from './http/caching';
 import { errorHandler, notFoundHandler } from './http/errorHandler';
+import { publicFormParser } from './http/formParsers';
 import { crossOriginProtection } from './http/originCheck';
 import { createReplay } from './http/replay';
 import { requestLog } from './http/requestLog';
 import { createRender } from './http/render';
 import { localeMiddleware } from './i18n/localeMiddleware';
 import type { OutboxSender } from './mail/outboxSender';
-import { letterBodyParser, lettersRoutes } from './letters/lettersRoutes';
+import { letterBodyParser, letterForms, lettersRoutes } from './letters/lettersRoutes';
 import { repliesRoutes } from './letters/replies/repliesRoutes';
-import { updateBodyParser } from './console/updates/updatesRoutes';
-import { responseBodyParser } from './console/responses/responsesRoutes';
 import { delegationsRoutes } from './delegations/delegationsRoutes';
 import type { Responses } from './responses/responses';
 import type { TargetsRepository } from './targets/targetsRepository';
@@ -139,10 +138,8 @@ export function createApp(deps: AppDeps): Express {
   // signed inside a partner's frame): a POST from another site is refused by the browser's own
   // headers, before its body is read. The console keeps its sessions and synchroniser tokens.
   app.use(crossOriginProtection({ baseUrl: config.baseUrl }));
-  app.use(letterBodyParser);
-  app.use(updateBodyParser); // so may campaign updates
-  app.use(responseBodyParser); // and a delegation's answer
-  app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 30 }));
+  app.post(letterForms, letterBodyParser); // a letter may be longer than the site-wide limits
+  app.use(publicFormParser); // the console reads its own forms, after login (server/admin/adminRoutes.ts)
   app.use(noStoreUnlessSafe);
 
   const render = createRender(views, { baseUrl: config.baseUrl, devMailbox: !production });

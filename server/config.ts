@@ -4,6 +4,7 @@ import path from 'node:path';
 import util from 'node:util';
 import ipaddr from 'ipaddr.js';
 import type { Config } from './configTypes';
+import { dayMs } from './time/dates';
 
 /** The project root: where views/, templates/ and db/ live, whether running from server/ or dist/server/. */
 export const appRoot = (() => {
@@ -283,7 +284,7 @@ export function loadConfig(given?: Env): Config {
       allowedEmails: addresses(env, 'ALLOWED_EMAILS', 'ALLOWED_EMAIL_DOMAINS'),
       blockedEmails: addresses(env, 'BLOCKED_EMAILS', 'BLOCKED_EMAIL_DOMAINS'),
       maxMailsPerSignature: 5,
-      mailWindowMs: 24 * 60 * 60 * 1000,
+      mailWindowMs: dayMs,
       tokenTtlDays: int(env, 'CONFIRMATION_TTL_DAYS', 30),
     },
     delivery: {

@@ -120,7 +120,7 @@ export async function createServices(
   writer.onCommit(() => sender.wake());
   // Deliveries change when a digest is sent or a pack recorded, maybe by another process (the worker):
   // cached pages are read again at least every COUNT_REFRESH_SECONDS, on one process too.
-  const deliveryRecord = createDeliveryRecord({ store, petitions: petitionsRepo });
+  const deliveryRecord = createDeliveryRecord({ store });
   const publicMaxAgeSeconds = config.countRefreshSeconds;
   // The delegations' answers: a change here drops this process's pages at once; another process's
   // pages follow within COUNT_REFRESH_SECONDS, like deliveries.

@@ -3,7 +3,7 @@ import session from 'express-session';
 import type { i18n } from 'i18next';
 import { csrfSync } from 'csrf-sync';
 import type { Config } from '../config';
-import { consoleRoutes } from '../console/consoleRoutes';
+import { consoleFormParsers, consoleRoutes } from '../console/consoleRoutes';
 import type { UpdatesService } from '../updates/updatesService';
 import type { LettersService } from '../letters/lettersService';
 import type { PacksService } from '../packs/packsService';
@@ -23,7 +23,7 @@ import { auditRefusals, loadOrganiser, readOnlyForViewers, requireLogin } from '
  * pages never create a session row or set a session cookie; nor does the login page, before a
  * successful login.
  *
- * no-store → session → who is logged in → /login → (login required) → CSRF → /logout → viewers
+ * no-store → session → who is logged in → /login → (login required) → form bodies → CSRF → /logout → viewers
  * read only → the console's pages (server/console), each with its own role check.
  */
 export function adminRoutes(deps: {
@@ -95,6 +95,7 @@ export function adminRoutes(deps: {
   router.use(requireLogin);
   // The one file upload (targets CSV) is read before the CSRF check, which needs its `_csrf` field.
   router.use('/targets/import', multipartForm(512 * 1024));
+  router.use(consoleFormParsers());
   router.use(csrf.csrfSynchronisedProtection);
   router.post('/logout', logoutRoute({ audit: admin.audit, secure: production }));
   router.use(readOnlyForViewers);

@@ -1,5 +1,6 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { createCsrf } from '../http/csrf';
+import { siteFormParser } from '../http/formParsers';
 import { safeNext, type AdminRender } from './adminRender';
 import type { AccountsService } from './accountsService';
 import type { AuditLog } from './auditLog';
@@ -36,7 +37,8 @@ export function loginRoutes(deps: {
     });
   });
 
-  router.post('/login', checkToken, async (req, res, next) => {
+  // The one console form read before login (the app leaves the console's bodies to the console).
+  router.post('/login', siteFormParser, checkToken, async (req, res, next) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const email = typeof body.email === 'string' ? body.email.slice(0, 300) : '';
     const password = typeof body.password === 'string' ? body.password.slice(0, 1000) : '';

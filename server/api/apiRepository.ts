@@ -1,8 +1,7 @@
 import { sql } from 'kysely';
 import { prepared, type Executor, type Params } from '../db/store';
 import type { Lang } from '../i18n/i18n';
-
-const dayMs = 24 * 60 * 60 * 1000;
+import { dayMs } from '../time/dates';
 
 export interface ApiPetitionRow {
   id: number;

@@ -17,11 +17,25 @@ import { petitionAdminRoutes } from './petitions/petitionAdminRoutes';
 import { embedConsoleRoutes } from './petitions/embedConsoleRoutes';
 import { signatureAdminRoutes } from './signatures/signatureAdminRoutes';
 import { targetsRoutes } from './targets/targetsRoutes';
-import { updatesRoutes } from './updates/updatesRoutes';
+import { updateBodyParser, updateForms, updatesRoutes } from './updates/updatesRoutes';
 import type { UpdatesService } from '../updates/updatesService';
 import type { Responses } from '../responses/responses';
-import { responsesRoutes } from './responses/responsesRoutes';
+import { responseBodyParser, responseForms, responsesRoutes } from './responses/responsesRoutes';
 import { tellTheSignersDraft } from './responses/tellTheSigners';
+import { siteFormParser } from '../http/formParsers';
+
+/**
+ * The console's form bodies, read once login is checked (so an anonymous request's body is never
+ * read, however large) and before the CSRF check, which reads `_csrf` from them. The composer's and
+ * the answers' forms get their larger limits; every other form the site-wide ones.
+ */
+export function consoleFormParsers(): Router {
+  const router = Router();
+  router.post(updateForms, updateBodyParser);
+  router.post(responseForms, responseBodyParser);
+  router.use(siteFormParser);
+  return router;
+}
 
 /**
  * The organiser console's pages, one folder per feature. A feature's public pages stay with the

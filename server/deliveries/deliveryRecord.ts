@@ -1,6 +1,6 @@
 import type { Executor } from '../db/store';
 import type { Lang } from '../i18n/i18n';
-import type { PetitionsRepository } from '../petitions/petitionsRepository';
+import { isoDay } from '../time/dates';
 import { deliveryRecordRepository, type BatchState, type Channel, type DeliveryRow } from './deliveryRecordRepository';
 
 /** The short address printed in a pack, /verify/<first 12 hex digits of the CSV's SHA-256>. */
@@ -41,19 +41,6 @@ export type Standing =
   | { kind: 'waiting'; delegation: string; country: string }
   | { kind: 'delivered'; delegation: string; country: string; channel: Channel; at: number; batchId: number };
 
-const brusselsDay = new Intl.DateTimeFormat('en-CA', {
-  timeZone: 'Europe/Brussels',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-});
-
-/** YYYY-MM-DD in Brussels. */
-export function dayOf(ms: number): string {
-  const parts = Object.fromEntries(brusselsDay.formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
-  return `${parts.year}-${parts.month}-${parts.day}`;
-}
-
 /**
  * A SHA-256 as someone may type or paste it: spaces, line breaks and upper case are fine. The whole
  * 64 hex digits, or a prefix of at least 12 (the short address); anything else is undefined.
@@ -76,7 +63,7 @@ function toPublic(row: DeliveryRow, at: number): PublicDelivery {
     delegationPath: Number(row.isDefault) === 1 ? `/delegations/${row.country.toLowerCase()}` : null,
     channel: row.channel,
     at,
-    date: dayOf(at),
+    date: isoDay(at),
     signatures: row.signatures,
     letters: row.letters,
     sha256: row.sha256,
@@ -103,7 +90,7 @@ export type DeliveryRecord = ReturnType<typeof createDeliveryRecord>;
  * The public delivery record: what each petition has delivered, a batch found by its CSV's SHA-256,
  * and where one signature stands. Nothing here names or counts a person beyond the batch totals.
  */
-export function createDeliveryRecord(deps: { store: Executor; petitions: PetitionsRepository }) {
+export function createDeliveryRecord(deps: { store: Executor }) {
   const repo = deliveryRecordRepository(deps.store);
   return {
     /** A petition's deliveries, newest first (only batches sent or recorded as handed in). */
@@ -120,41 +107,30 @@ export function createDeliveryRecord(deps: { store: Executor; petitions: Petitio
       targetId: number,
       lang: Lang,
     ): Promise<Array<PublicDelivery & { petitionSlug: string; petitionTitle: string }>> {
-      const rows = await repo.sentToTarget(targetId);
-      const titles = new Map<number, string>();
-      const found = [];
-      for (const row of rows) {
+      const rows = await repo.sentToTarget(targetId, lang);
+      return rows.flatMap((row) => {
         const at = deliveredAt(row);
-        if (at === null) continue;
-        if (!titles.has(row.petitionId)) {
-          titles.set(row.petitionId, (await deps.petitions.findById(row.petitionId, lang))?.title ?? row.petitionSlug);
-        }
-        found.push({
-          ...toPublic(row, at),
-          petitionSlug: row.petitionSlug,
-          petitionTitle: titles.get(row.petitionId)!,
-        });
-      }
-      return found;
+        return at === null
+          ? []
+          : [{ ...toPublic(row, at), petitionSlug: row.petitionSlug, petitionTitle: row.petitionTitle }];
+      });
     },
 
     async verify(input: string, lang: Lang): Promise<Verification> {
       const sha = parseSha(input);
       if (!sha) return { kind: 'malformed', input };
-      const rows = await repo.byShaPrefix(sha);
-      const batches: VerifiedBatch[] = [];
-      for (const row of rows) {
+      const rows = await repo.byShaPrefix(sha, lang);
+      const batches: VerifiedBatch[] = rows.map((row) => {
         const delivered = row.state === 'sent';
-        const petition = await deps.petitions.findById(row.petitionId, lang);
-        batches.push({
+        return {
           ...toPublic(row, (delivered ? deliveredAt(row) : null) ?? row.createdAt),
           state: row.state,
           delivered,
           petitionSlug: row.petitionSlug,
-          petitionTitle: petition?.title ?? row.petitionSlug,
+          petitionTitle: row.petitionTitle,
           invalidated: row.invalidated,
-        });
-      }
+        };
+      });
       return batches.length > 0 ? { kind: 'found', sha, batches } : { kind: 'unknown', sha };
     },
 

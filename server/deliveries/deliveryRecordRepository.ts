@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import { prepared, type Executor, type Params } from '../db/store';
+import type { Lang } from '../i18n/i18n';
+import { textLang } from '../petitions/petitionsRepository';
 
 export type Channel = 'email' | 'post';
 export type BatchState = 'queued' | 'sent' | 'failed' | 'dead';
@@ -22,11 +24,17 @@ export interface DeliveryRow {
   sha256: string | null;
 }
 
+/** A delivery with its petition, for a list that spans petitions. */
+export interface TitledDeliveryRow extends DeliveryRow {
+  petitionSlug: string;
+  /** In the language asked for, else English. */
+  petitionTitle: string;
+}
+
 /** A batch found by its CSV's SHA-256, in whatever state it is. */
-export interface VerifiedRow extends DeliveryRow {
+export interface VerifiedRow extends TitledDeliveryRow {
   state: BatchState;
   createdAt: number;
-  petitionSlug: string;
   /** Its signatures that organisers invalidated after it was delivered (or, not delivered yet, planned). */
   invalidated: number;
 }
@@ -55,30 +63,32 @@ const sentForPetition = prepared(
      ORDER BY coalesce(b.handed_in_at, b.sent_at) DESC, b.id DESC`,
 );
 
+/** The batch's petition, its title in the language asked for (else English). */
+const withPetition = (lang: Lang) =>
+  sql`JOIN petitions p ON p.id = b.petition_id
+     JOIN petition_texts pt ON pt.petition_id = p.id AND pt.lang = ${textLang('petition_texts', 'petition_id', 'p.id', lang)}`;
+
 // What one target received, every petition: newest first, like a petition's.
 const sentToTarget = prepared(
-  (_qb, p: Params<{ targetId: number }>) =>
-    sql<DeliveryRow & { petitionSlug: string }>`SELECT ${deliveryColumns}, p.slug AS "petitionSlug"
-     FROM batches b JOIN targets t ON t.id = b.target_id JOIN petitions p ON p.id = b.petition_id
+  (_qb, p: Params<{ targetId: number; lang: Lang }>) =>
+    sql<TitledDeliveryRow>`SELECT ${deliveryColumns}, p.slug AS "petitionSlug", pt.title AS "petitionTitle"
+     FROM batches b JOIN targets t ON t.id = b.target_id ${withPetition(p.lang)}
      WHERE b.target_id = ${p.targetId} AND b.state = 'sent'
      ORDER BY coalesce(b.handed_in_at, b.sent_at) DESC, b.id DESC`,
 );
 
-// The prefix is lower-case hex, checked by the caller: no LIKE wildcard can be in it.
+// The prefix is lower-case hex, checked by the caller: no LIKE wildcard can be in it. A batch's
+// invalidated signatures are those invalidated since it was sent (or, not sent yet, planned).
 const byShaPrefix = prepared(
-  (_qb, p: Params<{ pattern: string }>) =>
-    sql<Omit<VerifiedRow, 'invalidated'>>`SELECT ${deliveryColumns}, b.state, b.created_at AS "createdAt",
-       p.slug AS "petitionSlug"
-     FROM batches b JOIN targets t ON t.id = b.target_id JOIN petitions p ON p.id = b.petition_id
+  (_qb, p: Params<{ pattern: string; lang: Lang }>) =>
+    sql<VerifiedRow>`SELECT ${deliveryColumns}, b.state, b.created_at AS "createdAt",
+       p.slug AS "petitionSlug", pt.title AS "petitionTitle",
+       (SELECT count(*) FROM batch_signatures bs JOIN signatures s ON s.id = bs.signature_id
+         WHERE bs.batch_id = b.id AND s.state = 'invalidated'
+           AND s.invalidated_at >= coalesce(b.sent_at, b.created_at)) AS invalidated
+     FROM batches b JOIN targets t ON t.id = b.target_id ${withPetition(p.lang)}
      WHERE b.csv_sha256 LIKE ${p.pattern}
      ORDER BY b.id LIMIT 10`,
-);
-
-const invalidatedIn = prepared(
-  (_qb, p: Params<{ batchId: number; since: number }>) =>
-    sql<{ n: number }>`SELECT count(*) AS n
-     FROM batch_signatures bs JOIN signatures s ON s.id = bs.signature_id
-     WHERE bs.batch_id = ${p.batchId} AND s.state = 'invalidated' AND s.invalidated_at >= ${p.since}`,
 );
 
 // A signature reaches the default target of its country (the country's delegation to NATO).
@@ -101,20 +111,14 @@ export function deliveryRecordRepository(db: Executor) {
     /** A petition's delivered batches (digests sent, packs recorded), newest first. */
     sentForPetition: (petitionId: number): Promise<DeliveryRow[]> => db.all(sentForPetition, { petitionId }),
 
-    /** A target's delivered batches, every petition, newest first. */
-    sentToTarget: (targetId: number): Promise<Array<DeliveryRow & { petitionSlug: string }>> =>
-      db.all(sentToTarget, { targetId }),
+    /** A target's delivered batches, every petition (titled in `lang`), newest first. */
+    sentToTarget: (targetId: number, lang: Lang): Promise<TitledDeliveryRow[]> =>
+      db.all(sentToTarget, { targetId, lang }),
 
-    /** Batches whose CSV's SHA-256 starts with `prefix` (lower-case hex), at most 10. */
-    async byShaPrefix(prefix: string): Promise<VerifiedRow[]> {
-      const rows = await db.all(byShaPrefix, { pattern: `${prefix}%` });
-      const found: VerifiedRow[] = [];
-      for (const row of rows) {
-        const since = row.sentAt ?? row.createdAt;
-        const invalidated = (await db.first(invalidatedIn, { batchId: row.batchId, since }))?.n ?? 0;
-        found.push({ ...row, invalidated: Number(invalidated) });
-      }
-      return found;
+    /** Batches whose CSV's SHA-256 starts with `prefix` (lower-case hex), at most 10, titled in `lang`. */
+    async byShaPrefix(prefix: string, lang: Lang): Promise<VerifiedRow[]> {
+      const rows = await db.all(byShaPrefix, { pattern: `${prefix}%`, lang });
+      return rows.map((row) => ({ ...row, invalidated: Number(row.invalidated) }));
     },
 
     /** Where a signature stands for its country's delegation; undefined when the country has none. */

@@ -9,8 +9,7 @@ import { targetsRepository } from '../targets/targetsRepository';
 import { transition, type LetterState } from './letterStates';
 import type { LetterTemplates } from './letterTemplates';
 import { lettersRepository, type Letter, type LettersRepository } from './lettersRepository';
-
-export const day = 24 * 60 * 60 * 1000;
+import { dayMs } from '../time/dates';
 
 export interface LettersServiceDeps {
   store: Store;
@@ -36,7 +35,7 @@ export type LettersContext = ReturnType<typeof lettersContext>;
 export function lettersContext(deps: LettersServiceDeps) {
   const clock = deps.clock ?? Date.now;
   const rules = deps.config.letters;
-  const ttl = rules.pendingTtlDays * day;
+  const ttl = rules.pendingTtlDays * dayMs;
 
   function isExpired(letter: Letter, now: number): boolean {
     return letter.state === 'pending' && now - letter.createdAt > ttl;

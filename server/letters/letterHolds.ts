@@ -1,14 +1,15 @@
 import type { Executor } from '../db/store';
 import { targetsRepository } from '../targets/targetsRepository';
 import { channelOf } from './letterChannel';
-import { day, type LettersContext } from './letterContext';
+import type { LettersContext } from './letterContext';
+import { dayMs } from '../time/dates';
 import type { LetterMail } from './letterMail';
 import { IllegalTransitionError, transition, type LetterState } from './letterStates';
 import { lettersRepository, type HeldLetter, type Letter } from './lettersRepository';
 import { bands, fromBlob, jaccard } from './similarity';
 
 /** Near-duplicates are looked for among the letters of the last 7 days. */
-export const similarityWindow = 7 * day;
+export const similarityWindow = 7 * dayMs;
 
 export type LetterHolds = ReturnType<typeof letterHolds>;
 

@@ -4,6 +4,7 @@ import { greetingName } from '../security/nameRules';
 import { signToken } from '../security/tokens';
 import type { Target } from '../targets/targetsRepository';
 import type { LettersContext } from './letterContext';
+import { formatDay } from '../time/dates';
 import type { Letter, LettersRepository } from './lettersRepository';
 
 export type LetterMail = ReturnType<typeof letterMail>;
@@ -123,12 +124,7 @@ export function letterMail(ctx: LettersContext) {
         messageId: when.messageId,
         params: {
           ...(await aboutLetter(repo, letter, target, 'letterEmail.handedIn.subject')),
-          date: new Date(handedInAt).toLocaleDateString(letter.locale === 'fr' ? 'fr-FR' : 'en-GB', {
-            day: 'numeric',
-            month: 'long',
-            year: 'numeric',
-            timeZone: 'UTC',
-          }),
+          date: formatDay(handedInAt, letter.locale === 'fr' ? 'fr' : 'en'),
           copy: letter.copyRequested,
           letterId: letter.id,
         },

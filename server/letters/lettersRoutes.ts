@@ -1,7 +1,8 @@
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { deliveriesView } from '../deliveries/deliveryRecord';
 import { notFound } from '../errors';
 import { cacheable } from '../http/caching';
+import { largeFormParser } from '../http/formParsers';
 import type { Render } from '../http/render';
 import type { Lang } from '../i18n/i18n';
 import type { PetitionsService } from '../petitions/petitionsService';
@@ -19,6 +20,7 @@ import {
 import type { Demand } from './lettersRepository';
 import type { Draft, LettersService } from './lettersService';
 import { sourceFromQuery } from '../sources/sourceCode';
+import { formatDay } from '../time/dates';
 
 const blankForm: LetterFormValues = {
   country: '',
@@ -33,17 +35,14 @@ const blankForm: LetterFormValues = {
   delivery: 'post',
 };
 
-const letterForms = /^\/demands\/[^/]+\/letters(\/new|\/preview)?$/;
-const bigForm = express.urlencoded({ extended: false, limit: '256kb', parameterLimit: 30 });
+/** The letter forms' paths, for the app to mount their parser on. */
+export const letterForms = ['/demands/:slug/letters', '/demands/:slug/letters/new', '/demands/:slug/letters/preview'];
 
 /**
  * A letter may be 20,000 characters, more than the site-wide 16 kB body limit allows once encoded:
- * the letter forms alone get a larger one. Mounted before the site-wide parser, which then skips them.
+ * the letter forms alone get a larger one, ahead of the site-wide parser.
  */
-export const letterBodyParser: RequestHandler = (req, res, next) => {
-  if (req.method === 'POST' && letterForms.test(req.path)) return bigForm(req, res, next);
-  next();
-};
+export const letterBodyParser = largeFormParser('256kb', 30);
 
 /** Names as running text: "Albania, Belgium and Bulgaria" (British English, as elsewhere on the site). */
 function listOf(names: string[], lang: Lang): string {
@@ -301,13 +300,7 @@ export function lettersRoutes(deps: {
       unconfirmed: letter.state === 'pending',
       stateLabelKey: `letters.status.label.${state}`,
       stateTextKey: `letters.status.${state}`,
-      sentDate: letter.sentAt
-        ? new Date(letter.sentAt).toLocaleDateString(lang === 'en' ? 'en-GB' : lang, {
-            day: 'numeric',
-            month: 'long',
-            year: 'numeric',
-          })
-        : '',
+      sentDate: letter.sentAt ? formatDay(letter.sentAt, lang) : '',
       ttlDays: letters.pendingTtlDays,
     });
   });

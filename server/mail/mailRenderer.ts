@@ -1,5 +1,6 @@
 import type { i18n } from 'i18next';
 import type { Views } from '../views/views';
+import { listUnsubscribeHeaders } from './listUnsubscribe';
 import type { OutgoingMail } from './mailer';
 import type { OutboxRow } from './outboxRepository';
 
@@ -24,12 +25,8 @@ export function createMailRenderer(
     if (own) return own(row);
     const context = { ...row.params, lang: row.locale, baseUrl };
     const { html, text } = views.email(row.template, context);
-    const headers: Record<string, string> = {};
     const unsubscribeUrl = row.params.unsubscribeUrl;
-    if (typeof unsubscribeUrl === 'string') {
-      headers['List-Unsubscribe'] = `<${unsubscribeUrl}>`;
-      headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
-    }
+    const headers = listUnsubscribeHeaders(typeof unsubscribeUrl === 'string' ? unsubscribeUrl : undefined);
     const replyTo = row.params.replyTo;
     // A feature whose texts live in its own locale file names its subject's key (default: email.<template>.subject).
     const subjectKey =

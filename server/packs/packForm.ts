@@ -1,4 +1,5 @@
 import type { HandInHow } from './packsRepository';
+import { isoDay } from '../time/dates';
 
 export const handInHows: readonly HandInHow[] = ['handed-in', 'post', 'courier'];
 export const recordFields = ['date', 'how', 'reference', 'note'] as const;
@@ -53,7 +54,8 @@ export function parseRecordForm(
     const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(values.date);
     handedInAt = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
     if (!m || new Date(handedInAt).toISOString().slice(0, 10) !== values.date) errors.date = 'packs.errors.dateInvalid';
-    else if (values.date > new Date(now).toISOString().slice(0, 10)) errors.date = 'packs.errors.dateFuture';
+    // Today in Brussels, where packs are handed in: at 00:30 there on 1 December it is still 30 November in UTC.
+    else if (values.date > isoDay(now)) errors.date = 'packs.errors.dateFuture';
   }
   if (!(handInHows as readonly string[]).includes(values.how)) errors.how = 'packs.errors.howInvalid';
   if (values.reference.length > 200 || hasControls(values.reference, false)) {

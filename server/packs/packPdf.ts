@@ -11,7 +11,8 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { i18n } from 'i18next';
 import PDFDocument from 'pdfkit';
-import { createI18n, type Lang } from '../i18n/i18n';
+import { createI18n } from '../i18n/i18n';
+import { formatDay } from '../time/dates';
 import { numberFormat } from '../views/helpers/formatNumber';
 import { loadCoverLetter, type CoverLetter } from './coverLetter';
 import type { PackDocument } from './packDocument';
@@ -72,33 +73,6 @@ const maxBuffered = 512 * 1024;
 /** Loaded on first use when the caller gives none. */
 const defaults: { i18n?: i18n; coverLetter?: CoverLetter } = {};
 
-const dateFormats = new Map<Lang, Intl.DateTimeFormat>();
-const dayMs = 24 * 60 * 60 * 1000;
-/** Formatted dates by language and UTC day: a table of 10,000 rows has a few hundred distinct days. */
-const formattedDays = new Map<string, string>();
-
-/** "30 November 2026" in English, "30 novembre 2026" (and "1er décembre 2026") in French; UTC, as the CSV's dates. */
-export function formatPackDate(ms: number, lang: Lang): string {
-  const key = `${lang}${Math.floor(ms / dayMs)}`;
-  let text = formattedDays.get(key);
-  if (text !== undefined) return text;
-  let format = dateFormats.get(lang);
-  if (!format) {
-    format = new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', {
-      day: 'numeric',
-      month: 'long',
-      year: 'numeric',
-      timeZone: 'UTC',
-    });
-    dateFormats.set(lang, format);
-  }
-  text = format.format(ms);
-  if (lang === 'fr') text = text.replace(/^1 /, '1er ');
-  if (formattedDays.size > 4096) formattedDays.clear();
-  formattedDays.set(key, text);
-  return text;
-}
-
 interface Pass {
   pages: number;
   rows: number;
@@ -130,7 +104,7 @@ export async function renderPackPdf(
   pdf.registerFont('regular', fontFiles.regular);
   pdf.registerFont('bold', fontFiles.bold);
   const fmt = (n: number) => numberFormat(doc.lang).format(n);
-  const date = (ms: number) => formatPackDate(ms, doc.lang);
+  const date = (ms: number) => formatDay(ms, doc.lang);
   const writable = out as Writable;
 
   /** Everything, in order; with `draw` false, only counting. */

@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { prepared, type Executor, type Params } from '../db/store';
 import type { BatchSigner } from '../delivery/deliveryRepository';
+import type { Lang } from '../i18n/i18n';
+import { textLang } from '../petitions/petitionsRepository';
 
 export type HandInHow = 'handed-in' | 'post' | 'courier';
 
@@ -8,7 +10,10 @@ export type HandInHow = 'handed-in' | 'post' | 'courier';
 export interface PackRow {
   id: number;
   petitionId: number;
+  /** The petition's slug (in file names and the audit log). */
   petition: string;
+  /** Its title, in the language asked for (else English). */
+  petitionTitle: string;
   targetId: number;
   target: string;
   country: string;
@@ -41,22 +46,25 @@ export interface PackLetterRow {
   confirmedAt: number;
 }
 
-const packColumns = sql`b.id, b.petition_id AS "petitionId", p.slug AS petition, b.target_id AS "targetId",
+const packColumns = (lang: Lang) => sql`b.id, b.petition_id AS "petitionId", p.slug AS petition,
+  pt.title AS "petitionTitle", b.target_id AS "targetId",
   t.name AS target, t.country_code AS country, t.languages AS "targetLanguages", t.postal_address AS "postalAddress",
   b.signature_count AS signatures, b.letter_count AS letters, b.running_total AS "runningTotal", b.state,
   b.created_at AS "createdAt", b.csv_sha256 AS "csvSha256", b.handed_in_at AS "handedInAt",
   b.handed_in_how AS "handedInHow", b.handed_in_reference AS "handedInReference", b.handed_in_note AS "handedInNote",
   b.recorded_at AS "recordedAt", b.recorded_by AS "recordedBy"
-  FROM batches b JOIN targets t ON t.id = b.target_id JOIN petitions p ON p.id = b.petition_id`;
+  FROM batches b JOIN targets t ON t.id = b.target_id JOIN petitions p ON p.id = b.petition_id
+  JOIN petition_texts pt ON pt.petition_id = p.id AND pt.lang = ${textLang('petition_texts', 'petition_id', 'p.id', lang)}`;
 
 const list = prepared(
-  () =>
-    sql<PackRow>`SELECT ${packColumns}
+  (_qb, p: Params<{ lang: Lang }>) =>
+    sql<PackRow>`SELECT ${packColumns(p.lang)}
      WHERE b.channel = 'post' AND b.state IN ('queued', 'sent')
      ORDER BY t.country_code, t.name, b.id`,
 );
 const byId = prepared(
-  (_qb, p: Params<{ id: number }>) => sql<PackRow>`SELECT ${packColumns} WHERE b.id = ${p.id} AND b.channel = 'post'`,
+  (_qb, p: Params<{ id: number; lang: Lang }>) =>
+    sql<PackRow>`SELECT ${packColumns(p.lang)} WHERE b.id = ${p.id} AND b.channel = 'post'`,
 );
 // Keyset pages: a pack of any size is read a page at a time, in signature order (the CSV's).
 const signersPage = prepared(
@@ -168,9 +176,9 @@ export type PacksRepository = ReturnType<typeof packsRepository>;
 /** Hand-in packs (postal batches) on the store: on the database, or inside a caller's transaction. */
 export function packsRepository(db: Executor) {
   return {
-    /** Every pack due or recorded, by delegation. */
-    list: (): Promise<PackRow[]> => db.all(list),
-    find: (id: number): Promise<PackRow | undefined> => db.first(byId, { id }),
+    /** Every pack due or recorded, by delegation; petitions' titles in `lang`. */
+    list: (lang: Lang = 'en'): Promise<PackRow[]> => db.all(list, { lang }),
+    find: (id: number, lang: Lang = 'en'): Promise<PackRow | undefined> => db.first(byId, { id, lang }),
     signersPage: (batchId: number, after: number, limit: number): Promise<PackSignerRow[]> =>
       db.all(signersPage, { batchId, after, limit }),
     lettersPage: (batchId: number, after: number, limit: number): Promise<PackLetterRow[]> =>

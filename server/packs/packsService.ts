@@ -12,12 +12,14 @@ import type { PackDocument, PackLetter, PackSigner } from './packDocument';
 import type { HandIn } from './packForm';
 import { loadPackPdf, PackPdfUnavailable, type RenderPackPdf } from './packPdfRenderer';
 import { packsRepository, type PackRow } from './packsRepository';
+import { dayMs } from '../time/dates';
+import type { Lang } from '../i18n/i18n';
 
 /** The CSV of a pack that carries letters: the digest's columns, and each letter's SHA-256. */
 const packCsvHeader = csvRow(['name', 'postcode_or_town', 'country', 'date_signed', 'letter_sha256']);
 
 /** A recorded pack can be taken back for this long; its letters' writers are mailed once it has passed. */
-export const undoWindowMs = 24 * 60 * 60 * 1000;
+export const undoWindowMs = dayMs;
 /** Rows read at a time: a pack of any size stays within a page of memory. */
 const pageSize = 500;
 
@@ -181,10 +183,10 @@ export function createPacksService(deps: {
   }
 
   return {
-    /** Every pack due or recorded, per delegation (by country). */
-    async byDelegation(): Promise<Delegation[]> {
+    /** Every pack due or recorded, per delegation (by country), petitions titled in `lang`. */
+    async byDelegation(lang: Lang): Promise<Delegation[]> {
       const out = new Map<number, Delegation>();
-      for (const pack of await repo.list()) {
+      for (const pack of await repo.list(lang)) {
         let d = out.get(pack.targetId);
         if (!d) out.set(pack.targetId, (d = { target: pack.target, country: pack.country, due: [], recorded: [] }));
         (pack.state === 'queued' ? d.due : d.recorded).push(pack);

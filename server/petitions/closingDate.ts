@@ -1,13 +1,13 @@
+import { campaignTimeZone, dayMs } from '../time/dates';
+
 /**
  * Closing dates are read and written in Brussels time, where the delegations sit and the campaign's
  * days are counted (the public delivery record's days are Brussels days too).
  */
-export const closingTimeZone = 'Europe/Brussels';
+export const closingTimeZone = campaignTimeZone;
 
 /** The time a closing date gets when none is given: the end of that day. */
 export const defaultClosingTime = '23:59';
-
-const day = 24 * 60 * 60 * 1000;
 
 const wallClock = new Intl.DateTimeFormat('en-GB', {
   timeZone: closingTimeZone,
@@ -76,7 +76,7 @@ export function brusselsFields(ms: number): { date: string; time: string } {
 export function brusselsDaysBetween(now: number, then: number): number {
   const a = partsOf(now);
   const b = partsOf(then);
-  return Math.round((Date.UTC(b.year, b.month - 1, b.day) - Date.UTC(a.year, a.month - 1, a.day)) / day);
+  return Math.round((Date.UTC(b.year, b.month - 1, b.day) - Date.UTC(a.year, a.month - 1, a.day)) / dayMs);
 }
 
 /** Whether an open petition with this closing time is closed at `now`: readers ask this, not the row's state alone. */

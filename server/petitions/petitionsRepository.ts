@@ -67,7 +67,7 @@ export interface Target {
 }
 
 // Texts are stored per language; a missing translation falls back to English. The one chosen:
-const textLang = (table: string, key: string, id: string, lang: string) =>
+export const textLang = (table: string, key: string, id: string, lang: string) =>
   sql`(SELECT t.lang FROM ${sql.table(table)} t WHERE ${sql.ref(`t.${key}`)} = ${sql.ref(id)}
        ORDER BY t.lang = ${lang} DESC, t.lang = 'en' DESC LIMIT 1)`;
 

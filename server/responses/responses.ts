@@ -1,5 +1,5 @@
 import type { Executor } from '../db/store';
-import { dayOf } from '../deliveries/deliveryRecord';
+import { isoDay } from '../time/dates';
 import type { Lang } from '../i18n/i18n';
 import { targetsRepository } from '../targets/targetsRepository';
 import { isChannel, validateResponse, type ResponseErrors, type ResponseFormValues } from './responseForm';
@@ -84,7 +84,7 @@ export function createResponses(deps: { store: Executor; clock?: () => number; o
     const [kind, slug] = values.about.split(':', 2) as [string, string | undefined];
     const list = kind === 'petition' ? await repo.petitions(lang) : kind === 'demand' ? await repo.demands(lang) : [];
     const subject = list.find((s) => s.slug === slug);
-    const errors = validateResponse(values, { target: !!target, about: !!subject }, dayOf(clock()));
+    const errors = validateResponse(values, { target: !!target, about: !!subject }, isoDay(clock()));
     if (Object.keys(errors).length > 0 || !target || !subject || !isChannel(values.channel)) {
       return { errors };
     }
@@ -110,7 +110,7 @@ export function createResponses(deps: { store: Executor; clock?: () => number; o
       (await repo.publicForTarget(targetId, lang)).map(toPublic),
 
     /** Today in Brussels (YYYY-MM-DD): no answer is received after it. */
-    today: () => dayOf(clock()),
+    today: () => isoDay(clock()),
 
     /** Every answer, public or not, newest first: the console's list. */
     list: (lang: Lang) => repo.all(lang),

@@ -11,8 +11,7 @@ import { consentVersion } from './consent';
 import { canonicalEmail, EmailList, IpRanges, rateKey } from './rules';
 import { memoryRateLimiter, type RateLimiter } from '../security/rateLimiter';
 import { signaturesRepository, type Signature } from './signaturesRepository';
-
-const day = 24 * 60 * 60 * 1000;
+import { dayMs } from '../time/dates';
 
 /** What confirming would record: shown before the Confirm button, since a stranger may have typed it. */
 export interface SignerDetails {
@@ -195,7 +194,7 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
         return { status: 'validated', petitionId: s.petitionId, signatureId: s.id, country: s.country };
       }
       if (s.state !== 'pending') return { status: 'unknown' };
-      if (clock() - s.createdAt > rules.tokenTtlDays * day) return { status: 'expired', petitionId: s.petitionId };
+      if (clock() - s.createdAt > rules.tokenTtlDays * dayMs) return { status: 'expired', petitionId: s.petitionId };
       const signer = {
         name: s.name,
         country: s.country,

@@ -3,6 +3,7 @@ import type { i18n } from 'i18next';
 import type { Executor } from '../db/store';
 import type { Lang } from '../i18n/i18n';
 import type { OutgoingMail } from '../mail/mailer';
+import { listUnsubscribeHeaders } from '../mail/listUnsubscribe';
 import type { Outbox } from '../mail/outbox';
 import type { OutboxRow } from '../mail/outboxRepository';
 import { petitionsRepository } from '../petitions/petitionsRepository';
@@ -121,11 +122,6 @@ export function createUpdatesService(deps: {
         unsubscribeUrl: p.unsubscribeUrl,
       });
     }
-    const headers: Record<string, string> = {};
-    if (p.unsubscribeUrl) {
-      headers['List-Unsubscribe'] = `<${p.unsubscribeUrl}>`;
-      headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
-    }
     return {
       from: settings.mailFrom,
       to: row.recipient,
@@ -133,7 +129,7 @@ export function createUpdatesService(deps: {
       html: parts.html,
       text: parts.text,
       messageId: row.messageId,
-      headers,
+      headers: listUnsubscribeHeaders(p.unsubscribeUrl),
     };
   }
 

@@ -118,8 +118,8 @@ describe('a hand-in pack from signature to public record, in a browser', () => {
     await form.getByLabel('How').selectOption('post');
     await form.getByLabel('Reference (optional)').fill('RR123456785DE');
     await form.getByRole('button', { name: 'Record' }).click();
-    await page.waitForURL(/\/admin\/packs\?done=recorded$/);
-    await expect(page.getByRole('status').textContent()).resolves.toContain('The pack is recorded as handed in.');
+    await page.waitForURL(/\/admin\/packs\?done=recorded-post$/);
+    await expect(page.getByRole('status').textContent()).resolves.toContain('The pack is recorded as posted.');
     const recorded = germany.getByRole('table', { name: `Recorded: ${delegation}` }).locator('tbody tr');
     await expect(recorded.count()).resolves.toBe(1);
     const row = await recorded.textContent();

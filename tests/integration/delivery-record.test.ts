@@ -118,7 +118,7 @@ describe('the public delivery record', () => {
       const rows = deliveryRows(page.text);
       expect(rows.map((r) => [r[1], r[2]])).toEqual([
         ['30 novembre 2026', 'Par courrier ou remise en main propre'],
-        ['1 octobre 2026', 'Par e-mail'],
+        ['1er octobre 2026', 'Par e-mail'], // the first of a month is an ordinal in French,
       ]);
       expect(page.text).toContain('(Allemagne)');
     });
@@ -245,7 +245,7 @@ describe('the public delivery record', () => {
       expect(byAddress.text).toContain(`Email digest ${digest.id}`);
       expect(byAddress.text).toContain(`value="${short}"`);
       const french = await t.agent().get(`/verify/${short}?lang=fr`).expect(200);
-      expect(french.text).toContain('Remis par e-mail le 1 octobre 2026.');
+      expect(french.text).toContain('Remis par e-mail le 1er octobre 2026.');
     });
 
     it('says when a pack is still due', async () => {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { PackDocument, PackLetter, PackSigner } from '../../server/packs/packDocument';
-import { formatPackDate, renderPackPdf } from '../../server/packs/packPdf';
+import { renderPackPdf } from '../../server/packs/packPdf';
 
 const sha = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const verifyUrl = 'https://example.org/verify/e3b0c44298fc';
@@ -281,12 +281,3 @@ describe('renderPackPdf', () => {
 function letter(name: string, town: string | null, body: string): PackLetter {
   return { name, town, body, confirmedAt: day(11, 30) };
 }
-
-describe('formatPackDate', () => {
-  it('writes British dates in English and French ones in French, in UTC like the CSV', () => {
-    expect(formatPackDate(Date.UTC(2026, 10, 30, 23, 59), 'en')).toBe('30 November 2026');
-    expect(formatPackDate(Date.UTC(2026, 10, 30), 'fr')).toBe('30 novembre 2026');
-    expect(formatPackDate(Date.UTC(2026, 11, 1), 'fr')).toBe('1er décembre 2026');
-    expect(formatPackDate(Date.UTC(2026, 11, 1), 'en')).toBe('1 December 2026');
-  });
-});

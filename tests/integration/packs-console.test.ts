@@ -58,6 +58,13 @@ describe('the console’s hand-in packs page', () => {
     const page = await agent.get('/admin/packs').expect(200);
     expect(page.text).toContain('Hand-in packs');
     expect(page.text).toContain('Permanent Delegation of the Federal Republic of Germany to NATO');
+    // The petition by its title, not its slug.
+    expect(page.text).toContain('<td>NATO governments: fund defence fairly, not through austerity</td>');
+    expect(page.text).not.toContain(`<td>${slug}</td>`);
+    expect((await agent.get('/admin/packs?lang=fr')).text).toContain(
+      '<td>Gouvernements de l&#x27;OTAN : financez la défense équitablement, sans austérité</td>',
+    );
+    await agent.get('/admin/packs?lang=en'); // the console keeps the language chosen
     expect(page.text).toContain(`href="/admin/packs/${pack.id}/pdf"`);
     expect(page.text).toContain(`action="/admin/packs/${pack.id}/record"`);
     // The dashboard calls it what it is, and leads to this page.
@@ -111,16 +118,17 @@ describe('the console’s hand-in packs page', () => {
       .type('form')
       .send({ _csrf, date: '2026-11-30', how: 'courier', reference: 'DHL 123', note: '' })
       .expect(303);
-    expect(ok.headers.location).toBe('/admin/packs?done=recorded');
+    expect(ok.headers.location).toBe('/admin/packs?done=recorded-courier');
     const again = await agent
       .post(`/admin/packs/${pack.id}/record`)
       .type('form')
       .send({ _csrf, date: '2026-11-30', how: 'courier' })
       .expect(303);
     expect(again.headers.location).toBe('/admin/packs?done=already');
-    const recorded = await agent.get('/admin/packs?done=recorded').expect(200);
-    expect(recorded.text).toContain('The pack is recorded as handed in.');
-    expect(recorded.text).toContain('2026-11-30');
+    const recorded = await agent.get(ok.headers.location!).expect(200);
+    expect(recorded.text).toContain('The pack is recorded as sent by courier.'); // as it went, not "handed in"
+    expect(recorded.text).not.toContain('recorded as handed in');
+    expect(recorded.text).toContain('30 November 2026');
     expect(recorded.text).toContain('sent by courier');
     expect(recorded.text).toContain('DHL 123');
     expect(recorded.text).toContain(sha.slice(0, 12));
@@ -150,6 +158,46 @@ describe('the console’s hand-in packs page', () => {
       `pack.record pack ${pack.id}`,
       `pack.undo.refused pack ${pack.id}`,
     ]);
+  });
+
+  it('says how each pack went, in English and in French', async () => {
+    const pack = await setUp();
+    const agent = await organiser();
+    const _csrf = await consoleToken(agent, '/admin/packs');
+    const messages = {
+      'handed-in': ['The pack is recorded as handed in.', 'Le dossier est enregistré comme remis en main propre.'],
+      post: ['The pack is recorded as posted.', 'Le dossier est enregistré comme envoyé par la poste.'],
+      courier: ['The pack is recorded as sent by courier.', 'Le dossier est enregistré comme envoyé par coursier.'],
+    };
+    for (const [how, [english, french]] of Object.entries(messages)) {
+      const res = await agent
+        .post(`/admin/packs/${pack.id}/record`)
+        .type('form')
+        .send({ _csrf, date: '2026-11-30', how })
+        .expect(303);
+      expect(res.headers.location).toBe(`/admin/packs?done=recorded-${how}`);
+      expect((await agent.get(`${res.headers.location!}&lang=en`)).text).toContain(english);
+      expect(unescapeHtml((await agent.get(`${res.headers.location!}&lang=fr`)).text)).toContain(french);
+      await agent.post(`/admin/packs/${pack.id}/undo`).type('form').send({ _csrf }).expect(303);
+    }
+  });
+
+  it('takes today as the day in Brussels: just after midnight there, its date is not in the future', async () => {
+    const pack = await setUp();
+    const agent = await organiser();
+    const _csrf = await consoleToken(agent, '/admin/packs');
+    now = Date.UTC(2026, 10, 30, 23, 30); // 00:30 on 1 December in Brussels, still 30 November in UTC
+    await agent
+      .post(`/admin/packs/${pack.id}/record`)
+      .type('form')
+      .send({ _csrf, date: '2026-12-02', how: 'handed-in' })
+      .expect(400);
+    await agent
+      .post(`/admin/packs/${pack.id}/record`)
+      .type('form')
+      .send({ _csrf, date: '2026-12-01', how: 'handed-in' })
+      .expect(303);
+    expect((await t.services.packs.find(pack.id))!.state).toBe('sent');
   });
 
   it('shows viewers the list only: no downloads, no record, no undo', async () => {

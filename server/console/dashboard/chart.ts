@@ -1,4 +1,4 @@
-const dayMs = 24 * 60 * 60 * 1000;
+import { dayMs } from '../../time/dates';
 
 export interface DayCount {
   /** Days since 1970-01-01 (UTC). */

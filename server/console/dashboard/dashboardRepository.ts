@@ -4,6 +4,7 @@ import type { Lang } from '../../i18n/i18n';
 import { petitionsRepository } from '../../petitions/petitionsRepository';
 import type { SignatureState } from '../../signatures/signaturesRepository';
 import type { DayCount } from './chart';
+import { dayMs } from '../../time/dates';
 
 export interface PetitionSummary {
   id: number;
@@ -12,8 +13,6 @@ export interface PetitionSummary {
   state: 'open' | 'closed';
   goal: number;
 }
-
-const dayMs = 24 * 60 * 60 * 1000;
 
 const petitions = prepared(
   (_qb, p: Params<{ lang: Lang }>) =>

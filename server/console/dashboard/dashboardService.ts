@@ -1,6 +1,7 @@
 import type { Lang } from '../../i18n/i18n';
 import { barChart, dayNumber } from './chart';
 import type { DashboardRepository, PetitionSummary } from './dashboardRepository';
+import { dayMs } from '../../time/dates';
 
 /**
  * A block on the dashboard that another feature adds (letters by demand and country, delivery
@@ -46,7 +47,7 @@ export function createDashboardService(repo: DashboardRepository, clock: () => n
       const current = petitions.find((p) => p.slug === options.slug) ?? petitions[0];
       if (!current) return { petitions, current: undefined };
       const today = dayNumber(clock());
-      const since = (today - options.days + 1) * 24 * 60 * 60 * 1000;
+      const since = (today - options.days + 1) * dayMs;
       const countries = await repo.countryCounts(current.id);
       const top = countries[0]?.count ?? 0;
       return {

@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import { csvRow, safeCell } from '../../csv';
 import { exportColumns, type ExportFilters, type ExportRepository, type ExportRow } from './exportRepository';
+import { dayMs } from '../../time/dates';
 
 export const exportStates = ['validated', 'pending', 'fraudulent', 'invalidated', 'all'] as const;
 
@@ -14,8 +15,6 @@ export interface ExportFormValues {
 }
 
 export type ExportErrors = Partial<Record<keyof ExportFormValues, string>>;
-
-const dayMs = 24 * 60 * 60 * 1000;
 
 /** A YYYY-MM-DD date as the start of that UTC day, or undefined when it is not one. */
 export function parseDay(value: string): number | undefined {

@@ -10,6 +10,7 @@ import { outboxErasureRepository } from '../../mail/outboxErasureRepository';
 import type { PetitionsRepository } from '../../petitions/petitionsRepository';
 import { lettersPrivacyRepository } from '../../letters/lettersPrivacyRepository';
 import type { LettersService } from '../../letters/lettersService';
+import { dayMs } from '../../time/dates';
 
 /** How the audit log names a letter (the subject of a release or a drop). */
 export const letterRef = (id: number) => `letter #${id}`;
@@ -29,8 +30,6 @@ export function registerLettersErasure(erasure: Erasure): void {
       lettersPrivacyRepository(tx).eraseByEmail(person.canonical, [person.email, ...person.emails]),
   });
 }
-
-const dayMs = 24 * 60 * 60 * 1000;
 
 /** The letter a mail is about: its `letterId`, or the letter its status or confirmation link names. */
 function letterOfMail(params: Record<string, unknown>): number | undefined {

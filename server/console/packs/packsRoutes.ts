@@ -3,6 +3,7 @@ import { errorList, type AdminRender } from '../../admin/adminRender';
 import type { AuditLog } from '../../admin/auditLog';
 import { currentOrganiser, requireRole } from '../../admin/requireRole';
 import { notFound } from '../../errors';
+import type { Lang } from '../../i18n/i18n';
 import {
   handInHows,
   parseRecordForm,
@@ -13,11 +14,17 @@ import {
 } from '../../packs/packForm';
 import type { PackRow } from '../../packs/packsRepository';
 import type { PacksService } from '../../packs/packsService';
+import { formatDay } from '../../time/dates';
 
-/** Messages after a redirect, named in `?done=` (none carries personal data). */
-const notices = new Set(['recorded', 'already', 'undone', 'tooLate', 'notRecorded', 'pdfUnavailable']);
-
-const day = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString().slice(0, 10));
+/** Messages after a redirect, named in `?done=` (none carries personal data). A record says how the pack went. */
+const notices = new Set([
+  ...handInHows.map((how) => `recorded-${how}`),
+  'already',
+  'undone',
+  'tooLate',
+  'notRecorded',
+  'pdfUnavailable',
+]);
 const minute = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString().slice(0, 16).replace('T', ' '));
 
 /** The error summary of one pack's record form: its links point at that form's fields. */
@@ -44,12 +51,13 @@ export function packsRoutes(deps: { packs: PacksService; audit: AuditLog; render
     status = 200,
   ) {
     const done = typeof req.query.done === 'string' && notices.has(req.query.done) ? req.query.done : undefined;
+    const lang = res.locals.lang as Lang;
     const row = (p: PackRow) => {
       const mine = form?.id === p.id;
       return {
         ...p,
         created: minute(p.createdAt),
-        handedIn: day(p.handedInAt),
+        handedIn: p.handedInAt === null ? '' : formatDay(p.handedInAt, lang),
         recorded: minute(p.recordedAt),
         howKey: p.handedInHow ? `packs.how.${p.handedInHow}` : undefined,
         shaShort: p.csvSha256?.slice(0, 12),
@@ -63,7 +71,7 @@ export function packsRoutes(deps: { packs: PacksService; audit: AuditLog; render
         })),
       };
     };
-    const delegations = (await packs.byDelegation()).map((d) => ({
+    const delegations = (await packs.byDelegation(lang)).map((d) => ({
       ...d,
       due: d.due.map(row),
       recorded: d.recorded.map(row),
@@ -146,7 +154,8 @@ export function packsRoutes(deps: { packs: PacksService; audit: AuditLog; render
         },
       });
     }
-    res.redirect(303, `/admin/packs?done=${outcome.status === 'recorded' ? 'recorded' : 'already'}`);
+    const done = outcome.status === 'recorded' ? `recorded-${parsed.handIn.how}` : 'already';
+    res.redirect(303, `/admin/packs?done=${done}`);
   });
 
   router.post('/packs/:id/undo', requireRole('organiser'), async (req, res) => {

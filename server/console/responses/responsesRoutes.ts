@@ -1,8 +1,9 @@
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { errorList, type AdminRender } from '../../admin/adminRender';
 import { changes, type AuditLog } from '../../admin/auditLog';
 import { currentOrganiser, requireRole } from '../../admin/requireRole';
 import { notFound } from '../../errors';
+import { largeFormParser } from '../../http/formParsers';
 import type { Lang } from '../../i18n/i18n';
 import {
   parseResponseForm,
@@ -14,17 +15,11 @@ import type { Responses } from '../../responses/responses';
 import { responseChannels, type ResponseRow } from '../../responses/responsesRepository';
 import { tellTheSignersHref } from './tellTheSigners';
 
-const responseForms = /^\/admin\/responses(\/\d+)?$/;
-const bigForm = express.urlencoded({ extended: false, limit: '128kb', parameterLimit: 30 });
+/** The answer's forms (under /admin), for the console to mount their parser on. */
+export const responseForms = ['/responses', '/responses/:id'];
 
-/**
- * An answer may be 10,000 characters: more than the site-wide body limit allows once encoded. The
- * response forms get a larger one, mounted before the site-wide parser (which then skips them).
- */
-export const responseBodyParser: RequestHandler = (req, res, next) => {
-  if (req.method === 'POST' && responseForms.test(req.path)) return bigForm(req, res, next);
-  next();
-};
+/** An answer may be 10,000 characters: more than the site-wide body limit allows once encoded. */
+export const responseBodyParser = largeFormParser('128kb', 30);
 
 /** What the audit log says of an answer: never its text, which may be long. */
 function summary(row: ResponseRow) {

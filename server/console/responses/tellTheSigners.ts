@@ -2,12 +2,7 @@ import type { i18n } from 'i18next';
 import { delegationPath, noonOf } from '../../responses/responses';
 import type { ResponseRow } from '../../responses/responsesRepository';
 import type { UpdatePrefill } from '../updates/updateForm';
-
-/** The day as each language writes it: "30 November 2026", "30 novembre 2026". */
-const days = {
-  en: new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Brussels', day: 'numeric', month: 'long', year: 'numeric' }),
-  fr: new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Brussels', day: 'numeric', month: 'long', year: 'numeric' }),
-} as const;
+import { formatDay } from '../../time/dates';
 
 /** The start of a text, cut at a word, for a quotation. */
 function excerpt(text: string, max: number): string {
@@ -53,7 +48,7 @@ export function tellTheSignersDraft(
     const body = [
       t('responses.tell.intro', {
         delegation: row.delegation,
-        date: days[lng].format(noonOf(row.receivedOn)),
+        date: formatDay(noonOf(row.receivedOn), lng),
         channel: t(`responses.tell.channels.${row.channel}`),
       }),
       quote,

@@ -3,8 +3,7 @@ import type { Executor } from '../../db/store';
 import type { Logger } from '../../logger';
 import { outboxErasureRepository } from '../../mail/outboxErasureRepository';
 import { signatureAdminRepository } from './signatureAdminRepository';
-
-const dayMs = 24 * 60 * 60 * 1000;
+import { dayMs } from '../../time/dates';
 
 export type Retention = ReturnType<typeof createRetention>;
 

@@ -6,6 +6,7 @@ import { hashIp } from '../../security/tokens';
 import { canonicalEmail } from '../../signatures/rules';
 import type { Executor } from '../../db/store';
 import { signatureAdminRepository, type FoundSignature, type InvalidationCriteria } from './signatureAdminRepository';
+import { dayMs } from '../../time/dates';
 
 export interface InvalidationFormValues {
   petition: string;
@@ -20,7 +21,6 @@ export interface InvalidationFormValues {
 export type InvalidationErrors = Partial<Record<keyof InvalidationFormValues | 'criteria', string>>;
 
 const fields = ['petition', 'email', 'domain', 'ip', 'postcode', 'from', 'to'] as const;
-const dayMs = 24 * 60 * 60 * 1000;
 /** A search shows at most this many signatures, newest first, and says how many there are in all. */
 const searchLimit = 100;
 const emailFormat = z.email();

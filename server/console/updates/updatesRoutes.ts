@@ -1,9 +1,10 @@
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { errorList, type AdminRender } from '../../admin/adminRender';
 import type { AuditLog } from '../../admin/auditLog';
 import { currentOrganiser, requireRole } from '../../admin/requireRole';
 import { displayCountry } from '../../campaign/countries';
 import { notFound } from '../../errors';
+import { largeFormParser } from '../../http/formParsers';
 import type { Lang } from '../../i18n/i18n';
 import type { PetitionsService } from '../../petitions/petitionsService';
 import type { UpdatesService } from '../../updates/updatesService';
@@ -17,17 +18,14 @@ import {
   type UpdatePrefill,
 } from './updateForm';
 
-const composerPosts = /^\/admin\/updates\/[a-z0-9-]+\/(preview|test|send)$/;
-const bigForm = express.urlencoded({ extended: false, limit: '256kb', parameterLimit: 400 });
+/** The composer's forms (under /admin), for the console to mount their parser on. */
+export const updateForms = ['/updates/:slug/preview', '/updates/:slug/test', '/updates/:slug/send'];
 
 /**
  * An update may be 20,000 characters in each language and narrowed to many countries: more than the
- * site-wide body limits allow. Mounted before the site-wide parser, which then skips these forms.
+ * site-wide body limits allow.
  */
-export const updateBodyParser: RequestHandler = (req, res, next) => {
-  if (req.method === 'POST' && composerPosts.test(req.path)) return bigForm(req, res, next);
-  next();
-};
+export const updateBodyParser = largeFormParser('256kb', 400);
 
 export function updatesRoutes(deps: {
   updates: UpdatesService;

@@ -4,6 +4,7 @@ import { greetingName } from '../../security/nameRules';
 import { signToken, tokenId, verifyToken } from '../../security/tokens';
 import { targetsRepository, type Target } from '../../targets/targetsRepository';
 import type { LettersContext } from '../letterContext';
+import { formatDay } from '../../time/dates';
 import type { LetterMail } from '../letterMail';
 import { lettersRepository, type Demand, type Letter, type LettersRepository } from '../lettersRepository';
 import { askedStates, replyTimes, type ReplyAnswer } from './replyAnswers';
@@ -53,9 +54,7 @@ export function letterReplies(ctx: LettersContext, mail: LetterMail) {
     reminder: boolean,
   ) {
     const target = (await targetsRepository(tx).findById(letter.targetId))!;
-    const locale = letter.locale === 'fr' ? 'fr-FR' : 'en-GB';
-    const date = (at: number) =>
-      new Date(at).toLocaleDateString(locale, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+    const date = (at: number) => formatDay(at, letter.locale === 'fr' ? 'fr' : 'en');
     await outbox.enqueue(tx, {
       kind: reminder ? 'letter_reply_reminder' : 'letter_reply_question',
       to: letter.email,

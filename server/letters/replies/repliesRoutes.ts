@@ -7,14 +7,7 @@ import type { Lang } from '../../i18n/i18n';
 import type { LettersService } from '../lettersService';
 import { isReplyAnswer, replyAnswers } from './replyAnswers';
 import { responsivenessLines } from './responsivenessView';
-
-const dateIn = (lang: Lang, at: number) =>
-  new Date(at).toLocaleDateString(lang === 'en' ? 'en-GB' : 'fr-FR', {
-    day: 'numeric',
-    month: 'long',
-    year: 'numeric',
-    timeZone: 'UTC',
-  });
+import { formatDay } from '../../time/dates';
 
 /**
  * "Did you get a reply?": the page the mailed link opens (a GET only shows the question, as mail
@@ -46,8 +39,8 @@ export function repliesRoutes(deps: { letters: LettersService; render: Render; i
         demand: page.demand,
         target: page.target,
         selfSent: letter.state === 'self_sent',
-        sentDate: dateIn(lang, letter.sentAt!),
-        countsUntil: dateIn(lang, page.countsUntil),
+        sentDate: formatDay(letter.sentAt!, lang),
+        countsUntil: formatDay(page.countsUntil, lang),
         late: page.late,
         answers: replyAnswers.map((value) => ({
           value,
@@ -55,7 +48,7 @@ export function repliesRoutes(deps: { letters: LettersService; render: Render; i
           current: reply?.answer === value,
         })),
         current: reply?.answer
-          ? { labelKey: `replies.answers.${reply.answer}`, date: dateIn(lang, reply.answeredAt!) }
+          ? { labelKey: `replies.answers.${reply.answer}`, date: formatDay(reply.answeredAt!, lang) }
           : undefined,
         // A late change leaves the answer given in time counting: the page says which one.
         countedKey:

@@ -1,3 +1,5 @@
+import { dayMs } from '../../time/dates';
+
 /**
  * What a writer may answer to "Did you get a reply?", in the order the page offers them. The
  * responsiveness table counts `yes` and `yes_unaddressed` as a reply, `acknowledgement` and `no` as
@@ -13,17 +15,15 @@ export function isReplyAnswer(value: unknown): value is ReplyAnswer {
   return typeof value === 'string' && (replyAnswers as readonly string[]).includes(value);
 }
 
-const day = 24 * 60 * 60 * 1000;
-
 /** WriteToThem's timetable: asked two weeks after, reminded a week later, counted within four weeks. */
 export const replyTimes = {
-  askAfter: 14 * day,
-  remindAfter: 21 * day,
+  askAfter: 14 * dayMs,
+  remindAfter: 21 * dayMs,
   /** The least time between the question and its reminder (when the question went out late). */
-  remindGap: 7 * day,
-  countWithin: 28 * day,
+  remindGap: 7 * dayMs,
+  countWithin: 28 * dayMs,
   /** A letter recorded as handed in with a pack may be taken back within a day: asked only after. */
-  packUndoWindow: day,
+  packUndoWindow: dayMs,
 } as const;
 
 /** Letters that reached their delegation (by email or a hand-in pack) or that their writer sent. */

@@ -2,7 +2,6 @@ import type Handlebars from 'handlebars';
 import type { i18n } from 'i18next';
 import { countryName } from './countryName';
 import { eq } from './eq';
-import { formatDate } from './formatDate';
 import { formatDay } from './formatDay';
 import { formatNumber } from './formatNumber';
 import { formatTime } from './formatTime';
@@ -14,7 +13,6 @@ export function registerHelpers(hbs: typeof Handlebars, i18n: i18n): void {
   hbs.registerHelper('t', t(i18n));
   hbs.registerHelper('countryName', countryName);
   hbs.registerHelper('eq', eq);
-  hbs.registerHelper('formatDate', formatDate);
   hbs.registerHelper('formatDay', formatDay);
   hbs.registerHelper('formatNumber', formatNumber);
   hbs.registerHelper('formatTime', formatTime);
