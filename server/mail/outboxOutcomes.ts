@@ -1,5 +1,6 @@
 import type { Executor } from '../db/store';
 import { classifyFailure, describeFailure } from './mailer';
+import { redactAddresses } from '../logger';
 import { outboxRepository, type OutboxRow } from './outboxRepository';
 import type { OutboxHook, OutboxSenderDeps } from './outboxSender';
 
@@ -64,11 +65,11 @@ async function apply(
   const { error } = outcome;
   const message = describeFailure(error);
   const kind = classifyFailure(error);
-  logger.warn({ outboxId: row.id, kind, attempt: row.attempts, error: message }, 'mail not accepted');
+  logger.warn({ outboxId: row.id, kind, attempt: row.attempts, error: redactAddresses(message) }, 'mail not accepted');
   if (kind === 'auth') {
     if (!(await repo.requeue(row.id, lease, message))) return dropped(message);
     await repo.pause(message, now, deps.relayId ?? null);
-    logger.error({ error: message }, 'the relay refused our credentials: mail delivery is paused');
+    logger.error({ error: redactAddresses(message) }, 'the relay refused our credentials: mail delivery is paused');
     return 'paused';
   }
   if (kind === 'permanent' || row.attempts >= settings.maxAttempts) {
