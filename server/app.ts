@@ -172,7 +172,15 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(signaturesRoutes({ ...deps, render, view, baseUrl: config.baseUrl, secret: config.secret }));
-  app.use(embedRoutes({ petitions: deps.petitions, render, view, i18n: deps.i18n }));
+  app.use(
+    embedRoutes({
+      petitions: deps.petitions,
+      render,
+      view,
+      i18n: deps.i18n,
+      countRefreshSeconds: config.countRefreshSeconds,
+    }),
+  );
   app.use('/admin', adminRoutes({ ...deps, render }));
   app.use(lettersRoutes({ letters: deps.letters, render, petitions: deps.petitions, responses: deps.responses }));
   app.use(repliesRoutes({ letters: deps.letters, render, i18n: deps.i18n }));

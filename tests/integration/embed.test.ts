@@ -49,7 +49,8 @@ describe(`the embed (${engine})`, () => {
 
   describe('framing (CSP frame-ancestors)', () => {
     it('lets any site frame /embed/* by default, and no page outside it', async () => {
-      for (const path of [embedPath, `${embedPath}/check-email`]) {
+      // The router matches paths in any case: so does the choice of headers.
+      for (const path of [embedPath, `${embedPath}/check-email`, `/Embed/petitions/${slug}`]) {
         const res = await request(t.app).get(path).expect(200);
         expect([path, frameAncestors(res), res.headers['x-frame-options']]).toEqual([path, '*', undefined]);
       }
@@ -130,6 +131,19 @@ describe(`the embed (${engine})`, () => {
         .set('Accept-Language', 'en')
         .set('If-None-Match', one.headers.etag!)
         .expect(304);
+    });
+
+    it('is kept by no cache past the closing time: its max-age counts down to it', async () => {
+      await t.services.petitions.setClosesAt(slug, Date.now() + 45_000);
+      try {
+        const res = await request(t.app).get(embedPath).expect(200);
+        expect(res.headers['cache-control']).toBe('public, max-age=10, must-revalidate');
+        await t.services.petitions.setClosesAt(slug, Date.now() + 4_500);
+        const sooner = await request(t.app).get(embedPath).expect(200);
+        expect(sooner.headers['cache-control']).toMatch(/^public, max-age=[34], must-revalidate$/);
+      } finally {
+        await t.services.petitions.setClosesAt(slug, null);
+      }
     });
 
     it('answers 404 for an unknown petition', async () => {
