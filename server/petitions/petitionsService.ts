@@ -88,25 +88,16 @@ export function createPetitionsService(
     const started = clock();
     const found = await repo.findBySlug(slug, lang);
     const petition = found && asOf(found, started);
-    // The six reads at once: on PostgreSQL each takes a connection of the pool, so a page missed by
-    // many viewers (after every confirmation) costs one round trip, not six in a row.
     const page = petition
-      ? await Promise.all([
-          repo.validatedCount(petition.id),
-          repo.countryCounts(petition.id),
-          repo.recentPublicSigners(petition.id, options.recentSigners ?? 10),
-          repo.petitionTargets(petition.id),
-          options.deliveries?.(petition.id),
-          options.responses?.(petition.id, lang),
-        ]).then(([count, countryCounts, recentSigners, targets, deliveries, responses]) => ({
+      ? {
           petition,
-          count,
-          countryCounts,
-          recentSigners,
-          targets,
-          deliveries: deliveries ?? [],
-          responses: responses ?? [],
-        }))
+          count: await repo.validatedCount(petition.id),
+          countryCounts: await repo.countryCounts(petition.id),
+          recentSigners: await repo.recentPublicSigners(petition.id, options.recentSigners ?? 10),
+          targets: await repo.petitionTargets(petition.id),
+          deliveries: (await options.deliveries?.(petition.id)) ?? [],
+          responses: (await options.responses?.(petition.id, lang)) ?? [],
+        }
       : null;
     // Kept only if nothing changed while it was read (on PostgreSQL the reads above take turns
     // with writes): a page read before an invalidation must not outlive it.
