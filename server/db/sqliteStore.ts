@@ -49,7 +49,11 @@ export function createSqliteStore(db: BetterSqlite3.Database): Store {
   }
 
   type Mode = 'all' | 'first' | 'run';
+  // Statements run that may write: a transaction that ran none (an outbox poll that found nothing)
+  // has nothing to fsync.
+  let writes = 0;
   function execute(statement: Statement, values: unknown[], mode: Mode): unknown {
+    if (!statement.readonly) writes++;
     if (mode === 'run') return statement.reader ? statement.all(values).length : statement.run(values).changes;
     if (!statement.reader) throw new Error(`not a query that returns rows: ${statement.source}`);
     return mode === 'all' ? statement.all(values) : statement.get(values);
@@ -94,6 +98,7 @@ export function createSqliteStore(db: BetterSqlite3.Database): Store {
           }
         }
         const release = await mutex.lock();
+        const writesBefore = writes;
         let result: T;
         try {
           // IMMEDIATE: take the write lock up front, so that a transaction that reads before it
@@ -110,7 +115,7 @@ export function createSqliteStore(db: BetterSqlite3.Database): Store {
           release();
         }
         // The next transaction may begin meanwhile: its commit shares the next fsync.
-        await durable?.();
+        if (writes !== writesBefore) await durable?.();
         return result;
       },
     };

@@ -12,9 +12,10 @@ import type BetterSqlite3 from 'better-sqlite3';
  * caller is told is written is on disk, as with FULL; meanwhile the server goes on reading requests,
  * and the commits made during one fsync share the next.
  *
- * The difference from FULL: another connection may read a commit in the moment before its fsync
- * ends. A power cut in that moment loses the commit, which nobody was told was written, but a
- * reader may have acted on it (at worst a confirmation mail whose link then finds nothing).
+ * The difference from FULL: any reader (this process's other requests included) may see a commit
+ * in the moment before its fsync ends. A power cut in that moment loses the commit, which nobody
+ * was told was written, but a reader may have acted on it (at worst a count that goes back by one,
+ * or a confirmation mail whose link then finds nothing).
  *
  * Returns undefined, and changes nothing, unless the connection is a file in WAL mode at FULL.
  */
@@ -33,12 +34,21 @@ export function walSync(db: BetterSqlite3.Database): WalSync | undefined {
   let fd: number | undefined;
   let running: Promise<void> | undefined;
   let next: Promise<void> | undefined;
+  // A failed fsync is not tried again: Linux reports a lost write once, and a later fsync may then
+  // succeed without it. From the first failure on, no commit is ever answered as written; the
+  // process must be restarted, and SQLite's recovery then finds what is really on disk.
+  let failed: Error | undefined;
 
   const fsyncNow = (): Promise<void> => {
     const sync = new Promise<void>((resolve, reject) => {
+      if (failed) return reject(failed);
       // Opened once the WAL exists (after the first commit); it lives as long as this connection.
       fd ??= fs.openSync(walFile, 'r');
-      fs.fsync(fd, (error) => (error ? reject(error) : resolve()));
+      fs.fsync(fd, (error) => {
+        if (error) failed ??= new Error(`the database's WAL could not be written to disk: ${error.message}`);
+        if (failed) reject(failed);
+        else resolve();
+      });
     }).finally(() => {
       if (running === sync) running = undefined;
     });
@@ -47,6 +57,7 @@ export function walSync(db: BetterSqlite3.Database): WalSync | undefined {
   };
 
   const durable = (): Promise<void> => {
+    if (failed) return Promise.reject(failed);
     if (!running) return fsyncNow();
     // The fsync under way may have started before this commit was written: wait for the next one,
     // which every commit made meanwhile shares.

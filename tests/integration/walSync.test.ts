@@ -106,6 +106,22 @@ describe('SQLite at synchronous=FULL: a commit is answered once its WAL is fsync
     await writer.close();
   });
 
+  it('answers a transaction that wrote nothing without an fsync', async () => {
+    expect(await store.transaction((t) => t.all(sql<{ code: string }>`SELECT code FROM countries`))).toEqual([]);
+    expect(held).toHaveLength(0);
+  });
+
+  it('answers no commit as written once an fsync has failed, even when a later fsync would succeed', async () => {
+    const first = store.transaction((t) => insertCountry(t, 'PT'));
+    await settle();
+    held.shift()!.done(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+    await expect(first).rejects.toThrow(/could not be written to disk: EIO/);
+    // Committed, but never answered as written: and nothing after it is, however fsync answers.
+    await expect(store.transaction((t) => insertCountry(t, 'RO'))).rejects.toThrow(/could not be written to disk/);
+    await expect(insertCountry(store, 'SK')).rejects.toThrow(/could not be written to disk/);
+    expect(held).toHaveLength(0);
+  });
+
   it('changes nothing at NORMAL: no fsync of its own', async () => {
     const normalDb = openDatabase(path.join(dir, 'normal.db'), 'NORMAL');
     const normal = createSqliteStore(normalDb);
