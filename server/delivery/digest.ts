@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { csvRow } from '../csv';
 import { postcodeGoesToDelegations } from '../signatures/consent';
 import type { BatchSigner } from './deliveryRepository';
+import { isoDay } from '../time/dates';
 
 export interface DigestCsv {
   csv: string;
@@ -28,5 +29,5 @@ export function townFor(s: Pick<BatchSigner, 'postcode' | 'consentVersion'>): st
 
 /** One signer's row of the digest CSV (a hand-in pack's CSV is the same, written a page at a time). */
 export function digestCsvRow(s: BatchSigner, countryName: (code: string) => string): string {
-  return csvRow([s.name, townFor(s) ?? '', countryName(s.country), new Date(s.validatedAt).toISOString().slice(0, 10)]);
+  return csvRow([s.name, townFor(s) ?? '', countryName(s.country), isoDay(s.validatedAt)]);
 }

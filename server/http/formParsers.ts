@@ -1,16 +1,16 @@
 import express, { type RequestHandler } from 'express';
 
 /**
- * A urlencoded form parser with limits of its own, for the few forms longer than the site-wide
- * limits allow (a letter, a campaign update, a delegation's answer). Mount it on those forms' paths
- * only, ahead of the site-wide parser, which then finds the body read and leaves it.
+ * A urlencoded form parser with the limits given: the site-wide ones below, and larger ones for the
+ * few forms longer than those allow (a letter, a campaign update, a delegation's answer), mounted on
+ * those forms' paths only, ahead of the site-wide parser, which then finds the body read and leaves it.
  */
-export function largeFormParser(limit: string, parameterLimit: number): RequestHandler {
+export function formParser(limit: string, parameterLimit: number): RequestHandler {
   return express.urlencoded({ extended: false, limit, parameterLimit });
 }
 
 /** The site-wide limits (SECURITY 11): every other form fits in 16 kB and 30 fields. */
-export const siteFormParser = largeFormParser('16kb', 30);
+export const siteFormParser = formParser('16kb', 30);
 
 /** The console's paths (case-insensitive, as Express routes them). */
 const consolePath = /^\/admin(\/|$)/i;

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { deliveriesView } from '../deliveries/deliveryRecord';
 import { notFound } from '../errors';
 import { cacheable } from '../http/caching';
-import { largeFormParser } from '../http/formParsers';
+import { formParser } from '../http/formParsers';
 import type { Render } from '../http/render';
 import type { Lang } from '../i18n/i18n';
 import type { PetitionsService } from '../petitions/petitionsService';
@@ -42,7 +42,7 @@ export const letterForms = ['/demands/:slug/letters', '/demands/:slug/letters/ne
  * A letter may be 20,000 characters, more than the site-wide 16 kB body limit allows once encoded:
  * the letter forms alone get a larger one, ahead of the site-wide parser.
  */
-export const letterBodyParser = largeFormParser('256kb', 30);
+export const letterBodyParser = formParser('256kb', 30);
 
 /** Names as running text: "Albania, Belgium and Bulgaria" (British English, as elsewhere on the site). */
 function listOf(names: string[], lang: Lang): string {

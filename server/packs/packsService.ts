@@ -12,8 +12,8 @@ import type { PackDocument, PackLetter, PackSigner } from './packDocument';
 import type { HandIn } from './packForm';
 import { loadPackPdf, PackPdfUnavailable, type RenderPackPdf } from './packPdfRenderer';
 import { packsRepository, type PackRow } from './packsRepository';
-import { dayMs } from '../time/dates';
 import type { Lang } from '../i18n/i18n';
+import { dayMs, isoDay } from '../time/dates';
 
 /** The CSV of a pack that carries letters: the digest's columns, and each letter's SHA-256. */
 const packCsvHeader = csvRow(['name', 'postcode_or_town', 'country', 'date_signed', 'letter_sha256']);
@@ -97,7 +97,7 @@ export function createPacksService(deps: {
           l.name,
           l.town ?? '',
           countryName(pack.country),
-          new Date(l.confirmedAt).toISOString().slice(0, 10),
+          isoDay(l.confirmedAt),
           crypto.createHash('sha256').update(l.body, 'utf8').digest('hex'),
         ]),
       );

@@ -5,7 +5,9 @@ export const dayMs = 24 * 60 * 60 * 1000;
 
 /**
  * The campaign's time zone: the delegations sit in Brussels, so every day shown to people (pages,
- * mails, the console, hand-in packs) and every "today" is a day in Brussels, whatever the server's.
+ * mails, the console, hand-in packs and their CSV) is a day in Brussels, whatever the server's.
+ * (Keys that are never shown, such as the day a letter is counted under for the per-address cap,
+ * stay UTC days.)
  */
 export const campaignTimeZone = 'Europe/Brussels';
 
@@ -25,6 +27,8 @@ const formatted = new Map<string, string>();
  * "1er décembre 2026": the first of a month is an ordinal in French) expects.
  */
 export function formatDay(ms: number, lang: Lang): string {
+  // No date is no day: not today's, nor 1 January 1970's.
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) throw new RangeError(`not a time: ${String(ms)}`);
   const key = `${lang}${Math.floor(ms / hourMs)}`;
   let text = formatted.get(key);
   if (text !== undefined) return text;
@@ -45,8 +49,20 @@ export function formatDay(ms: number, lang: Lang): string {
   return text;
 }
 
-/** The day in Brussels as YYYY-MM-DD: for a `<time datetime>`, a date field, or "today". */
+/** The day in Brussels as YYYY-MM-DD: for a `<time datetime>`, a date field, a CSV, or "today". */
 export function isoDay(ms: number): string {
   const parts = Object.fromEntries(isoFormat.formatToParts(ms).map((p) => [p.type, p.value]));
   return `${parts.year}-${parts.month}-${parts.day}`;
+}
+
+const minuteFormat = new Intl.DateTimeFormat('en-GB', {
+  timeZone: campaignTimeZone,
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+/** The minute in Brussels as YYYY-MM-DD HH:MM (the console's tables). */
+export function isoMinute(ms: number): string {
+  return `${isoDay(ms)} ${minuteFormat.format(ms)}`;
 }

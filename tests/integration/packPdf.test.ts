@@ -144,6 +144,16 @@ describe('renderPackPdf', () => {
     expect(all).toMatch(/5\s+İsmail Işık Şahinoğlu\s+Eskişehir\s+Türkiye\s+19 August 2026/);
   });
 
+  it('dates each row by its day in Brussels, as the CSV does: 23:30 UTC on 30 November is 1 December', async () => {
+    const late = Date.UTC(2026, 10, 30, 23, 30);
+    const { all } = await render(
+      pack({ rows: [{ name: 'Nachteule', town: null, countryName: 'Germany', signedAt: late }] }),
+    );
+    const row = all.split('\n').find((line) => line.includes('Nachteule'))!;
+    expect(row).toContain('1 December 2026');
+    expect(row).not.toContain('30 November');
+  });
+
   it('numbers every page "Page X of Y", with the SHA-256 and the address at the foot of each', async () => {
     const { texts, pages, pdfPages } = await render(pack());
     expect(pdfPages).toBe(pages);

@@ -107,6 +107,20 @@ describe('hand-in packs: planning by channel, records, undo', () => {
     expect(stored!.csvSha256).toBe(csv.sha);
   });
 
+  it('dates the CSV’s rows by their day in Brussels, as the PDF prints them', async () => {
+    await app();
+    // 23:30 UTC on 30 November: 00:30 on 1 December in Brussels.
+    await addValidatedSignaturesTo(
+      t.services.store,
+      slug,
+      [{ name: 'Nachteule', country: 'DE' }],
+      Date.UTC(2026, 10, 30, 23, 30),
+    );
+    await t.services.delivery.plan(true);
+    const [pack] = await t.services.packs.list();
+    expect((await csvOf(pack!.id)).rows[1]).toEqual(['Nachteule', '', 'Germany', '2026-12-01']);
+  });
+
   it('sends a forced-post target paper even with an email, and a target gaining an email only what no pack holds', async () => {
     await app();
     await setTargetPostIn(t.services.store, 'IT', { forcePost: true });

@@ -1,4 +1,4 @@
-import { dayMs, formatDay, isoDay } from '../../server/time/dates';
+import { dayMs, formatDay, isoDay, isoMinute } from '../../server/time/dates';
 
 describe('formatDay', () => {
   it('writes the day in Brussels: 23:30 UTC on 30 November is already 1 December there', () => {
@@ -34,5 +34,18 @@ describe('formatDay', () => {
     const again = Array.from({ length: 30 }, (_, h) => formatDay(start + h * 3_600_000 + 1_800_000, 'en'));
     expect(again).toEqual(first);
     expect(first.slice(1, 4)).toEqual(['29 November 2026', '29 November 2026', '30 November 2026']);
+  });
+});
+
+describe('isoMinute, and no day for what is not a time', () => {
+  it('writes the minute in Brussels, on the 24-hour clock', () => {
+    expect(isoMinute(Date.UTC(2026, 10, 30, 23, 4))).toBe('2026-12-01 00:04');
+    expect(isoMinute(Date.UTC(2026, 5, 14, 11, 30))).toBe('2026-06-14 13:30');
+  });
+
+  it('refuses a missing or invalid time rather than writing today or 1 January 1970', () => {
+    for (const bad of [undefined, null, Number.NaN, Infinity]) {
+      expect(() => formatDay(bad as unknown as number, 'en')).toThrow(RangeError);
+    }
   });
 });

@@ -14,7 +14,7 @@ import {
 } from '../../packs/packForm';
 import type { PackRow } from '../../packs/packsRepository';
 import type { PacksService } from '../../packs/packsService';
-import { formatDay } from '../../time/dates';
+import { formatDay, isoMinute } from '../../time/dates';
 
 /** Messages after a redirect, named in `?done=` (none carries personal data). A record says how the pack went. */
 const notices = new Set([
@@ -25,7 +25,8 @@ const notices = new Set([
   'notRecorded',
   'pdfUnavailable',
 ]);
-const minute = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString().slice(0, 16).replace('T', ' '));
+/** When a pack was made or recorded, in Brussels (where it is handed in). */
+const minute = (ms: number | null) => (ms === null ? '' : isoMinute(ms));
 
 /** The error summary of one pack's record form: its links point at that form's fields. */
 function summaryOf(id: number, errors: RecordErrors) {

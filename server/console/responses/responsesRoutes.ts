@@ -3,7 +3,7 @@ import { errorList, type AdminRender } from '../../admin/adminRender';
 import { changes, type AuditLog } from '../../admin/auditLog';
 import { currentOrganiser, requireRole } from '../../admin/requireRole';
 import { notFound } from '../../errors';
-import { largeFormParser } from '../../http/formParsers';
+import { formParser } from '../../http/formParsers';
 import type { Lang } from '../../i18n/i18n';
 import {
   parseResponseForm,
@@ -19,7 +19,7 @@ import { tellTheSignersHref } from './tellTheSigners';
 export const responseForms = ['/responses', '/responses/:id'];
 
 /** An answer may be 10,000 characters: more than the site-wide body limit allows once encoded. */
-export const responseBodyParser = largeFormParser('128kb', 30);
+export const responseBodyParser = formParser('128kb', 30);
 
 /** What the audit log says of an answer: never its text, which may be long. */
 function summary(row: ResponseRow) {

@@ -4,7 +4,7 @@ import type { AuditLog } from '../../admin/auditLog';
 import { currentOrganiser, requireRole } from '../../admin/requireRole';
 import { displayCountry } from '../../campaign/countries';
 import { notFound } from '../../errors';
-import { largeFormParser } from '../../http/formParsers';
+import { formParser } from '../../http/formParsers';
 import type { Lang } from '../../i18n/i18n';
 import type { PetitionsService } from '../../petitions/petitionsService';
 import type { UpdatesService } from '../../updates/updatesService';
@@ -25,7 +25,7 @@ export const updateForms = ['/updates/:slug/preview', '/updates/:slug/test', '/u
  * An update may be 20,000 characters in each language and narrowed to many countries: more than the
  * site-wide body limits allow.
  */
-export const updateBodyParser = largeFormParser('256kb', 400);
+export const updateBodyParser = formParser('256kb', 400);
 
 export function updatesRoutes(deps: {
   updates: UpdatesService;
