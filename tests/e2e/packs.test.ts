@@ -7,11 +7,10 @@ import { browserSession } from '../helpers/browser';
 import { appEnv, runCli } from '../helpers/cli';
 import { startServer, type RunningServer } from '../helpers/server';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
+import { formatDay, isoDay } from '../../server/time/dates';
 
 const signer = 'Ελένη Παπαδοπούλου';
 const delegation = 'Permanent Delegation of the Federal Republic of Germany to NATO';
-const longDay = (ms: number, locale: string) =>
-  new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(ms);
 
 /**
  * The issue's "done when", in a browser against the real server and SMTP: a supporter signs for
@@ -112,7 +111,7 @@ describe('a hand-in pack from signature to public record, in a browser', () => {
     expect(text.replace(/\s+/g, '')).toContain(sha);
 
     // Recorded as posted today, with its tracking number.
-    const today = new Date().toISOString().slice(0, 10);
+    const today = isoDay(Date.now()); // the day in Brussels, as the form judges it
     const form = page.getByRole('form', { name: 'Record pack 1' });
     await form.getByLabel('Day it was handed in or posted').fill(today);
     await form.getByLabel('How').selectOption('post');
@@ -135,12 +134,14 @@ describe('a hand-in pack from signature to public record, in a browser', () => {
     await expect(deliveries.count()).resolves.toBe(1);
     const delivery = (await deliveries.textContent())!.replace(/\s+/g, ' ');
     expect(delivery).toContain(delegation);
-    expect(delivery).toContain(longDay(Date.parse(today), 'en-GB'));
+    expect(delivery).toContain(formatDay(Date.parse(today), 'en'));
     expect(delivery).toContain('By post or hand-in 1 0');
     expect(delivery).toContain(short);
     await check('packs-04-petition');
     await page.goto(`${server.url}/petitions/fund-defence-fairly?lang=fr`);
-    await expect(page.locator('.deliveries-table').textContent()).resolves.toContain(longDay(Date.parse(today), 'fr'));
+    await expect(page.locator('.deliveries-table').textContent()).resolves.toContain(
+      formatDay(Date.parse(today), 'fr'),
+    );
     await check('packs-05-petition-fr');
 
     await page.goto(`${server.url}/petitions/fund-defence-fairly?lang=en`);
@@ -148,7 +149,7 @@ describe('a hand-in pack from signature to public record, in a browser', () => {
     await page.waitForURL(new RegExp(`/verify/${short}$`));
     const verdict = (await page.locator('main').textContent())!.replace(/\s+/g, ' ');
     expect(verdict).toContain('Hand-in pack 1');
-    expect(verdict).toContain(`Handed in or posted on ${longDay(Date.parse(today), 'en-GB')}`);
+    expect(verdict).toContain(`Handed in or posted on ${formatDay(Date.parse(today), 'en')}`);
     expect(verdict).toContain(delegation);
     expect(verdict).not.toContain(signer);
     await check('packs-06-verify');
@@ -165,7 +166,7 @@ describe('a hand-in pack from signature to public record, in a browser', () => {
     // The signer's receipt: the confirmation link, opened again, says where the signature went.
     await page.goto(`${confirm}?lang=en`);
     await expect(page.locator('.standing').textContent()).resolves.toBe(
-      `Delivered to ${delegation} on ${longDay(Date.parse(today), 'en-GB')} by post or hand-in, in pack 1.`,
+      `Delivered to ${delegation} on ${formatDay(Date.parse(today), 'en')} by post or hand-in, in pack 1.`,
     );
     await check('packs-08-receipt');
     // It leads on, as the thanks page does: share (each channel with its source code), write, sign more.
