@@ -186,7 +186,12 @@ export async function createServices(
     logger,
     clock,
     store,
-    readiness: createReadiness({ repo: ops, transport, capture: !config.smtpUrl }),
+    readiness: createReadiness({
+      repo: ops,
+      transport,
+      capture: !config.smtpUrl,
+      writeFailure: () => store.writeFailure?.(),
+    }),
     metrics: createMetrics(ops, options.clock),
     i18n,
     views,

@@ -123,6 +123,7 @@ export function createSqliteStore(db: BetterSqlite3.Database): Store {
 
   return {
     ...executor(false, 0),
+    writeFailure: () => durable?.failure(),
     async migrate(dir?: string) {
       const applied = migrate(db, dir);
       if (applied.length > 0) await durable?.();

@@ -43,6 +43,8 @@ export interface Executor {
 export interface Store extends Executor {
   /** Applies the dialect's migrations not applied yet; answers the files applied. */
   migrate(dir?: string): Promise<string[]>;
+  /** Why no write can be answered as durable any more (a failed fsync), if so: /readyz says it. */
+  writeFailure?(): Error | undefined;
   close(): Promise<void>;
 }
 

@@ -24,6 +24,8 @@ export interface WalSync {
   (): Promise<void>;
   /** Waits for the fsync under way, then lets the file go (before the connection closes). */
   close(): Promise<void>;
+  /** The fsync failure that stopped every write from being answered, if one did. */
+  failure(): Error | undefined;
 }
 
 export function walSync(db: BetterSqlite3.Database): WalSync | undefined {
@@ -71,6 +73,7 @@ export function walSync(db: BetterSqlite3.Database): WalSync | undefined {
   };
 
   return Object.assign(durable, {
+    failure: () => failed,
     async close() {
       await (next ?? running)?.catch(() => undefined);
       if (fd !== undefined) fs.closeSync(fd);

@@ -24,6 +24,8 @@ export function createReadiness(deps: {
   capture: boolean;
   migrationsDir?: string;
   clock?: () => number;
+  /** Why writes cannot be answered as durable any more (Store.writeFailure). */
+  writeFailure?: () => Error | undefined;
 }) {
   const clock = deps.clock ?? Date.now;
   const dir = deps.migrationsDir ?? path.join(appRoot, 'db', 'migrations');
@@ -58,6 +60,9 @@ export function createReadiness(deps: {
       database = `unreachable: ${(error as Error).message}`;
       migrations = 'unknown';
     }
+    // The database answers reads, but no write will ever be answered again until a restart.
+    const failed = deps.writeFailure?.();
+    if (failed) database = `writes failing until restarted: ${failed.message}`;
     const m = await mailCheck();
     return {
       ready: database === 'ok' && migrations === 'ok' && m.ok,

@@ -6,6 +6,7 @@ import { openDatabase, type Database } from '../../server/db/database';
 import { createGroupWriter } from '../../server/db/groupWriter';
 import { createSqliteStore } from '../../server/db/sqliteStore';
 import type { Store } from '../../server/db/store';
+import { createTestApp } from '../helpers/testApp';
 
 type FsyncCallback = (error: NodeJS.ErrnoException | null) => void;
 
@@ -131,6 +132,26 @@ describe('SQLite at synchronous=FULL: a commit is answered once its WAL is fsync
       expect(fsync).not.toHaveBeenCalled();
     } finally {
       await normal.close();
+    }
+  });
+});
+
+describe('after a failed fsync, the server says it is not ready', () => {
+  it('answers /readyz 503 with why, while reads still work', async () => {
+    const t = await createTestApp({ smtp: false });
+    const fsync = jest
+      .spyOn(fs, 'fsync')
+      .mockImplementation(((_fd: number, done: FsyncCallback) =>
+        done(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }))) as unknown as typeof fs.fsync);
+    try {
+      await t.agent().get('/readyz').expect(200);
+      await expect(t.services.store.run(sql`INSERT INTO countries (code) VALUES ('XX')`)).rejects.toThrow(/EIO/);
+      const ready = await t.agent().get('/readyz').expect(503);
+      expect(ready.body.checks.database).toMatch(/^writes failing until restarted: .*EIO/);
+      await t.agent().get('/petitions/fund-defence-fairly').expect(200);
+    } finally {
+      fsync.mockRestore();
+      await t.close();
     }
   });
 });
