@@ -18,10 +18,6 @@ import type { Prepared } from './caching';
 export interface Replay {
   /** The middleware: answers from a kept answer, or marks the request so that its answer is kept. */
   serve: RequestHandler;
-  /** Drops every kept answer. */
-  clear(): void;
-  /** How many answers are kept (tests). */
-  size(): number;
 }
 
 interface Kept {
@@ -113,11 +109,7 @@ export function createReplay(options: {
     next();
   };
 
-  return {
-    serve,
-    clear: () => state.entries.clear(),
-    size: () => state.entries.size,
-  };
+  return { serve };
 }
 
 /**
