@@ -122,7 +122,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
         release();
       };
     },
-    async waitFor(count: number, timeoutMs = 5000): Promise<ParsedMail[]> {
+    async waitFor(count: number, timeoutMs = 15_000): Promise<ParsedMail[]> {
       await waitUntil(
         () => sink.mails.length >= count,
         timeoutMs,
@@ -130,7 +130,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
       );
       return sink.mails;
     },
-    waitForReceived: (count: number, timeoutMs = 5000) =>
+    waitForReceived: (count: number, timeoutMs = 15_000) =>
       waitUntil(
         () => sink.received >= count,
         timeoutMs,
