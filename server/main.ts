@@ -5,7 +5,7 @@ import { loadConfigOr, type Config } from './config';
 import { databaseName } from './db/open';
 import { createLogger, type Logger } from './logger';
 import { backgroundEnv, cannotListen, runPrimary, stopMessage } from './ops/cluster';
-import { gracefulClose, stopOnSignal } from './ops/shutdown';
+import { gracefulClose, stopOnSignal, stopOnWriteFailure } from './ops/shutdown';
 import { createServices, type Services } from './services';
 
 /** The address a browser on this machine reaches the server at: localhost when it listens on every interface. */
@@ -93,6 +93,7 @@ async function start(): Promise<void> {
     !cluster.isWorker,
   );
   if (cluster.isWorker) process.on('message', (message) => message === stopMessage && stop('SIGTERM'));
+  stopOnWriteFailure(services.store, logger, stop);
 }
 
 void start();

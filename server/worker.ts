@@ -7,7 +7,7 @@
 import { loadConfigOr } from './config';
 import { databaseName } from './db/open';
 import { createLogger } from './logger';
-import { stopOnSignal } from './ops/shutdown';
+import { stopOnSignal, stopOnWriteFailure } from './ops/shutdown';
 import { createServices } from './services';
 
 async function start(): Promise<void> {
@@ -30,10 +30,11 @@ async function start(): Promise<void> {
   logger.info(`Undersigned worker running (database ${databaseName(config)})`);
   // SIGTERM: the mail the relay has is recorded, the rest of what was claimed goes back to the
   // queue, and the database is closed (see services.close).
-  stopOnSignal(logger, 'Undersigned worker', async () => {
+  const stop = stopOnSignal(logger, 'Undersigned worker', async () => {
     clearInterval(keepAlive);
     await services.close();
   });
+  stopOnWriteFailure(services.store, logger, stop);
 }
 
 void start();

@@ -5,6 +5,12 @@ import { walSync } from './walSync';
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
 
+/**
+ * Statements whose changed rows (or RETURNING rows) say whether they wrote: any other statement
+ * that is not read-only (a schema change, a PRAGMA that sets) counts as a write whatever it did.
+ */
+const rowWrite = /^\s*(INSERT|UPDATE|DELETE|REPLACE|WITH)\b/i;
+
 /** How many distinct dynamic queries (filters that vary) keep their prepared statement. */
 const DYNAMIC_CACHE = 256;
 
@@ -18,7 +24,10 @@ const DYNAMIC_CACHE = 256;
  */
 export function createSqliteStore(db: BetterSqlite3.Database): Store {
   const mutex = new Mutex();
-  const durable = walSync(db);
+  const failureListeners: Array<(error: Error) => void> = [];
+  const durable = walSync(db, (error) => {
+    for (const listener of failureListeners) listener(error);
+  });
   const preparedStatements = new WeakMap<
     Prepared<unknown, unknown>,
     { statement: Statement; bind: (a: unknown) => unknown[] }
@@ -49,14 +58,41 @@ export function createSqliteStore(db: BetterSqlite3.Database): Store {
   }
 
   type Mode = 'all' | 'first' | 'run';
-  // Statements run that may write: a transaction that ran none (an outbox poll that found nothing)
-  // has nothing to fsync.
+  // Statements run that wrote something. A transaction or a statement that wrote nothing (an
+  // outbox poll that found nothing due, an UPDATE that matched no row) asks for no fsync of its
+  // own: it waits for those under way (what it saw may be another caller's commit, not yet on disk).
+  // A statement with RETURNING returns a row for each row it wrote. Triggers write rows that no
+  // count shows: while the schema has any, every statement that is not read-only counts.
   let writes = 0;
+  let triggers = false;
+  const countTriggers = () =>
+    (triggers =
+      (db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'trigger'`).get() as { n: number }).n > 0);
+  countTriggers();
   function execute(statement: Statement, values: unknown[], mode: Mode): unknown {
-    if (!statement.readonly) writes++;
-    if (mode === 'run') return statement.reader ? statement.all(values).length : statement.run(values).changes;
-    if (!statement.reader) throw new Error(`not a query that returns rows: ${statement.source}`);
-    return mode === 'all' ? statement.all(values) : statement.get(values);
+    if (statement.readonly) {
+      if (mode === 'run') return statement.reader ? statement.all(values).length : statement.run(values).changes;
+      if (!statement.reader) throw new Error(`not a query that returns rows: ${statement.source}`);
+      return mode === 'all' ? statement.all(values) : statement.get(values);
+    }
+    if (!statement.reader && mode !== 'run') throw new Error(`not a query that returns rows: ${statement.source}`);
+    let wrote = triggers || !rowWrite.test(statement.source);
+    try {
+      if (!statement.reader) {
+        const { changes } = statement.run(values);
+        wrote ||= changes > 0;
+        return changes;
+      }
+      // RETURNING: every row is written by the first step, whatever is read of them.
+      const rows = statement.all(values);
+      wrote ||= rows.length > 0;
+      return mode === 'run' ? rows.length : mode === 'all' ? rows : rows[0];
+    } catch (error) {
+      wrote = true; // it may have written rows before it failed (INSERT OR FAIL)
+      throw error;
+    } finally {
+      if (wrote) writes++;
+    }
   }
 
   function executor(inTransaction: boolean, depth: number): Executor {
@@ -65,6 +101,7 @@ export function createSqliteStore(db: BetterSqlite3.Database): Store {
       if (inTransaction || statement.readonly) return execute(statement, values, mode);
       // Outside a transaction, a write must not slip into another caller's open transaction.
       let result: unknown;
+      const writesBefore = writes;
       if (!mutex.locked) result = execute(statement, values, mode);
       else {
         const release = await mutex.lock();
@@ -74,7 +111,7 @@ export function createSqliteStore(db: BetterSqlite3.Database): Store {
           release();
         }
       }
-      await durable?.();
+      await (writes !== writesBefore ? durable?.() : durable?.pending());
       return result;
     }
     return {
@@ -115,7 +152,7 @@ export function createSqliteStore(db: BetterSqlite3.Database): Store {
           release();
         }
         // The next transaction may begin meanwhile: its commit shares the next fsync.
-        if (writes !== writesBefore) await durable?.();
+        await (writes !== writesBefore ? durable?.() : durable?.pending());
         return result;
       },
     };
@@ -124,8 +161,14 @@ export function createSqliteStore(db: BetterSqlite3.Database): Store {
   return {
     ...executor(false, 0),
     writeFailure: () => durable?.failure(),
+    onWriteFailure(listener: (error: Error) => void) {
+      failureListeners.push(listener);
+      const failed = durable?.failure();
+      if (failed) listener(failed);
+    },
     async migrate(dir?: string) {
       const applied = migrate(db, dir);
+      countTriggers();
       if (applied.length > 0) await durable?.();
       return applied;
     },

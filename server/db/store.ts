@@ -45,6 +45,11 @@ export interface Store extends Executor {
   migrate(dir?: string): Promise<string[]>;
   /** Why no write can be answered as durable any more (a failed fsync), if so: /readyz says it. */
   writeFailure?(): Error | undefined;
+  /**
+   * Calls `listener` once, when writes stop being durable (the first failed fsync): the process
+   * should stop, to be restarted by its supervisor, whose restart finds what is really on disk.
+   */
+  onWriteFailure?(listener: (error: Error) => void): void;
   close(): Promise<void>;
 }
 

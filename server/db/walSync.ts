@@ -18,17 +18,25 @@ import type BetterSqlite3 from 'better-sqlite3';
  * or a confirmation mail whose link then finds nothing).
  *
  * Returns undefined, and changes nothing, unless the connection is a file in WAL mode at FULL.
+ * `onFailure` is called once, with the first fsync failure: the process should then stop and be
+ * restarted, as PostgreSQL does after a failed fsync.
  */
 export interface WalSync {
   /** Resolves once every commit made before the call is on disk. */
   (): Promise<void>;
+  /**
+   * Resolves once the fsyncs already asked for have ended, without asking for one: for a write that
+   * wrote nothing, whose answer may rest on another caller's commit (an INSERT that found the row
+   * there). Rejects once an fsync has failed.
+   */
+  pending(): Promise<void>;
   /** Waits for the fsync under way, then lets the file go (before the connection closes). */
   close(): Promise<void>;
   /** The fsync failure that stopped every write from being answered, if one did. */
   failure(): Error | undefined;
 }
 
-export function walSync(db: BetterSqlite3.Database): WalSync | undefined {
+export function walSync(db: BetterSqlite3.Database, onFailure?: (error: Error) => void): WalSync | undefined {
   if (db.memory || String(db.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') return undefined;
   if (db.pragma('synchronous', { simple: true }) !== 2 /* FULL */) return undefined;
   db.pragma('synchronous = NORMAL');
@@ -47,9 +55,12 @@ export function walSync(db: BetterSqlite3.Database): WalSync | undefined {
       // Opened once the WAL exists (after the first commit); it lives as long as this connection.
       fd ??= fs.openSync(walFile, 'r');
       fs.fsync(fd, (error) => {
+        const first = error && !failed;
         if (error) failed ??= new Error(`the database's WAL could not be written to disk: ${error.message}`);
         if (failed) reject(failed);
         else resolve();
+        // Once the commits waiting for this fsync are told, the process is asked to stop.
+        if (first) onFailure?.(failed!);
       });
     }).finally(() => {
       if (running === sync) running = undefined;
@@ -73,6 +84,7 @@ export function walSync(db: BetterSqlite3.Database): WalSync | undefined {
   };
 
   return Object.assign(durable, {
+    pending: (): Promise<void> => (failed ? Promise.reject(failed) : (next ?? running ?? Promise.resolve())),
     failure: () => failed,
     async close() {
       await (next ?? running)?.catch(() => undefined);

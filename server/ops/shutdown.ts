@@ -1,11 +1,13 @@
 import type { Server, ServerResponse } from 'node:http';
+import type { Store } from '../db/store';
 import type { Logger } from '../logger';
 
 /** How long a graceful stop may take before the process exits anyway (systemd waits 30 s, Docker 10 by default). */
 export const forceExitAfterMs = 25_000;
 
 /**
- * On the first SIGTERM (or SIGINT) runs `stop` and exits 0 once it is done. A second signal, or a
+ * On the first SIGTERM (or SIGINT) runs `stop` and exits 0 once it is done (or with the code the
+ * returned `begin` was given, when it was a failure that began the stop). A second signal, or a
  * stop still running after `forceExitAfterMs`, exits at once with 1: what was unfinished is left as
  * a crash leaves it (a lease runs out and the mail is sent again; SQLite replays its journal).
  */
@@ -20,21 +22,15 @@ export function stopOnSignal(
    * itself exits at once on a second signal, killing its workers.
    */
   secondExits = true,
-): (reason: string) => void {
+): (reason: string, exitCode?: number) => void {
   let stopping = false;
-  /** Begins the graceful stop for another reason than a signal (a cluster's primary asking); once only. */
-  const begin = (reason: string) => {
-    if (stopping) return;
-    onSignal(reason as NodeJS.Signals);
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      if (!secondExits) return;
-      logger.warn({ signal }, `${name}: second ${signal}, exiting without finishing`);
-      process.exit(1);
-    }
+  /** Whether a signal has been seen: a stop begun for another reason is not one. */
+  let signalled = false;
+  /** The status the process exits with once stopped: 0, unless it stops because something failed. */
+  let stoppedCode = 0;
+  const startStop = (reason: string, exitsAtOnce: boolean) => {
     stopping = true;
-    logger.info({ signal }, `${name} stopping (${signal}; a second one exits at once)`);
+    logger.info({ reason }, `${name} stopping (${reason}${exitsAtOnce ? '; a second signal exits at once' : ''})`);
     setTimeout(() => {
       logger.error(`${name}: still stopping after ${forceExitAfterMs / 1000} s, exiting without finishing`);
       process.exit(1);
@@ -42,13 +38,38 @@ export function stopOnSignal(
     stop().then(
       () => {
         logger.info(`${name}: stopped`);
-        process.exit(0);
+        process.exit(stoppedCode);
       },
       (error: unknown) => {
         logger.error({ err: error }, `${name}: stopping failed`);
         process.exit(1);
       },
     );
+  };
+  /**
+   * Begins the graceful stop for another reason than a signal (a cluster's primary asking, or a
+   * failure that a restart mends, which exits with `exitCode`); once only. It is not a signal: the
+   * first signal that arrives during it (a supervisor's SIGTERM) lets it finish.
+   */
+  const begin = (reason: string, exitCode = 0) => {
+    stoppedCode ||= exitCode;
+    if (!stopping) startStop(reason, false);
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping && signalled) {
+      if (!secondExits) return;
+      logger.warn({ signal }, `${name}: second ${signal}, exiting without finishing`);
+      process.exit(1);
+    }
+    signalled = true;
+    if (stopping) {
+      logger.info(
+        { signal },
+        `${name}: ${signal} while stopping; ${secondExits ? 'a second one exits at once' : 'still stopping'}`,
+      );
+      return;
+    }
+    startStop(signal, secondExits);
   };
   for (const signal of signals) process.on(signal, onSignal);
   return begin;
@@ -87,4 +108,22 @@ export function gracefulClose(server: Server, logger: Logger): { close(): Promis
       logger.info('HTTP: every request answered, every connection closed');
     },
   };
+}
+
+/**
+ * Once the database can no longer write durably (a failed fsync of SQLite's WAL: the kernel reports
+ * a lost write once, so no later commit can be trusted), stops the process gracefully and exits 1,
+ * as PostgreSQL stops after a failed fsync: its supervisor (systemd, Compose's restart policy, the
+ * cluster's primary) starts it again, and SQLite's recovery then reads what is really on disk.
+ * Meanwhile no write is answered as done and /readyz answers 503.
+ */
+export function stopOnWriteFailure(
+  store: Pick<Store, 'onWriteFailure'>,
+  logger: Logger,
+  stop: (reason: string, exitCode?: number) => void,
+): void {
+  store.onWriteFailure?.((error) => {
+    logger.fatal({ err: error }, 'writes are no longer durable: stopping, to be restarted');
+    stop('write failure', 1);
+  });
 }

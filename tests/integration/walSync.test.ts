@@ -6,7 +6,12 @@ import { openDatabase, type Database } from '../../server/db/database';
 import { createGroupWriter } from '../../server/db/groupWriter';
 import { createSqliteStore } from '../../server/db/sqliteStore';
 import type { Store } from '../../server/db/store';
-import { createTestApp } from '../helpers/testApp';
+import request from 'supertest';
+import { freePort, spawnServer } from '../helpers/server';
+import { aSigner, createTestApp, sign } from '../helpers/testApp';
+import { until } from '../helpers/until';
+
+const slug = 'fund-defence-fairly';
 
 type FsyncCallback = (error: NodeJS.ErrnoException | null) => void;
 
@@ -112,15 +117,89 @@ describe('SQLite at synchronous=FULL: a commit is answered once its WAL is fsync
     expect(held).toHaveLength(0);
   });
 
+  it('answers a write that changed no row without an fsync, and one that returned its rows after one', async () => {
+    // Outside a transaction and inside one: an outbox poll that finds nothing due is such a write.
+    expect(await store.run(sql`UPDATE countries SET code = 'XX' WHERE code = 'none'`)).toBe(0);
+    expect(await store.transaction((t) => t.run(sql`DELETE FROM countries WHERE code = 'none'`))).toBe(0);
+    expect(await store.all(sql`UPDATE countries SET code = 'XX' WHERE code = 'none' RETURNING code`)).toEqual([]);
+    expect(held).toHaveLength(0);
+    let answered = false;
+    const write = store
+      .first(sql<{ code: string }>`INSERT INTO countries (code) VALUES ('LU') RETURNING code`)
+      .then((row) => {
+        answered = true;
+        return row;
+      });
+    await settle();
+    expect(held).toHaveLength(1);
+    expect(answered).toBe(false);
+    finishFsync();
+    expect(await write).toEqual({ code: 'LU' });
+  });
+
+  it("answers a write that found another caller's commit only once that commit is on disk", async () => {
+    // A double-submitted form: the second INSERT finds the first one's row, and must not be told it
+    // exists before the first is on disk (nor ever, if that fsync fails).
+    const insertOnce = (t: Pick<Store, 'run'>) =>
+      t.run(sql`INSERT INTO countries (code) VALUES ('IS') ON CONFLICT DO NOTHING`);
+    const first = store.transaction(insertOnce);
+    await settle();
+    expect(held).toHaveLength(1);
+    let secondAnswered = false;
+    const second = store.transaction(insertOnce).then((changed) => {
+      secondAnswered = true;
+      return changed;
+    });
+    const outside = insertOnce(store);
+    await settle();
+    expect(held).toHaveLength(1); // no fsync of their own
+    expect(secondAnswered).toBe(false);
+    held.shift()!.done(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+    await expect(first).rejects.toThrow(/EIO/);
+    await expect(second).rejects.toThrow(/EIO/);
+    await expect(outside).rejects.toThrow(/EIO/);
+    expect(held).toHaveLength(0);
+  });
+
+  it('counts every statement as a write while the schema has triggers, which write rows no count shows', async () => {
+    // Set up on the connection itself, then the store looks at the schema again (as after a migration).
+    db.exec(`CREATE TABLE seen (code TEXT);
+      CREATE TRIGGER note_country BEFORE INSERT ON countries BEGIN INSERT INTO seen VALUES (NEW.code); END;
+      INSERT INTO countries (code) VALUES ('MT');`);
+    await store.migrate();
+    // The row exists: the INSERT changes nothing, but its trigger wrote to `seen` first.
+    const ignored = store.run(sql`INSERT OR IGNORE INTO countries (code) VALUES ('MT')`);
+    await settle();
+    expect(held).toHaveLength(1);
+    finishFsync();
+    expect(await ignored).toBe(0);
+    expect(await store.all(sql`SELECT code FROM seen`)).toEqual([{ code: 'MT' }, { code: 'MT' }]);
+  });
+
+  it('counts a schema change as a write, though it changes no row', async () => {
+    const ddl = store.run(sql`CREATE TABLE later (code TEXT)`);
+    await settle();
+    expect(held).toHaveLength(1);
+    finishFsync();
+    expect(await ddl).toBe(0);
+  });
+
   it('answers no commit as written once an fsync has failed, even when a later fsync would succeed', async () => {
+    const told: Error[] = [];
+    store.onWriteFailure!((error) => told.push(error));
     const first = store.transaction((t) => insertCountry(t, 'PT'));
     await settle();
     held.shift()!.done(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
     await expect(first).rejects.toThrow(/could not be written to disk: EIO/);
+    expect(told.map((e) => e.message)).toEqual([expect.stringMatching(/could not be written to disk: EIO/)]);
     // Committed, but never answered as written: and nothing after it is, however fsync answers.
     await expect(store.transaction((t) => insertCountry(t, 'RO'))).rejects.toThrow(/could not be written to disk/);
     await expect(insertCountry(store, 'SK')).rejects.toThrow(/could not be written to disk/);
     expect(held).toHaveLength(0);
+    expect(told).toHaveLength(1); // told once, not at every refused write
+    const late: Error[] = [];
+    store.onWriteFailure!((error) => late.push(error));
+    expect(late).toEqual([told[0]]); // a listener added after the failure is told at once
   });
 
   it('changes nothing at NORMAL: no fsync of its own', async () => {
@@ -154,4 +233,74 @@ describe('after a failed fsync, the server says it is not ready', () => {
       await t.close();
     }
   });
+});
+
+describe('after a failed fsync, the server stops so that its supervisor restarts it', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'undersigned-walsync-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('exits 1 once the requests in flight are answered, and starts again on what is on disk', async () => {
+    const flag = path.join(dir, 'fail-fsync');
+    const env = {
+      NODE_ENV: 'test',
+      DATABASE_PATH: path.join(dir, 'app.db'),
+      DATA_DIR: dir,
+      SECRET: 'a-walsync-test-secret-that-is-long-enough',
+      SQLITE_SYNCHRONOUS: 'FULL',
+      LOG_LEVEL: 'warn',
+      NODE_OPTIONS: `--require ${path.join(__dirname, '..', 'helpers', 'failingFsync.js')}`,
+      FAIL_FSYNC_FLAG: flag,
+    };
+    const port = await freePort();
+    const server = spawnServer(port, env);
+    try {
+      await server.ready;
+      const before = await sign(request.agent(server.url), slug, { ...aSigner, email: 'before@example.org' });
+      expect(before.status).toBe(303);
+      // Its confirmation mail captured and recorded as sent: the failing write below is the signature.
+      const sent = () => {
+        const db = openDatabase(path.join(dir, 'app.db'), 'NORMAL');
+        try {
+          return (db.prepare(`SELECT count(*) AS n FROM outbox WHERE state = 'sent'`).get() as { n: number }).n === 1;
+        } finally {
+          db.close();
+        }
+      };
+      await until(sent, 'the confirmation mail to be recorded as sent', { everyMs: 50 });
+
+      fs.writeFileSync(flag, '');
+      const failed = await sign(request.agent(server.url), slug, { ...aSigner, email: 'during@example.org' });
+      expect(failed.status).toBe(500);
+      expect(failed.text).not.toMatch(/at \w+ \(/); // no stack trace
+      expect(failed.headers.location).toBeUndefined(); // never told "check your email"
+      expect(await server.exited).toEqual({ code: 1, signal: null });
+      expect(server.output()).toContain('writes are no longer durable: stopping, to be restarted');
+    } finally {
+      if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    }
+
+    // Restarted on a sound disk, it answers, and is ready.
+    fs.rmSync(flag);
+    const again = spawnServer(port, env);
+    try {
+      await again.ready;
+      expect((await fetch(`${again.url}/readyz`)).status).toBe(200);
+      const next = await sign(request.agent(again.url), slug, { ...aSigner, email: 'after@example.org' });
+      expect(next.status).toBe(303);
+      again.child.kill('SIGTERM');
+      expect(await again.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      if (again.child.exitCode === null) again.child.kill('SIGKILL');
+    }
+    const db = openDatabase(path.join(dir, 'app.db'), 'FULL');
+    try {
+      const emails = (db.prepare('SELECT email FROM signatures').all() as Array<{ email: string }>).map((r) => r.email);
+      expect(emails).toEqual(expect.arrayContaining(['before@example.org', 'after@example.org']));
+    } finally {
+      db.close();
+    }
+  }, 90_000);
 });
