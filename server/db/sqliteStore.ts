@@ -60,7 +60,7 @@ export function createSqliteStore(db: BetterSqlite3.Database): Store {
   type Mode = 'all' | 'first' | 'run';
   // Statements run that wrote something. A transaction or a statement that wrote nothing (an
   // outbox poll that found nothing due, an UPDATE that matched no row) asks for no fsync of its
-  // own: it waits for those under way (what it saw may be another caller's commit, not yet on disk).
+  // own unless another process committed meanwhile (see settled).
   // A statement with RETURNING returns a row for each row it wrote. Triggers write rows that no
   // count shows: while the schema has any, every statement that is not read-only counts.
   let writes = 0;
@@ -69,6 +69,22 @@ export function createSqliteStore(db: BetterSqlite3.Database): Store {
     (triggers =
       (db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'trigger'`).get() as { n: number }).n > 0);
   countTriggers();
+  // What other connections to the file had committed when this one last looked.
+  let dataVersion = db.pragma('data_version', { simple: true });
+  /**
+   * Resolves once what a statement or transaction wrote, or found, is on disk. One that wrote asks
+   * for an fsync. One that wrote nothing asks for none, but what it found may be a commit not yet
+   * fsynced: this connection's (it waits for the fsyncs under way), or another process's on the
+   * same file (web workers, `npm run worker`): then it fsyncs the file once, which that commit is in.
+   */
+  function settled(wrote: boolean): Promise<void> | undefined {
+    if (!durable) return undefined;
+    if (wrote) return durable();
+    const version = db.pragma('data_version', { simple: true });
+    if (version === dataVersion) return durable.pending();
+    dataVersion = version;
+    return durable();
+  }
   function execute(statement: Statement, values: unknown[], mode: Mode): unknown {
     if (statement.readonly) {
       if (mode === 'run') return statement.reader ? statement.all(values).length : statement.run(values).changes;
@@ -92,6 +108,8 @@ export function createSqliteStore(db: BetterSqlite3.Database): Store {
       throw error;
     } finally {
       if (wrote) writes++;
+      // A schema change may have added or dropped a trigger.
+      if (!rowWrite.test(statement.source)) countTriggers();
     }
   }
 
@@ -111,7 +129,7 @@ export function createSqliteStore(db: BetterSqlite3.Database): Store {
           release();
         }
       }
-      await (writes !== writesBefore ? durable?.() : durable?.pending());
+      await settled(writes !== writesBefore);
       return result;
     }
     return {
@@ -152,7 +170,7 @@ export function createSqliteStore(db: BetterSqlite3.Database): Store {
           release();
         }
         // The next transaction may begin meanwhile: its commit shares the next fsync.
-        await (writes !== writesBefore ? durable?.() : durable?.pending());
+        await settled(writes !== writesBefore);
         return result;
       },
     };
