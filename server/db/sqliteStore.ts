@@ -92,7 +92,8 @@ export function createSqliteStore(db: BetterSqlite3.Database): Store {
       return mode === 'all' ? statement.all(values) : statement.get(values);
     }
     if (!statement.reader && mode !== 'run') throw new Error(`not a query that returns rows: ${statement.source}`);
-    let wrote = triggers || !rowWrite.test(statement.source);
+    const countsRows = rowWrite.test(statement.source);
+    let wrote = triggers || !countsRows;
     try {
       if (!statement.reader) {
         const { changes } = statement.run(values);
@@ -109,7 +110,7 @@ export function createSqliteStore(db: BetterSqlite3.Database): Store {
     } finally {
       if (wrote) writes++;
       // A schema change may have added or dropped a trigger.
-      if (!rowWrite.test(statement.source)) countTriggers();
+      if (!countsRows) countTriggers();
     }
   }
 

@@ -46,8 +46,8 @@ export interface Store extends Executor {
   /** Why no write can be answered as durable any more (a failed fsync), if so: /readyz says it. */
   writeFailure?(): Error | undefined;
   /**
-   * Calls `listener` once, when writes stop being durable (the first failed fsync): the process
-   * should stop, to be restarted by its supervisor, whose restart finds what is really on disk.
+   * Calls `listener` once, when writes stop being durable (the first failed fsync; at once if that
+   * was before): the process should stop, to be restarted by its supervisor.
    */
   onWriteFailure?(listener: (error: Error) => void): void;
   close(): Promise<void>;

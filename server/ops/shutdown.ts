@@ -114,8 +114,8 @@ export function gracefulClose(server: Server, logger: Logger): { close(): Promis
  * Once the database can no longer write durably (a failed fsync of SQLite's WAL: the kernel reports
  * a lost write once, so no later commit can be trusted), stops the process gracefully and exits 1,
  * as PostgreSQL stops after a failed fsync: its supervisor (systemd, Compose's restart policy, the
- * cluster's primary) starts it again, and SQLite's recovery then reads what is really on disk.
- * Meanwhile no write is answered as done and /readyz answers 503.
+ * cluster's primary) starts it again. Meanwhile no write is answered as done and /readyz answers
+ * 503. A restart does not prove the disk sound: the README says what to check.
  */
 export function stopOnWriteFailure(
   store: Pick<Store, 'onWriteFailure'>,
