@@ -12,6 +12,7 @@ module.exports = {
   testMatch: [
     '<rootDir>/tests/integration/store.test.ts',
     '<rootDir>/tests/integration/page-replay.test.ts',
+    '<rootDir>/tests/integration/confirm-after-close.test.ts',
     '<rootDir>/tests/integration/seed-names.test.ts',
     '<rootDir>/tests/integration/no-dead-ends.test.ts',
     '<rootDir>/tests/integration/govuk-patterns.test.ts',

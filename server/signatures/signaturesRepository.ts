@@ -23,6 +23,12 @@ export interface NewSignature {
   now: number;
 }
 
+export interface PetitionClosing {
+  state: 'open' | 'closed';
+  closesAt: number | null;
+  closedAt: number | null;
+}
+
 export interface Signature {
   id: number;
   petitionId: number;
@@ -68,6 +74,10 @@ const active = prepared(
   (_qb, p: Params<{ petitionId: number; emailCanonical: string }>) =>
     sql<Signature>`SELECT ${columns} FROM signatures
      WHERE petition_id = ${p.petitionId} AND email_canonical = ${p.emailCanonical} AND state <> 'fraudulent'`,
+);
+const petitionClosing = prepared(
+  (_qb, p: Params<{ petitionId: number }>) =>
+    sql<PetitionClosing>`SELECT state, closes_at AS "closesAt", closed_at AS "closedAt" FROM petitions WHERE id = ${p.petitionId}`,
 );
 const byId = prepared(
   (_qb, p: Params<{ id: number }>) => sql<Signature>`SELECT ${columns} FROM signatures WHERE id = ${p.id}`,
@@ -138,6 +148,9 @@ export function signaturesRepository(db: Executor) {
     findActive: (petitionId: number, emailCanonical: string): Promise<Signature | undefined> =>
       db.first(active, { petitionId, emailCanonical }),
     findById: (id: number): Promise<Signature | undefined> => db.first(byId, { id }),
+    /** The petition's state and closing times, as stored (see closingDate.asOf for how readers see it). */
+    petitionClosing: (petitionId: number): Promise<PetitionClosing | undefined> =>
+      db.first(petitionClosing, { petitionId }),
     /** One more mail for the signature, in its current window of the cap or a new one from `now`. */
     async countMailSent(id: number, now: number, windowFrom: number): Promise<void> {
       await db.run(countMail, { id, now, windowFrom });

@@ -9,7 +9,7 @@ import type { PetitionPage, PetitionsService } from '../petitions/petitionsServi
 import { readSignedValue, signValue } from '../security/tokens';
 import { maskEmail } from './maskedEmail';
 import { parseSignForm } from './signForm';
-import type { SignaturesService } from './signaturesService';
+import type { ConfirmationStatus, SignaturesService } from './signaturesService';
 
 /** How long the "check your email" page names the address: long enough to read it, not to keep it. */
 const checkEmailTtlMs = 30 * 60_000;
@@ -117,6 +117,23 @@ export function signaturesRoutes(deps: {
     else render(req, res, 'signatures/link-invalid', {}, 404);
   }
 
+  /** A link to confirm a signature whose petition closed more than a day ago: the count is final. */
+  async function closedLink(
+    req: Parameters<Render>[0],
+    res: Parameters<Render>[1],
+    result: Extract<ConfirmationStatus, { status: 'closed' }>,
+  ) {
+    const page = await petitions.page((await petitions.slugOf(result.petitionId)) ?? '', res.locals.lang as Lang);
+    if (!page) throw notFound();
+    render(
+      req,
+      res,
+      'signatures/confirm-closed',
+      { title: page.petition.title, petition: page.petition, closedAt: result.closedAt, confirmBy: result.confirmBy },
+      410,
+    );
+  }
+
   // A GET only shows a Confirm button: mail scanners fetch links, and must not confirm anything.
   router.get('/signatures/:token/confirm', async (req, res) => {
     res.set('Cache-Control', 'no-store');
@@ -124,6 +141,7 @@ export function signaturesRoutes(deps: {
     res.set('Referrer-Policy', 'same-origin');
     const result = await signatures.status(req.params.token);
     if (result.status === 'unknown' || result.status === 'expired') return badLink(req, res, result.status);
+    if (result.status === 'closed') return closedLink(req, res, result);
     if (result.status === 'validated') {
       // The signer's receipt: where their signature stands for their country's delegation.
       if (!deliveryRecord) return res.redirect(303, await thanksUrl(result.petitionId, result.country));
@@ -152,6 +170,7 @@ export function signaturesRoutes(deps: {
   router.post('/signatures/:token/confirm', async (req, res) => {
     const result = await signatures.confirm(req.params.token);
     if (result.status === 'unknown' || result.status === 'expired') return badLink(req, res, result.status);
+    if (result.status === 'closed') return closedLink(req, res, result);
     res.redirect(303, await thanksUrl(result.petitionId, result.status === 'validated' ? result.country : ''));
   });
 

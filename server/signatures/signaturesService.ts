@@ -11,6 +11,7 @@ import { consentVersion } from './consent';
 import { canonicalEmail, EmailList, IpRanges, rateKey } from './rules';
 import { memoryRateLimiter, type RateLimiter } from '../security/rateLimiter';
 import { signaturesRepository, type Signature } from './signaturesRepository';
+import { asOf } from '../petitions/closingDate';
 import { dayMs } from '../time/dates';
 
 /** What confirming would record: shown before the Confirm button, since a stranger may have typed it. */
@@ -25,8 +26,20 @@ export interface SignerDetails {
 export type ConfirmationStatus =
   | { status: 'unknown' }
   | { status: 'expired'; petitionId: number }
+  /**
+   * Pending when its petition closed, and not confirmed by `confirmBy`: CONFIRM_AFTER_CLOSE_MS
+   * after the closing, or when its link expired if that was sooner.
+   */
+  | { status: 'closed'; petitionId: number; closedAt: number; confirmBy: number }
   | { status: 'pending'; petitionId: number; signer: SignerDetails }
   | { status: 'validated'; petitionId: number; signatureId: number; country: string };
+
+/**
+ * How long after its petition closes a signature made before may still be confirmed: its mail may
+ * have gone out minutes before the closing time (the UK Parliament's petitions site allows a day too).
+ * After that the count is final, and the link says so.
+ */
+export const CONFIRM_AFTER_CLOSE_MS = dayMs;
 
 export interface SignaturesServiceDeps {
   store: Store;
@@ -194,7 +207,16 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
         return { status: 'validated', petitionId: s.petitionId, signatureId: s.id, country: s.country };
       }
       if (s.state !== 'pending') return { status: 'unknown' };
-      if (clock() - s.createdAt > rules.tokenTtlDays * dayMs) return { status: 'expired', petitionId: s.petitionId };
+      const now = clock();
+      const expiresAt = s.createdAt + rules.tokenTtlDays * dayMs;
+      const petition = await repo.petitionClosing(s.petitionId);
+      const { closedAt } = petition ? asOf(petition, now) : { closedAt: null };
+      // Closed: the link works until a day after, or until it expires if that is sooner. Its page
+      // does not say "sign again", which a closed petition refuses.
+      if (closedAt !== null && now >= closedAt) {
+        const confirmBy = Math.min(closedAt + CONFIRM_AFTER_CLOSE_MS, expiresAt);
+        if (now > confirmBy) return { status: 'closed', petitionId: s.petitionId, closedAt, confirmBy };
+      } else if (now > expiresAt) return { status: 'expired', petitionId: s.petitionId };
       const signer = {
         name: s.name,
         country: s.country,
