@@ -180,6 +180,7 @@ export function createSqliteStore(db: BetterSqlite3.Database): Store {
   return {
     ...executor(false, 0),
     writeFailure: () => durable?.failure(),
+    settledReads: durable ? async () => settled(false) : undefined,
     onWriteFailure(listener: (error: Error) => void) {
       failureListeners.push(listener);
       const failed = durable?.failure();

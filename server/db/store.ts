@@ -50,6 +50,13 @@ export interface Store extends Executor {
    * was before): the process should stop, to be restarted by its supervisor.
    */
   onWriteFailure?(listener: (error: Error) => void): void;
+  /**
+   * Resolves once every commit this connection can read is on disk, for an answer that says
+   * something was saved on the strength of a read (another request's commit, another process's);
+   * rejects once writes have failed. Where a commit is read only once durable (PostgreSQL, SQLite
+   * below FULL), there is none.
+   */
+  settledReads?(): Promise<void>;
   close(): Promise<void>;
 }
 

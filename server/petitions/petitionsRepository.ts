@@ -142,7 +142,11 @@ const petitionTargets = prepared((qb, p: Params<{ id: number }>) =>
     .orderBy('t.name'),
 );
 const setState = prepared((qb, p: Params<{ slug: string; state: PetitionState; closedAt: number | null }>) =>
-  qb.updateTable('petitions').set({ state: p.state, closed_at: p.closedAt }).where('slug', '=', p.slug),
+  qb
+    .updateTable('petitions')
+    .set({ state: p.state, closed_at: p.closedAt })
+    .where('slug', '=', p.slug)
+    .where('state', '<>', p.state),
 );
 // Only the closing time set on an open petition moves with it: closed_at is when it closed.
 const setClosesAt = prepared((qb, p: Params<{ slug: string; closesAt: number | null }>) =>

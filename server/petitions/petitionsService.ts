@@ -150,24 +150,27 @@ export function createPetitionsService(
 
     /**
      * Opens or closes a petition by hand. Opening one whose closing time has passed clears that time
-     * (it would close again at once); `clearedClosesAt` says which time was cleared.
+     * (it would close again at once); `clearedClosesAt` says which time was cleared. A petition
+     * already in that state, as readers see it, is left alone (`changed: false`): closing it again
+     * would move the time it closed, from which its signatures' last day to confirm is counted.
      */
     async setState(
       slug: string,
       state: 'open' | 'closed',
-    ): Promise<{ changed: boolean; clearedClosesAt: number | null }> {
+    ): Promise<{ found: boolean; changed: boolean; clearedClosesAt: number | null }> {
       const now = clock();
+      const current = await repo.findBySlug(slug, 'en');
+      if (!current) return { found: false, changed: false, clearedClosesAt: null };
+      if (asOf(current, now).state === state) return { found: true, changed: false, clearedClosesAt: null };
       let clearedClosesAt: number | null = null;
-      if (state === 'open') {
-        const current = await repo.findBySlug(slug, 'en');
-        if (current && current.closesAt !== null && current.closesAt <= now) {
-          await repo.setClosesAt(slug, null);
-          clearedClosesAt = current.closesAt;
-        }
+      if (state === 'open' && current.closesAt !== null && current.closesAt <= now) {
+        await repo.setClosesAt(slug, null);
+        clearedClosesAt = current.closesAt;
       }
-      const changed = await repo.setState(slug, state, now);
+      // Only from the other state: of two closes at once, one changes it.
+      const changed = (await repo.setState(slug, state, now)) || clearedClosesAt !== null;
       invalidate();
-      return { changed, clearedClosesAt };
+      return { found: true, changed, clearedClosesAt };
     },
 
     /** Sets or clears a petition's closing time; false when there is no such petition. */

@@ -129,7 +129,14 @@ export function signaturesRoutes(deps: {
       req,
       res,
       'signatures/confirm-closed',
-      { title: page.petition.title, petition: page.petition, closedAt: result.closedAt, confirmBy: result.confirmBy },
+      {
+        title: page.petition.title,
+        petition: page.petition,
+        closedAt: result.closedAt,
+        confirmBy: result.confirmBy,
+        // The link had expired before the petition closed: its page says so, not "until" a past day.
+        expiredFirst: result.confirmBy < result.closedAt,
+      },
       410,
     );
   }

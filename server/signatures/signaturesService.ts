@@ -90,6 +90,11 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
         petitionTitle: petition.title,
         confirmUrl: `${config.baseUrl}/signatures/${confirmToken(s)}/confirm`,
         expiresInDays: rules.tokenTtlDays,
+        // When the petition's closing date ends the link sooner, the mail names that time instead.
+        ...(petition.closesAt !== null &&
+        petition.closesAt + CONFIRM_AFTER_CLOSE_MS < s.createdAt + rules.tokenTtlDays * dayMs
+          ? { confirmBy: petition.closesAt + CONFIRM_AFTER_CLOSE_MS }
+          : {}),
       },
     });
   }
@@ -200,42 +205,24 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
 
     /** What a confirmation link points at, without changing anything (a GET must never confirm). */
     async status(token: string): Promise<ConfirmationStatus> {
-      const id = tokenId(token);
-      const s = id === undefined ? undefined : await repo.findById(id);
-      if (!s || !verifyToken(config.secret, 'confirm', token, s.createdAt)) return { status: 'unknown' };
-      if (s.state === 'validated') {
-        return { status: 'validated', petitionId: s.petitionId, signatureId: s.id, country: s.country };
-      }
-      if (s.state !== 'pending') return { status: 'unknown' };
-      const now = clock();
-      const expiresAt = s.createdAt + rules.tokenTtlDays * dayMs;
-      const petition = await repo.petitionClosing(s.petitionId);
-      const { closedAt } = petition ? asOf(petition, now) : { closedAt: null };
-      // Closed: the link works until a day after, or until it expires if that is sooner. Its page
-      // does not say "sign again", which a closed petition refuses.
-      if (closedAt !== null && now >= closedAt) {
-        const confirmBy = Math.min(closedAt + CONFIRM_AFTER_CLOSE_MS, expiresAt);
-        if (now > confirmBy) return { status: 'closed', petitionId: s.petitionId, closedAt, confirmBy };
-      } else if (now > expiresAt) return { status: 'expired', petitionId: s.petitionId };
-      const signer = {
-        name: s.name,
-        country: s.country,
-        postcode: s.postcode,
-        showPublicly: s.showPublicly === 1,
-        updates: s.updatesOptIn === 1,
-      };
-      return { status: 'pending', petitionId: s.petitionId, signer };
+      return (await check(token)).status;
     },
 
     /** pending → validated, counted at once. A replay, or a wrong or expired token, changes nothing. */
     async confirm(token: string): Promise<ConfirmationStatus> {
-      const current = await this.status(token);
-      if (current.status !== 'pending') return current;
-      const s = (await repo.findById(tokenId(token)!))!;
-      // Validated only if still the version the link was mailed for (validate checks its time).
-      const changed = await deps.store.transaction((tx) => signaturesRepository(tx).validate(s, clock()));
-      if (changed) deps.onValidated?.(s.petitionId);
-      return { status: 'validated', petitionId: s.petitionId, signatureId: s.id, country: s.country };
+      const { status, signature } = await check(token);
+      if (status.status !== 'pending' || !signature) return status;
+      // Validated only if still the version the token was checked against: not a newer attempt's
+      // details, which whoever pressed the button was never shown.
+      const changed = await deps.store.transaction((tx) => signaturesRepository(tx).validate(signature, clock()));
+      if (!changed) return (await check(token)).status; // confirmed meanwhile (a double click), or replaced
+      deps.onValidated?.(signature.petitionId);
+      return {
+        status: 'validated',
+        petitionId: signature.petitionId,
+        signatureId: signature.id,
+        country: signature.country,
+      };
     },
 
     unsubscribeToken,
@@ -249,4 +236,36 @@ export function createSignaturesService(deps: SignaturesServiceDeps) {
       return true;
     },
   };
+
+  /** The signature a confirmation token names, if the token is its current one, and where it stands. */
+  async function check(token: string): Promise<{ status: ConfirmationStatus; signature?: Signature }> {
+    const id = tokenId(token);
+    const s = id === undefined ? undefined : await repo.findById(id);
+    if (!s || !verifyToken(config.secret, 'confirm', token, s.createdAt)) return { status: { status: 'unknown' } };
+    if (s.state === 'validated') {
+      // "Confirmed" is said only once it is on disk: the confirmation read may be another
+      // request's (a double click), or another process's, whose commit is not fsynced yet.
+      await deps.store.settledReads?.();
+      return { status: { status: 'validated', petitionId: s.petitionId, signatureId: s.id, country: s.country } };
+    }
+    if (s.state !== 'pending') return { status: { status: 'unknown' } };
+    const now = clock();
+    const expiresAt = s.createdAt + rules.tokenTtlDays * dayMs;
+    const petition = await repo.petitionClosing(s.petitionId);
+    const { closedAt } = petition ? asOf(petition, now) : { closedAt: null };
+    // Closed: the link works until a day after, or until it expires if that is sooner. Its page
+    // does not say "sign again", which a closed petition refuses.
+    if (closedAt !== null && now >= closedAt) {
+      const confirmBy = Math.min(closedAt + CONFIRM_AFTER_CLOSE_MS, expiresAt);
+      if (now > confirmBy) return { status: { status: 'closed', petitionId: s.petitionId, closedAt, confirmBy } };
+    } else if (now > expiresAt) return { status: { status: 'expired', petitionId: s.petitionId } };
+    const signer = {
+      name: s.name,
+      country: s.country,
+      postcode: s.postcode,
+      showPublicly: s.showPublicly === 1,
+      updates: s.updatesOptIn === 1,
+    };
+    return { status: { status: 'pending', petitionId: s.petitionId, signer }, signature: s };
+  }
 }

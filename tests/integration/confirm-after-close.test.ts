@@ -39,6 +39,29 @@ describe('confirming a signature after its petition closed', () => {
     );
   }
 
+  it('says in the mail until when the link works, when the closing date ends it sooner', async () => {
+    await signBeforeClosing('told@example.org');
+    const [mail] = await t.smtp!.waitFor(1);
+    expect(mail!.text).toContain(
+      'The link works until 25 June 2026 at 23:59 (Brussels time), a day after the petition closes.',
+    );
+    expect(mail!.html).toContain('The link works until 25 June 2026 at 23:59 (Brussels time)');
+    expect(mail!.text).not.toContain('30 days');
+    const french = t.agent();
+    await french.get(`/petitions/${slug}?lang=fr`).expect(200);
+    await french
+      .post(`/petitions/${slug}/signatures`)
+      .set(sameOrigin)
+      .type('form')
+      .send({ ...aSigner, email: 'fr@example.org' });
+    const mails = await t.smtp!.waitFor(2);
+    expect(mails[1]!.text).toContain("Ce lien est valable jusqu'au 25 juin 2026 à 23:59 (heure de Bruxelles)");
+    // Without a closing date, the link's own 30 days.
+    await t.services.petitions.setClosesAt(slug, null);
+    await sign(t.agent(), slug, { ...aSigner, email: 'open@example.org' });
+    expect((await t.smtp!.waitFor(3))[2]!.text).toContain('The link works for 30 days.');
+  });
+
   it('counts a signature confirmed within a day of the closing time', async () => {
     const link = await signBeforeClosing('in-time@example.org');
     now = closesAt + 23 * hour;
@@ -99,6 +122,8 @@ describe('confirming a signature after its petition closed', () => {
     const page = await t.agent().get(link);
     expect(page.status).toBe(410);
     expect(page.text).toContain('This petition closed before you confirmed');
+    expect(page.text).toContain('Your confirmation link had already expired on 24 July 2026 at 22:59');
+    expect(page.text).not.toContain('could be confirmed until');
     expect(page.text).not.toContain('Sign the petition again');
   });
 

@@ -162,6 +162,35 @@ describe('closing dates', () => {
       await organiser.get(`/admin/petitions/${slug}/close`).expect(303);
     });
 
+    it('leaves a closed petition alone when it is closed again (a double click, another tab)', async () => {
+      const close = () =>
+        organiser
+          .post(`/admin/petitions/${slug}/state`)
+          .type('form')
+          .send({ _csrf: token, state: 'closed', confirm: 'yes' })
+          .expect(303);
+      await close();
+      expect(await row()).toMatchObject({ state: 'closed', closed_at: start });
+      now = start + day;
+      // The time it closed counts (its signers' last day to confirm runs from it): it does not move.
+      const again = await close();
+      expect(again.headers.location).toBe(`/admin/petitions/${slug}/edit?notice=petitionClosed`);
+      expect(await row()).toMatchObject({ state: 'closed', closed_at: start });
+      expect(await audited('petition.close')).toHaveLength(1);
+      // Nor does closing by hand a petition already closed by its date: it closed at that time.
+      await organiser
+        .post(`/admin/petitions/${slug}/state`)
+        .type('form')
+        .send({ _csrf: token, state: 'open' })
+        .expect(303);
+      await setClosing('2026-06-24');
+      now = endOf24June + minute;
+      await close();
+      await t.services.petitions.closeDue();
+      expect(await row()).toMatchObject({ state: 'closed', closed_at: endOf24June });
+      expect(await audited('petition.close')).toHaveLength(1);
+    });
+
     it('opening a petition whose closing time has passed clears that time, and says so in the audit', async () => {
       await setClosing('2026-06-24');
       now = endOf24June + minute;

@@ -8,7 +8,7 @@ import { createSqliteStore } from '../../server/db/sqliteStore';
 import type { Store } from '../../server/db/store';
 import request from 'supertest';
 import { freePort, spawnServer } from '../helpers/server';
-import { aSigner, createTestApp, sign } from '../helpers/testApp';
+import { aSigner, confirmPath, createTestApp, sameOrigin, sign, type TestApp } from '../helpers/testApp';
 import { until } from '../helpers/until';
 
 const slug = 'fund-defence-fairly';
@@ -257,6 +257,99 @@ describe('SQLite at synchronous=FULL: a commit is answered once its WAL is fsync
       expect(fsync).not.toHaveBeenCalled();
     } finally {
       await normal.close();
+    }
+  });
+});
+
+describe('a confirmation answered as done on the strength of a read waits for its fsync', () => {
+  let t: TestApp;
+  let link: string;
+  let held: Array<FsyncCallback>;
+  let fsync: jest.SpyInstance | undefined;
+  beforeEach(async () => {
+    t = await createTestApp();
+    await sign(t.agent(), slug);
+    link = confirmPath((await t.smtp!.waitFor(1))[0]!.text);
+    await t.services.sender.idle();
+    held = [];
+  });
+  afterEach(async () => {
+    fsync?.mockRestore();
+    for (const done of held.splice(0)) done(null);
+    await t.close();
+  });
+  const holdFsyncs = () => {
+    fsync = jest.spyOn(fs, 'fsync').mockImplementation(((_fd: number, done: FsyncCallback) => {
+      held.push(done);
+    }) as unknown as typeof fs.fsync);
+  };
+  const press = () => t.agent().post(link).set(sameOrigin).type('form').send({});
+  // Committed (a read sees it), its fsync held: the second click then reads it, and takes no write path.
+  const validated = async () =>
+    (await t.services.store.first(sql<{ state: string }>`SELECT state FROM signatures`))?.state === 'validated';
+
+  it('tells a double click "confirmed" only once the first click\'s commit is on disk', async () => {
+    holdFsyncs();
+    const first = press().then((res) => res);
+    await until(validated, 'the first click to commit');
+    let secondAnswered = false;
+    const second = press().then((res) => {
+      secondAnswered = true;
+      return res;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(secondAnswered).toBe(false); // it read the validated row, and waits for its fsync
+    fsync!.mockRestore();
+    for (const done of held.splice(0)) done(null);
+    expect((await first).status).toBe(303);
+    expect((await second).status).toBe(303);
+    expect((await second).headers.location).toMatch(new RegExp(`^/petitions/${slug}/thanks`));
+  });
+
+  it('and never, when that fsync fails', async () => {
+    holdFsyncs();
+    const first = press().then((res) => res);
+    await until(validated, 'the first click to commit');
+    const second = press().then((res) => res);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (const done of held.splice(0)) done(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+    expect((await first).status).toBe(500);
+    const answer = await second;
+    expect(answer.status).toBe(500);
+    expect(answer.headers.location).toBeUndefined();
+  });
+});
+
+describe('confirming with a link while the signature is replaced by a newer attempt', () => {
+  it('confirms nothing: the newer details were never shown to whoever pressed the button', async () => {
+    const t = await createTestApp();
+    try {
+      await sign(t.agent(), slug, { ...aSigner, email: 'owner@example.org' });
+      const link = confirmPath((await t.smtp!.waitFor(1))[0]!.text);
+      const store = t.services.store;
+      const first = store.first.bind(store) as (...args: unknown[]) => Promise<unknown>;
+      // Right after the link's check read the signature, a stranger signs again with the owner's
+      // address (another process, or PostgreSQL's round trips, leave room for it).
+      let injected = false;
+      store.first = (async (...args: unknown[]) => {
+        const row = await first(...args);
+        if (!injected && (row as { email?: string } | undefined)?.email === 'owner@example.org') {
+          injected = true;
+          await store.run(
+            sql`UPDATE signatures SET name = 'Stranger Typed', created_at = created_at + 1 WHERE email = 'owner@example.org'`,
+          );
+        }
+        return row;
+      }) as Store['first'];
+      const res = await t.agent().post(link).set(sameOrigin).type('form').send({});
+      expect(injected).toBe(true);
+      expect(res.status).toBe(404); // the link is no longer the signature's current one
+      const row = await store.first(
+        sql<{ name: string; state: string }>`SELECT name, state FROM signatures WHERE email = 'owner@example.org'`,
+      );
+      expect(row).toEqual({ name: 'Stranger Typed', state: 'pending' });
+    } finally {
+      await t.close();
     }
   });
 });

@@ -203,15 +203,17 @@ export function petitionAdminRoutes(deps: {
     // A close that did not come through the confirmation page goes there first.
     if (state === 'closed' && body.confirm !== 'yes') return res.redirect(303, `/admin/petitions/${slug}/close`);
     const result = await petitionAdmin.setState(slug, state);
-    if (!result.changed) throw notFound();
-    await audit.record({
-      organiserId: organiserId(res),
-      action: state === 'open' ? 'petition.open' : 'petition.close',
-      subject: slug,
-      ...(result.clearedClosesAt !== null
-        ? { details: { closes: { from: closingForAudit(result.clearedClosesAt), to: null } } }
-        : {}),
-    });
+    if (!result.found) throw notFound();
+    // Already so (a double click, another organiser's tab): nothing changed, nothing to audit.
+    if (result.changed)
+      await audit.record({
+        organiserId: organiserId(res),
+        action: state === 'open' ? 'petition.open' : 'petition.close',
+        subject: slug,
+        ...(result.clearedClosesAt !== null
+          ? { details: { closes: { from: closingForAudit(result.clearedClosesAt), to: null } } }
+          : {}),
+      });
     const notice = state === 'open' ? 'petitionOpened' : 'petitionClosed';
     res.redirect(303, `/admin/petitions/${slug}/edit?notice=${notice}`);
   });
