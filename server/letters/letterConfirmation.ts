@@ -65,6 +65,8 @@ export function letterConfirmation(ctx: LettersContext, mail: LetterMail, holds:
       const letter = await current(found);
       if (letter.state === 'expired') return { status: 'expired' };
       if (letter.state === 'pending' && letter.delivery !== 'self') return { status: 'pending', letter };
+      // "Confirmed" only once on disk: it may be another request's or process's commit, not fsynced yet.
+      await ctx.store.settledReads?.();
       return { status: 'done', statusToken: statusToken(letter) };
     },
 

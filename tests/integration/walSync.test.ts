@@ -9,6 +9,7 @@ import type { Store } from '../../server/db/store';
 import request from 'supertest';
 import { freePort, spawnServer } from '../helpers/server';
 import { aSigner, confirmPath, createTestApp, sameOrigin, sign, type TestApp } from '../helpers/testApp';
+import { aLetter, writeLetter } from '../helpers/letters';
 import { until } from '../helpers/until';
 
 const slug = 'fund-defence-fairly';
@@ -317,6 +318,53 @@ describe('a confirmation answered as done on the strength of a read waits for it
     const answer = await second;
     expect(answer.status).toBe(500);
     expect(answer.headers.location).toBeUndefined();
+  });
+});
+
+describe('a letter\'s confirmation link says "confirmed" only once that is on disk', () => {
+  it('waits for the fsync of the click that confirmed it', async () => {
+    const t = await createTestApp();
+    let fsync: jest.SpyInstance | undefined;
+    const held: FsyncCallback[] = [];
+    try {
+      await writeLetter(t, aLetter, { confirm: false });
+      const mail = (await t.smtp!.waitFor(1)).find((m) => m.subject?.startsWith('Confirm'))!;
+      const link = /http:\/\/localhost:3000(\/letters\/\d+\.[\w-]{27}\/confirm)/.exec(mail.text ?? '')![1]!;
+      await t.services.sender.idle();
+      fsync = jest.spyOn(fs, 'fsync').mockImplementation(((_fd: number, done: FsyncCallback) => {
+        held.push(done);
+      }) as unknown as typeof fs.fsync);
+      const pressed = t
+        .agent()
+        .post(link)
+        .set(sameOrigin)
+        .type('form')
+        .send({})
+        .then((res) => res);
+      await until(
+        async () =>
+          (await t.services.store.first(sql<{ state: string }>`SELECT state FROM letters`))?.state !== 'pending',
+        'the letter to be confirmed',
+      );
+      let shown = false;
+      const opened = t
+        .agent()
+        .get(link)
+        .then((res) => {
+          shown = true;
+          return res;
+        });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(shown).toBe(false);
+      fsync.mockRestore();
+      for (const done of held.splice(0)) done(null);
+      expect((await pressed).status).toBe(303);
+      expect((await opened).status).toBe(303); // to the letter's own page
+    } finally {
+      fsync?.mockRestore();
+      for (const done of held.splice(0)) done(null);
+      await t.close();
+    }
   });
 });
 
